@@ -1,0 +1,78 @@
+"""JSON errors for the API: {"error": {"code": ..., "message": ...}} with the right status."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from workbench.extensions import db
+from workbench.services.image_validation import ImageRejected
+from workbench.services.validation import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, headers=None):
+    body = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    response = jsonify({"error": body})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc: ApiError):
+        headers = {"WWW-Authenticate": 'Bearer realm="workbench"'} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, exc.field, headers)
+
+    @app.errorhandler(ValidationFailed)
+    def handle_validation(exc: ValidationFailed):
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.errorhandler(ImageRejected)
+    def handle_image(exc: ImageRejected):
+        return error_response(exc.status, exc.code, exc.message, "image")
+
+    @app.errorhandler(OperationalError)
+    def handle_database_down(exc: OperationalError):
+        db.session.rollback()
+        log.error("database unavailable: %s", exc.orig if hasattr(exc, "orig") else exc)
+        if _is_api_request():
+            return error_response(503, "database_unavailable", "the database is unavailable; retry later",
+                                  headers={"Retry-After": "5"})
+        return "The database is unavailable; retry in a moment.", 503
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        if not _is_api_request():
+            return exc
+        code = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed",
+                415: "unsupported_media_type", 400: "bad_request"}.get(exc.code, "http_error")
+        return error_response(exc.code, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _is_api_request():
+            return error_response(500, "internal_error", "unexpected error; it has been logged")
+        return "Internal error; it has been logged.", 500

@@ -1,0 +1,81 @@
+"""POST/GET items."""
+from __future__ import annotations
+
+from flask import current_app, g, request, url_for
+from sqlalchemy import func, select
+
+from workbench.api import bp
+from workbench.api.auth import require_api_client
+from workbench.api.errors import ApiError
+from workbench.api.request_body import json_object, multipart_fields
+from workbench.api.serializers import item_document
+from workbench.extensions import db
+from workbench.jobs.enqueue import enqueue_item
+from workbench.models import Item, Report
+from workbench.services.blobstore import BlobStore
+from workbench.services.image_validation import check_image
+from workbench.services.ingest import UploadedImage, find_item, ingest_item
+from workbench.services.submissions import parse_item_fields
+
+
+def _read_submission():
+    config = current_app.config
+    if request.mimetype == "multipart/form-data":
+        fields, files = multipart_fields({"image"})
+        upload = files.get("image")
+        if upload is None:
+            raise ApiError(400, "missing_field", "multipart uploads need an 'image' file", "image")
+        data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
+        checked = check_image(data, max_bytes=config["WORKBENCH_MAX_UPLOAD_BYTES"],
+                              max_pixels=config["WORKBENCH_MAX_IMAGE_PIXELS"],
+                              max_frames=config["WORKBENCH_MAX_IMAGE_FRAMES"])
+        submission = parse_item_fields(fields, kind="image", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"])
+        return submission, UploadedImage(data, checked)
+    data = json_object()
+    if "image" in data:
+        raise ApiError(400, "invalid_type", "send images as multipart/form-data, not inside JSON", "image")
+    return parse_item_fields(data, kind="text", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"]), None
+
+
+@bp.post("/items")
+@require_api_client
+def create_item():
+    submission, image = _read_submission()  # validates everything before anything is written
+    result = ingest_item(
+        db.session, client_id=g.api_client.id, submission=submission, image=image,
+        blob_store=BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]),
+        pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
+    )
+    item = result.item
+    if result.created:
+        enqueue_item(item.id)  # after the commit; a failed enqueue is caught by the sweeper
+    url = url_for("api_v1.get_item", item_id=item.id)
+    body = {"id": item.id, "external_id": item.external_id, "status": item.status, "url": url}
+    return body, (201 if result.created else 200), {"Location": url}
+
+
+def _own_item(item_id: int) -> Item:
+    item = db.session.get(Item, item_id)
+    if item is None or item.client_id != g.api_client.id:
+        raise ApiError(404, "not_found", f"no item {item_id}")
+    return item
+
+
+@bp.get("/items/<int:item_id>")
+@require_api_client
+def get_item(item_id: int):
+    item = _own_item(item_id)
+    report_count = db.session.scalar(select(func.count()).select_from(Report).where(Report.item_id == item.id))
+    return item_document(item, report_count=report_count)
+
+
+@bp.get("/items")
+@require_api_client
+def find_item_by_external_id():
+    external_id = request.args.get("external_id", "")
+    if not external_id or len(external_id) > 255:
+        raise ApiError(400, "missing_field", "pass ?external_id=<the platform's content id>", "external_id")
+    item = find_item(db.session, g.api_client.id, external_id)
+    if item is None:
+        raise ApiError(404, "not_found", "no item with that external_id")
+    return get_item(item.id)

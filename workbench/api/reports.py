@@ -1,0 +1,26 @@
+"""POST reports (notices)."""
+from __future__ import annotations
+
+from flask import current_app, g
+
+from workbench.api import bp
+from workbench.api.auth import require_api_client
+from workbench.api.errors import ApiError
+from workbench.api.request_body import json_object
+from workbench.api.serializers import report_document
+from workbench.extensions import db
+from workbench.services.reports import ItemNotFound, create_report
+from workbench.services.submissions import parse_report_fields
+
+
+@bp.post("/reports")
+@require_api_client
+def post_report():
+    submission = parse_report_fields(json_object(),
+                                     max_explanation_chars=current_app.config["WORKBENCH_MAX_EXPLANATION_CHARS"])
+    try:
+        result = create_report(db.session, client_id=g.api_client.id, submission=submission,
+                               pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"])
+    except ItemNotFound as exc:
+        raise ApiError(404, "item_not_found", str(exc), "item_id") from exc
+    return report_document(result.report), (201 if result.created else 200)

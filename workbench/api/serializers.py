@@ -1,0 +1,52 @@
+"""JSON documents the API returns."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from workbench.models import Item, Report
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def item_document(item: Item, *, report_count: int) -> dict:
+    blob = item.blob
+    return {
+        "id": item.id,
+        "external_id": item.external_id,
+        "url": url_for("api_v1.get_item", item_id=item.id),
+        "kind": item.kind,
+        "status": item.status,
+        "stage": item.stage,
+        "attempts": item.attempts,
+        "error": item.error,
+        "author": item.author_pseudonym,
+        "country": item.country,
+        "language": item.language,
+        "account_age_days": item.account_age_days,
+        "content_date": iso(item.content_date),
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+        "finished_at": iso(item.finished_at),
+        "text": item.text,
+        "blob": None if blob is None else {
+            "sha256": blob.sha256, "mime": blob.mime, "size": blob.size,
+            "width": blob.width, "height": blob.height, "frames": blob.frames,
+        },
+        "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in item.hashes],
+        "report_count": report_count,
+    }
+
+
+def report_document(report: Report) -> dict:
+    return {
+        "id": report.id,
+        "item_id": report.item_id,
+        "external_id": report.external_id,
+        "source": report.source,
+        "category": report.category,
+        "received_at": iso(report.received_at),
+    }

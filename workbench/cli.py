@@ -1,0 +1,107 @@
+"""flask commands: clients, users, worker, pipeline sweeper, demo data, embedded Redis."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from workbench.audit import Actor
+from workbench.extensions import db
+
+CLI_ACTOR = Actor.system("cli")
+
+clients_cli = AppGroup("clients", help="API clients (platforms).")
+users_cli = AppGroup("users", help="Staff accounts.")
+pipeline_cli = AppGroup("pipeline", help="The item pipeline.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@clients_cli.command("create")
+@click.argument("name")
+def create_client_command(name: str) -> None:
+    """Create an API client and print its key (shown only once)."""
+    from workbench.services.api_clients import create_client
+    issued = create_client(db.session, name, CLI_ACTOR)
+    click.echo(f"API client {issued.client.id} '{name}' created. Key (store it now, it is not kept):")
+    click.echo(issued.key)
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", required=True, help="moderator, senior_moderator, policy_editor, auditor or admin")
+@click.option("--password", help="Default: a random password, printed once.")
+def create_user_command(username: str, role: str, password: str | None) -> None:
+    from workbench.services.users import UnknownRole, create_user, generate_password
+    password = password or generate_password()
+    try:
+        create_user(db.session, username, role, password, CLI_ACTOR)
+    except UnknownRole as exc:
+        raise click.BadParameter(str(exc), param_hint="--role") from exc
+    click.echo(f"user {username} ({role}) created; password: {password}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@click.option("--queue", "queues", multiple=True, help="Queue name(s); default: the pipeline queue.")
+@click.option("--name", help="Worker name shown in /healthz and RQ tools.")
+def worker_command(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
+    """Run a pipeline worker (models and DB connections load once per process)."""
+    from workbench.jobs.worker import run_worker
+    run_worker(list(queues) or None, burst=burst, name=name)
+
+
+@pipeline_cli.command("sweep")
+def sweep_once_command() -> None:
+    """Requeue items that Redis or a dead worker lost, once."""
+    from workbench.pipeline.sweeper import settings_from_config, sweep
+    requeued = sweep(db.session, settings_from_config(current_app.config))
+    click.echo(f"requeued {len(requeued)} item(s)")
+
+
+@pipeline_cli.command("sweeper")
+@click.option("--interval", type=float, help="Seconds between sweeps (default WORKBENCH_SWEEP_INTERVAL_S).")
+def sweeper_loop_command(interval: float | None) -> None:
+    """Sweep forever (run one per deployment, or several: sweeps are safe to overlap)."""
+    from workbench.pipeline.sweeper import settings_from_config, sweep
+    interval = interval or current_app.config["WORKBENCH_SWEEP_INTERVAL_S"]
+    settings = settings_from_config(current_app.config)
+    while True:
+        try:
+            sweep(db.session, settings)
+        except Exception:  # a failed sweep (Redis or the database down) is retried next round
+            db.session.rollback()
+            current_app.logger.exception("sweep failed; retrying in %ss", interval)
+        finally:
+            db.session.remove()
+        time.sleep(interval)
+
+
+@demo_cli.command("seed")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+@click.option("--wait/--no-wait", default=True, help="Wait for the demo items to reach a final status.")
+def demo_seed_command(base_url: str, wait: bool) -> None:
+    """Create demo users and a demo API client; push demo items through the real API."""
+    from workbench.demo import seed
+    seed(base_url, wait=wait, echo=click.echo)
+
+
+@click.command("redis-server")
+def redis_server_command() -> None:
+    """Run the embedded Redis server in the foreground (when REDIS_URL is unset)."""
+    from workbench.embedded_redis import EmbeddedRedis
+    config = current_app.config
+    if not config["REDIS_EMBEDDED"]:
+        raise click.ClickException("REDIS_URL is set: use that server")
+    server = EmbeddedRedis(config["REDIS_EMBEDDED_SOCKET"], current_app.instance_path + "/redis").start()
+    click.echo(f"embedded Redis at {server.url}; Ctrl-C stops it")
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def init_app(app: Flask) -> None:
+    for command in (clients_cli, users_cli, pipeline_cli, demo_cli, worker_command, redis_server_command):
+        app.cli.add_command(command)

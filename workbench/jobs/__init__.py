@@ -1,0 +1,1 @@
+"""RQ job functions (thin: load by id, call a service) and queue helpers."""

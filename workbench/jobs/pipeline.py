@@ -1,0 +1,52 @@
+"""The pipeline job: thin, takes an item id, safe to run twice."""
+from __future__ import annotations
+
+import contextlib
+
+from flask import current_app, has_app_context
+from rq import get_current_job
+
+from workbench.extensions import db
+from workbench.pipeline.runner import record_failure, run_pipeline
+from workbench.pipeline.stages import StageContext
+from workbench.services.blobstore import BlobStore
+
+_standalone_app = None
+
+
+@contextlib.contextmanager
+def _app_context():
+    """Inside `flask worker` the app context exists; under a bare `rq worker` make one."""
+    global _standalone_app
+    if has_app_context():
+        yield current_app
+        return
+    if _standalone_app is None:
+        from workbench import create_app
+        _standalone_app = create_app()
+    with _standalone_app.app_context():
+        yield _standalone_app
+
+
+def stage_context(app) -> StageContext:
+    cached = app.extensions.get("workbench_stage_context")
+    if cached is None:
+        cached = StageContext(blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), config=app.config)
+        app.extensions["workbench_stage_context"] = cached
+    return cached
+
+
+def process_item(item_id: int) -> str:
+    with _app_context() as app:
+        session = db.session
+        try:
+            return run_pipeline(session, item_id, stage_context(app))
+        except Exception as exc:
+            session.rollback()
+            job = get_current_job()
+            # RQ decrements retries_left before each retry, so 0 means this was the last try.
+            final = job is None or not job.retries_left
+            record_failure(session, item_id, exc, final=final)
+            raise
+        finally:
+            session.remove()

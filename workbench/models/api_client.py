@@ -1,0 +1,25 @@
+"""Platforms that call the REST API. Keys are stored only as SHA-256 hashes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workbench.models.base import Base, UTCDateTime, utcnow
+
+
+class ApiClient(Base):
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # The key's public prefix finds the row; the secret part is compared by hash.
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

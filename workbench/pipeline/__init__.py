@@ -1,0 +1,1 @@
+"""The item pipeline: hash -> classify -> policy -> route, one committed transaction per stage."""

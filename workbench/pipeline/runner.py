@@ -1,0 +1,82 @@
+"""Running the registered stages for one item, and recording failures.
+
+Each stage is its own transaction: the item row is locked, the stage's rows, the
+item's new position and the audit event commit together. A rerun (retry, sweeper,
+duplicate job) resumes after the last committed stage and never repeats one.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench import audit
+from workbench.audit import Actor
+from workbench.models import Item, ItemStatus
+from workbench.models.base import utcnow
+from workbench.pipeline import hash_stage  # noqa: F401  (registers the stage)
+from workbench.pipeline.stages import StageContext, stages_after
+
+log = logging.getLogger(__name__)
+PIPELINE = Actor.system("pipeline")
+MAX_ERROR_CHARS = 2000
+
+
+def _lock_item(session: Session, item_id: int) -> Item | None:
+    # FOR UPDATE serialises concurrent runs of the same item on PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE (see workbench.database) does the same for the whole database.
+    return session.scalar(select(Item).where(Item.id == item_id).with_for_update())
+
+
+def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:
+    """Run every remaining stage; returns the item's final status."""
+    while True:
+        item = _lock_item(session, item_id)
+        if item is None:
+            session.rollback()
+            log.warning("item %s vanished before processing", item_id)
+            return "missing"
+        if item.is_final:
+            session.rollback()
+            return item.status
+        remaining = stages_after(item.stage)
+        if not remaining:
+            _finish(session, item)
+            return item.status
+        stage = remaining[0]
+        summary = stage.run(session, item, ctx)
+        item.stage = stage.name
+        item.status = ItemStatus.PROCESSING
+        item.updated_at = utcnow()
+        audit.record(session, PIPELINE, "item.stage_completed", "item", item.id, stage=stage.name, **summary)
+        session.commit()
+
+
+def _finish(session: Session, item: Item) -> None:
+    now = utcnow()
+    item.status = ItemStatus.PROCESSED
+    item.error = None
+    item.updated_at = now
+    item.finished_at = now
+    audit.record(session, PIPELINE, "item.processed", "item", item.id, stage=item.stage)
+    session.commit()
+
+
+def record_failure(session: Session, item_id: int, error: BaseException, *, final: bool) -> None:
+    """Count a failed attempt; after the last retry the item ends in status `error`."""
+    item = _lock_item(session, item_id)
+    if item is None or item.is_final:
+        session.rollback()
+        return
+    reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+    now = utcnow()
+    item.attempts += 1
+    item.error = reason
+    item.updated_at = now
+    if final:
+        item.status = ItemStatus.ERROR
+        item.finished_at = now
+    audit.record(session, PIPELINE, "item.failed" if final else "item.attempt_failed", "item", item.id,
+                 stage_completed=item.stage, attempt=item.attempts, reason=reason)
+    session.commit()

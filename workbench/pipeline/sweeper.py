@@ -1,0 +1,74 @@
+"""Finding items the queue lost and queueing them again.
+
+The database is the source of truth. An item sitting in a non-final status with no
+live job (Redis restarted, the job was dropped, a worker was killed mid-job) is queued
+again; the stages are idempotent, so a rerun finishes it exactly once.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench import audit
+from workbench.audit import Actor
+from workbench.jobs.enqueue import discard_job, enqueue_item, job_status
+from workbench.models import Item, ItemStatus
+from workbench.models.base import utcnow
+
+log = logging.getLogger(__name__)
+SWEEPER = Actor.system("sweeper")
+WAITING = {"queued", "scheduled", "deferred"}
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    lost_after_s: float   # no job, or a dead one: requeue after this long
+    stuck_after_s: float  # a job that claims to be running but made no progress
+
+
+def _needs_requeue(state: str | None, idle_s: float, settings: SweepSettings) -> bool:
+    if state in WAITING:
+        return False
+    if state == "started":
+        return idle_s >= settings.stuck_after_s
+    return idle_s >= settings.lost_after_s  # missing, failed, stopped, canceled, finished
+
+
+def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Requeue lost items; returns their ids. Safe to run from several processes."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=min(settings.lost_after_s, settings.stuck_after_s))
+    candidates = session.scalars(
+        select(Item.id).where(Item.status.in_(ItemStatus.ACTIVE), Item.updated_at <= cutoff)
+        .order_by(Item.updated_at).limit(limit)
+    ).all()
+    session.rollback()
+    requeued = []
+    for item_id in candidates:
+        state = job_status(item_id)
+        item = session.scalar(select(Item).where(Item.id == item_id).with_for_update())
+        if item is None or item.is_final:
+            session.rollback()
+            continue
+        idle_s = (now - item.updated_at).total_seconds()
+        if not _needs_requeue(state, idle_s, settings):
+            session.rollback()
+            continue
+        item.updated_at = now  # another sweeper that gets here next sees a fresh item
+        audit.record(session, SWEEPER, "item.requeued", "item", item.id,
+                     job_state=state or "missing", idle_s=round(idle_s, 1), stage_completed=item.stage)
+        session.commit()
+        discard_job(item_id)
+        if enqueue_item(item_id):
+            requeued.append(item_id)
+    if requeued:
+        log.info("sweeper requeued %d item(s): %s", len(requeued), requeued[:20])
+    return requeued
+
+
+def settings_from_config(config: dict) -> SweepSettings:
+    return SweepSettings(lost_after_s=config["WORKBENCH_LOST_AFTER_S"], stuck_after_s=config["WORKBENCH_STUCK_AFTER_S"])

@@ -1,0 +1,3 @@
+from workbench import create_app
+
+app = create_app()
