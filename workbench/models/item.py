@@ -51,7 +51,7 @@ class Item(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    blob = relationship("Blob", lazy="joined")
+    blob = relationship("Blob")
     hashes = relationship("ItemHash", order_by="ItemHash.algorithm", lazy="selectin",
                           cascade="all, delete-orphan")
 

@@ -26,7 +26,7 @@ MAX_ERROR_CHARS = 2000
 def _lock_item(session: Session, item_id: int) -> Item | None:
     # FOR UPDATE serialises concurrent runs of the same item on PostgreSQL; SQLite's
     # BEGIN IMMEDIATE (see workbench.database) does the same for the whole database.
-    return session.scalar(select(Item).where(Item.id == item_id).with_for_update())
+    return session.scalar(select(Item).where(Item.id == item_id).with_for_update(of=Item))
 
 
 def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:

@@ -50,7 +50,7 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
     requeued = []
     for item_id in candidates:
         state = job_status(item_id)
-        item = session.scalar(select(Item).where(Item.id == item_id).with_for_update())
+        item = session.scalar(select(Item).where(Item.id == item_id).with_for_update(of=Item))
         if item is None or item.is_final:
             session.rollback()
             continue
