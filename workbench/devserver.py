@@ -18,13 +18,15 @@ import requests
 from workbench import create_app
 from workbench.embedded_redis import EmbeddedRedis
 
-HOST, PORT = "127.0.0.1", 5000
+HOST = "127.0.0.1"
 
 
 class Supervisor:
-    def __init__(self, app, workers: int):
+    def __init__(self, app, workers: int, port: int):
         self.app = app
         self.workers = workers
+        self.base_url = f"http://{HOST}:{port}"
+        self.port = port
         self.children: dict[str, subprocess.Popen] = {}
         self.redis: EmbeddedRedis | None = None
         self.env = dict(os.environ)
@@ -48,7 +50,7 @@ class Supervisor:
         for index in range(self.workers):
             self.spawn(f"worker-{index + 1}", self.flask("worker", "--name", f"devserver-{os.getpid()}-{index + 1}"))
         self.spawn("sweeper", self.flask("pipeline", "sweeper"))
-        self.spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{PORT}", "--workers", "2",
+        self.spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}", "--workers", "2",
                            "--threads", "4", "--access-logfile", "-", "wsgi:app"])
 
     def wait_healthy(self, timeout_s: float = 60) -> dict:
@@ -57,7 +59,7 @@ class Supervisor:
         while time.monotonic() < deadline:
             self.check_children()
             try:
-                response = requests.get(f"http://{HOST}:{PORT}/healthz", timeout=2)
+                response = requests.get(f"{self.base_url}/healthz", timeout=2)
                 last = response.json()
                 if response.status_code == 200:
                     return last
@@ -92,10 +94,11 @@ class Supervisor:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("WORKBENCH_PORT", "5000")))
     parser.add_argument("--no-seed", action="store_true")
     args = parser.parse_args()
     app = create_app()
-    supervisor = Supervisor(app, args.workers)
+    supervisor = Supervisor(app, args.workers, args.port)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         supervisor.start()
@@ -104,8 +107,9 @@ def main() -> int:
         if not args.no_seed:
             with app.app_context():
                 from workbench.demo import seed
-                seed(f"http://{HOST}:{PORT}")
-        print(f"\nThe workbench is running: http://{HOST}:{PORT}/  (health: /healthz). Ctrl-C stops it.\n", flush=True)
+                seed(supervisor.base_url)
+        print(f"\nThe workbench is running: {supervisor.base_url}/  (health: {supervisor.base_url}/healthz)."
+              " Log in with a user above. Ctrl-C stops it.\n", flush=True)
         while True:
             supervisor.check_children()
             time.sleep(1)

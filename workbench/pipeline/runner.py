@@ -50,6 +50,9 @@ def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:
         item.status = ItemStatus.PROCESSING
         item.updated_at = utcnow()
         audit.record(session, PIPELINE, "item.stage_completed", "item", item.id, stage=stage.name, **summary)
+        if len(remaining) == 1:  # the last stage: finish in the same transaction, one commit saved
+            _finish(session, item)
+            return item.status
         session.commit()
 
 
