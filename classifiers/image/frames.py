@@ -1,0 +1,101 @@
+"""Decode untrusted image bytes into a few RGB frames for a detector.
+
+Stills give one frame (EXIF rotation applied). Animated GIF/WebP/PNG give up to
+`max_frames` frames evenly spaced over the animation, each with its index and start time,
+so a score can say where in the animation it was found.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+# Frames are scanned in order to know their start times; a hostile file with a huge
+# frame count is sampled from its beginning only.
+MAX_SCANNED_FRAMES = 2000
+# The detector works at 320 px; decoding huge frames at full size only costs memory.
+MAX_SIDE = 1280
+
+
+class ImageDecodeError(ValueError):
+    """The bytes are not an image Pillow can decode."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    time_ms: int
+    rgb: np.ndarray  # H x W x 3, uint8
+    total_frames: int
+
+    @property
+    def bgr(self) -> np.ndarray:
+        """OpenCV channel order, contiguous (NudeNet hands arrays to OpenCV)."""
+        return np.ascontiguousarray(self.rgb[:, :, ::-1])
+
+
+def sample_indices(total: int, max_frames: int) -> list[int]:
+    """`max_frames` indices spread evenly over 0..total-1, first and last included."""
+    if total <= 0:
+        return []
+    if total <= max_frames:
+        return list(range(total))
+    if max_frames == 1:
+        return [0]
+    step = (total - 1) / (max_frames - 1)
+    return sorted({round(i * step) for i in range(max_frames)})
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode to RGB; transparency is flattened onto white, not black, so a
+    transparent sticker does not turn into a dark blob."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        array = np.asarray(image, dtype=np.float64)
+        peak = array.max() or 1.0
+        image = Image.fromarray((array * (255.0 / peak)).clip(0, 255).astype(np.uint8), "L")
+    if image.mode == "P" or image.mode in ("LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        background = Image.new("RGB", image.size, (255, 255, 255))
+        background.paste(image, mask=image.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _prepare(image: Image.Image) -> np.ndarray:
+    rgb = to_rgb(image)
+    if max(rgb.size) > MAX_SIDE:
+        rgb = rgb.copy()
+        rgb.thumbnail((MAX_SIDE, MAX_SIDE))
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def decode_frames(data: bytes, max_frames: int = 8) -> list[Frame]:
+    if not data:
+        raise ImageDecodeError("empty image")
+    try:
+        image = Image.open(io.BytesIO(data))
+        total = min(int(getattr(image, "n_frames", 1)), MAX_SCANNED_FRAMES)
+        if total <= 1:
+            image = ImageOps.exif_transpose(image)
+            return [Frame(0, 0, _prepare(image), 1)]
+        wanted = set(sample_indices(total, max(1, max_frames)))
+        frames: list[Frame] = []
+        elapsed_ms = 0
+        for index in range(max(wanted) + 1):
+            image.seek(index)
+            if index in wanted:
+                frames.append(Frame(index, elapsed_ms, _prepare(image), total))
+            elapsed_ms += int(image.info.get("duration") or 0)
+        return frames
+    except ImageDecodeError:
+        raise
+    except Image.UnidentifiedImageError as exc:
+        raise ImageDecodeError("not an image format Pillow recognises") from exc
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
+        raise ImageDecodeError(f"cannot decode image: {exc}") from exc
