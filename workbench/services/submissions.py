@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from workbench.models.report import REPORT_SOURCES
-from workbench.services.dsa import STATEMENT_CATEGORIES
+from policies.vocabulary import REPORT_CATEGORIES
 from workbench.services.validation import (
     MAX_ID_CHARS, ValidationFailed, choice_field, country_field, datetime_field, language_field,
     non_negative_int_field, reject_unknown_fields, string_field,
@@ -82,7 +82,7 @@ def parse_report_fields(data: dict[str, Any], *, max_explanation_chars: int) -> 
         item_external_id=item_external_id,
         external_id=string_field(data, "external_id", required=False, max_chars=MAX_ID_CHARS),
         source=source,
-        category=choice_field(data, "category", STATEMENT_CATEGORIES),
+        category=choice_field(data, "category", frozenset(REPORT_CATEGORIES)),
         explanation=string_field(data, "explanation", required=False, max_chars=max_explanation_chars,
                                  multiline=True),
         authority=authority,

@@ -10,7 +10,7 @@ from workbench.models import AuditEvent, Report, ReportContact
 
 
 def notice(**overrides) -> dict:
-    body = {"item_external_id": "post-1", "source": "user", "category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
+    body = {"item_external_id": "post-1", "source": "user", "category": "illegal_hate_speech",
             "explanation": "This is hate speech.", "external_id": "notice-1",
             "reporter": {"id": "reporter-9", "name": "Erika Mustermann", "email": "erika@example.org"}}
     body.update(overrides)
@@ -51,7 +51,7 @@ def test_authority_order_needs_the_authority(app, api):
 
 @pytest.mark.parametrize("overrides, status, code", [
     ({"source": "anonymous"}, 400, "invalid_source"),
-    ({"category": "STATEMENT_CATEGORY_MADE_UP"}, 400, "invalid_category"),
+    ({"category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"}, 400, "invalid_category"),
     ({"item_external_id": None}, 400, "missing_field"),
     ({"item_id": 1}, 400, "missing_field"),
     ({"item_external_id": None, "item_id": "1"}, 400, "invalid_type"),
