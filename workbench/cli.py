@@ -65,12 +65,19 @@ def sweep_once_command() -> None:
 def sweeper_loop_command(interval: float | None) -> None:
     """Sweep forever (run one per deployment, or several: sweeps are safe to overlap)."""
     from workbench.pipeline.sweeper import settings_from_config, sweep
+    from workbench.audit.checkpoints import create_checkpoint
+    from workbench.audit.cli import signing_key
     interval = interval or current_app.config["WORKBENCH_SWEEP_INTERVAL_S"]
+    checkpoint_every = current_app.config["WORKBENCH_CHECKPOINT_INTERVAL_S"]
     settings = settings_from_config(current_app.config)
+    last_checkpoint = 0.0
     while True:
         try:
             sweep(db.session, settings)
-        except Exception:  # a failed sweep (Redis or the database down) is retried next round
+            if time.monotonic() - last_checkpoint >= checkpoint_every:
+                create_checkpoint(db.session, signing_key())  # sign the audit log's head
+                last_checkpoint = time.monotonic()
+        except Exception:  # a failed round (Redis or the database down) is retried next time
             db.session.rollback()
             current_app.logger.exception("sweep failed; retrying in %ss", interval)
         finally:
@@ -103,5 +110,7 @@ def redis_server_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (clients_cli, users_cli, pipeline_cli, demo_cli, worker_command, redis_server_command):
+    from workbench.audit.cli import audit_cli, export_cli
+    for command in (clients_cli, users_cli, pipeline_cli, demo_cli, worker_command, redis_server_command,
+                    audit_cli, export_cli):
         app.cli.add_command(command)

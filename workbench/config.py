@@ -87,6 +87,18 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # An item whose job Redis no longer has (or that failed outside the job) waits this long.
         "WORKBENCH_LOST_AFTER_S": _float(environ, "WORKBENCH_LOST_AFTER_S", 60.0),
         "WORKBENCH_SWEEP_INTERVAL_S": _float(environ, "WORKBENCH_SWEEP_INTERVAL_S", 30.0),
+        # Hash banks: how often a worker's matcher looks at the change feed (at most this
+        # stale when a match runs), and hash-list imports (their own queue, chunked commits).
+        "WORKBENCH_BANK_FEED_POLL_S": _float(environ, "WORKBENCH_BANK_FEED_POLL_S", 0.5),
+        "WORKBENCH_IMPORT_QUEUE": environ.get("WORKBENCH_IMPORT_QUEUE", "imports"),
+        "WORKBENCH_IMPORT_DIR": environ.get("WORKBENCH_IMPORT_DIR") or os.path.join(instance_path, "imports"),
+        "WORKBENCH_MAX_IMPORT_BYTES": _int(environ, "WORKBENCH_MAX_IMPORT_BYTES", 512 * MiB),
+        "WORKBENCH_IMPORT_CHUNK_LINES": _int(environ, "WORKBENCH_IMPORT_CHUNK_LINES", 5000),
+        "WORKBENCH_IMPORT_JOB_TIMEOUT_S": _int(environ, "WORKBENCH_IMPORT_JOB_TIMEOUT_S", 6 * 3600),
+        # Audit: the checkpoint signing key is a file outside the database.
+        "WORKBENCH_AUDIT_SIGNING_KEY": environ.get("WORKBENCH_AUDIT_SIGNING_KEY")
+        or os.path.join(instance_path, "audit_signing_key.pem"),
+        "WORKBENCH_CHECKPOINT_INTERVAL_S": _float(environ, "WORKBENCH_CHECKPOINT_INTERVAL_S", 300.0),
         # Web
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

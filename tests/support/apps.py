@@ -46,8 +46,10 @@ def _pg_database(cluster) -> str:
 
 def truncate_all(engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in _schema_metadata().sorted_tables)
+    from workbench.models.audit import SEED_CHAIN_HEAD
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(SEED_CHAIN_HEAD))
 
 
 def test_config(database_url: str, instance: Path, redis_url: str, **overrides) -> dict:

@@ -1,14 +1,15 @@
 """The append-only audit log.
 
-Each row keeps its payload as the exact canonical JSON text that will be hashed, and
-has room for the hash chain (`prev_hash`, `event_hash`) the compliance work fills in.
-The ORM refuses to update or delete a row; nothing in the app tries.
+Each row keeps its payload as the exact canonical JSON text that is hashed. `id` is the
+position in the SHA-256 hash chain (assigned at commit under the chain head's lock, so
+there are no gaps), `prev_hash`/`event_hash` link the chain. The ORM refuses to update or
+delete a row, and on PostgreSQL a trigger refuses it too.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, event
+from sqlalchemy import DDL, BigInteger, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
@@ -33,6 +34,45 @@ class AuditEvent(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     event_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The single row that serialises appends: the last sequence number and hash."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed RFC 6962 tree head over the first `tree_size` events."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, unique=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(String(32))  # the exact signed text
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
+GENESIS_HASH = "0" * 64
+SEED_CHAIN_HEAD = f"INSERT INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 0, '{GENESIS_HASH}')"
+# Row-level: TRUNCATE (used only by the test suite to reset a database) is not affected.
+PG_APPEND_ONLY_TRIGGER = (
+    "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit_events is append-only (%% refused)', TG_OP; END; $$ LANGUAGE plpgsql",
+    "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+)
+
+event.listen(AuditChainHead.__table__, "after_create", DDL(SEED_CHAIN_HEAD))
+for _statement in PG_APPEND_ONLY_TRIGGER:
+    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -1,0 +1,1 @@
+"""Exports for auditors and regulators, streamed so their size does not matter."""
