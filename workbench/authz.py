@@ -18,7 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                                 "banks.view"}),
     "auditor": frozenset({"audit.view", "exports.run", "policies.view"}),
     "admin": frozenset({"items.view", "banks.view", "banks.manage", "users.manage", "clients.manage",
-                        "policies.view", "audit.view"}),
+                        "policies.view", "audit.view", "privacy.manage"}),
 }
 
 

@@ -111,6 +111,7 @@ def redis_server_command() -> None:
 
 def init_app(app: Flask) -> None:
     from workbench.audit.cli import audit_cli, export_cli
+    from workbench.privacy_cli import privacy_cli
     for command in (clients_cli, users_cli, pipeline_cli, demo_cli, worker_command, redis_server_command,
-                    audit_cli, export_cli):
+                    audit_cli, export_cli, privacy_cli):
         app.cli.add_command(command)

@@ -50,6 +50,8 @@ class Item(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by a GDPR erasure: the content, its hashes and the author link are gone.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     blob = relationship("Blob")
     hashes = relationship("ItemHash", order_by="ItemHash.algorithm", lazy="selectin",

@@ -92,6 +92,5 @@ def _add_item(session: Session, client_id: int, submission: ItemSubmission, blob
     session.add(item)
     session.flush()
     audit.record(session, Actor.api_client(client_id), "item.created", "item", item.id,
-                 kind=item.kind, country=item.country, external_id=item.external_id,
-                 author=item.author_pseudonym, blob_sha256=blob_sha256)
+                 kind=item.kind, country=item.country, external_id=item.external_id)
     return item

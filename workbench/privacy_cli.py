@@ -1,0 +1,45 @@
+"""flask privacy erase | export: GDPR requests from the command line."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from workbench.audit import Actor
+from workbench.extensions import db
+
+privacy_cli = AppGroup("privacy", help="GDPR erasure and subject-access requests.")
+
+
+@privacy_cli.command("erase")
+@click.option("--user-id", help="The platform's user id of the person.")
+@click.option("--email", help="A reporter's e-mail address.")
+def erase_command(user_id: str | None, email: str | None) -> None:
+    """Erase a person's content and contact details (the audit chain stays verifiable)."""
+    from workbench.services.blobstore import BlobStore
+    from workbench.services.privacy import erase_person
+    if not user_id and not email:
+        raise click.UsageError("give --user-id and/or --email")
+    outcome = erase_person(db.session, actor=Actor.system("cli"),
+                           pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
+                           blob_store=BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]),
+                           platform_user_id=user_id, email=email)
+    click.echo(f"erasure request {outcome.request_id}: {outcome.items_erased} item(s) erased, "
+               f"{len(outcome.blobs_purged)} blob(s) purged, {outcome.contacts_erased} contact(s) erased, "
+               f"{len(outcome.held)} item(s) held")
+    for hold in outcome.held:
+        click.echo(f"  item {hold['item_id']} kept: {hold['reason']}")
+
+
+@privacy_cli.command("export")
+@click.option("--user-id", required=True)
+@click.option("--out", "out_file", type=click.File("w"), default="-")
+def export_command(user_id: str, out_file) -> None:
+    """Everything held about one person, as JSON (GDPR Art. 15)."""
+    from workbench.services.privacy import subject_access_export
+    document = subject_access_export(db.session, pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
+                                     platform_user_id=user_id)
+    json.dump(document, out_file, indent=2, ensure_ascii=False)
+    out_file.write("\n")
