@@ -114,7 +114,11 @@ def load_yaml_with_marks(text: str) -> tuple[object, SourceMap]:
     """Parse one YAML document. Raises PackInvalid with the line of any syntax error."""
     if not isinstance(text, str):
         raise TypeError("pack text must be str")
-    loader = _StrictLoader(text)
+    try:
+        # The reader already refuses control characters while the loader is built.
+        loader = _StrictLoader(text)
+    except yaml.YAMLError as exc:
+        raise PackInvalid([_yaml_error_issue(exc)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
