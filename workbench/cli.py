@@ -67,6 +67,8 @@ def sweeper_loop_command(interval: float | None) -> None:
     from workbench.pipeline.sweeper import settings_from_config, sweep
     from workbench.audit.checkpoints import create_checkpoint
     from workbench.audit.cli import signing_key
+    from workbench.jobs.webhooks import enqueue_item_webhooks
+    from workbench.services.webhooks import due_items
     interval = interval or current_app.config["WORKBENCH_SWEEP_INTERVAL_S"]
     checkpoint_every = current_app.config["WORKBENCH_CHECKPOINT_INTERVAL_S"]
     settings = settings_from_config(current_app.config)
@@ -74,6 +76,8 @@ def sweeper_loop_command(interval: float | None) -> None:
     while True:
         try:
             sweep(db.session, settings)
+            for item_id in due_items(db.session):  # webhook retries whose job Redis lost
+                enqueue_item_webhooks(item_id)
             if time.monotonic() - last_checkpoint >= checkpoint_every:
                 create_checkpoint(db.session, signing_key())  # sign the audit log's head
                 last_checkpoint = time.monotonic()

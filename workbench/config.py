@@ -95,6 +95,11 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_MAX_IMPORT_BYTES": _int(environ, "WORKBENCH_MAX_IMPORT_BYTES", 512 * MiB),
         "WORKBENCH_IMPORT_CHUNK_LINES": _int(environ, "WORKBENCH_IMPORT_CHUNK_LINES", 5000),
         "WORKBENCH_IMPORT_JOB_TIMEOUT_S": _int(environ, "WORKBENCH_IMPORT_JOB_TIMEOUT_S", 6 * 3600),
+        # Decision webhooks: attempts, first backoff (doubling, capped at an hour), timeout.
+        "WORKBENCH_WEBHOOK_QUEUE": environ.get("WORKBENCH_WEBHOOK_QUEUE", "webhooks"),
+        "WORKBENCH_WEBHOOK_MAX_ATTEMPTS": _int(environ, "WORKBENCH_WEBHOOK_MAX_ATTEMPTS", 8),
+        "WORKBENCH_WEBHOOK_BACKOFF_S": _float(environ, "WORKBENCH_WEBHOOK_BACKOFF_S", 5.0),
+        "WORKBENCH_WEBHOOK_TIMEOUT_S": _float(environ, "WORKBENCH_WEBHOOK_TIMEOUT_S", 5.0),
         # Audit: the checkpoint signing key is a file outside the database.
         "WORKBENCH_AUDIT_SIGNING_KEY": environ.get("WORKBENCH_AUDIT_SIGNING_KEY")
         or os.path.join(instance_path, "audit_signing_key.pem"),

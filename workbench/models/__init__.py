@@ -8,8 +8,9 @@ from workbench.models.privacy import ErasureRequest
 from workbench.models.report import REPORT_SOURCES, Report, ReportContact
 from workbench.models.signal import ItemSignal
 from workbench.models.user import ROLES, User
+from workbench.models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery
 
 __all__ = [
-    "ApiClient", "AuditEvent", "ErasureRequest", "BANK_KINDS", "BankEntry", "Blob", "HashBank", "HashMatch", "ITEM_KINDS",
+    "ApiClient", "AuditEvent", "DeliveryStatus", "ErasureRequest", "WebhookAttempt", "WebhookDelivery", "BANK_KINDS", "BankEntry", "Blob", "HashBank", "HashMatch", "ITEM_KINDS",
     "Item", "ItemHash", "ItemSignal", "ItemStatus", "REPORT_SOURCES", "Report", "ReportContact", "ROLES", "User",
 ]

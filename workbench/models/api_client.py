@@ -19,6 +19,9 @@ class ApiClient(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Decisions are delivered here, signed with the secret (HMAC-SHA256; see docs/webhooks.md).
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_active(self) -> bool:
