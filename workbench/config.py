@@ -95,6 +95,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_MAX_IMPORT_BYTES": _int(environ, "WORKBENCH_MAX_IMPORT_BYTES", 512 * MiB),
         "WORKBENCH_IMPORT_CHUNK_LINES": _int(environ, "WORKBENCH_IMPORT_CHUNK_LINES", 5000),
         "WORKBENCH_IMPORT_JOB_TIMEOUT_S": _int(environ, "WORKBENCH_IMPORT_JOB_TIMEOUT_S", 6 * 3600),
+        # /metrics: a bearer token for Prometheus; without one only loopback may scrape.
+        "WORKBENCH_METRICS_TOKEN": environ.get("WORKBENCH_METRICS_TOKEN") or "",
         # Decision webhooks: attempts, first backoff (doubling, capped at an hour), timeout.
         "WORKBENCH_WEBHOOK_QUEUE": environ.get("WORKBENCH_WEBHOOK_QUEUE", "webhooks"),
         "WORKBENCH_WEBHOOK_MAX_ATTEMPTS": _int(environ, "WORKBENCH_WEBHOOK_MAX_ATTEMPTS", 8),

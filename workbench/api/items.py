@@ -11,6 +11,7 @@ from workbench.api.request_body import json_object, multipart_fields
 from workbench.api.serializers import item_document
 from workbench.extensions import db
 from workbench.jobs.enqueue import enqueue_item
+from workbench.metrics import inc
 from workbench.models import Item, Report
 from workbench.services.blobstore import BlobStore
 from workbench.services.image_validation import check_image
@@ -48,6 +49,7 @@ def create_item():
     )
     item = result.item
     if result.created:
+        inc("workbench_items_received_total", kind=item.kind)
         enqueue_item(item.id)  # after the commit; a failed enqueue is caught by the sweeper
     url = url_for("api_v1.get_item", item_id=item.id)
     body = {"id": item.id, "external_id": item.external_id, "status": item.status, "url": url}

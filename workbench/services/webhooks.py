@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
+from workbench.metrics import inc
 from workbench.models import ApiClient, DeliveryStatus, Item, WebhookAttempt, WebhookDelivery
 from workbench.models.base import utcnow
 
@@ -162,6 +163,7 @@ def _send(claimed, settings: WebhookSettings, post: Poster) -> HttpResult:
 def _record(session: Session, delivery_id: int, result: HttpResult, settings: WebhookSettings) -> datetime | None:
     delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     delivery.attempts += 1
+    inc("workbench_webhook_attempts_total", outcome="ok" if result.ok else "error")
     session.add(WebhookAttempt(delivery_id=delivery.id, status_code=result.status_code, error=result.error,
                                duration_ms=result.duration_ms))
     retry_at = None
@@ -171,6 +173,7 @@ def _record(session: Session, delivery_id: int, result: HttpResult, settings: We
                      attempts=delivery.attempts, event=delivery.event_key)
     elif delivery.attempts >= settings.max_attempts:
         delivery.status, delivery.last_error = DeliveryStatus.FAILED, result.error
+        inc("workbench_webhook_failures_total")
         audit.record(session, WEBHOOKS, "webhook.failed", "webhook_delivery", delivery.id,
                      attempts=delivery.attempts, event=delivery.event_key, error=result.error)
     else:

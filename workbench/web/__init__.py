@@ -9,10 +9,12 @@ def init_app(app: Flask) -> None:
     from workbench.web.clients.routes import bp as clients_bp
     from workbench.web.health.routes import bp as health_bp
     from workbench.web.home.routes import bp as home_bp
+    from workbench.web.metrics.routes import bp as metrics_bp
     from workbench.web.privacy.routes import bp as privacy_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(privacy_bp)

@@ -1,0 +1,30 @@
+"""GET /metrics for Prometheus.
+
+With WORKBENCH_METRICS_TOKEN set, a scraper sends `Authorization: Bearer <token>`;
+without it, only loopback clients are answered (queue sizes are not for the public).
+"""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from workbench.extensions import db, get_redis
+from workbench.metrics.exposition import render
+
+bp = Blueprint("metrics", __name__)
+
+
+def _allowed() -> bool:
+    token = current_app.config["WORKBENCH_METRICS_TOKEN"]
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+    return request.remote_addr in ("127.0.0.1", "::1")
+
+
+@bp.get("/metrics")
+def metrics():
+    if not _allowed():
+        abort(403)
+    return Response(render(db.session, get_redis()), mimetype="text/plain; version=0.0.4")
