@@ -85,10 +85,10 @@ def auth(client, app):
 
 @pytest.fixture
 def run_worker(app):
-    """Drain the pipeline queue with a real RQ worker in this process."""
-    from workbench.jobs.worker import run_worker as run
+    """Drain the pipeline with real workers in this process: the RQ queue, and the classify
+    stage's batch queue when a test turns classifiers on (tests/support/classify.py)."""
+    from tests.support.classify import drain_pipeline
 
     def drain():
-        with app.app_context():
-            run(burst=True, with_scheduler=False)
+        drain_pipeline(app)
     return drain

@@ -9,11 +9,11 @@ from flask.cli import AppGroup
 
 from workbench.audit import Actor
 from workbench.extensions import db
+from workbench.users_cli import users_cli  # `flask users …` lives in its own module
 
 CLI_ACTOR = Actor.system("cli")
 
 clients_cli = AppGroup("clients", help="API clients (platforms).")
-users_cli = AppGroup("users", help="Staff accounts.")
 pipeline_cli = AppGroup("pipeline", help="The item pipeline.")
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -28,23 +28,9 @@ def create_client_command(name: str) -> None:
     click.echo(issued.key)
 
 
-@users_cli.command("create")
-@click.argument("username")
-@click.option("--role", required=True, help="moderator, senior_moderator, policy_editor, auditor or admin")
-@click.option("--password", help="Default: a random password, printed once.")
-def create_user_command(username: str, role: str, password: str | None) -> None:
-    from workbench.services.users import UnknownRole, create_user, generate_password
-    password = password or generate_password()
-    try:
-        create_user(db.session, username, role, password, CLI_ACTOR)
-    except UnknownRole as exc:
-        raise click.BadParameter(str(exc), param_hint="--role") from exc
-    click.echo(f"user {username} ({role}) created; password: {password}")
-
-
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-@click.option("--queue", "queues", multiple=True, help="Queue name(s); default: the pipeline queue.")
+@click.option("--queue", "queues", multiple=True, help="Queue name(s); default: the pipeline queue, then the import queue.")
 @click.option("--name", help="Worker name shown in /healthz and RQ tools.")
 def worker_command(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
     """Run a pipeline worker (models and DB connections load once per process)."""
@@ -116,6 +102,12 @@ def redis_server_command() -> None:
 def init_app(app: Flask) -> None:
     from workbench.audit.cli import audit_cli, export_cli
     from workbench.privacy_cli import privacy_cli
+    from workbench.policy_cli import policies_cli
+    from workbench.banks_cli import banks_cli
+    app.cli.add_command(banks_cli)
+    from workbench.jobs.classify_worker import classify_worker_command
+    app.cli.add_command(classify_worker_command)
+    app.cli.add_command(policies_cli)
     for command in (clients_cli, users_cli, pipeline_cli, demo_cli, worker_command, redis_server_command,
                     audit_cli, export_cli, privacy_cli):
         app.cli.add_command(command)

@@ -87,10 +87,30 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # An item whose job Redis no longer has (or that failed outside the job) waits this long.
         "WORKBENCH_LOST_AFTER_S": _float(environ, "WORKBENCH_LOST_AFTER_S", 60.0),
         "WORKBENCH_SWEEP_INTERVAL_S": _float(environ, "WORKBENCH_SWEEP_INTERVAL_S", 30.0),
+        # Classifiers (docs/classifiers.md): the active set, the text model, and how the
+        # classify worker batches items (up to BATCH_SIZE, or what arrived within WAIT_MS).
+        "WORKBENCH_CLASSIFIERS": environ.get("WORKBENCH_CLASSIFIERS", "text,nudenet,langid"),
+        "WORKBENCH_DETOXIFY_MODEL": environ.get("WORKBENCH_DETOXIFY_MODEL") or "original",
+        "WORKBENCH_DETOXIFY_CHECKPOINT": environ.get("WORKBENCH_DETOXIFY_CHECKPOINT") or "",
+        "WORKBENCH_DETOXIFY_HF_DIR": environ.get("WORKBENCH_DETOXIFY_HF_DIR") or "",
+        "WORKBENCH_DETOXIFY_ONLINE": _bool(environ, "WORKBENCH_DETOXIFY_ONLINE", False),
+        "WORKBENCH_DETOXIFY_DEVICE": environ.get("WORKBENCH_DETOXIFY_DEVICE") or "cpu",
+        "WORKBENCH_DETOXIFY_TRUST_CHECKPOINT": _bool(environ, "WORKBENCH_DETOXIFY_TRUST_CHECKPOINT", False),
+        "WORKBENCH_NUDENET_MODEL_PATH": environ.get("WORKBENCH_NUDENET_MODEL_PATH") or "",
+        "WORKBENCH_NUDENET_MAX_FRAMES": _int(environ, "WORKBENCH_NUDENET_MAX_FRAMES", 8),
+        "WORKBENCH_NUDENET_BATCH_SIZE": _int(environ, "WORKBENCH_NUDENET_BATCH_SIZE", 8),
+        "WORKBENCH_LANGID_MIN_CONFIDENCE": _float(environ, "WORKBENCH_LANGID_MIN_CONFIDENCE", 0.0),
+        "WORKBENCH_CLASSIFY_BATCH_SIZE": _int(environ, "WORKBENCH_CLASSIFY_BATCH_SIZE", 32),
+        "WORKBENCH_CLASSIFY_BATCH_WAIT_MS": _int(environ, "WORKBENCH_CLASSIFY_BATCH_WAIT_MS", 50),
+        # A classify worker that stops refreshing its heartbeat this long is presumed dead;
+        # the sweeper hands the items it had taken back to the queue.
+        "WORKBENCH_CLASSIFY_WORKER_TTL_S": _int(environ, "WORKBENCH_CLASSIFY_WORKER_TTL_S", 30),
         # Hash banks: how often a worker's matcher looks at the change feed (at most this
         # stale when a match runs), and hash-list imports (their own queue, chunked commits).
         "WORKBENCH_BANK_FEED_POLL_S": _float(environ, "WORKBENCH_BANK_FEED_POLL_S", 0.5),
         "WORKBENCH_IMPORT_QUEUE": environ.get("WORKBENCH_IMPORT_QUEUE", "imports"),
+        # Policy backtests run on their own queue (the default workers listen to it last).
+        "WORKBENCH_BACKTEST_QUEUE": environ.get("WORKBENCH_BACKTEST_QUEUE", "backtests"),
         "WORKBENCH_IMPORT_DIR": environ.get("WORKBENCH_IMPORT_DIR") or os.path.join(instance_path, "imports"),
         "WORKBENCH_MAX_IMPORT_BYTES": _int(environ, "WORKBENCH_MAX_IMPORT_BYTES", 512 * MiB),
         "WORKBENCH_IMPORT_CHUNK_LINES": _int(environ, "WORKBENCH_IMPORT_CHUNK_LINES", 5000),
@@ -112,6 +132,31 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": _bool(environ, "WORKBENCH_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Accounts (docs/accounts.md): idle timeout (seconds; the signed cookie expires) and an
+        # absolute cap on a session, the password policy, login throttling, TOTP.
+        "PERMANENT_SESSION_LIFETIME": _int(environ, "WORKBENCH_SESSION_IDLE_MINUTES", 60) * 60,
+        "WORKBENCH_SESSION_MAX_HOURS": _float(environ, "WORKBENCH_SESSION_MAX_HOURS", 12.0),
+        "WORKBENCH_PASSWORD_MIN_LENGTH": _int(environ, "WORKBENCH_PASSWORD_MIN_LENGTH", 12),
+        "WORKBENCH_PASSWORD_HASH_METHOD": environ.get("WORKBENCH_PASSWORD_HASH_METHOD") or "scrypt",
+        "WORKBENCH_LOGIN_MAX_FAILURES": _int(environ, "WORKBENCH_LOGIN_MAX_FAILURES", 5),
+        "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": _int(environ, "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT", 20),
+        "WORKBENCH_LOGIN_WINDOW_S": _int(environ, "WORKBENCH_LOGIN_WINDOW_S", 900),
+        "WORKBENCH_TRUSTED_PROXY_HOPS": _int(environ, "WORKBENCH_TRUSTED_PROXY_HOPS", 0),
+        "WORKBENCH_TOTP_ISSUER": environ.get("WORKBENCH_TOTP_ISSUER") or "Moderation workbench",
+        # Wellness (docs/wellness.md): graphic items a moderator may see per UTC day.
+        "WORKBENCH_EXPOSURE_BUDGET": _int(environ, "WORKBENCH_EXPOSURE_BUDGET", 100),
+        # Appeals (docs/appeals-and-qa.md): the queue, its priority and deadline (DSA Art. 20 asks for
+        # "timely" handling), and how long after a decision it may be appealed (Art. 20(1): >= 6 months).
+        "WORKBENCH_APPEALS_QUEUE": environ.get("WORKBENCH_APPEALS_QUEUE") or "appeals",
+        "WORKBENCH_APPEAL_PRIORITY": environ.get("WORKBENCH_APPEAL_PRIORITY") or "high",
+        "WORKBENCH_APPEAL_DEADLINE_HOURS": _int(environ, "WORKBENCH_APPEAL_DEADLINE_HOURS", 72),
+        "WORKBENCH_APPEAL_WINDOW_DAYS": _int(environ, "WORKBENCH_APPEAL_WINDOW_DAYS", 183),
+        # QA: the share of decisions (human and automated) sampled for a second review.
+        "WORKBENCH_QA_SAMPLE_RATE": _float(environ, "WORKBENCH_QA_SAMPLE_RATE", 0.05),
+        # Review queues (docs/moderator-guide.md): claim lease, longest hold, "near deadline" window.
+        "WORKBENCH_LEASE_S": _int(environ, "WORKBENCH_LEASE_S", 300),
+        "WORKBENCH_HOLD_MAX_S": _int(environ, "WORKBENCH_HOLD_MAX_S", 24 * 3600),
+        "WORKBENCH_NEAR_DEADLINE_S": _int(environ, "WORKBENCH_NEAR_DEADLINE_S", 3600),
     }
 
 

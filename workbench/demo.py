@@ -88,7 +88,9 @@ def ensure_demo_users() -> dict[str, str]:
         user = users.find_user(db.session, role)
         if user is None:
             credentials[role] = users.generate_password()
-            users.create_user(db.session, role, role, credentials[role], DEMO_ACTOR)
+            # Demo accounts see every case: GLOBAL jurisdiction, any language.
+            users.create_user(db.session, role, role, credentials[role], DEMO_ACTOR,
+                              jurisdictions=["GLOBAL"], languages=["*"])
         elif role not in credentials:
             credentials[role] = "(set before this run; reset with `flask users` tools)"
     _write_private(cred_file, json.dumps(credentials, indent=2))
@@ -132,10 +134,15 @@ def wait_until_final(base_url: str, key: str, urls: list[str], timeout_s: float 
 
 
 def seed(base_url: str, *, wait: bool = True, echo: Callable[[str], None] = print) -> dict:
+    from workbench.policy_demo import push_demo_reports, seed_policies
     key = ensure_demo_client()
     credentials = ensure_demo_users()
+    echo(f"policy packs: {seed_policies()} default pack(s) published")
+    from workbench.demo_banks import ensure_demo_bank
+    ensure_demo_bank(base_url, key, _demo_images())  # before the items, so demo-image-4 matches it
     urls = push_demo_items(base_url, key)
     summary = wait_until_final(base_url, key, urls) if wait else {}
+    echo(f"demo notices: {push_demo_reports(base_url, key)} sent (items are evaluated again)")
     echo(f"demo items: {len(urls)} pushed through the API; statuses: {summary}")
     echo(f"demo API key ({DEMO_CLIENT}): {key}")
     for role, password in credentials.items():

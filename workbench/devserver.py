@@ -1,7 +1,8 @@
 """`make run`: the whole workbench on one machine.
 
 Migrates, starts the embedded Redis (when REDIS_URL is unset), the RQ workers, the
-sweeper and the web server, seeds the demo data through the real API, and prints
+classify worker (models loaded once, items classified in batches), the sweeper and the
+web server, seeds the demo data through the real API, and prints
 where to go. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Supervisor:
             print(f"embedded Redis on {self.redis.url}")
         for index in range(self.workers):
             self.spawn(f"worker-{index + 1}", self.flask("worker", "--name", f"devserver-{os.getpid()}-{index + 1}"))
+        from workbench.pipeline.classify_stage import classify_enabled
+        if classify_enabled(config):
+            self.spawn("classify-worker", self.flask("classify-worker", "--name", f"devserver-{os.getpid()}-classify"))
         self.spawn("sweeper", self.flask("pipeline", "sweeper"))
         self.spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}", "--workers", "2",
                            "--threads", "4", "--access-logfile", "-", "wsgi:app"])
@@ -71,7 +75,11 @@ class Supervisor:
     def check_children(self) -> None:
         for name, process in list(self.children.items()):
             if process.poll() is not None:
-                if name.startswith("worker") or name == "sweeper":
+                from workbench.jobs.classify_worker import EXIT_MODELS_DID_NOT_LOAD
+                if name == "classify-worker" and process.returncode == EXIT_MODELS_DID_NOT_LOAD:
+                    raise RuntimeError("the classify worker could not load its models (its message is above); "
+                                       "see docs/classifiers.md")
+                if name.startswith("worker") or name in ("sweeper", "classify-worker"):
                     print(f"{name} exited with {process.returncode}; restarting it", flush=True)
                     self.spawn(name, process.args)
                 else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from workbench.extensions import csrf, db, login_manager
+from workbench.extensions import csrf, login_manager
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; "
@@ -19,10 +19,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from workbench.models import User
-        if not user_id.isdigit():
-            return None
-        return db.session.get(User, int(user_id))
+        # "<id>:<session token>", checked against the account and the session's age.
+        from workbench.web.auth.session_guard import load_session_user
+        return load_session_user(user_id)
 
     @app.after_request
     def set_security_headers(response):

@@ -63,6 +63,11 @@ def test_config(database_url: str, instance: Path, redis_url: str, **overrides) 
         "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
         "WORKBENCH_BLOB_DIR": str(instance / "blobs"),
         "WORKBENCH_RETRY_INTERVALS": [0],  # retries run at once: no scheduler in burst tests
+        # The classify stage is off unless a test turns it on (tests/support/classify.py loads
+        # the models once per session and drains its batch queue).
+        "WORKBENCH_CLASSIFIERS": "",
+        # Logins are in many tests: a cheap hash (production keeps scrypt, ~0.2 s per check).
+        "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return config

@@ -17,10 +17,13 @@ def make_api_key(app, name: str = "test-platform") -> str:
         return create_client(db.session, name, TEST_ACTOR).key
 
 
-def make_user(app, username: str, role: str, password: str = "correct horse battery") -> int:
+def make_user(app, username: str, role: str, password: str = "correct horse battery", *,
+              jurisdictions=("GLOBAL",), languages=("*",)) -> int:
+    """A user who sees every case unless the test narrows the scope."""
     from workbench.services.users import create_user
     with app.app_context():
-        return create_user(db.session, username, role, password, TEST_ACTOR).id
+        return create_user(db.session, username, role, password, TEST_ACTOR,
+                           jurisdictions=jurisdictions, languages=languages).id
 
 
 def image_bytes(fmt: str = "PNG", size=(64, 48), mode: str = "RGB", color=(200, 30, 30)) -> bytes:

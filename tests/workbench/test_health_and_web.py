@@ -69,17 +69,17 @@ def test_wrong_password_is_refused_and_audited(app, client):
 
 
 def test_login_without_csrf_token_is_rejected(app, client):
-    make_user(app, "bob", "admin", "pw-pw-pw-pw")
-    response = client.post("/login", data={"username": "bob", "password": "pw-pw-pw-pw"})
+    make_user(app, "bob", "admin", "pw-pw-pw-pw-pw")
+    response = client.post("/login", data={"username": "bob", "password": "pw-pw-pw-pw-pw"})
     assert response.status_code in (400, 401)
     assert client.get("/").status_code == 302  # still not logged in
 
 
 def test_open_redirect_after_login_is_refused(app, client):
-    make_user(app, "carol", "auditor", "pw-pw-pw-pw")
+    make_user(app, "carol", "auditor", "pw-pw-pw-pw-pw")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     response = client.post("/login?next=//evil.example/x",
-                           data={"username": "carol", "password": "pw-pw-pw-pw", "csrf_token": token})
+                           data={"username": "carol", "password": "pw-pw-pw-pw-pw", "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 

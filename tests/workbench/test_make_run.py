@@ -43,9 +43,34 @@ def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert health.status_code == 200 and health.json()["workers"]["count"] == 2
         key = (tmp_path / "instance" / "demo_api_key").read_text().strip()
+        # The classify worker: its models loaded once, it says which text model and why,
+        # and the demo items carry real scores from those models.
+        assert "text model: profanity_check (no Detoxify weights configured" in output
+        classify = health.json()["classify"]
+        assert classify["ok"] and classify["count"] == 1 and classify["pending"] == 0
+
+        def demo_item(external_id):
+            return requests.get(f"http://127.0.0.1:{port}/api/v1/items?external_id={external_id}",
+                                headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+        insult, french = demo_item("demo-text-3"), demo_item("demo-text-2")
+        assert insult["signals"]["profanity_check"]["scores"]["profanity"] > 0.5
+        assert len(insult["signals"]["profanity_check"]["model_checksum"]) == 64
+        assert (french["language"], french["language_source"]) == ("fr", "detected")
+        for external_id in ("demo-image-1", "demo-image-3"):  # a JPEG and an animated GIF
+            nudenet = demo_item(external_id)["signals"]["nudenet"]
+            assert {"exposed", "explicit", "FACE_FEMALE"} <= set(nudenet["scores"]) and nudenet["error"] is None
         item = requests.get(f"http://127.0.0.1:{port}/api/v1/items?external_id=demo-image-1",
                             headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
-        assert item["status"] == "processed" and {h["algorithm"] for h in item["hashes"]} == {"sha256", "md5"}
+        assert item["status"] == "processed" and {h["algorithm"] for h in item["hashes"]} == {
+            "sha256", "md5", "pdq", "phash", "dhash"}
+        # The demo bank holds a resized copy of demo-image-4: that item matches it, by perceptual hashes.
+        import sqlite3
+        with sqlite3.connect(tmp_path / "instance" / "workbench.db") as conn:
+            matched = conn.execute(
+                "SELECT m.algorithm FROM hash_matches m JOIN items i ON i.id = m.item_id "
+                "JOIN hash_banks b ON b.id = m.bank_id WHERE i.external_id = 'demo-image-4' "
+                "AND b.name = 'demo-known-images' ORDER BY m.algorithm").fetchall()
+        assert [row[0] for row in matched] == ["dhash", "pdq", "phash"]
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         process.wait(30)

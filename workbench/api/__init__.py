@@ -9,6 +9,8 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 def init_app(app: Flask) -> None:
     from workbench.api import errors, items, reports  # noqa: F401  (routes register on import)
     from workbench.api import webhooks  # noqa: F401
+    from workbench.api import bank_lists, banks  # noqa: F401
+    from workbench.api import appeals  # noqa: F401
     from workbench.extensions import csrf
 
     csrf.exempt(bp)  # API clients authenticate with a bearer key, not a session cookie

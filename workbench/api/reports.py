@@ -9,6 +9,7 @@ from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
 from workbench.api.serializers import report_document
 from workbench.extensions import db
+from workbench.jobs.policy import enqueue_reevaluation
 from workbench.services.reports import ItemNotFound, create_report
 from workbench.services.submissions import parse_report_fields
 
@@ -23,4 +24,6 @@ def post_report():
                                pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"])
     except ItemNotFound as exc:
         raise ApiError(404, "item_not_found", str(exc), "item_id") from exc
+    if result.created:  # committed: evaluate the item again with the report among its facts
+        enqueue_reevaluation(result.report.item_id, result.report.id)
     return report_document(result.report), (201 if result.created else 200)

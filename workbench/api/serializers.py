@@ -5,6 +5,9 @@ from datetime import datetime
 
 from flask import url_for
 
+from workbench.api.policy_document import policy_document
+from workbench.api.signal_document import signals_document
+from workbench.extensions import db
 from workbench.models import Item, Report
 
 
@@ -26,6 +29,8 @@ def item_document(item: Item, *, report_count: int) -> dict:
         "author": item.author_pseudonym,
         "country": item.country,
         "language": item.language,
+        "language_source": item.language_source,  # "platform" or "detected" (classify stage)
+        "language_confidence": item.language_confidence,
         "account_age_days": item.account_age_days,
         "content_date": iso(item.content_date),
         "created_at": iso(item.created_at),
@@ -37,7 +42,9 @@ def item_document(item: Item, *, report_count: int) -> dict:
             "width": blob.width, "height": blob.height, "frames": blob.frames,
         },
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in item.hashes],
+        "signals": signals_document(item.signals),  # by classifier, with the model's version and checksum
         "report_count": report_count,
+        "policy": policy_document(db.session, item.id),  # evaluation, cases, decisions
     }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -12,6 +13,9 @@ from workbench.extensions import get_queue
 
 log = logging.getLogger(__name__)
 PROCESS_ITEM = "workbench.jobs.pipeline.process_item"
+PROCESS_ITEMS = "workbench.jobs.pipeline.process_items"
+# item id -> the process_items job that carries it (removed once the job is done with it)
+CONTINUATIONS = "workbench:pipeline:continuations"
 
 
 def job_id_for(item_id: int) -> str:
@@ -39,10 +43,55 @@ def enqueue_item(item_id: int) -> bool:
         return False
 
 
+def enqueue_items(item_ids: list[int]) -> bool:
+    """Queue the pipeline for a batch of items as ONE job (process_items): the classify
+    worker hands a whole batch on to the later stages, and one RQ job per item would cost
+    more than classifying it. Each item is mapped to the batch job, so job_status (the
+    sweeper) still finds the job that carries it."""
+    if not item_ids:
+        return True
+    config = current_app.config
+    retries = config["WORKBENCH_JOB_RETRIES"]
+    queue = get_queue()
+    job_id = f"process-items-{item_ids[0]}-{uuid.uuid4().hex[:12]}"
+    try:
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue(
+                PROCESS_ITEMS, list(item_ids), job_id=job_id, pipeline=pipe,
+                retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
+                job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600, failure_ttl=7 * 24 * 3600,
+            )
+            pipe.hset(CONTINUATIONS, mapping={str(item_id): job_id for item_id in item_ids})
+            pipe.execute()  # one transaction: the job and its items' mapping, or neither
+        return True
+    except RedisError as exc:
+        log.warning("could not enqueue %d item(s) (%s); the sweeper will retry", len(item_ids), exc)
+        return False
+
+
+def forget_continuations(item_ids: list[int]) -> None:
+    if item_ids:
+        get_queue().connection.hdel(CONTINUATIONS, *[str(item_id) for item_id in item_ids])
+
+
+def _state(job_id: str) -> str | None:
+    connection = get_queue().connection
+    if not connection.exists(f"rq:job:{job_id}"):
+        return None
+    return Job.fetch(job_id, connection=connection).get_status(refresh=False)
+
+
 def job_status(item_id: int) -> str | None:
-    """The RQ status of the item's job, or None when Redis has no such job."""
-    job = Job.fetch(job_id_for(item_id), connection=get_queue().connection) if _exists(item_id) else None
-    return job.get_status(refresh=False) if job else None
+    """The RQ status of the job carrying the item (its own job, or the batch job it was
+    handed on in), or None when Redis has no such job. A live state wins over a dead one."""
+    states = [_state(job_id_for(item_id))]
+    batch_job = get_queue().connection.hget(CONTINUATIONS, str(item_id))
+    if batch_job is not None:
+        states.append(_state(batch_job.decode()))
+    for live in ("started", "queued", "scheduled", "deferred"):
+        if live in states:
+            return live
+    return next((state for state in states if state is not None), None)
 
 
 def _exists(item_id: int) -> bool:
@@ -52,5 +101,6 @@ def _exists(item_id: int) -> bool:
 def discard_job(item_id: int) -> None:
     """Forget a stale job record before queueing the item again."""
     connection = get_queue().connection
+    connection.hdel(CONTINUATIONS, str(item_id))
     if _exists(item_id):
         Job.fetch(job_id_for(item_id), connection=connection).delete(remove_from_queue=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from rq import SimpleWorker
 
 from workbench.extensions import get_queue, get_redis
@@ -19,8 +20,20 @@ class WorkbenchWorker(SimpleWorker):
     pass
 
 
+def default_queue_names() -> list[str]:
+    """The pipeline first, then hash-list imports and policy backtests (run dedicated workers
+    for those with --queue)."""
+    config = current_app.config
+    return [config["WORKBENCH_PIPELINE_QUEUE"], config["WORKBENCH_IMPORT_QUEUE"], config["WORKBENCH_BACKTEST_QUEUE"]]
+
+
 def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True,
                name: str | None = None) -> bool:
-    queues = [get_queue(name) for name in (queue_names or [None])]
+    queues = [get_queue(name) for name in (queue_names or default_queue_names())]
     worker = WorkbenchWorker(queues, connection=get_redis(), name=name)
+    if not burst and current_app.config["WORKBENCH_PIPELINE_QUEUE"] in {queue.name for queue in queues}:
+        # Build the bank matcher now and keep it current through the change feed
+        # (only pipeline workers match; a dedicated import worker needs no index).
+        from workbench.services.hash_banks.runtime import start_refresher
+        start_refresher(current_app._get_current_object(), get_redis(), worker.name)
     return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")

@@ -63,3 +63,6 @@ def collect_gauges(session, redis) -> list[Gauge]:
         gauges.extend(source(session, redis))
     session.rollback()
     return gauges
+
+
+from workbench.metrics import review_gauges  # noqa: E402,F401  (registers the review-queue gauges)

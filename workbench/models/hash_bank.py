@@ -1,9 +1,12 @@
-"""Hash banks (lists of known media hashes), their entries, and matches against items."""
+"""Hash banks (lists of known media hashes), their entries, matches against items, the
+change feed that keeps every worker's in-memory index current, and list imports."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
@@ -28,6 +31,11 @@ class HashBank(Base):
 
     entries = relationship("BankEntry", back_populates="bank", lazy="noload")
 
+    def threshold(self, algorithm: str) -> int:
+        """The distance up to which `algorithm` matches in this bank (0 for exact hashes)."""
+        return {"pdq": self.pdq_threshold, "phash": self.phash_threshold,
+                "dhash": self.dhash_threshold}.get(algorithm, 0)
+
 
 class BankEntry(Base):
     __tablename__ = "bank_entries"
@@ -45,8 +53,19 @@ class BankEntry(Base):
     added_by: Mapped[str] = mapped_column(String(64), default="")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What shared lists carry besides the hash, kept so an export gives it back.
+    tags: Mapped[str] = mapped_column(Text, default="", server_default="")  # space-separated
+    category: Mapped[str] = mapped_column(String(64), default="", server_default="")  # pytx category
+    descriptor_id: Mapped[str] = mapped_column(String(64), default="", server_default="")  # ThreatExchange
+    external_added_on: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The import that created the entry (None when added by hand).
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("bank_imports.id"), index=True)
 
     bank = relationship("HashBank", back_populates="entries")
+
+    @property
+    def enabled(self) -> bool:
+        return self.disabled_at is None
 
 
 class HashMatch(Base):
@@ -62,3 +81,99 @@ class HashMatch(Base):
     algorithm: Mapped[str] = mapped_column(String(16))
     distance: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BankChangeOp:
+    BANK_CHANGED = "bank_changed"      # name, kind, thresholds or enabled changed
+    ENTRY_CHANGED = "entry_changed"    # one entry added, disabled, enabled or removed
+    ENTRIES_ADDED = "entries_added"    # entries entry_lo..entry_hi of the bank were inserted
+
+    ALL = (BANK_CHANGED, ENTRY_CHANGED, ENTRIES_ADDED)
+
+
+class BankChange(Base):
+    """The change feed: one row per committed change to a bank or its entries.
+
+    Written in the same transaction as the change and its audit event, always as the
+    transaction's last insert, under a lock on PostgreSQL (see services.hash_banks.feed),
+    so ids appear in commit order and a reader polling `id > last_seen` misses nothing.
+    A row says *what* to look at again, never the new state: readers reload that from
+    the entries themselves, so applying a change twice or late is harmless.
+    """
+
+    __tablename__ = "bank_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("hash_banks.id"))
+    op: Mapped[str] = mapped_column(String(24))
+    algorithm: Mapped[str | None] = mapped_column(String(16))
+    entry_lo: Mapped[int | None] = mapped_column(BigInteger)
+    entry_hi: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ImportStatus:
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    FINAL = (DONE, FAILED)
+
+
+class BankImport(Base):
+    """A hash-list file being imported into a bank, with its progress.
+
+    The import commits in chunks; each chunk's entries, bad lines and this row's counters
+    commit together, so a retried job resumes at `lines_done` and never counts twice.
+    """
+
+    __tablename__ = "bank_imports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("hash_banks.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    file_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    format: Mapped[str] = mapped_column(String(16))
+    algorithm: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(16), default=ImportStatus.QUEUED)
+    total_lines: Mapped[int] = mapped_column(Integer, default=0)
+    lines_done: Mapped[int] = mapped_column(Integer, default=0)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    already_present: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates_merged: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)  # why the whole import failed
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ImportStatus.FINAL
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.total_lines:
+            return 0
+        return min(100, int(100 * self.lines_done / self.total_lines))
+
+
+class BankImportError(Base):
+    """A line of an import file that was not imported, and why."""
+
+    __tablename__ = "bank_import_errors"
+    __table_args__ = (UniqueConstraint("import_id", "line"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("bank_imports.id", ondelete="CASCADE"))
+    line: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text, default="")  # the start of the offending line

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
@@ -37,6 +37,9 @@ class Item(Base):
     author_pseudonym: Mapped[str] = mapped_column(String(64))
     country: Mapped[str] = mapped_column(String(2))
     language: Mapped[str | None] = mapped_column(String(16))
+    # 'platform' (sent with the item) or 'detected' (language id in the classify stage).
+    language_source: Mapped[str | None] = mapped_column(String(16))
+    language_confidence: Mapped[float | None] = mapped_column(Float)
     content_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Sent by some platforms; policies may treat brand-new accounts differently.
     account_age_days: Mapped[int | None] = mapped_column(Integer)
@@ -54,6 +57,8 @@ class Item(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     blob = relationship("Blob")
+    # Read-only view for the API; the classify stage writes signals with set-based statements.
+    signals = relationship("ItemSignal", order_by="ItemSignal.id", viewonly=True)
     hashes = relationship("ItemHash", order_by="ItemHash.algorithm", lazy="selectin",
                           cascade="all, delete-orphan")
 

@@ -14,6 +14,8 @@ class ItemSignal(Base):
 
     `classifier`, `classifier_version` and `model_checksum` let an auditor tell exactly
     which model produced a score. `detail` is JSON text (e.g. the frame of an animation).
+    A row with `error` set is an error signal: the classifier could not score the item
+    (label "error", score 0); a later successful run replaces it.
     """
 
     __tablename__ = "item_signals"
@@ -29,3 +31,5 @@ class ItemSignal(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the score last changed (a rerun with a new model version, or after an error).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,6 +3,9 @@
 Each stage is its own transaction: the item row is locked, the stage's rows, the
 item's new position and the audit event commit together. A rerun (retry, sweeper,
 duplicate job) resumes after the last committed stage and never repeats one.
+
+A batched stage (classify) is not run here: the item is handed off to the stage's batch
+queue and the job ends; the batch worker runs the stage and queues the job again.
 """
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
-from workbench.pipeline import hash_stage  # noqa: F401  (registers the stage)
-from workbench.pipeline.stages import StageContext, stages_after
+from workbench.pipeline import classify_stage, hash_stage  # noqa: F401  (register the stages)
+from workbench.pipeline import policy_stage, route_stage  # noqa: F401  (register the stages)
+from workbench.pipeline.batch_queue import batch_queue_for
+from workbench.pipeline.stages import Stage, StageContext, stages_after
 
 log = logging.getLogger(__name__)
 PIPELINE = Actor.system("pipeline")
@@ -40,11 +45,13 @@ def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:
         if item.is_final:
             session.rollback()
             return item.status
-        remaining = stages_after(item.stage)
+        remaining = stages_after(item.stage, ctx.config)
         if not remaining:
             _finish(session, item)
             return item.status
         stage = remaining[0]
+        if stage.batched:
+            return _hand_off(session, item, stage)
         summary = stage.run(session, item, ctx)
         item.stage = stage.name
         item.status = ItemStatus.PROCESSING
@@ -54,6 +61,18 @@ def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:
             _finish(session, item)
             return item.status
         session.commit()
+
+
+def _hand_off(session: Session, item: Item, stage: Stage) -> str:
+    """Queue the item for a batched stage, after releasing its lock."""
+    if item.status != ItemStatus.PROCESSING:
+        item.status = ItemStatus.PROCESSING
+        item.updated_at = utcnow()
+        session.commit()
+    else:
+        session.rollback()
+    batch_queue_for(stage.name).hand_off([item.id])
+    return f"waiting for {stage.name}"
 
 
 def _finish(session: Session, item: Item) -> None:

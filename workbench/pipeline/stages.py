@@ -1,13 +1,18 @@
 """The registry of pipeline stages.
 
 The order is fixed here; each feature registers the stage it delivers. An item moves
-through the stages that are registered, so a stage that does not exist yet is simply
-absent, never faked.
+through the stages that are registered (and enabled by the configuration), so a stage
+that does not exist yet is simply absent, never faked.
+
+Most stages run inside the item's RQ job. A *batched* stage (classify: models are many
+times faster per item in batches) is handed off instead: the job puts the item on the
+stage's batch queue in Redis and ends, a dedicated batch worker runs the stage for many
+items at once, then queues the item's job again for the stages after it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -31,30 +36,101 @@ StageFunction = Callable[[Session, Any, StageContext], dict]
 
 
 @dataclass(frozen=True)
+class ItemSnapshot:
+    """What a batched stage reads about an item, copied out of the database so that no
+    transaction stays open while the models run."""
+    id: int
+    kind: str
+    text: str | None
+    blob_sha256: str | None
+    language: str | None
+    language_source: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What a batched stage made of one item. `failure` set: the item is retried (or ends
+    in `error` when `retryable` is False or the retries are used up)."""
+    summary: dict
+    item_values: dict  # columns of the item to update with the stage's progress
+    failure: str | None = None
+    retryable: bool = True
+
+
+class BatchStage(Protocol):
+    """The three steps of a batched stage. The batch worker calls `load` once at start
+    (raising if a model cannot load), `compute` once per batch outside any transaction,
+    and `store` inside the transaction that also records each item's progress."""
+
+    def load(self, config: Mapping[str, Any]) -> Any: ...
+
+    def compute(self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: Any) -> dict[int, Any]: ...
+
+    def store(self, session: Session, items: Sequence[ItemSnapshot], results: Mapping[int, Any],
+              ctx: StageContext, loaded: Any) -> dict[int, BatchOutcome]: ...
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
-    run: StageFunction
+    run: Any  # a StageFunction, or a BatchStage when `batched`
+    batched: bool = False
+    # None: always on. Otherwise config -> bool (classify is off when no classifier is configured).
+    enabled: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def is_enabled(self, config: Mapping[str, Any] | None) -> bool:
+        return self.enabled is None or config is None or bool(self.enabled(config))
 
 
 _registered: dict[str, Stage] = {}
 
 
-def register_stage(name: str, run: StageFunction) -> None:
+def register_stage(name: str, run: Any, *, batched: bool = False,
+                   enabled: Callable[[Mapping[str, Any]], bool] | None = None) -> Stage | None:
+    """Register (or replace) a stage; returns the stage it replaced, if any."""
     if name not in STAGE_ORDER:
         raise UnknownStage(f"{name!r} is not one of the pipeline stages {STAGE_ORDER}")
-    _registered[name] = Stage(name, run)
+    previous = _registered.get(name)
+    _registered[name] = Stage(name, run, batched=batched, enabled=enabled)
+    return previous
 
 
-def registered_stages() -> tuple[Stage, ...]:
-    return tuple(_registered[name] for name in STAGE_ORDER if name in _registered)
+def restore_stage(name: str, previous: Stage | None) -> None:
+    """Undo a register_stage() (tests that swap a stage in put the real one back)."""
+    if previous is None:
+        _registered.pop(name, None)
+    else:
+        _registered[name] = previous
 
 
-def stages_after(completed: str | None) -> tuple[Stage, ...]:
+def get_stage(name: str) -> Stage:
+    try:
+        return _registered[name]
+    except KeyError:
+        raise UnknownStage(name) from None
+
+
+def registered_stages(config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
+    """The registered stages in pipeline order; with `config`, only the enabled ones."""
+    return tuple(_registered[name] for name in STAGE_ORDER
+                 if name in _registered and _registered[name].is_enabled(config))
+
+
+def stages_after(completed: str | None, config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
     """The stages still to run for an item whose last completed stage is `completed`."""
-    stages = registered_stages()
+    stages = registered_stages(config)
     if completed is None:
         return stages
     if completed not in STAGE_ORDER:
         raise UnknownStage(completed)
     done_index = STAGE_ORDER.index(completed)
     return tuple(stage for stage in stages if STAGE_ORDER.index(stage.name) > done_index)
+
+
+def next_stage(completed: str | None, config: Mapping[str, Any] | None = None) -> Stage | None:
+    remaining = stages_after(completed, config)
+    return remaining[0] if remaining else None
+
+
+def batched_stages(config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
+    return tuple(stage for stage in registered_stages(config) if stage.batched)

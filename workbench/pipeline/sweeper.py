@@ -3,6 +3,11 @@
 The database is the source of truth. An item sitting in a non-final status with no
 live job (Redis restarted, the job was dropped, a worker was killed mid-job) is queued
 again; the stages are idempotent, so a rerun finishes it exactly once.
+
+Items waiting for a batched stage (classify) have no job on purpose: their job ended when
+it handed them to the stage's batch queue. They are left alone while the batch queue holds
+them, and recovered when it does not (Redis flushed, an entry lost); ids a killed batch
+worker had taken are handed back to the queue first.
 """
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from workbench import audit
@@ -18,6 +24,8 @@ from workbench.audit import Actor
 from workbench.jobs.enqueue import discard_job, enqueue_item, job_status
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
+from workbench.pipeline.batch_queue import BatchQueue, batch_queue_for
+from workbench.pipeline.stages import batched_stages, next_stage
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("sweeper")
@@ -42,10 +50,14 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
     """Requeue lost items; returns their ids. Safe to run from several processes."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=min(settings.lost_after_s, settings.stuck_after_s))
-    candidates = session.scalars(
-        select(Item.id).where(Item.status.in_(ItemStatus.ACTIVE), Item.updated_at <= cutoff)
-        .order_by(Item.updated_at).limit(limit)
-    ).all()
+    config = current_app.config
+    queues = {stage.name: batch_queue_for(stage.name) for stage in batched_stages(config)}
+    for queue in queues.values():
+        recovered = queue.recover_abandoned()
+        if recovered:
+            log.warning("sweeper: %d item(s) taken by a dead %s worker are queued again: %s",
+                        len(recovered), queue.stage, recovered[:20])
+    candidates = _candidates(session, cutoff, limit, queues, settings)
     session.rollback()
     requeued = []
     for item_id in candidates:
@@ -68,6 +80,30 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
     if requeued:
         log.info("sweeper requeued %d item(s): %s", len(requeued), requeued[:20])
     return requeued
+
+
+def _candidates(session: Session, cutoff: datetime, limit: int, queues: dict[str, BatchQueue],
+                settings: SweepSettings) -> list[int]:
+    """Active items idle since `cutoff`, oldest first, leaving out those a batch queue holds.
+    Pages on (updated_at, id) so a long batch backlog cannot hide lost items behind it."""
+    config = current_app.config
+    found: list[int] = []
+    after = None
+    for _ in range(20):
+        query = select(Item.id, Item.stage, Item.updated_at).where(
+            Item.status.in_(ItemStatus.ACTIVE), Item.updated_at <= cutoff)
+        if after is not None:
+            query = query.where(or_(Item.updated_at > after[0], and_(Item.updated_at == after[0], Item.id > after[1])))
+        rows = session.execute(query.order_by(Item.updated_at, Item.id).limit(limit)).all()
+        for row in rows:
+            following = next_stage(row.stage, config)
+            queue = queues.get(following.name) if following is not None else None
+            if queue is None or not queue.holds(row.id, verify_after_s=settings.stuck_after_s):
+                found.append(row.id)
+        if len(found) >= limit or len(rows) < limit:
+            return found[:limit]
+        after = (rows[-1].updated_at, rows[-1].id)
+    return found[:limit]
 
 
 def settings_from_config(config: dict) -> SweepSettings:

@@ -1,24 +1,107 @@
-"""Checking credentials; successes and failures are both audited."""
+"""Checking credentials: throttled, with an optional TOTP step; every outcome is audited.
+
+Outcomes: "ok" (logged in), "totp_required" (password right, a code is needed next),
+"failed", "locked" (too many failures: the password is not even checked), "expired"
+(the half-finished TOTP login no longer matches the account).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from workbench import audit
 from workbench.audit import Actor
 from workbench.models import User
 from workbench.models.base import utcnow
+from workbench.services import second_factor
+from workbench.services.login_throttle import LoginThrottle, client_reference
+from workbench.services.passwords import hash_method
 from workbench.services.users import find_user
 
+LOGIN_ACTOR = Actor.system("login")
 
-def attempt_login(session: Session, username: str, password: str) -> User | None:
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: str
+    user: User | None = None
+    retry_after_s: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("no such user", method=method)
+
+
+def attempt_login(session: Session, username: str, password: str, *, throttle: LoginThrottle | None = None,
+                  client: str | None = None) -> LoginResult:
     user = find_user(session, username)
-    if user is None or not user.is_active or not user.check_password(password):
-        # The username typed is not stored: it may be a password typed in the wrong box.
-        audit.record(session, Actor.system("login"), "login.failed", "user",
-                     user.id if user else "unknown")
-        session.commit()
-        return None
+    if throttle is not None:
+        lock = throttle.check(session, username, client, user)
+        if lock is not None:
+            session.rollback()
+            return LoginResult("locked", retry_after_s=lock.retry_after_s)
+    if user is None:
+        check_password_hash(_dummy_hash(hash_method()), password)  # same work as for a real account: no timing oracle
+        return _fail(session, throttle, username, client, None, "login.failed", reason="unknown_user")
+    if not user.check_password(password):
+        return _fail(session, throttle, username, client, user, "login.failed", reason="password")
+    if not user.is_active:
+        return _fail(session, throttle, username, client, user, "login.failed", reason="inactive")
+    if user.totp_enabled:
+        session.rollback()  # nothing to write until the second factor is in
+        return LoginResult("totp_required", user)
+    return _succeed(session, throttle, user, second_factor=None)
+
+
+def attempt_second_factor(session: Session, user_id: int, session_token: str, code: str, *,
+                          throttle: LoginThrottle | None = None, client: str | None = None,
+                          now: float | None = None) -> LoginResult:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or not user.totp_enabled or user.session_token != session_token:
+        session.rollback()
+        return LoginResult("expired")
+    if throttle is not None:
+        lock = throttle.check(session, user.username, client, user)
+        if lock is not None:
+            session.rollback()
+            return LoginResult("locked", retry_after_s=lock.retry_after_s)
+    if not second_factor.consume_code(session, user, code, now):
+        return _fail(session, throttle, user.username, client, user, "login.totp_failed", reason="code")
+    return _succeed(session, throttle, user, second_factor="totp")
+
+
+def _succeed(session: Session, throttle: LoginThrottle | None, user: User, second_factor: str | None) -> LoginResult:
+    if not user.session_token:
+        user.rotate_session_token()  # an account from before session tokens existed
     user.last_login_at = utcnow()
-    audit.record(session, Actor.user(user.id), "login.succeeded", "user", user.id)
+    audit.record(session, Actor.user(user.id), "login.succeeded", "user", user.id, second_factor=second_factor)
     session.commit()
-    return user
+    if throttle is not None:
+        throttle.clear_account(user.username)
+    return LoginResult("ok", user)
+
+
+def _fail(session: Session, throttle: LoginThrottle | None, username: str, client: str | None,
+          user: User | None, action: str, **payload) -> LoginResult:
+    # The username typed is not stored: it may be a password typed in the wrong box.
+    user_ref = user.id if user else "unknown"
+    audit.record(session, LOGIN_ACTOR, action, "user", user_ref, **payload)
+    if throttle is not None:
+        for lock in throttle.record_failure(session, username, client, user):
+            settings = throttle.settings
+            if lock.scope == "account":
+                audit.record(session, LOGIN_ACTOR, "login.locked_out", "user", user_ref, scope="account",
+                             max_failures=settings.max_per_account, window_s=settings.window_s)
+            else:
+                audit.record(session, LOGIN_ACTOR, "login.locked_out", "client", client_reference(settings, client),
+                             scope="client", max_failures=settings.max_per_client, window_s=settings.window_s)
+    session.commit()
+    return LoginResult("failed", user)

@@ -108,6 +108,9 @@ def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_sto
         for contact in contacts:
             session.delete(contact)
         outcome.contacts_erased += len(contacts)
+    from workbench.services.appeals import erase_complainant  # appeal contacts, kept like report contacts
+    outcome.contacts_erased += erase_complainant(session, pseudonym_key=pseudonym_key,
+                                                 platform_user_id=platform_user_id, email=email)
     request.items_erased = outcome.items_erased
     request.contacts_erased = outcome.contacts_erased
     request.blobs_purged = len(outcome.blobs_purged)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from workbench import audit
@@ -110,7 +110,51 @@ def queue_delivery(session: Session, item: Item, event_type: str, event_key: str
     delivery = WebhookDelivery(client_id=client.id, item_id=item.id, event_type=event_type, event_key=event_key,
                                body=body)
     session.add(delivery)
+    _session_of(session).info.setdefault(_TO_SEND, set()).add(item.id)
     return delivery
+
+
+def decision_data(decision) -> dict:
+    """What the platform is told about a decision: the outcome and the statement of reasons."""
+    return {
+        "decision_id": decision.id,
+        "automated": decision.automated,
+        "outcome": decision.outcome,
+        "visibility": decision.visibility,
+        "territorial_scope": decision.territorial_scope,
+        "rule": {"jurisdiction": decision.rule_jurisdiction, "pack_version": decision.rule_pack_version,
+                 "rule_id": decision.rule_id},
+        "statement_of_reasons": decision.statement_of_reasons,
+        "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
+    }
+
+
+def notify_decision(session: Session, item: Item, decision, event_type: str = "decision.created"):
+    """Queue the decision's webhook in the decision's own transaction."""
+    return queue_delivery(session, item, event_type, f"decision:{decision.id}", decision_data(decision))
+
+
+_TO_SEND = "workbench_webhook_items"
+
+
+def _session_of(session):
+    from sqlalchemy.orm import scoped_session
+    return session() if isinstance(session, scoped_session) else session
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    # Jobs go to Redis only once the deliveries are committed (never for a rolled-back one).
+    items = session.info.pop(_TO_SEND, None)
+    if items:
+        from workbench.jobs.webhooks import enqueue_item_webhooks
+        for item_id in sorted(items):
+            enqueue_item_webhooks(item_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(_TO_SEND, None)
 
 
 def backoff(attempts: int, settings: WebhookSettings) -> timedelta:

@@ -38,10 +38,10 @@ def audit_actions(app, item_id) -> list[str]:
 def test_text_item_runs_through_the_registered_stages(app, api, run_worker):
     item_id = api.post_json("/items", text_item(text="  Hello   WORLD ")).json["id"]
     run_worker()
-    assert item_state(app, item_id)[:2] == ("processed", "hash")
+    assert item_state(app, item_id)[:2] == ("processed", "route")  # hash, then policy and route
     expected = hashlib.sha256(normalise_text("hello world").encode()).hexdigest()
     assert hashes_of(app, item_id)["text_sha256"] == expected
-    assert audit_actions(app, item_id) == ["item.created", "item.stage_completed", "item.processed"]
+    assert audit_actions(app, item_id) == ["item.created"] + ["item.stage_completed"] * 3 + ["item.processed"]
     document = api.get(f"/items/{item_id}").json
     assert document["status"] == "processed" and document["finished_at"]
     assert {h["algorithm"] for h in document["hashes"]} == {"text_sha256", "text_md5"}
@@ -88,7 +88,7 @@ def test_duplicate_jobs_process_the_item_once(app, api, run_worker):
         enqueue_item(item_id)
     run_worker()
     assert audit_actions(app, item_id).count("item.processed") == 1
-    assert audit_actions(app, item_id).count("item.stage_completed") == 1
+    assert audit_actions(app, item_id).count("item.stage_completed") == 3  # hash, policy, route once each
 
 
 @pytest.fixture
@@ -102,9 +102,9 @@ def failing_stage():
             raise RuntimeError(f"model exploded (call {calls['n']})")
         return {"ok": True}
 
-    stage_registry.register_stage("classify", flaky)
+    replaced = stage_registry.register_stage("classify", flaky)
     yield calls
-    stage_registry._registered.pop("classify", None)
+    stage_registry.restore_stage("classify", replaced)  # the real (batched) classify stage
 
 
 def test_failures_retry_then_end_in_error_with_the_reason(app, api, run_worker, failing_stage):
@@ -127,9 +127,9 @@ def test_a_transient_failure_recovers_on_retry(app, api, run_worker, failing_sta
     item_id = api.post_json("/items", text_item()).json["id"]
     run_worker()
     status, stage, attempts, error = item_state(app, item_id)
-    assert (status, stage, attempts) == ("processed", "classify", 2)
+    assert (status, stage, attempts) == ("processed", "route", 2)
     assert error is None
-    assert audit_actions(app, item_id).count("item.stage_completed") == 2  # hash once, classify once
+    assert audit_actions(app, item_id).count("item.stage_completed") == 4  # hash, classify, policy, route once
 
 
 def test_the_sweeper_finds_an_item_whose_job_was_dropped(app, api, run_worker):

@@ -1,16 +1,24 @@
-"""Log in and out."""
+"""Log in (password, then a TOTP code when the account has one), log out."""
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 
-from workbench.extensions import db
-from workbench.services.login import attempt_login
-from workbench.web.auth.forms import LoginForm
+from workbench import audit
+from workbench.audit import Actor
+from workbench.extensions import db, get_redis
+from workbench.services.login import attempt_login, attempt_second_factor
+from workbench.services.login_throttle import LoginThrottle, ThrottleSettings
+from workbench.web.auth.client import client_address
+from workbench.web.auth.forms import LoginForm, TotpForm
+from workbench.web.auth.session_guard import start_session
 
 bp = Blueprint("auth", __name__)
+PENDING = "pending_login"  # {user_id, token, started, next} between the password and the code
+PENDING_MAX_AGE_S = 300
 
 
 def _safe_next(target: str | None) -> str:
@@ -20,20 +28,63 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _throttle() -> LoginThrottle:
+    return LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = attempt_login(db.session, form.username.data, form.password.data)
-        if user is not None:
-            login_user(user)
+        result = attempt_login(db.session, form.username.data, form.password.data,
+                               throttle=_throttle(), client=client_address())
+        if result.outcome == "locked":
+            return _locked_page("auth/login.html", form, form.password, result.retry_after_s)
+        if result.outcome == "totp_required":
+            session.clear()
+            session[PENDING] = {"user_id": result.user.id, "token": result.user.session_token,
+                                "started": int(time.time()), "next": _safe_next(request.args.get("next"))}
+            return redirect(url_for("auth.login_totp"))
+        if result.ok:
+            start_session(result.user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append("Wrong username or password.")
     return render_template("auth/login.html", form=form), (401 if form.errors else 200)
 
 
+def _locked_page(template: str, form, field, retry_after_s: int):
+    minutes = max(1, -(-retry_after_s // 60))
+    field.errors.append(f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+    return render_template(template, form=form), 429, {"Retry-After": str(retry_after_s)}
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_totp():
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - pending.get("started", 0) > PENDING_MAX_AGE_S:
+        session.pop(PENDING, None)
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        result = attempt_second_factor(db.session, pending["user_id"], pending["token"], form.code.data,
+                                       throttle=_throttle(), client=client_address())
+        if result.outcome == "locked":
+            return _locked_page("auth/login_totp.html", form, form.code, result.retry_after_s)
+        if result.outcome == "expired":
+            session.pop(PENDING, None)
+            return redirect(url_for("auth.login"))
+        if result.ok:
+            start_session(result.user)
+            return redirect(pending["next"])
+        form.code.errors.append("That code is not valid. Wait for the next one and try again.")
+    return render_template("auth/login_totp.html", form=form), (401 if form.errors else 200)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
+    audit.record(db.session, Actor.user(current_user.id), "logout", "user", current_user.id)
+    db.session.commit()
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))

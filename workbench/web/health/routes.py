@@ -33,10 +33,22 @@ def _redis_and_workers() -> tuple[dict, dict]:
         return {"ok": False, "error": type(exc).__name__}, {"ok": False, "count": 0}
 
 
+def _batch_workers() -> dict:
+    """The classify workers (a batched stage's own processes), e.g. {"classify": {...}}."""
+    from workbench.pipeline import runner  # noqa: F401  (registers every stage)
+    from workbench.pipeline.batch_queue import batch_stage_health
+    try:
+        return batch_stage_health(current_app.config, get_redis())
+    except RedisError as exc:
+        return {"classify": {"ok": False, "error": type(exc).__name__}}
+
+
 @bp.get("/healthz")
 def healthz():
     database = _database()
     redis, workers = _redis_and_workers()
-    healthy = database["ok"] and redis["ok"] and workers["ok"]
-    body = {"status": "ok" if healthy else "degraded", "database": database, "redis": redis, "workers": workers}
+    batch_workers = _batch_workers() if redis["ok"] else {}
+    healthy = database["ok"] and redis["ok"] and workers["ok"] and all(b["ok"] for b in batch_workers.values())
+    body = {"status": "ok" if healthy else "degraded", "database": database, "redis": redis, "workers": workers,
+            **batch_workers}
     return body, (200 if healthy else 503)

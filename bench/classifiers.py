@@ -1,0 +1,246 @@
+"""Classifier throughput: the pipeline's classify stage vs calling the model directly.
+
+For each model, on the same inputs in the same run:
+  pipeline  items/s through the classify worker's real code path (BatchWorker on an
+            embedded Redis and SQLite): take a batch off the queue, read the items,
+            classify, store signals + progress + audit events in one transaction, hand the
+            items on to the later stages (RQ jobs);
+  direct    the model's own batched call on the same inputs at the same batch size
+            (alt-profanity-check's predict_prob, Detoxify.predict, NudeDetector.detect_batch
+            on the image bytes), nothing else;
+  classify_batch  the classifier adapter alone (what the pipeline adds on top of it is the
+            rest of the difference).
+Detoxify uses a randomly initialised bert-base-sized checkpoint (the architecture of
+Detoxify's `original`), built in a temporary directory and loaded through
+WORKBENCH_DETOXIFY_CHECKPOINT; it is also timed one text at a time (batch1).
+
+    .venv/bin/python bench/classifiers.py [--texts 2048] [--images 128] [--detoxify-texts 128] [--rounds 2]
+
+The pipeline and the direct calls are timed batch by batch in alternation on the same inputs
+(`rounds` passes), so the shared machine's changing load hits them alike.
+Prints its figures and, last, one JSON line:
+  {"batch_size": 32, "offline_text": {...}, "detoxify": {...}, "nudenet": {...}}
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+
+from workbench import create_app  # noqa: E402
+from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
+from workbench.extensions import db  # noqa: E402
+from workbench.models import ApiClient, Blob, Item, ItemStatus  # noqa: E402
+from workbench.models.base import utcnow  # noqa: E402
+from workbench.pipeline import runner  # noqa: E402,F401  (registers every stage)
+from workbench.pipeline.batch_queue import batch_queue_for  # noqa: E402
+from workbench.pipeline.batch_worker import BatchWorker  # noqa: E402
+from workbench.pipeline.classify_stage import ClassifyStage  # noqa: E402
+from workbench.services.blobstore import BlobStore  # noqa: E402
+
+WORDS = ("the a you your this that what why love hate great stupid idiot thanks video post comment "
+         "friend friends today tomorrow game music watch amazing terrible ugly beautiful cheap free "
+         "money click link win please stop never always people everyone nobody damn hell crap shut up "
+         "dumb loser awesome nice cool funny sad angry happy weekend city beach food dinner party").split()
+
+
+def texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 40))).capitalize() + rng.choice(".!?")
+            for _ in range(count)]
+
+
+def photos(count: int, seed: int) -> list[bytes]:
+    """Camera-sized JPEG scenes (640x480, texture and shapes), all different."""
+    rng = np.random.default_rng(seed)
+    images = []
+    for _ in range(count):
+        noise = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        image = Image.fromarray(noise).filter(ImageFilter.GaussianBlur(6))
+        draw = ImageDraw.Draw(image)
+        for _ in range(6):
+            x, y = (int(v) for v in rng.integers(0, 560, 2))
+            draw.ellipse((x, y % 400, x + 80, y % 400 + 80), fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        images.append(buffer.getvalue())
+    return images
+
+
+class Bench:
+    def __init__(self, folder: Path, redis_url: str):
+        from tests.support.apps import _schema_metadata
+        database = folder / "bench.db"
+        self.app = create_app({
+            "INSTANCE_PATH": str(folder / "instance"), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "REDIS_URL": redis_url, "REDIS_EMBEDDED": False, "SECRET_KEY": "bench", "WORKBENCH_PSEUDONYM_KEY": "bench",
+            "WORKBENCH_BLOB_DIR": str(folder / "blobs"),
+        })
+        with self.app.app_context():
+            _schema_metadata().create_all(db.engine)  # the models' schema (as the tests build it)
+            client = ApiClient(name="bench", key_prefix="bench", key_hash="0" * 64)
+            db.session.add(client)
+            db.session.commit()
+            self.client_id = client.id
+        self.batch_size = self.app.config["WORKBENCH_CLASSIFY_BATCH_SIZE"]
+        self.serial = 0
+
+    def load(self, names: str, **config):
+        self.app.config.update(WORKBENCH_CLASSIFIERS=names, **config)
+        return ClassifyStage().load(self.app.config)
+
+    def seed(self, kind: str, payloads: list) -> list[int]:
+        """Items as the hash stage leaves them (not timed), handed to the classify queue."""
+        store = BlobStore(self.app.config["WORKBENCH_BLOB_DIR"])
+        now = utcnow()
+        with self.app.app_context():
+            items = []
+            for payload in payloads:
+                self.serial += 1
+                sha = None
+                if kind == "image":
+                    with store.reserve(payload) as reservation:
+                        reservation.keep()
+                        sha = reservation.sha256
+                    if db.session.get(Blob, sha) is None:
+                        db.session.add(Blob(sha256=sha, mime="image/jpeg", size=len(payload), width=640,
+                                            height=480, frames=1))
+                items.append(Item(client_id=self.client_id, external_id=f"bench-{self.serial}", kind=kind,
+                                  author_pseudonym="0" * 64, country="DE", text=payload if kind == "text" else None,
+                                  blob_sha256=sha, status=ItemStatus.PROCESSING, stage="hash",
+                                  created_at=now, updated_at=now))
+            db.session.add_all(items)
+            db.session.commit()
+            ids = [item.id for item in items]
+            batch_queue_for("classify").hand_off(ids)
+        return ids
+
+    def chunks(self, values: list, size: int | None = None) -> list[list]:
+        size = size or self.batch_size
+        return [values[start:start + size] for start in range(0, len(values), size)]
+
+    def paired(self, loaded, kind: str, payloads: list, direct: dict, rounds: int) -> dict[str, float]:
+        """Rates of the pipeline and of each `direct` call (chunk -> items done), measured
+        batch by batch in alternation on the same inputs, so a shared machine's changing
+        load hits them alike. The pipeline step is the classify worker's own: claim a batch
+        from the queue, process_batch (read the items, classify, store signals, progress and
+        audit events in one transaction, hand the batch on), release the claim."""
+        seconds = {"pipeline_per_s": 0.0, **{name: 0.0 for name in direct}}
+        done = {name: 0 for name in seconds}
+        for _ in range(rounds):
+            self.seed(kind, payloads)
+            worker = BatchWorker(self.app, "classify", loaded, name="bench", batch_size=self.batch_size, wait_ms=0)
+            with self.app.app_context():
+                worker.queue.register_worker(worker.name, worker.info(), ttl_s=3600)
+                for index, chunk in enumerate(self.chunks(payloads)):
+                    steps = [("pipeline_per_s", lambda: self._pipeline_step(worker))]
+                    steps += [(name, lambda call=call: call(chunk)) for name, call in direct.items()]
+                    for name, step in (steps if index % 2 == 0 else steps[::-1]):
+                        started = time.perf_counter()
+                        done[name] += step()
+                        seconds[name] += time.perf_counter() - started
+                left = worker.queue.counts()
+                worker.queue.unregister_worker(worker.name)
+            assert left == {"queued": 0, "delayed": 0, "pending": 0}, left
+        return {name: done[name] / seconds[name] for name in seconds}
+
+    def _pipeline_step(self, worker: BatchWorker) -> int:
+        item_ids = worker.queue.claim(worker.name, self.batch_size)
+        report = worker.process_batch(item_ids)
+        worker.queue.release(worker.name)
+        assert len(report.completed) + len(report.finished) == len(item_ids), report
+        return len(item_ids)
+
+
+def bench_offline_text(bench: Bench, count: int, rounds: int) -> dict:
+    from classifiers.base import ClassifierInput
+    loaded = bench.load("profanity_check")
+    model = loaded.classifiers[0]
+    inputs = texts(count, seed=1)
+    bench.paired(loaded, "text", inputs[:bench.batch_size * 2], {}, 1)  # warm-up
+    return bench.paired(loaded, "text", inputs, {
+        "direct_per_s": lambda chunk: len(model.predict_prob(chunk)),
+        "classify_batch_per_s": lambda chunk: len(model.classify_batch(
+            [ClassifierInput.for_text(i, text) for i, text in enumerate(chunk)])),
+    }, rounds)
+
+
+def bench_nudenet(bench: Bench, count: int, rounds: int) -> dict:
+    from classifiers.base import ClassifierInput
+    loaded = bench.load("nudenet")
+    model = loaded.classifiers[0]
+    images = photos(count, seed=2)
+    model.detector.detect_batch(images[:4], batch_size=model.batch_size)  # warm-up
+    return bench.paired(loaded, "image", images, {
+        "direct_per_s": lambda chunk: len(model.detector.detect_batch(chunk, batch_size=model.batch_size)),
+        "classify_batch_per_s": lambda chunk: len(model.classify_batch(
+            [ClassifierInput.for_image(i, data) for i, data in enumerate(chunk)])),
+    }, rounds)
+
+
+def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
+    from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
+    print("building a bert-base-sized random Detoxify checkpoint…", flush=True)
+    checkpoint = build_tiny_checkpoint(folder / "detoxify", size="base")
+    loaded = bench.load("text", WORKBENCH_DETOXIFY_CHECKPOINT=str(checkpoint.checkpoint_path))
+    model = loaded.classifiers[0]
+    assert model.name == "detoxify", loaded.text_model
+    print(loaded.text_model, flush=True)
+    inputs = texts(count, seed=3)
+    model.detoxify.predict(inputs[:bench.batch_size])  # warm-up
+    per_chunk_batch1 = max(1, bench.batch_size // 4)  # one text at a time is slow: a quarter of each batch
+    return bench.paired(loaded, "text", inputs, {
+        "direct_per_s": lambda chunk: len(model.detoxify.predict(chunk)["toxicity"]),
+        "batch1_per_s": lambda chunk: sum(1 for text in chunk[:per_chunk_batch1] if model.detoxify.predict([text])),
+    }, rounds)
+
+
+def summarise(name: str, figures: dict) -> dict:
+    figures = {key: round(value, 1) for key, value in figures.items()}
+    figures["pipeline_vs_direct"] = round(figures["pipeline_per_s"] / figures["direct_per_s"], 3)
+    if "batch1_per_s" in figures:
+        figures["batching_speedup"] = round(figures["direct_per_s"] / figures["batch1_per_s"], 2)
+    print(f"{name:13} " + "  ".join(f"{key} {value}" for key, value in figures.items()), flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--texts", type=int, default=2048)
+    parser.add_argument("--images", type=int, default=128)
+    parser.add_argument("--detoxify-texts", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--skip-detoxify", action="store_true", help="(for a quick run)")
+    args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the embedded Redis and the temporary files go too.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with tempfile.TemporaryDirectory(prefix="wb-bench-classifiers-") as tmp:
+        folder = Path(tmp)
+        redis = EmbeddedRedis(str(folder / "redis.sock"), str(folder / "redis"), persistent=False).start()
+        try:
+            bench = Bench(folder, redis.url)
+            print(f"batch size {bench.batch_size} (WORKBENCH_CLASSIFY_BATCH_SIZE), {args.rounds} round(s)", flush=True)
+            result = {"batch_size": bench.batch_size}
+            result["offline_text"] = summarise("offline_text", bench_offline_text(bench, args.texts, args.rounds))
+            result["nudenet"] = summarise("nudenet", bench_nudenet(bench, args.images, args.rounds))
+            if not args.skip_detoxify:
+                result["detoxify"] = summarise("detoxify", bench_detoxify(bench, folder, args.detoxify_texts, 1))
+        finally:
+            redis.stop()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Claiming: order, leases, expiry, renewal, scope, escalation, hold; concurrency on PostgreSQL."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.workbench.review.helpers import decision_kwargs, make_case, user
+from workbench.extensions import db
+from workbench.models import AuditEvent, Case
+from workbench.models.base import utcnow
+from workbench.services.review import claims
+from workbench.services.review.decisions import decide_case
+from workbench.services.review.errors import CaseClosed, LeaseLost, NotAllowed, ReviewError
+
+
+def _actions(case_id=None):
+    query = select(AuditEvent.action).order_by(AuditEvent.id)
+    if case_id is not None:
+        query = query.where(AuditEvent.object_id == str(case_id))
+    return list(db.session.scalars(query))
+
+
+def test_claims_most_urgent_first_and_one_at_a_time(app):
+    normal = make_case(app, priority="normal", due_in_h=1)
+    critical = make_case(app, priority="critical", due_in_h=48)
+    later_high = make_case(app, priority="high", due_in_h=30)
+    sooner_high = make_case(app, priority="high", due_in_h=10)
+    alice, bob = user(app, "alice"), user(app, "bob")
+    with app.app_context():
+        first = claims.claim_next(db.session, alice)
+        assert first.id == critical
+        assert claims.claim_next(db.session, alice).id == critical  # still hers: the same case back
+        got = [claims.claim_next(db.session, bob).id]
+        assert got == [sooner_high]
+        assert "case.claimed" in _actions(critical)
+    assert normal and later_high
+
+
+def test_lease_expiry_returns_the_case_and_a_late_decision_is_refused(app):
+    case_id = make_case(app)
+    alice, bob = user(app, "alice"), user(app, "bob")
+    with app.app_context():
+        t0 = utcnow()
+        token = claims.claim_next(db.session, alice, now=t0).claim_token
+        assert claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=60)) is None
+        later = t0 + timedelta(seconds=301)  # the default lease is 300 s
+        taken = claims.claim_next(db.session, bob, now=later)
+        assert taken.id == case_id and taken.claimed_by_user_id == bob.id
+        with pytest.raises(LeaseLost, match="another moderator has taken it"):
+            decide_case(db.session, case_id, alice, claim_token=token, now=later, **decision_kwargs())
+        assert db.session.get(Case, case_id).is_open
+        decide_case(db.session, case_id, bob, now=later, **decision_kwargs())
+        with pytest.raises(CaseClosed):
+            decide_case(db.session, case_id, alice, now=later, **decision_kwargs())
+
+
+def test_expired_lease_of_the_same_user_is_refused_with_a_clear_message(app):
+    case_id = make_case(app)
+    alice = user(app, "alice")
+    with app.app_context():
+        t0 = utcnow()
+        claims.claim_next(db.session, alice, now=t0)
+        with pytest.raises(LeaseLost, match="expired at .* nothing was saved"):
+            decide_case(db.session, case_id, alice, now=t0 + timedelta(minutes=6), **decision_kwargs())
+
+
+def test_renew_extends_the_lease(app):
+    case_id = make_case(app)
+    alice, bob = user(app, "alice"), user(app, "bob")
+    with app.app_context():
+        t0 = utcnow()
+        claims.claim_next(db.session, alice, now=t0)
+        expires = claims.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=250))
+        assert expires == t0 + timedelta(seconds=550)
+        assert claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=400)) is None
+        with pytest.raises(LeaseLost):
+            claims.renew_lease(db.session, case_id, bob, now=t0 + timedelta(seconds=400))
+        with pytest.raises(LeaseLost):  # too late: the lease ran out
+            claims.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=600))
+
+
+def test_release_returns_the_case_with_an_audit_event(app):
+    case_id = make_case(app)
+    alice, bob = user(app, "alice"), user(app, "bob")
+    with app.app_context():
+        claims.claim_next(db.session, alice)
+        claims.release(db.session, case_id, alice)
+        assert claims.claim_next(db.session, bob).id == case_id
+        assert _actions(case_id)[-3:] == ["case.claimed", "case.released", "case.claimed"]
+
+
+def test_scope_by_region_and_language(app):
+    de = make_case(app, country="DE", language="de")
+    fr = make_case(app, country="FR", language="fr", priority="critical")
+    us_en = make_case(app, country="US", language="en-US", priority="high")
+    german = user(app, "german", jurisdictions=["DE"], languages=["de"])
+    eu_any = user(app, "eu", jurisdictions=["EU"], languages=["*"])
+    english = user(app, "english", jurisdictions=["GLOBAL"], languages=["en"])
+    nobody = user(app, "nobody", jurisdictions=[], languages=[])
+    with app.app_context():
+        assert claims.claim_next(db.session, german).id == de
+        assert claims.claim_next(db.session, german, queue="other") is None
+        assert claims.claim_next(db.session, eu_any).id == fr
+        assert claims.claim_next(db.session, english).id == us_en
+        assert claims.claim_next(db.session, nobody) is None
+
+
+def test_roles_without_cases_decide_cannot_claim(app):
+    make_case(app)
+    auditor = user(app, "aud", role="auditor")
+    with app.app_context(), pytest.raises(NotAllowed):
+        claims.claim_next(db.session, auditor)
+
+
+def test_escalation_goes_to_senior_moderators_only(app):
+    case_id = make_case(app)
+    alice, senior = user(app, "alice"), user(app, "senior", role="senior_moderator")
+    with app.app_context():
+        claims.claim_next(db.session, alice)
+        with pytest.raises(ReviewError):
+            claims.escalate(db.session, case_id, alice, "  ")
+        claims.escalate(db.session, case_id, alice, "Possible legal order; needs legal review")
+        assert claims.claim_next(db.session, alice) is None
+        case = claims.claim_next(db.session, senior)
+        assert case.id == case_id and case.escalated
+        assert case.escalations[-1]["to"] == "senior_moderator"
+        assert "case.escalated" in _actions(case_id)
+
+
+def test_hold_keeps_the_case_past_the_lease(app):
+    held = make_case(app, priority="high")
+    other = make_case(app)
+    alice, bob = user(app, "alice"), user(app, "bob")
+    with app.app_context():
+        t0 = utcnow()
+        claims.claim_next(db.session, alice, now=t0)
+        until = claims.hold(db.session, held, alice, "waiting for the platform's context", hours=2, now=t0)
+        assert until == t0 + timedelta(hours=2)
+        # Holding frees Alice for another case; Bob cannot take the held one meanwhile.
+        assert claims.claim_next(db.session, alice, now=t0 + timedelta(minutes=10)).id == other
+        # An hour later Alice's lease on `other` ran out: Bob gets that one, never the held case.
+        assert claims.claim_next(db.session, bob, now=t0 + timedelta(hours=1)).id == other
+        assert claims.claim_next(db.session, bob, now=t0 + timedelta(hours=2, seconds=1)).id == held
+        assert "case.held" in _actions(held)
+
+
+def test_expire_leases_clears_and_audits(app):
+    case_id = make_case(app)
+    alice = user(app, "alice")
+    with app.app_context():
+        t0 = utcnow()
+        claims.claim_next(db.session, alice, now=t0)
+        assert claims.expire_leases(db.session, now=t0 + timedelta(seconds=10)) == 0
+        assert claims.expire_leases(db.session, now=t0 + timedelta(seconds=301)) == 1
+        assert db.session.get(Case, case_id).claimed_by_user_id is None
+        assert _actions(case_id)[-1] == "case.lease_expired"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_concurrent_claims_never_hand_out_a_case_twice(app):
+    cases = [make_case(app, priority=("critical", "high", "normal")[n % 3], author=f"a{n}") for n in range(60)]
+    moderators = [user(app, f"mod{n}") for n in range(12)]
+    handed: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(moderators))
+
+    def work(moderator):
+        try:
+            with app.app_context():
+                barrier.wait()
+                while True:
+                    case = claims.claim_next(db.session, moderator)
+                    if case is None:
+                        break
+                    with lock:
+                        handed.append((case.id, moderator.id))
+                    decide_case(db.session, case.id, moderator, **decision_kwargs())
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(m,)) for m in moderators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    ids = [case_id for case_id, _ in handed]
+    assert sorted(ids) == sorted(cases)  # every case handed out exactly once
+    with app.app_context():
+        claimed_events = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "case.claimed"))
+        assert sorted(int(i) for i in claimed_events) == sorted(cases)

@@ -1,0 +1,62 @@
+"""POST /api/v1/appeals (DSA Art. 20 complaints) and GET /api/v1/appeals/<id>."""
+from __future__ import annotations
+
+from flask import current_app, g, url_for
+
+from workbench.api import bp
+from workbench.api.auth import require_api_client
+from workbench.api.errors import ApiError
+from workbench.api.request_body import json_object
+from workbench.api.serializers import iso
+from workbench.extensions import db
+from workbench.models import Appeal
+from workbench.services.appeals import (
+    AppealError, AppealSettings, get_appeal, parse_appeal_fields, receive_appeal,
+)
+
+FIELD_OF = {"decision_not_found": "decision_id", "idempotency_conflict": "external_id"}
+
+
+def appeal_document(appeal: Appeal) -> dict:
+    return {
+        "id": appeal.id,
+        "external_id": appeal.external_id,
+        "url": url_for("api_v1.get_appeal_status", appeal_id=appeal.id),
+        "item_id": appeal.item_id,
+        "decision_id": appeal.decision_id,
+        "status": appeal.status,  # open | decided
+        "outcome": appeal.outcome,  # null | uphold | overturn
+        "reply": appeal.reply,  # the reasons the complainant is told, once decided
+        "restore_decision_id": appeal.outcome_decision_id,  # the decision an overturn recorded
+        "received_at": iso(appeal.received_at),
+        "decided_at": iso(appeal.decided_at),
+    }
+
+
+def _api_error(exc: AppealError) -> ApiError:
+    return ApiError(exc.status, exc.code, str(exc), FIELD_OF.get(exc.code))
+
+
+@bp.post("/appeals")
+@require_api_client
+def post_appeal():
+    config = current_app.config
+    submission = parse_appeal_fields(json_object(), max_explanation_chars=config["WORKBENCH_MAX_EXPLANATION_CHARS"])
+    try:
+        receipt = receive_appeal(db.session, client_id=g.api_client.id, submission=submission,
+                                 pseudonym_key=config["WORKBENCH_PSEUDONYM_KEY"],
+                                 settings=AppealSettings.from_config(config))
+    except AppealError as exc:
+        db.session.rollback()
+        raise _api_error(exc) from exc
+    return appeal_document(receipt.appeal), (201 if receipt.created else 200)
+
+
+@bp.get("/appeals/<int:appeal_id>")
+@require_api_client
+def get_appeal_status(appeal_id: int):
+    try:
+        return appeal_document(get_appeal(db.session, g.api_client.id, appeal_id))
+    except AppealError as exc:
+        raise _api_error(exc) from exc
+

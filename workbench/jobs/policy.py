@@ -1,0 +1,83 @@
+"""Policy jobs: re-evaluation after a report, and backtests. Thin: ids in, a service call.
+
+Both are safe to run twice: re-evaluation reuses an evaluation with the same facts and never
+opens a second case; a finished backtest is not run again, an interrupted one starts over.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from flask import current_app, has_app_context
+from redis.exceptions import RedisError
+
+from workbench.extensions import db, get_queue
+
+log = logging.getLogger(__name__)
+BACKTEST_TIMEOUT_S = 3600
+_standalone_app = None
+
+
+@contextlib.contextmanager
+def _app_context():
+    """Inside `flask worker` the app context exists; under a bare `rq worker` make one."""
+    global _standalone_app
+    if has_app_context():
+        yield current_app
+        return
+    if _standalone_app is None:
+        from workbench import create_app
+        _standalone_app = create_app()
+    with _standalone_app.app_context():
+        yield _standalone_app
+
+
+def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
+    from workbench.services.policy_reevaluation import reevaluate_item as reevaluate
+    with _app_context():
+        try:
+            return reevaluate(db.session, item_id, report_id=report_id)
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def run_backtest(backtest_id: int) -> str:
+    from workbench.services.backtests import mark_failed, run_backtest as run
+    with _app_context():
+        try:
+            return run(db.session, backtest_id).status
+        except Exception as exc:
+            db.session.rollback()
+            mark_failed(db.session, backtest_id, exc)
+            raise
+        finally:
+            db.session.remove()
+
+
+def enqueue_reevaluation(item_id: int, report_id: int) -> bool:
+    """After the report committed. A lost job only delays the report's effect until the
+    item's next evaluation; the report itself is durable."""
+    config = current_app.config
+    try:
+        get_queue().enqueue("workbench.jobs.policy.reevaluate_item", item_id, report_id,
+                            job_id=f"policy-reevaluate-{item_id}-report-{report_id}",
+                            job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600,
+                            failure_ttl=7 * 24 * 3600)
+        return True
+    except RedisError as exc:
+        log.warning("could not enqueue re-evaluation of item %s (%s)", item_id, exc)
+        return False
+
+
+def enqueue_backtest(backtest_id: int) -> bool:
+    queue = get_queue(current_app.config["WORKBENCH_BACKTEST_QUEUE"])
+    try:
+        queue.enqueue("workbench.jobs.policy.run_backtest", backtest_id, job_id=f"policy-backtest-{backtest_id}",
+                      job_timeout=BACKTEST_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        return True
+    except RedisError as exc:
+        log.warning("could not enqueue backtest %s (%s)", backtest_id, exc)
+        return False

@@ -1,0 +1,315 @@
+"""The batch worker: runs a batched stage (classify) for many items at once.
+
+One long-running process per model set (`flask classify-worker`). It loads the models once,
+then loops: take up to N item ids from the stage's queue (or what arrived within T ms of
+the first), read the items that still wait for the stage, run the models once over the
+batch with no transaction open, then store every item's result, progress and audit event
+in one transaction, and hand the batch on to the stages after it as one RQ job
+(jobs.pipeline.process_items).
+
+Per-item correctness inside the batch transaction: an item whose result is a failure is
+counted as a failed attempt (retried after the configured interval, or ended in `error`
+after the last retry) while the others complete. If storing the batch raises, it is
+rolled back and each item is stored on its own, so one bad row costs only its item.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from workbench import audit
+from workbench.extensions import db
+from workbench.jobs.enqueue import enqueue_items
+from workbench.jobs.pipeline import stage_context
+from workbench.models import Item, ItemStatus
+from workbench.models.base import utcnow
+from workbench.pipeline.batch_queue import BatchQueue
+from workbench.pipeline.runner import MAX_ERROR_CHARS, PIPELINE
+from workbench.pipeline.stages import (
+    STAGE_ORDER,
+    BatchOutcome,
+    ItemSnapshot,
+    get_stage,
+    next_stage,
+    registered_stages,
+    stages_after,
+)
+
+log = logging.getLogger(__name__)
+UNSTORED_RETRY_S = 5.0
+
+_ITEM_COLUMNS = (Item.id, Item.kind, Item.text, Item.blob_sha256, Item.language, Item.language_source,
+                 Item.status, Item.stage, Item.attempts)
+
+
+@dataclass
+class BatchReport:
+    """What one batch did, by item id."""
+    claimed: int = 0
+    completed: list[int] = field(default_factory=list)  # stage done, later stages queued
+    finished: list[int] = field(default_factory=list)   # stage done and it was the last one
+    retrying: dict[int, float] = field(default_factory=dict)  # id -> seconds until the retry
+    failed: list[int] = field(default_factory=list)     # ended in status `error`
+    skipped: list[int] = field(default_factory=list)    # no longer waiting for the stage
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}.{os.getpid()}"
+
+
+class BatchWorker:
+    def __init__(self, app, stage_name: str, loaded: Any, *, name: str | None = None,
+                 batch_size: int | None = None, wait_ms: int | None = None):
+        config = app.config
+        self.app = app
+        self.stage = get_stage(stage_name)
+        if not self.stage.batched:
+            raise ValueError(f"stage {stage_name!r} is not a batched stage")
+        self.loaded = loaded
+        self.name = name or default_worker_name()
+        self.batch_size = max(1, int(batch_size or config["WORKBENCH_CLASSIFY_BATCH_SIZE"]))
+        wait = config["WORKBENCH_CLASSIFY_BATCH_WAIT_MS"] if wait_ms is None else wait_ms
+        self.wait_s = max(0, int(wait)) / 1000
+        self.ttl_s = max(3, int(config["WORKBENCH_CLASSIFY_WORKER_TTL_S"]))
+        self.queue = BatchQueue(app.extensions["workbench_redis"], stage_name)
+        self.ctx = stage_context(app)
+        self.started_at = utcnow()
+        self.stopping = threading.Event()
+        self._waiting_after_cache: tuple = (None, frozenset())
+        self._failures = 0  # batches failed in a row (back-off)
+
+    def info(self) -> dict[str, Any]:
+        """What /healthz and operators see about this worker."""
+        return {
+            "stage": self.stage.name, "pid": os.getpid(), "host": socket.gethostname(),
+            "started_at": self.started_at.isoformat(), "batch_size": self.batch_size,
+            "wait_ms": round(self.wait_s * 1000), "text_model": getattr(self.loaded, "text_model", None),
+            "classifiers": list(getattr(self.loaded, "identities", {}).values()),
+        }
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def work(self, *, burst: bool = False, max_batches: int | None = None) -> int:
+        """Process batches until stopped; with `burst`, until nothing is waiting. Returns
+        the number of batches run."""
+        batches = 0
+        with self.app.app_context():
+            self.queue.register_worker(self.name, self.info(), self.ttl_s)
+            beat = threading.Thread(target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True)
+            beat.start()
+            try:
+                recovered = self.queue.recover_abandoned()
+                if recovered:
+                    log.warning("%s: took back %d item(s) from workers that died", self.name, len(recovered))
+                while not self.stopping.is_set():
+                    self.queue.promote_due()
+                    item_ids = self.queue.claim(self.name, self.batch_size, wait_s=self.wait_s,
+                                                block_s=0.0 if burst else self._block_s())
+                    if not item_ids:
+                        if burst:
+                            break
+                        continue
+                    try:
+                        self.process_batch(item_ids)
+                    except Exception:
+                        if burst:
+                            raise
+                        self._back_off()
+                        continue
+                    self.queue.release(self.name)
+                    self._failures = 0
+                    batches += 1
+                    if max_batches is not None and batches >= max_batches:
+                        break
+            finally:
+                self.stopping.set()
+                beat.join(timeout=5)
+                self.queue.unregister_worker(self.name)
+        return batches
+
+    def stop(self) -> None:
+        """Finish the current batch, then return from work()."""
+        self.stopping.set()
+
+    def _back_off(self) -> None:
+        """The database or Redis is away (or a bug): give the batch back, wait, try again."""
+        self._failures += 1
+        delay = min(30.0, 0.5 * 2 ** self._failures)
+        log.exception("%s: a batch failed; its items go back on the queue, retrying in %.1fs", self.name, delay)
+        try:
+            self.queue.unclaim(self.name)
+        except Exception:  # noqa: BLE001 - Redis itself is away: recovered by the sweeper later
+            log.warning("%s: could not hand the batch back", self.name, exc_info=True)
+        self.stopping.wait(delay)
+
+    def _block_s(self) -> float:
+        due = self.queue.next_due_in()
+        return 1.0 if due is None else min(1.0, max(0.05, due))
+
+    def _heartbeat(self) -> None:
+        while not self.stopping.wait(self.ttl_s / 3):
+            try:
+                self.queue.heartbeat(self.name, self.info(), self.ttl_s)
+            except Exception:  # noqa: BLE001 - Redis away: the main loop will notice too
+                log.warning("%s: heartbeat failed", self.name, exc_info=True)
+
+    # --- one batch ---------------------------------------------------------------------
+
+    def process_batch(self, item_ids: Sequence[int]) -> BatchReport:
+        ids = list(dict.fromkeys(int(i) for i in item_ids))
+        report = BatchReport(claimed=len(ids))
+        session = db.session
+        try:
+            snapshots = [self._snapshot(row) for row in self._rows(session, ids, lock=False)
+                         if self._is_waiting(row)]
+            session.rollback()  # no transaction stays open while the models run
+            waiting = {snapshot.id for snapshot in snapshots}
+            report.skipped = [item_id for item_id in ids if item_id not in waiting]
+            if snapshots:
+                results = self.stage.run.compute(snapshots, self.ctx, self.loaded)
+                self._store_all(session, sorted(waiting), results, report)
+        finally:
+            session.remove()
+        accounted = set(report.completed + report.finished + report.failed + report.skipped) | set(report.retrying)
+        unstored = [item_id for item_id in ids if item_id not in accounted]
+        if unstored:  # not even the failure could be recorded (database away): try again soon
+            log.warning("%s: %d item(s) could not be stored; queued again", self.stage.name, len(unstored))
+            report.retrying.update({item_id: UNSTORED_RETRY_S for item_id in unstored})
+        self._hand_on(report)
+        return report
+
+    def _store_all(self, session: Session, item_ids: list[int], results: dict, report: BatchReport) -> None:
+        try:
+            self._store(session, item_ids, results, report)
+            return
+        except Exception:  # noqa: BLE001 - fall back to one transaction per item
+            session.rollback()
+            if len(item_ids) == 1:
+                log.exception("%s: storing item %s failed", self.stage.name, item_ids[0])
+            else:
+                log.exception("%s: storing a batch of %d failed; storing one by one", self.stage.name, len(item_ids))
+        for item_id in item_ids if len(item_ids) > 1 else []:
+            try:
+                self._store(session, [item_id], results, report)
+                continue
+            except Exception:  # noqa: BLE001
+                session.rollback()
+                log.exception("%s: storing item %s failed", self.stage.name, item_id)
+        stored = set(report.completed + report.finished + report.failed + list(report.retrying))
+        for item_id in item_ids:
+            if item_id not in stored:
+                self._record_store_error(session, item_id, report)
+
+    def _store(self, session: Session, item_ids: list[int], results: dict, report: BatchReport) -> None:
+        """One transaction: the stage's rows, each item's progress and audit event."""
+        rows = []
+        for row in self._rows(session, item_ids, lock=True):
+            if self._is_waiting(row) and row.id in results:
+                rows.append(row)
+            else:  # another worker stored it meanwhile (it had been handed off twice)
+                report.skipped.append(row.id)
+        if not rows:
+            session.rollback()
+            return
+        outcomes = self.stage.run.store(session, [self._snapshot(row) for row in rows], results,
+                                        self.ctx, self.loaded)
+        now = utcnow()
+        is_last = not stages_after(self.stage.name, self.app.config)
+        updates, done = [], BatchReport()
+        for row in rows:
+            values = self._progress(session, row, outcomes[row.id], now, is_last, done)
+            updates.append({"id": row.id, "updated_at": now, **outcomes[row.id].item_values, **values})
+        session.execute(update(Item), updates)
+        session.commit()
+        report.completed += done.completed
+        report.finished += done.finished
+        report.failed += done.failed
+        report.retrying.update(done.retrying)
+
+    def _progress(self, session: Session, row, outcome: BatchOutcome, now, is_last: bool, done: BatchReport) -> dict:
+        """The item's new position (and its audit events) after the stage's outcome."""
+        if outcome.failure is not None:
+            return self._failure(session, row, f"{self.stage.name} failed: {outcome.failure}",
+                                 outcome.retryable, now, done)
+        name = self.stage.name
+        audit.record(session, PIPELINE, "item.stage_completed", "item", row.id, stage=name, **outcome.summary)
+        if is_last:  # the last stage: the item is processed in the same transaction
+            audit.record(session, PIPELINE, "item.processed", "item", row.id, stage=name)
+            done.finished.append(row.id)
+            return {"stage": name, "status": ItemStatus.PROCESSED, "error": None, "finished_at": now}
+        done.completed.append(row.id)
+        return {"stage": name, "status": ItemStatus.PROCESSING}
+
+    def _failure(self, session: Session, row, reason: str, retryable: bool, now, done: BatchReport) -> dict:
+        """A failed attempt, counted like the RQ job's retries (runner.record_failure)."""
+        reason = reason[:MAX_ERROR_CHARS]
+        attempt = row.attempts + 1
+        retries = self.app.config["WORKBENCH_JOB_RETRIES"]
+        final = not retryable or attempt > retries
+        audit.record(session, PIPELINE, "item.failed" if final else "item.attempt_failed", "item", row.id,
+                     stage_completed=row.stage, attempt=attempt, reason=reason)
+        values: dict[str, Any] = {"attempts": attempt, "error": reason}
+        if final:
+            values.update(status=ItemStatus.ERROR, finished_at=now)
+            done.failed.append(row.id)
+        else:
+            intervals = self.app.config["WORKBENCH_RETRY_INTERVALS"] or [0]
+            done.retrying[row.id] = float(intervals[min(attempt - 1, len(intervals) - 1)])
+        return values
+
+    def _record_store_error(self, session: Session, item_id: int, report: BatchReport) -> None:
+        try:
+            rows = [row for row in self._rows(session, [item_id], lock=True) if self._is_waiting(row)]
+            if not rows:
+                session.rollback()
+                return
+            now = utcnow()
+            values = self._failure(session, rows[0], f"{self.stage.name} failed: could not store the result",
+                                   True, now, report)
+            session.execute(update(Item), [{"id": item_id, "updated_at": now, **values}])
+            session.commit()
+        except Exception:  # noqa: BLE001 - the database is away: the sweeper finds the item later
+            session.rollback()
+            log.exception("%s: could not record the failure of item %s", self.stage.name, item_id)
+
+    def _hand_on(self, report: BatchReport) -> None:
+        """After the commit: forget what is done, schedule retries, queue the later stages."""
+        self.queue.forget(report.completed + report.finished + report.failed + report.skipped)
+        self.queue.retry_later(report.retrying)
+        enqueue_items(report.completed)
+
+    # --- reading items -------------------------------------------------------------------
+
+    def _rows(self, session: Session, item_ids: Sequence[int], *, lock: bool) -> list:
+        """The items' rows, in id order (so concurrent lockers cannot deadlock)."""
+        statement = select(*_ITEM_COLUMNS).where(Item.id.in_(list(item_ids))).order_by(Item.id)
+        if lock:
+            statement = statement.with_for_update(of=Item)
+        return list(session.execute(statement))
+
+    def _is_waiting(self, row) -> bool:
+        """Active, and this stage is the next enabled one after the item's last stage."""
+        return row.status in ItemStatus.ACTIVE and row.stage in self._waiting_after()
+
+    def _waiting_after(self) -> frozenset:
+        """The last stages (None: none yet) after which this stage comes next."""
+        config = self.app.config
+        key = tuple(stage.name for stage in registered_stages(config))
+        if self._waiting_after_cache[0] != key:
+            names = (None,) + STAGE_ORDER
+            self._waiting_after_cache = (key, frozenset(
+                name for name in names if getattr(next_stage(name, config), "name", None) == self.stage.name))
+        return self._waiting_after_cache[1]
+
+    @staticmethod
+    def _snapshot(row) -> ItemSnapshot:
+        return ItemSnapshot(id=row.id, kind=row.kind, text=row.text, blob_sha256=row.blob_sha256,
+                            language=row.language, language_source=row.language_source)

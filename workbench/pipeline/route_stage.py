@@ -1,0 +1,23 @@
+"""The route stage: apply the item's current policy plan (cases, automated decisions)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from workbench.models import Item
+from workbench.pipeline.stages import StageContext, register_stage
+from workbench.services.policy_evaluation import latest_evaluation
+from workbench.services.routing import apply_evaluation
+
+
+class NotEvaluated(RuntimeError):
+    """The route stage ran for an item the policy stage has not evaluated."""
+
+
+def run_route_stage(session: Session, item: Item, ctx: StageContext | None = None) -> dict:
+    evaluation = latest_evaluation(session, item.id)
+    if evaluation is None:
+        raise NotEvaluated(f"item {item.id} has no policy evaluation")
+    return {"evaluation_id": evaluation.id, **apply_evaluation(session, item, evaluation).summary()}
+
+
+register_stage("route", run_route_stage)

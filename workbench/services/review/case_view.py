@@ -1,0 +1,102 @@
+"""Everything the case page shows, gathered in one place (the route only renders it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.models import BankEntry, Blob, Case, Decision, HashBank, HashMatch, Item, ItemSignal, PolicyEvaluation, Report
+from workbench.models.base import utcnow
+from workbench.services.review.claims import GRAPHIC_QUEUES, _load, holds_live_claim
+from workbench.services.review.decisions import AllowedRule, allowed_rules
+
+# Which wellness content class a queue's media belongs to (docs/wellness.md).
+CONTENT_CLASS_BY_QUEUE = {"adult_content": "nudity", "child_safety": "nudity", "ncii": "nudity",
+                          "violence": "violence", "violent_extremism": "violence", "hate_speech": "hate"}
+SAFE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@dataclass
+class CaseView:
+    case: Case
+    item: Item
+    blob: Blob | None
+    signals: list[ItemSignal]
+    matches: list[tuple[HashMatch, HashBank, BankEntry]]
+    reports: list[Report]
+    author_history: list[Decision]          # earlier decisions on other items of the same author
+    decisions: list[Decision]               # decisions on this item
+    evaluation: PolicyEvaluation | None
+    routing_explanation: list[str]          # the routing rule's condition, line by line (✔/✘)
+    rules: list[AllowedRule]
+    mine: bool                              # the viewer holds a live claim
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def content_class(self) -> str:
+        return CONTENT_CLASS_BY_QUEUE.get(self.case.queue, "other")
+
+    @property
+    def graphic(self) -> bool:
+        return self.case.queue in GRAPHIC_QUEUES and self.blob is not None
+
+    @property
+    def seconds_left(self) -> int | None:
+        return int((self.case.due_at - self.now).total_seconds()) if self.case.due_at else None
+
+    @property
+    def outcomes(self) -> list[str]:
+        seen: list[str] = []
+        for rule in self.rules:
+            seen.extend(o for o in rule.outcomes if o not in seen)
+        return seen
+
+
+def _routing_explanation(session: Session, case: Case, item: Item) -> list[str]:
+    try:
+        from workbench.services.policy_evaluation import explain_item
+        explained = explain_item(session, item.id)
+    except Exception:  # noqa: BLE001 - an explanation is a help, never a reason to hide the case
+        return []
+    for pack in explained.packs:
+        for result in pack.results:
+            if (result.ref.jurisdiction, result.ref.rule_id) == (case.rule_jurisdiction, case.rule_id):
+                return result.explanation.lines() if result.explanation else []
+    return []
+
+
+def case_view(session: Session, case_id: int, user) -> CaseView:
+    """Raises CaseNotFound for a case outside the user's scope (the same answer as no case)."""
+    case = _load(session, case_id, user)
+    item = session.get(Item, case.item_id)
+    blob = session.get(Blob, item.blob_sha256) if item.blob_sha256 else None
+    signals = list(session.scalars(select(ItemSignal).where(ItemSignal.item_id == item.id)
+                                   .order_by(ItemSignal.classifier, ItemSignal.label)))
+    matches = list(session.execute(
+        select(HashMatch, HashBank, BankEntry).join(HashBank, HashBank.id == HashMatch.bank_id)
+        .join(BankEntry, BankEntry.id == HashMatch.entry_id).where(HashMatch.item_id == item.id)
+        .order_by(HashMatch.distance)).all())
+    reports = list(session.scalars(select(Report).where(Report.item_id == item.id).order_by(Report.received_at)))
+    history = []
+    if item.author_pseudonym and item.erased_at is None:
+        history = list(session.scalars(
+            select(Decision).join(Item, Item.id == Decision.item_id)
+            .where(Item.author_pseudonym == item.author_pseudonym, Decision.item_id != item.id)
+            .order_by(Decision.decided_at.desc()).limit(20)))
+    decisions = list(session.scalars(select(Decision).where(Decision.item_id == item.id).order_by(Decision.id)))
+    evaluation = session.get(PolicyEvaluation, case.evaluation_id) if case.evaluation_id else None
+    return CaseView(case, item, blob, signals, matches, reports, history, decisions, evaluation,
+                    _routing_explanation(session, case, item), allowed_rules(session, case),
+                    holds_live_claim(case, user))
+
+
+def media_for(session: Session, case_id: int, user) -> Blob | None:
+    """The case's blob if the user may see the case; None if there is none."""
+    case = _load(session, case_id, user)
+    item = session.get(Item, case.item_id)
+    if not item.blob_sha256 or item.erased_at is not None:
+        return None
+    blob = session.get(Blob, item.blob_sha256)
+    return blob if blob is not None and blob.purged_at is None else None

@@ -1,0 +1,300 @@
+"""Claiming cases: "next case" under a renewable lease, release, hold, escalation.
+
+A claim is the pair (claimed_by_user_id, lease_expires_at) on the case row plus a
+`claim_token` bumped on every claim. A case is free when nobody claims it or the lease
+has expired: expiry needs no job, the next "next case" simply takes it (and says so in
+the audit log). Every state change is one conditional UPDATE whose WHERE clause restates
+the precondition, so two moderators can never both win: on PostgreSQL the candidate is
+picked with FOR UPDATE SKIP LOCKED (concurrent moderators skip each other's rows instead
+of queueing behind them); on SQLite, which serialises writers, the UPDATE's rowcount
+tells whether this claim won, and the loser tries the next candidate.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from workbench import audit
+from workbench.audit import Actor
+from workbench.authz import has_permission, user_scope
+from workbench.models import Case, CaseStatus, Item
+from workbench.models.base import utcnow
+from workbench.scope import scope_clause
+from workbench.services.review.errors import CaseClosed, CaseNotFound, LeaseLost, NotAllowed, ReviewError
+
+DEFAULT_LEASE_S = 300
+DEFAULT_HOLD_MAX_S = 24 * 3600
+# Queues whose items count against the exposure budget (docs/wellness.md): past it, "next
+# case" tries the other queues first.
+GRAPHIC_QUEUES = frozenset({"child_safety", "ncii", "violent_extremism", "violence", "adult_content"})
+_SQLITE_CANDIDATES = 16
+
+
+def _setting(name: str, default: int) -> int:
+    return int(current_app.config.get(name, default)) if has_app_context() else default
+
+
+def lease_seconds() -> int:
+    return _setting("WORKBENCH_LEASE_S", DEFAULT_LEASE_S)
+
+
+def _actor(user) -> Actor:
+    return Actor.user(user.id)
+
+
+def _free(now: datetime):
+    return or_(Case.claimed_by_user_id.is_(None), Case.lease_expires_at <= now)
+
+
+def _mine(user, now: datetime):
+    return and_(Case.claimed_by_user_id == user.id, Case.lease_expires_at > now)
+
+
+def visible_cases(user):
+    """Conditions on (Case join Item) for the cases this user may see: scope and escalation."""
+    countries, languages = user_scope(user)
+    conditions = [scope_clause(countries, languages, Item.country, Item.language)]
+    if not has_permission(user, "cases.escalated"):
+        conditions.append(Case.escalated.is_(False))
+    return and_(*conditions)
+
+
+def can_see_case(session: Session, user, case: Case) -> bool:
+    return session.scalar(select(Case.id).join(Item, Item.id == Case.item_id)
+                          .where(Case.id == case.id, visible_cases(user))) is not None
+
+
+def _require_decider(user) -> None:
+    if not has_permission(user, "cases.decide"):
+        raise NotAllowed("Your role cannot claim or decide cases.")
+
+
+def _load(session: Session, case_id: int, user) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not can_see_case(session, user, case):
+        raise CaseNotFound(f"No case {case_id} in your queues.")  # the same answer for out of scope
+    return case
+
+
+def current_claim(session: Session, user, *, now: datetime | None = None) -> Case | None:
+    """The open case the user is working on (a live, not held, claim), if any."""
+    now = now or utcnow()
+    return session.scalar(select(Case).where(Case.status == CaseStatus.OPEN, _mine(user, now),
+                                             Case.held_until.is_(None)).order_by(Case.id).limit(1))
+
+
+def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | None):
+    query = (select(Case.id, Case.claimed_by_user_id, Case.claim_token).join(Item, Item.id == Case.item_id)
+             .where(Case.status == CaseStatus.OPEN, _free(now), visible_cases(user)))
+    if queue:
+        query = query.where(Case.queue == queue)
+    if graphic is False:
+        query = query.where(Case.queue.not_in(sorted(GRAPHIC_QUEUES)))
+    order = [Case.priority_rank, Case.due_at.asc().nulls_last(), Case.id]
+    if has_permission(user, "cases.escalated"):
+        order.insert(0, Case.escalated.desc())  # senior moderators take escalations first
+    return query.order_by(*order)
+
+
+def _take(session: Session, case_id: int, previous: int | None, token: int, user, now: datetime) -> bool:
+    """The conditional UPDATE that makes a claim: True if this call won the case."""
+    result = session.execute(
+        update(Case).where(Case.id == case_id, Case.status == CaseStatus.OPEN, Case.claim_token == token, _free(now))
+        .values(claimed_by_user_id=user.id, lease_expires_at=now + timedelta(seconds=lease_seconds()),
+                claim_token=token + 1, held_until=None, hold_reason=None, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _claim_one(session: Session, user, now: datetime, queue: str | None, graphic: bool | None):
+    query = _candidate_query(user, now, queue, graphic)
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(query.limit(1).with_for_update(of=Case, skip_locked=True)).first()
+        rows = [row] if row is not None else []
+    else:
+        rows = session.execute(query.limit(_SQLITE_CANDIDATES)).all()
+    for case_id, previous, token in rows:
+        if _take(session, case_id, previous, token, user, now):
+            return case_id, previous
+    return None, None
+
+
+def claim_next(session: Session, user, *, now: datetime | None = None, queue: str | None = None,
+               prefer_non_graphic: bool | None = None) -> Case | None:
+    """The most urgent free case the user may see, claimed for them; None if the queues are empty.
+
+    A user with a live claim gets that case back (one case at a time; held cases excepted).
+    Past the exposure budget, non-graphic queues are tried first. Commits.
+    """
+    _require_decider(user)
+    now = now or utcnow()
+    mine = current_claim(session, user, now=now)
+    if mine is not None and (queue is None or mine.queue == queue):
+        return mine
+    if prefer_non_graphic is None:
+        prefer_non_graphic = _over_budget(session, user, now)
+    passes = (False, None) if prefer_non_graphic else (None,)
+    case_id = previous = None
+    for graphic in passes:
+        while True:
+            case_id, previous = _claim_one(session, user, now, queue, graphic)
+            if case_id is not None or session.get_bind().dialect.name == "postgresql":
+                break
+            # SQLite: every candidate was taken under us; look again unless nothing is left.
+            if session.execute(_candidate_query(user, now, queue, graphic).limit(1)).first() is None:
+                break
+        if case_id is not None:
+            break
+    if case_id is None:
+        session.rollback()
+        return None
+    case = session.get(Case, case_id, populate_existing=True)
+    audit.record(session, _actor(user), "case.claimed", "case", case.id, queue=case.queue,
+                 lease_expires_at=case.lease_expires_at, claim=case.claim_token,
+                 expired_claim_of=previous if previous not in (None, user.id) else None)
+    session.commit()
+    return case
+
+
+def _over_budget(session: Session, user, now: datetime) -> bool:
+    try:
+        from workbench.services.exposure import over_budget
+    except ImportError:  # wellness not installed: no budget
+        return False
+    return over_budget(user, session=session, now=now)
+
+
+def _guarded_update(session: Session, case_id: int, user, now: datetime, values: dict, *, live: bool = True) -> None:
+    """Apply `values` only if the user holds the claim (a live one unless live=False)."""
+    claim = _mine(user, now) if live else Case.claimed_by_user_id == user.id
+    result = session.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.OPEN, claim)
+                             .values(updated_at=now, **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.rollback()
+        raise lease_lost(session, case_id, user, now)
+
+
+def lease_lost(session: Session, case_id: int, user, now: datetime) -> ReviewError:
+    """The clearest explanation of why the user no longer holds the case."""
+    case = session.get(Case, case_id, populate_existing=True)
+    if case is None:
+        return CaseNotFound(f"No case {case_id}.")
+    if not case.is_open:
+        return CaseClosed(f"Case {case_id} was already decided or closed; nothing was saved.")
+    if case.claimed_by_user_id not in (None, user.id) and case.lease_expires_at and case.lease_expires_at > now:
+        return LeaseLost(f"Your claim on case {case_id} expired and another moderator has taken it; "
+                         "nothing was saved.")
+    if case.claimed_by_user_id == user.id:
+        return LeaseLost(f"Your claim on case {case_id} expired at {case.lease_expires_at:%H:%M:%S} UTC; "
+                         "nothing was saved. Claim it again to decide it.")
+    return LeaseLost(f"You do not hold case {case_id} (it was released or escalated); nothing was saved.")
+
+
+def renew_lease(session: Session, case_id: int, user, *, now: datetime | None = None) -> datetime:
+    """Extend a live claim by a full lease. Not audited: it is a heartbeat, not a change of hands."""
+    now = now or utcnow()
+    expires = now + timedelta(seconds=lease_seconds())
+    case = session.get(Case, case_id)
+    if case is not None and case.held_until is not None and case.held_until > expires:
+        expires = case.held_until  # renewing never shortens a hold
+    _guarded_update(session, case_id, user, now, {"lease_expires_at": expires})
+    session.commit()
+    return expires
+
+
+def release(session: Session, case_id: int, user, *, now: datetime | None = None, reason: str | None = None) -> None:
+    """Give the case back to its queue (also after the lease expired, if nobody took it)."""
+    now = now or utcnow()
+    _guarded_update(session, case_id, user, now, {"claimed_by_user_id": None, "lease_expires_at": None,
+                                                  "held_until": None, "hold_reason": None}, live=False)
+    audit.record(session, _actor(user), "case.released", "case", case_id, reason=reason)
+    session.commit()
+
+
+def hold(session: Session, case_id: int, user, reason: str, *, hours: float = 4.0,
+         now: datetime | None = None) -> datetime:
+    """Keep the claim past the lease (waiting for context), at most WORKBENCH_HOLD_MAX_S."""
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("Say why the case is held.", field="reason")
+    seconds = min(max(hours, 0) * 3600, _setting("WORKBENCH_HOLD_MAX_S", DEFAULT_HOLD_MAX_S))
+    until = now + timedelta(seconds=max(seconds, lease_seconds()))
+    _guarded_update(session, case_id, user, now, {"held_until": until, "lease_expires_at": until,
+                                                  "hold_reason": reason[:500]})
+    audit.record(session, _actor(user), "case.held", "case", case_id, until=until, reason_chars=len(reason))
+    session.commit()
+    return until
+
+
+def escalate(session: Session, case_id: int, user, reason: str, *, to: str = "senior_moderator",
+             now: datetime | None = None) -> Case:
+    """Send a claimed case to senior moderators (or legal): the claim ends, only they see it."""
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("Say why the case is escalated.", field="reason")
+    case = _load(session, case_id, user)
+    _guarded_update(session, case_id, user, now, {
+        "escalated": True, "escalation_reason": reason[:500], "claimed_by_user_id": None,
+        "lease_expires_at": None, "held_until": None, "hold_reason": None})
+    case = session.get(Case, case_id, populate_existing=True)
+    case.escalations = list(case.escalations or []) + [
+        {"to": to, "reason": reason[:500], "by": f"user:{user.id}", "at": now.isoformat()}]
+    audit.record(session, _actor(user), "case.escalated", "case", case_id, to=to, queue=case.queue,
+                 reason_chars=len(reason))
+    session.commit()
+    return case
+
+
+def expire_leases(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:
+    """Clear expired claims (the queue overview then counts them as free) with an audit event each.
+
+    Optional housekeeping: claim_next already treats an expired lease as free.
+    """
+    now = now or utcnow()
+    rows = session.execute(select(Case.id, Case.claimed_by_user_id).where(
+        Case.status == CaseStatus.OPEN, Case.claimed_by_user_id.is_not(None), Case.lease_expires_at <= now)
+        .limit(limit)).all()
+    expired = 0
+    for case_id, holder in rows:
+        result = session.execute(update(Case).where(
+            Case.id == case_id, Case.claimed_by_user_id == holder, Case.lease_expires_at <= now)
+            .values(claimed_by_user_id=None, lease_expires_at=None, held_until=None, hold_reason=None,
+                    updated_at=now).execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            expired += 1
+            audit.record(session, Actor.system("review"), "case.lease_expired", "case", case_id,
+                         claimed_by=f"user:{holder}")
+    session.commit()
+    return expired
+
+
+def claim_case(session: Session, case_id: int, user, *, now: datetime | None = None) -> Case:
+    """Claim one particular case (opened from a queue list) if it is free. Commits."""
+    _require_decider(user)
+    now = now or utcnow()
+    case = _load(session, case_id, user)
+    if holds_live_claim(case, user, now):
+        return case
+    if not case.is_open:
+        raise CaseClosed(f"Case {case_id} was already decided or closed.")
+    if not _take(session, case.id, case.claimed_by_user_id, case.claim_token, user, now):
+        session.rollback()
+        raise LeaseLost(f"Case {case_id} is being reviewed by another moderator.")
+    previous = case.claimed_by_user_id
+    case = session.get(Case, case_id, populate_existing=True)
+    audit.record(session, _actor(user), "case.claimed", "case", case.id, queue=case.queue,
+                 lease_expires_at=case.lease_expires_at, claim=case.claim_token,
+                 expired_claim_of=previous if previous not in (None, user.id) else None)
+    session.commit()
+    return case
+
+
+def holds_live_claim(case: Case, user, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (case.is_open and case.claimed_by_user_id == user.id and case.lease_expires_at is not None
+            and case.lease_expires_at > now)

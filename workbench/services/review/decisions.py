@@ -1,0 +1,234 @@
+"""A moderator's decision on a claimed case.
+
+`decide_case` refuses (named exceptions, services/review/errors.py) a claim the user no
+longer holds, a rule outside the packs that apply to the item, and an outcome or territorial
+scope the rule does not allow. In one transaction it writes the Decision, closes the case
+(a conditional UPDATE that restates the claim: a lost lease can never close it), runs
+DECISION_HOOKS (QA sampling registers there), writes the audit event and queues the
+webhook delivery (outbox); the delivery job is enqueued after the commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from policies.dsa import eu_eea_countries
+from policies.plan import SEVERITY, VISIBILITY_BY_ACTION
+from policies.vocabulary import RESTRICTING_ACTIONS
+from workbench import audit
+from workbench.audit import Actor
+from workbench.models import Case, CaseStatus, Decision, Item
+from workbench.models.base import utcnow
+from workbench.services.review.claims import _mine, _require_decider, lease_lost
+from workbench.services.review.errors import (
+    CaseClosed, CaseNotFound, InvalidDecision, OutcomeNotAllowed, RuleNotAllowed,
+)
+
+NO_ACTION = "no_action"  # reviewed: the content stays up
+OUTCOME_LABELS = {"remove": "Remove everywhere", "geo_restrict": "Restrict in some countries",
+                  "age_restrict": "Age-restrict", "demote": "Demote", "label": "Label",
+                  NO_ACTION: "No violation (keep)"}
+VISIBILITY = {"remove": "removed", "geo_restrict": "geo_restricted", "age_restrict": "age_restricted",
+              "demote": "demoted", "label": "labelled", NO_ACTION: "visible"}
+MAX_NOTE = 5000
+# Called inside the decision's transaction, after the decision row is flushed: fn(session, decision).
+DECISION_HOOKS: list[Callable[[Session, Decision], None]] = []
+
+
+@dataclass(frozen=True)
+class AllowedRule:
+    jurisdiction: str
+    pack_version: int
+    rule_id: str
+    description: str
+    outcomes: tuple[str, ...]      # in order of severity, NO_ACTION last
+    territory: frozenset[str] | None  # where geo_restrict may apply; None = anywhere
+    routed: bool                    # the rule that routed the case
+
+    @property
+    def key(self) -> str:
+        return f"{self.jurisdiction}@{self.pack_version}:{self.rule_id}"
+
+
+def parse_rule(rule) -> tuple[str, int, str]:
+    """"DE@3:de.rule", {"jurisdiction", "pack_version", "rule_id"} or a 3-tuple → (j, version, id)."""
+    try:
+        if isinstance(rule, str):
+            head, rule_id = rule.split(":", 1)
+            jurisdiction, version = head.split("@", 1)
+        elif isinstance(rule, dict):
+            jurisdiction, version, rule_id = rule["jurisdiction"], rule["pack_version"], rule["rule_id"]
+        else:
+            jurisdiction, version, rule_id = rule
+        return str(jurisdiction).upper(), int(version), str(rule_id)
+    except (ValueError, KeyError, TypeError):
+        raise RuleNotAllowed("Choose the rule the decision rests on.") from None
+
+
+def _rule_outcomes(pack, rule) -> tuple[str, ...]:
+    """What a human may decide under a rule: its own restricting actions; for a rule that only
+    sends items to review, anything its pack can reach (a national pack: only its territory)."""
+    own = [a.name for a in rule.actions if a.name in RESTRICTING_ACTIONS]
+    if not own:
+        own = list(RESTRICTING_ACTIONS) if pack.territory is None else ["geo_restrict"]
+    return tuple(sorted(set(own), key=SEVERITY.get)) + (NO_ACTION,)
+
+
+def allowed_rules(session: Session, case: Case) -> list[AllowedRule]:
+    """Enforced rules of the packs in force for the case's jurisdictions, the routing rule first."""
+    from workbench.services.policy_runtime import published_policies
+    published = published_policies(session)
+    rules = []
+    for jurisdiction in case.jurisdictions or []:
+        pack = published.pack(jurisdiction)
+        if pack is None:
+            continue
+        for rule in pack.rules:
+            if not rule.enforced:
+                continue
+            geo = next((a for a in rule.actions if a.name == "geo_restrict" and a.get("countries")), None)
+            territory = frozenset(geo.get("countries")) if geo is not None else pack.territory
+            rules.append(AllowedRule(pack.jurisdiction, int(pack.version), rule.id, rule.description,
+                                     _rule_outcomes(pack, rule), territory,
+                                     routed=(jurisdiction, rule.id) == (case.rule_jurisdiction, case.rule_id)))
+    return sorted(rules, key=lambda r: not r.routed)
+
+
+def _compiled_rule(session: Session, jurisdiction: str, rule_id: str):
+    from workbench.services.policy_runtime import published_policies
+    pack = published_policies(session).pack(jurisdiction)
+    return pack.rule(rule_id) if pack is not None else None
+
+
+def _check(case: Case, rules: list[AllowedRule], rule, outcome: str, scope) -> tuple[AllowedRule, list | None]:
+    jurisdiction, version, rule_id = parse_rule(rule)
+    chosen = next((r for r in rules if (r.jurisdiction, r.rule_id) == (jurisdiction, rule_id)), None)
+    if chosen is None:
+        raise RuleNotAllowed(f"{jurisdiction}:{rule_id} is not an enforced rule of the packs that apply to this "
+                             f"item ({', '.join(case.jurisdictions or [])}).")
+    if chosen.pack_version != version:
+        raise RuleNotAllowed(f"{chosen.jurisdiction} is now at version {chosen.pack_version} (the form showed "
+                             f"{version}); reload the case and choose the rule again.")
+    if outcome not in chosen.outcomes:
+        raise OutcomeNotAllowed(f"Rule {chosen.rule_id} allows {', '.join(chosen.outcomes)}, not {outcome!r}.")
+    countries = sorted({c.strip().upper() for c in (scope or []) if c and c.strip()}) or None
+    if outcome == "geo_restrict":
+        if not countries:
+            raise InvalidDecision("A geo-restriction needs the countries it applies to.", "territorial_scope")
+        if chosen.territory is not None and not set(countries) <= chosen.territory:
+            outside = sorted(set(countries) - chosen.territory)
+            raise OutcomeNotAllowed(f"Rule {chosen.rule_id} cannot restrict in {', '.join(outside)}: outside its "
+                                    f"territory.", "territorial_scope")
+        from workbench.services.validation import COUNTRY_CODES
+        unknown = [c for c in countries if c not in COUNTRY_CODES]
+        if unknown:
+            raise InvalidDecision(f"Not country codes: {', '.join(unknown)}.", "territorial_scope")
+    elif countries:
+        raise InvalidDecision(f"{OUTCOME_LABELS[outcome]} applies everywhere; leave the scope as everywhere "
+                              "or choose a geo-restriction.", "territorial_scope")
+    return chosen, countries
+
+
+def _text(value: str | None, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidDecision(f"{label} is required.", field)
+    if len(value) > MAX_NOTE:
+        raise InvalidDecision(f"{label} is longer than {MAX_NOTE} characters.", field)
+    return value
+
+
+def _statement_of_reasons(session: Session, item: Item, rule: AllowedRule, outcome: str,
+                          countries: list | None, explanation: str) -> dict | None:
+    """DSA Art. 17 fields for a restricting decision on an item from the EU/EEA."""
+    if outcome == NO_ACTION:
+        return None
+    from policies.catalogue import default_catalogue
+    from workbench.services.item_facts import load_facts
+    catalogue = default_catalogue()
+    if not catalogue.statement_of_reasons_required(catalogue.applicable_jurisdictions(item.country)):
+        return None
+    eu_eea = eu_eea_countries()
+    scope = sorted(eu_eea) if countries is None else sorted(eu_eea.intersection(countries))
+    if not scope:
+        return None
+    compiled = _compiled_rule(session, rule.jurisdiction, rule.rule_id)
+    facts = load_facts(session, [item.id])[item.id]
+    return {**compiled.legal.for_item(facts), "decision_visibility": [VISIBILITY_BY_ACTION[outcome]],
+            "territorial_scope": scope, "content_date": facts.content_date, "decision_facts": explanation,
+            "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+            "rule": {"jurisdiction": rule.jurisdiction, "pack_version": str(rule.pack_version),
+                     "rule_id": rule.rule_id}}
+
+
+def _notify(session: Session, item: Item, decision: Decision) -> bool:
+    from workbench.services import webhooks
+    notify = getattr(webhooks, "notify_decision", None)
+    if notify is not None:
+        delivery = notify(session, item, decision)
+    else:
+        delivery = webhooks.queue_delivery(session, item, "decision.created", f"decision:{decision.id}",
+                                           webhooks.decision_data(decision))
+    # Newer webhooks.py enqueues itself after commit; older versions need us to.
+    return delivery is not None and not hasattr(webhooks, "_TO_SEND")
+
+
+def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, territorial_scope=None,
+                internal_note: str, user_explanation: str, claim_token: int | None = None,
+                now: datetime | None = None, bulk_source_case_id: int | None = None,
+                _require_claim: bool = True, _commit: bool = True) -> Decision:
+    """Record the user's decision on a case they hold. `claim_token` (from the form) refuses a
+    decision made under an earlier claim of the same case. Commits (unless _commit=False)."""
+    _require_decider(user)
+    now = now or utcnow()
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseNotFound(f"No case {case_id}.")
+    if not case.is_open:
+        raise CaseClosed(f"Case {case_id} was already decided or closed; nothing was saved.")
+    internal_note = _text(internal_note, "internal_note", "The internal note")
+    user_explanation = _text(user_explanation, "user_explanation", "The explanation for the user")
+    chosen, countries = _check(case, allowed_rules(session, case), rule, outcome, territorial_scope)
+    item = session.get(Item, case.item_id)
+    ref = {"jurisdiction": chosen.jurisdiction, "pack_version": str(chosen.pack_version), "rule_id": chosen.rule_id}
+    action = {"action": outcome, "rule": ref, "superseded_by": None}
+    if countries:
+        action["countries"] = countries
+    decision = Decision(
+        item_id=item.id, case_id=case.id, evaluation_id=case.evaluation_id, automated=False, outcome=outcome,
+        actions=[action], visibility=VISIBILITY[outcome], territorial_scope=countries,
+        rule_jurisdiction=chosen.jurisdiction, rule_pack_version=chosen.pack_version, rule_id=chosen.rule_id,
+        statement_of_reasons=_statement_of_reasons(session, item, chosen, outcome, countries, user_explanation),
+        decided_by=f"user:{user.id}", decided_by_user_id=user.id, decided_at=now,
+        internal_note=internal_note, user_explanation=user_explanation, bulk_source_case_id=bulk_source_case_id)
+    session.add(decision)
+    session.flush()
+    # The claim is checked by the UPDATE that closes the case: a lost lease closes nothing, and
+    # the decision row above goes with the rollback.
+    guard = [Case.id == case_id, Case.status == CaseStatus.OPEN]
+    if _require_claim:
+        guard.append(_mine(user, now))
+        if claim_token is not None:
+            guard.append(Case.claim_token == int(claim_token))
+    closed = session.execute(update(Case).where(*guard).values(
+        status=CaseStatus.CLOSED, closed_at=now, updated_at=now, claimed_by_user_id=None, lease_expires_at=None,
+        held_until=None, closed_by_decision_id=decision.id).execution_options(synchronize_session=False))
+    if closed.rowcount != 1:
+        session.rollback()
+        raise lease_lost(session, case_id, user, now)
+    audit.record(session, Actor.user(user.id), "decision.human", "decision", decision.id, case_id=case.id,
+                 item_id=item.id, outcome=outcome, visibility=decision.visibility, territorial_scope=countries,
+                 rule=chosen.key, queue=case.queue, bulk_source_case_id=bulk_source_case_id)
+    for hook in DECISION_HOOKS:
+        hook(session, decision)
+    enqueue = _notify(session, item, decision)
+    if _commit:
+        session.commit()
+        if enqueue:
+            from workbench.jobs.webhooks import enqueue_item_webhooks
+            enqueue_item_webhooks(item.id)
+    return decision

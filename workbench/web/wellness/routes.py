@@ -1,0 +1,38 @@
+"""/account/wellness (everyone) and /wellness/exposure (team leads: wellness.team)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from workbench.audit import Actor
+from workbench.authz import require_permission
+from workbench.extensions import db
+from workbench.models import CONTENT_CLASSES
+from workbench.services.exposure import exposure_budget, exposure_report, exposure_today
+from workbench.services.wellness_prefs import SETTINGS, preferences, save_preferences
+from workbench.web.wellness import bp
+from workbench.web.wellness.forms import LABELS, PreferencesForm, ReportForm, field_name
+
+
+@bp.route("/account/wellness", methods=["GET", "POST"], endpoint="preferences")
+@login_required
+def preferences_page():
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        changed = save_preferences(db.session, current_user.id, form.chosen(), Actor.user(current_user.id))
+        flash(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.")
+        return redirect(url_for("wellness.preferences"))
+    if request.method == "GET":
+        form.fill(preferences(db.session, current_user.id))
+    return render_template("wellness/preferences.html", form=form, classes=CONTENT_CLASSES, settings=SETTINGS,
+                           labels=LABELS, field_name=field_name, seen_today=exposure_today(current_user),
+                           budget=exposure_budget())
+
+
+@bp.get("/wellness/exposure")
+@require_permission("wellness.team")
+def team_exposure():
+    form = ReportForm(request.args)
+    days = form.days.data if form.validate() and form.days.data else 14
+    return render_template("wellness/exposure.html", form=form, rows=exposure_report(db.session, days=days),
+                           budget=exposure_budget(), days=days)
