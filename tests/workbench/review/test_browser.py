@@ -10,7 +10,7 @@ from tests.support.browser import chromium_page, live_server
 from tests.support.factories import make_user
 from tests.workbench.review.helpers import make_case
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

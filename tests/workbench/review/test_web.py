@@ -183,3 +183,18 @@ def test_media_is_served_through_the_authenticated_route_blurred_by_default(app,
     assert media.headers["Content-Type"] == "image/png"
     assert media.headers["Content-Disposition"].startswith("inline; filename=")
     assert media.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_queue_page_and_claiming_a_particular_case(app, client, auth):
+    first, second = make_case(app, priority="high"), make_case(app)
+    auth.login("moderator", "mia")
+    html = text_of(client.get("/queues/user_reports"))
+    assert f'/cases/{first}"' in html and f'/cases/{second}"' in html
+    page = text_of(client.get(f"/cases/{second}"))
+    assert "Nobody holds this case." in page and 'id="decision-form"' not in page
+    response = client.post(f"/cases/{second}/claim", data={"csrf_token": csrf_token_from(page)})
+    assert response.headers["Location"].endswith(f"/cases/{second}")
+    assert 'id="decision-form"' in text_of(client.get(f"/cases/{second}"))
+    with app.app_context():
+        assert db.session.get(Case, second).claimed_by_user_id is not None
+        assert db.session.get(Case, first).claimed_by_user_id is None

@@ -1,4 +1,4 @@
-"""snapshot
+"""hash-bank feed and imports, classifier signals, policy packs, cases and decisions, accounts, wellness, appeals, QA
 
 Revision ID: 0006
 Revises: 0005
