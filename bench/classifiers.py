@@ -12,7 +12,9 @@ For each model, on the same inputs in the same run:
             rest of the difference).
 Detoxify uses a randomly initialised bert-base-sized checkpoint (the architecture of
 Detoxify's `original`), built in a temporary directory and loaded through
-WORKBENCH_DETOXIFY_CHECKPOINT; it is also timed one text at a time (batch1).
+WORKBENCH_DETOXIFY_CHECKPOINT; it is also timed one text at a time (batch1). The pipeline
+hands Detoxify a batch's texts sorted by length, in passes of WORKBENCH_DETOXIFY_BATCH_SIZE;
+"direct" is one Detoxify.predict over the batch as collected.
 
     .venv/bin/python bench/classifiers.py [--texts 2048] [--images 128] [--detoxify-texts 128] [--rounds 2]
 
@@ -212,6 +214,7 @@ def summarise(name: str, figures: dict) -> dict:
     figures["pipeline_vs_direct"] = round(figures["pipeline_per_s"] / figures["direct_per_s"], 3)
     if "batch1_per_s" in figures:
         figures["batching_speedup"] = round(figures["direct_per_s"] / figures["batch1_per_s"], 2)
+        figures["pipeline_vs_batch1"] = round(figures["pipeline_per_s"] / figures["batch1_per_s"], 2)
     print(f"{name:13} " + "  ".join(f"{key} {value}" for key, value in figures.items()), flush=True)
     return figures
 
@@ -236,7 +239,8 @@ def main() -> None:
             result["offline_text"] = summarise("offline_text", bench_offline_text(bench, args.texts, args.rounds))
             result["nudenet"] = summarise("nudenet", bench_nudenet(bench, args.images, args.rounds))
             if not args.skip_detoxify:
-                result["detoxify"] = summarise("detoxify", bench_detoxify(bench, folder, args.detoxify_texts, 1))
+                result["detoxify"] = summarise("detoxify", bench_detoxify(bench, folder, args.detoxify_texts,
+                                                                          args.rounds))
         finally:
             redis.stop()
     print(json.dumps(result))

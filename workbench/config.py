@@ -96,6 +96,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_DETOXIFY_ONLINE": _bool(environ, "WORKBENCH_DETOXIFY_ONLINE", False),
         "WORKBENCH_DETOXIFY_DEVICE": environ.get("WORKBENCH_DETOXIFY_DEVICE") or "cpu",
         "WORKBENCH_DETOXIFY_TRUST_CHECKPOINT": _bool(environ, "WORKBENCH_DETOXIFY_TRUST_CHECKPOINT", False),
+        "WORKBENCH_DETOXIFY_BATCH_SIZE": _int(environ, "WORKBENCH_DETOXIFY_BATCH_SIZE", 8),
         "WORKBENCH_NUDENET_MODEL_PATH": environ.get("WORKBENCH_NUDENET_MODEL_PATH") or "",
         "WORKBENCH_NUDENET_MAX_FRAMES": _int(environ, "WORKBENCH_NUDENET_MAX_FRAMES", 8),
         "WORKBENCH_NUDENET_BATCH_SIZE": _int(environ, "WORKBENCH_NUDENET_BATCH_SIZE", 8),

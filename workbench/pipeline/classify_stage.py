@@ -34,8 +34,9 @@ def classifier_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "detoxify_hf_dir": config.get("WORKBENCH_DETOXIFY_HF_DIR") or None,
         "detoxify_online": bool(config.get("WORKBENCH_DETOXIFY_ONLINE")),
         "detoxify_device": config.get("WORKBENCH_DETOXIFY_DEVICE") or "cpu",
-        # The model sees the whole batch the worker collected, not smaller chunks of it.
-        "detoxify_batch_size": config.get("WORKBENCH_CLASSIFY_BATCH_SIZE") or 32,
+        # Texts reach Detoxify sorted by length, in forward passes of this many: similar
+        # lengths pad less (a random batch of 32 social posts is ~45% padding).
+        "detoxify_batch_size": config.get("WORKBENCH_DETOXIFY_BATCH_SIZE") or 8,
         "detoxify_trust_checkpoint": bool(config.get("WORKBENCH_DETOXIFY_TRUST_CHECKPOINT")),
         "nudenet_model_path": config.get("WORKBENCH_NUDENET_MODEL_PATH") or None,
         "nudenet_max_frames": config.get("WORKBENCH_NUDENET_MAX_FRAMES") or 8,
@@ -136,7 +137,10 @@ def classify_items(items: Sequence[ItemSnapshot], blob_store: Any, loaded: Loade
         except Exception as exc:  # noqa: BLE001 - a storage hiccup fails this item only
             results[item.id].fail(f"reading the item: {describe_error(exc)}", retryable=True)
     for classifier in loaded.classifiers:
-        batch = [one for one in inputs if one.kind in classifier.media_types]
+        # Shortest texts first: a classifier that runs the batch in chunks (Detoxify) then
+        # pads each chunk only to similar lengths. Results are matched back by item id.
+        batch = sorted((one for one in inputs if one.kind in classifier.media_types),
+                       key=lambda one: len(one.text or ""))
         if not batch:
             continue
         try:

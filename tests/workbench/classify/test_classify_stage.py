@@ -116,13 +116,15 @@ class CountingClassifier:
 
     def classify_batch(self, items):
         self.calls.append(len(items))
+        self.text_lengths = [len(item.text) for item in items if item.kind == "text"]
         return self.inner.classify_batch(items)
 
 
 def test_a_batch_runs_each_classifier_once(app, api):
     counting = [CountingClassifier(c) for c in loaded_classifiers(app.config).classifiers]
     loaded = LoadedClassifiers.from_classifiers(counting)
-    texts = [api.post_json("/items", text_item(f"t{i}", text=f"{BENIGN} Number {i}.")).json["id"] for i in range(5)]
+    texts = [api.post_json("/items", text_item(f"t{i}", text=f"{BENIGN} {'very ' * (7 - i)}long {i}.")).json["id"]
+             for i in range(5)]
     images = [api.post_image(image_bytes("PNG", color=(20 * i, 90, 160)), external_id=f"i{i}", author_id="u",
                              country="DE").json["id"] for i in range(3)]
     with app.app_context():
@@ -131,6 +133,9 @@ def test_a_batch_runs_each_classifier_once(app, api):
     assert classify_worker(app, loaded, batch_size=8).work(burst=True) == 1
     calls = {c.name: c.calls for c in counting}
     assert calls == {"langid": [5], "profanity_check": [5], "nudenet": [3]}
+    # Texts arrive shortest first (chunked models then pad each chunk only to similar lengths).
+    lengths = next(c for c in counting if c.name == "profanity_check").text_lengths
+    assert lengths == sorted(lengths) and len(set(lengths)) == 5
     with app.app_context():
         run_rq_worker(burst=True, with_scheduler=False)  # the later stages
         statuses = db.session.scalars(select(Item.status).where(Item.id.in_(texts + images))).all()

@@ -26,7 +26,8 @@ def classifier_names():
 
 @pytest.fixture
 def classify_settings(tiny):
-    return {"WORKBENCH_DETOXIFY_CHECKPOINT": str(tiny.checkpoint_path), "WORKBENCH_CLASSIFY_BATCH_SIZE": 4}
+    return {"WORKBENCH_DETOXIFY_CHECKPOINT": str(tiny.checkpoint_path), "WORKBENCH_CLASSIFY_BATCH_SIZE": 4,
+            "WORKBENCH_DETOXIFY_BATCH_SIZE": 2}
 
 
 @pytest.mark.slow  # imports torch and builds a checkpoint (a few seconds, once)
@@ -47,7 +48,7 @@ def test_detoxify_scores_text_items_through_the_pipeline(app, api, run_worker, t
         scores.append(tuple(group["scores"][label] for label in sorted(DETOXIFY_ORIGINAL_LABELS)))
         assert "profanity_check" not in document["signals"]  # "text" chose Detoxify
     assert len(set(scores)) == len(texts)  # different texts, different scores
-    assert loaded_classifiers(app.config).classifiers[1].batch_size == 4  # the pipeline's batch size
+    assert loaded_classifiers(app.config).classifiers[1].batch_size == 2  # WORKBENCH_DETOXIFY_BATCH_SIZE
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
