@@ -9,7 +9,7 @@ from rq import Retry, get_current_job
 from rq.job import Job
 
 from workbench.extensions import db, get_queue
-from workbench.jobs.pipeline import _app_context
+from workbench.jobs.context import job_app_context
 from workbench.services.hash_banks.import_files import ImportFileMissing, ImportFileStore
 from workbench.services.hash_banks.imports import ImportTakenOver, mark_failed, run_import
 
@@ -56,7 +56,7 @@ def enqueue_import(import_id: int) -> bool:
 
 
 def run_import_job(import_id: int) -> str:
-    with _app_context() as app:
+    with job_app_context() as app:
         session = db.session
         try:
             result = run_import(session, import_id, import_store(app),

@@ -1,31 +1,16 @@
 """The pipeline job: thin, takes an item id, safe to run twice."""
 from __future__ import annotations
 
-import contextlib
-
-from flask import current_app, has_app_context
 from rq import get_current_job
 
 from workbench.extensions import db
+from workbench.jobs.context import job_app_context
 from workbench.pipeline.runner import record_failure, run_pipeline
 from workbench.pipeline.stages import StageContext
 from workbench.services.blobstore import BlobStore
 
-_standalone_app = None
 
 
-@contextlib.contextmanager
-def _app_context():
-    """Inside `flask worker` the app context exists; under a bare `rq worker` make one."""
-    global _standalone_app
-    if has_app_context():
-        yield current_app
-        return
-    if _standalone_app is None:
-        from workbench import create_app
-        _standalone_app = create_app()
-    with _standalone_app.app_context():
-        yield _standalone_app
 
 
 def stage_context(app) -> StageContext:
@@ -37,7 +22,7 @@ def stage_context(app) -> StageContext:
 
 
 def process_item(item_id: int) -> str:
-    with _app_context() as app:
+    with job_app_context() as app:
         session = db.session
         try:
             return run_pipeline(session, item_id, stage_context(app))
@@ -61,7 +46,7 @@ def process_items(item_ids: list[int]) -> dict:
     """The remaining stages for a batch of items, one after the other, each on its own
     (the classify worker hands its batches on this way). Safe to run twice."""
     from workbench.jobs.enqueue import forget_continuations
-    with _app_context() as app:
+    with job_app_context() as app:
         session = db.session
         job = get_current_job()
         final = job is None or not job.retries_left  # RQ decrements retries_left before a retry

@@ -5,36 +5,23 @@ opens a second case; a finished backtest is not run again, an interrupted one st
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 
-from flask import current_app, has_app_context
+from flask import current_app
 from redis.exceptions import RedisError
 
 from workbench.extensions import db, get_queue
+from workbench.jobs.context import job_app_context
 
 log = logging.getLogger(__name__)
 BACKTEST_TIMEOUT_S = 3600
-_standalone_app = None
 
 
-@contextlib.contextmanager
-def _app_context():
-    """Inside `flask worker` the app context exists; under a bare `rq worker` make one."""
-    global _standalone_app
-    if has_app_context():
-        yield current_app
-        return
-    if _standalone_app is None:
-        from workbench import create_app
-        _standalone_app = create_app()
-    with _standalone_app.app_context():
-        yield _standalone_app
 
 
 def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
     from workbench.services.policy_reevaluation import reevaluate_item as reevaluate
-    with _app_context():
+    with job_app_context():
         try:
             return reevaluate(db.session, item_id, report_id=report_id)
         except Exception:
@@ -46,7 +33,7 @@ def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
 
 def run_backtest(backtest_id: int) -> str:
     from workbench.services.backtests import mark_failed, run_backtest as run
-    with _app_context():
+    with job_app_context():
         try:
             return run(db.session, backtest_id).status
         except Exception as exc:

@@ -8,7 +8,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from workbench.extensions import db, get_queue
-from workbench.jobs.pipeline import _app_context
+from workbench.jobs.context import job_app_context
 from workbench.services.webhooks import deliver_item, settings_from_config
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ DELIVER = "workbench.jobs.webhooks.deliver_item_webhooks"
 
 
 def deliver_item_webhooks(item_id: int) -> str:
-    with _app_context() as app:
+    with job_app_context() as app:
         try:
             retry_at = deliver_item(db.session, item_id, settings_from_config(app.config))
         finally:
