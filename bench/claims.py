@@ -2,18 +2,30 @@
 at once through the web app served by gunicorn (the JSON claim/decide routes the case
 page's script uses, logged in through the real login form, with CSRF).
 
-Baseline in the same run: one moderator alone claiming and deciding, before the crowd.
-
     .venv/bin/python bench/claims.py [--cases 100000] [--moderators 50] [--seconds 20]
+                                     [--think-ms 1000-3000] [--stress-seconds 15]
 
-The schema comes from the models (create_all) until the migration for the claim columns
-exists. Prints its figures and, last, one JSON line with cases, moderators, claim_p50_ms,
-claim_p95_ms, decisions_per_s, double_claims (must be 0) and baseline_claim_p50_ms.
+Three phases against the same server, in this order:
+- baseline: one moderator alone claims and decides --baseline-decisions cases, no pause;
+- crowd (the headline figures): --moderators moderators at once, each reading the case it
+  was handed for a random think time (--think-ms, uniform, default 1-3 s: a real moderator
+  reads a case for seconds before deciding; 1-3 s is already a hard-working crowd) between
+  the claim and the decision;
+- stress: as many other moderators with no think time at all, which measures the
+  saturated server (2 cores shared by gunicorn, PostgreSQL and this client) and is reported
+  under stress_* so nothing is hidden.
+
+Before the phases it prints EXPLAIN ANALYZE of the "next case" statement at full size (in
+a transaction that is rolled back). The schema comes from the models (create_all). Prints its
+figures and, last, one JSON line with cases, moderators, moderator_think_ms, claim_p50_ms,
+claim_p95_ms, decisions_per_s, double_claims (must be 0; counted over all phases),
+baseline_claim_p50_ms and the stress_* figures.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import json
 import os
 import random
@@ -112,50 +124,80 @@ class Tally:
     def __init__(self):
         self.lock = threading.Lock()
         self.claims_ms: list[float] = []
-        self.handed: collections.Counter = collections.Counter()
+        self.handed: dict[int, set[str]] = collections.defaultdict(set)  # case → moderators handed it
         self.decisions = 0
         self.errors: collections.Counter = collections.Counter()
 
+    def error(self, kind: str) -> None:
+        with self.lock:
+            self.errors[kind] += 1
+
 
 def moderate(base_url: str, username: str, stop: threading.Event, tally: Tally, start: threading.Event,
-             max_decisions: int | None = None) -> None:
-    session, token = log_in(base_url, username)
+             ready: threading.Semaphore, max_decisions: int | None = None, think_ms: tuple[int, int] = (0, 0),
+             seed: int = 0) -> None:
+    try:
+        session, token = log_in(base_url, username)
+    except (requests.RequestException, AttributeError) as exc:
+        tally.error(f"login {type(exc).__name__}")
+        return
+    finally:
+        ready.release()
     headers = {"X-CSRFToken": token}
+    rng = random.Random(seed)
     start.wait()
+    if think_ms[1] > 0:  # moderators do not start in lock-step: the crowd is measured in its steady state
+        stop.wait(rng.uniform(0, think_ms[1]) / 1000)
     done = 0
     while not stop.is_set() and (max_decisions is None or done < max_decisions):
         began = time.perf_counter()
-        response = session.post(f"{base_url}/review/api/next", json={}, headers=headers, timeout=60)
+        try:
+            response = session.post(f"{base_url}/review/api/next", json={}, headers=headers, timeout=60)
+        except requests.RequestException as exc:
+            tally.error(f"next {type(exc).__name__}")
+            continue
         elapsed_ms = (time.perf_counter() - began) * 1000
         if response.status_code != 200:
-            with tally.lock:
-                tally.errors[f"next {response.status_code}"] += 1
+            tally.error(f"next {response.status_code}")
             continue
         case = response.json()["case"]
         if case is None:
             break
-        rule = next(r for r in case["rules"] if r["routed"])["rule"]
-        decided = session.post(f"{base_url}/review/api/cases/{case['id']}/decide", headers=headers, timeout=60, json={
-            "rule": rule, "outcome": "no_action", "internal_note": "bench", "user_explanation": "No violation.",
-            "claim_token": case["claim_token"]})
         with tally.lock:
             tally.claims_ms.append(elapsed_ms)
-            tally.handed[case["id"]] += 1
+            tally.handed[case["id"]].add(username)  # the same moderator may get their own live claim back
+        if think_ms[1] > 0:
+            stop.wait(rng.uniform(*think_ms) / 1000)  # reading the case; a stop still lets it decide
+        rule = next(r for r in case["rules"] if r["routed"])["rule"]
+        in_span = not stop.is_set()  # decided after the clock stopped: done, but not counted
+        try:
+            decided = session.post(f"{base_url}/review/api/cases/{case['id']}/decide", headers=headers, timeout=60,
+                                   json={"rule": rule, "outcome": "no_action", "internal_note": "bench",
+                                         "user_explanation": "No violation.", "claim_token": case["claim_token"]})
+        except requests.RequestException as exc:
+            tally.error(f"decide {type(exc).__name__}")
+            continue
+        with tally.lock:
             if decided.status_code == 201:
-                tally.decisions += 1
+                tally.decisions += in_span
             else:
                 tally.errors[f"decide {decided.status_code}"] += 1
         done += 1
 
 
-def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int | None = None) -> tuple[Tally, float]:
-    """Log everyone in, start them together, stop them after `seconds` (or their quota)."""
-    tally, start, stop = Tally(), threading.Event(), threading.Event()
-    threads = [threading.Thread(target=moderate, args=(base_url, name, stop, tally, start, max_decisions))
-               for name in moderators]
+def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int | None = None,
+        think_ms: tuple[int, int] = (0, 0), cpu=lambda: 0.0) -> tuple[Tally, float, float]:
+    """Log everyone in, start them together once all are in, stop them after `seconds` (or
+    their quota). Returns the tally, the measured span and the server CPU seconds used in it."""
+    tally, start, stop, ready = Tally(), threading.Event(), threading.Event(), threading.Semaphore(0)
+    threads = [threading.Thread(target=moderate, args=(base_url, name, stop, tally, start, ready, max_decisions,
+                                                       think_ms, n))
+               for n, name in enumerate(moderators)]
     for thread in threads:
         thread.start()
-    time.sleep(1.0 + 0.1 * len(moderators))  # everyone logged in before the clock starts
+    for _ in threads:  # logins (and their /queues page) are not part of the measurement
+        ready.acquire(timeout=600)
+    cpu_before = cpu()
     began = time.perf_counter()
     start.set()
     while any(t.is_alive() for t in threads) and time.perf_counter() < began + seconds:
@@ -164,7 +206,74 @@ def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int
     span = time.perf_counter() - began
     for thread in threads:
         thread.join()
-    return tally, max(span, 1e-9)
+    return tally, max(span, 1e-9), cpu() - cpu_before
+
+
+def explain_claim(app, username: str) -> list[str]:
+    """EXPLAIN ANALYZE of the statement "next case" runs for `username`, rolled back."""
+    from sqlalchemy import update
+    from sqlalchemy.dialects import postgresql
+    from workbench.models import Case, User
+    from workbench.models.base import utcnow
+    from workbench.services.review import claims
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        now = utcnow()
+        candidate = claims._candidate_query(user, now, None, None).with_for_update(of=Case, skip_locked=True) \
+            .subquery("candidate")
+        statement = (update(Case).where(Case.id == candidate.c.id).values(**claims._claim_values(user, now))
+                     .returning(Case.id, candidate.c.previous))
+        sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        from sqlalchemy import text
+        lines = [row[0] for row in db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
+        db.session.rollback()
+        db.session.remove()
+    return lines
+
+
+def server_cpu_s(root_pids: list[int]) -> float:
+    """CPU seconds (user + system) used so far by these processes and all their descendants
+    (gunicorn's workers, PostgreSQL's backends), read from /proc. On a machine shared with
+    other work the wall-clock latencies move with the neighbours; the CPU a claim and a
+    decision cost does not."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+    children = collections.defaultdict(list)
+    for pid, (ppid, _) in stats.items():
+        children[ppid].append(pid)
+    total, todo = 0, [pid for pid in root_pids if pid in stats]
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo.extend(children[pid])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def figures_of(tally: Tally, span: float, cpu_s: float, prefix: str = "") -> dict:
+    claims_ms = tally.claims_ms or [float("nan")]
+    return {f"{prefix}claims": len(tally.claims_ms),
+            f"{prefix}claim_p50_ms": round(percentile(claims_ms, 0.5), 1),
+            f"{prefix}claim_p95_ms": round(percentile(claims_ms, 0.95), 1),
+            f"{prefix}decisions_per_s": round(tally.decisions / span, 1),
+            # gunicorn + PostgreSQL CPU per claim-and-decide: the figure the neighbours do not move
+            f"{prefix}server_cpu_ms_per_decision": round(1000 * cpu_s / max(tally.decisions, 1), 1)}
+
+
+def wait_for(base_url: str) -> None:
+    for _ in range(300):
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
 
 
 def main() -> None:
@@ -172,15 +281,22 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--moderators", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--think-ms", default="1000-3000", help="per-case reading time, uniform: MIN-MAX ms")
+    parser.add_argument("--stress-seconds", type=float, default=15.0, help="0 skips the zero-think-time phase")
     parser.add_argument("--baseline-decisions", type=int, default=100)
-    parser.add_argument("--gunicorn-workers", type=int, default=4)
-    parser.add_argument("--gunicorn-threads", type=int, default=8)
+    # 2 cores: CPU-bound Python needs about one process per core; a few threads each cover
+    # the time a request waits on PostgreSQL (more only add GIL contention).
+    parser.add_argument("--gunicorn-workers", type=int, default=2)
+    parser.add_argument("--gunicorn-threads", type=int, default=4)
     args = parser.parse_args()
+    low, _, high = args.think_ms.partition("-")
+    think_ms = (int(low), int(high or low))
 
     folder = Path(tempfile.mkdtemp(prefix="wb-bench-claims-"))
     cluster = PostgresCluster().start()
     redis = EmbeddedRedis(str(folder / "redis.sock"), str(folder / "redis"), persistent=False).start()
     processes = []
+    figures = {}
     try:
         url = cluster.create_database("claims")
         settings = {"DATABASE_URL": url, "REDIS_URL": redis.url, "WORKBENCH_INSTANCE_PATH": str(folder),
@@ -189,43 +305,65 @@ def main() -> None:
         os.environ.update(settings)
         env = {**os.environ, **settings}
         app = create_app()
-        prepare(app, args.cases, args.moderators)
+        prepare(app, args.cases, 2 * args.moderators)
+        try:
+            print("EXPLAIN ANALYZE of next case:\n  " + "\n  ".join(explain_claim(app, "mod0")), flush=True)
+        except Exception as exc:  # noqa: BLE001 - an older checkout without the one-statement claim
+            print(f"EXPLAIN skipped: {exc!r}", flush=True)
         port = free_port()
+        log = open(folder / "gunicorn.log", "w")
+        # --timeout: a worker starved of CPU by the neighbours must not be killed mid-request;
+        # --keep-alive past the longest think time, or a moderator's next POST races the server
+        # closing the idle connection (a ConnectionError that requests does not retry).
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-             str(args.gunicorn_workers), "--threads", str(args.gunicorn_threads), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+             str(args.gunicorn_workers), "--threads", str(args.gunicorn_threads), "--backlog", "256",
+             "--timeout", "120", "--keep-alive", str(max(5, think_ms[1] // 1000 + 5)), "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=log))
         base_url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        baseline, _ = run(base_url, ["mod0"], 3600, max_decisions=args.baseline_decisions)
-        crowd, span = run(base_url, [f"mod{n}" for n in range(1, args.moderators + 1)], args.seconds)
+        wait_for(base_url)
+        postmaster = int((Path(cluster.data) / "postmaster.pid").read_text().split()[0])
+        cpu = functools.partial(server_cpu_s, [processes[0].pid, postmaster])
+        baseline, _, baseline_cpu = run(base_url, ["mod0"], 3600, max_decisions=args.baseline_decisions, cpu=cpu)
+        crowd, span, crowd_cpu = run(base_url, [f"mod{n}" for n in range(1, args.moderators + 1)], args.seconds,
+                                     think_ms=think_ms, cpu=cpu)
+        tallies = [baseline, crowd]
+        stress = None
+        if args.stress_seconds > 0:
+            stress, stress_span, stress_cpu = run(
+                base_url, [f"mod{n}" for n in range(args.moderators + 1, 2 * args.moderators + 1)],
+                args.stress_seconds, cpu=cpu)
+            tallies.append(stress)
         with app.app_context():
             from workbench.models import Decision
             repeated = db.session.execute(select(Decision.case_id).where(Decision.automated.is_(False))
                                           .group_by(Decision.case_id).having(func.count() > 1)).all()
             db.session.remove()
             db.engine.dispose()
-        handed_twice = sum(1 for c in list(crowd.handed.values()) + list(baseline.handed.values()) if c > 1)
-        handed_twice += sum(1 for case_id in crowd.handed if case_id in baseline.handed)
-        figures = {
-            "cases": args.cases, "moderators": args.moderators,
-            "claims": len(crowd.claims_ms),
-            "claim_p50_ms": round(percentile(crowd.claims_ms, 0.5), 1),
-            "claim_p95_ms": round(percentile(crowd.claims_ms, 0.95), 1),
-            "decisions_per_s": round(crowd.decisions / span, 1),
-            "double_claims": handed_twice + len(repeated),
-            "baseline_claim_p50_ms": round(percentile(baseline.claims_ms, 0.5), 1),
-            "baseline_claim_p95_ms": round(percentile(baseline.claims_ms, 0.95), 1),
-            "errors": dict(crowd.errors + baseline.errors),
-        }
-        print(f"crowd: {len(crowd.claims_ms)} claims in {span:.1f} s; baseline: {len(baseline.claims_ms)} claims",
-              flush=True)
+        handed: dict[int, set[str]] = collections.defaultdict(set)
+        for tally in tallies:
+            for case_id, names in tally.handed.items():
+                handed[case_id] |= names
+        figures = {"cases": args.cases, "moderators": args.moderators, "moderator_think_ms": list(think_ms),
+                   **figures_of(crowd, span, crowd_cpu),
+                   "double_claims": sum(1 for names in handed.values() if len(names) > 1) + len(repeated),
+                   "baseline_claim_p50_ms": round(percentile(baseline.claims_ms, 0.5), 1),
+                   "baseline_claim_p95_ms": round(percentile(baseline.claims_ms, 0.95), 1),
+                   "baseline_server_cpu_ms_per_decision": round(1000 * baseline_cpu / max(baseline.decisions, 1), 1)}
+        if stress is not None:
+            figures.update(figures_of(stress, stress_span, stress_cpu, "stress_"))
+        figures["gunicorn"] = f"{args.gunicorn_workers}x{args.gunicorn_threads} gthread"
+        errors = collections.Counter()
+        for tally in tallies:
+            errors.update(tally.errors)
+        figures["errors"] = dict(errors)
+        log.flush()
+        timeouts = (folder / "gunicorn.log").read_text(errors="replace").count("WORKER TIMEOUT")
+        if timeouts:
+            figures["gunicorn_worker_timeouts"] = timeouts
+        figures["load_average_1m"] = round(os.getloadavg()[0], 1)  # how busy the shared machine was
+        print(f"crowd: {len(crowd.claims_ms)} claims in {span:.1f} s; baseline: {len(baseline.claims_ms)} claims"
+              + (f"; stress: {len(stress.claims_ms)} claims" if stress is not None else ""), flush=True)
     finally:
         for process in processes:
             process.terminate()

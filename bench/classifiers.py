@@ -12,9 +12,12 @@ For each model, on the same inputs in the same run:
             rest of the difference).
 Detoxify uses a randomly initialised bert-base-sized checkpoint (the architecture of
 Detoxify's `original`), built in a temporary directory and loaded through
-WORKBENCH_DETOXIFY_CHECKPOINT; it is also timed one text at a time (batch1). The pipeline
-hands Detoxify a batch's texts sorted by length, in passes of WORKBENCH_DETOXIFY_BATCH_SIZE;
-"direct" is one Detoxify.predict over the batch as collected.
+WORKBENCH_DETOXIFY_CHECKPOINT (so with the classifier's load-time settings: fast tokenizer,
+torch threads = cores available). "direct" is Detoxify.predict on the batch's texts sorted by
+length in passes of WORKBENCH_DETOXIFY_BATCH_SIZE under torch.inference_mode (the classifier
+batches the same way); batch1 is Detoxify.predict one text at a time on the same texts;
+direct_one_pass is one Detoxify.predict over the batch as collected (padded to its longest).
+Texts (all models): short-video comments and captions, 3-40 words, ~60% under 13 (see texts()).
 
     .venv/bin/python bench/classifiers.py [--texts 2048] [--images 128] [--detoxify-texts 128] [--rounds 2]
 
@@ -52,16 +55,30 @@ from workbench.pipeline.batch_worker import BatchWorker  # noqa: E402
 from workbench.pipeline.classify_stage import ClassifyStage  # noqa: E402
 from workbench.services.blobstore import BlobStore  # noqa: E402
 
-WORDS = ("the a you your this that what why love hate great stupid idiot thanks video post comment "
-         "friend friends today tomorrow game music watch amazing terrible ugly beautiful cheap free "
-         "money click link win please stop never always people everyone nobody damn hell crap shut up "
-         "dumb loser awesome nice cool funny sad angry happy weekend city beach food dinner party").split()
+# Words a bert-base-uncased vocabulary holds whole (and so does the benchmark checkpoint's
+# vocabulary, see classifiers/text/tiny_checkpoint.py): one WordPiece token per word, as for
+# real comments, instead of rarer words spelt out letter by letter.
+WORDS = ("the a you your this that what love hate great stupid idiot thanks video post comment "
+         "friend friends today tomorrow game music watch ugly nice people no just like so good "
+         "fun happy sad angry night play win free money click link buy sell block spam user report "
+         "family hello please thank kill dumb can not do it is are was my me we they all one").split()
+# What a short-video platform's text items look like: mostly short comments, some captions.
+LENGTHS = ((0.6, 3, 12), (0.3, 13, 25), (0.1, 26, 40))  # (share, min words, max words)
 
 
 def texts(count: int, seed: int) -> list[str]:
+    """Comments and captions of 3-40 words, ~60% under 13 words (mean ~13)."""
     rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 40))).capitalize() + rng.choice(".!?")
-            for _ in range(count)]
+    out = []
+    for _ in range(count):
+        pick, low, high = rng.random(), 3, 12
+        for share, low, high in LENGTHS:
+            if pick < share:
+                break
+            pick -= share
+        out.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
+                   + rng.choice(".!?"))
+    return out
 
 
 def photos(count: int, seed: int) -> list[bytes]:
@@ -193,6 +210,8 @@ def bench_nudenet(bench: Bench, count: int, rounds: int) -> dict:
 
 
 def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
+    import torch
+
     from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
     print("building a bert-base-sized random Detoxify checkpoint…", flush=True)
     checkpoint = build_tiny_checkpoint(folder / "detoxify", size="base")
@@ -201,11 +220,33 @@ def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
     assert model.name == "detoxify", loaded.text_model
     print(loaded.text_model, flush=True)
     inputs = texts(count, seed=3)
-    model.detoxify.predict(inputs[:bench.batch_size])  # warm-up
+    detoxify = model.detoxify
+    print(f"tokenizer {type(detoxify.tokenizer).__name__}, {torch.get_num_threads()} torch thread(s), "
+          f"passes of {model.batch_size} (WORKBENCH_DETOXIFY_BATCH_SIZE); mean tokens per text "
+          f"{sum(len(detoxify.tokenizer(t)['input_ids']) for t in inputs) / len(inputs):.1f}", flush=True)
+
+    def sorted_passes(chunk: list[str]) -> int:
+        """The model alone, batched as the classifier batches it: sorted by length, in passes."""
+        ordered = sorted(chunk, key=len)
+        with torch.inference_mode():
+            for start in range(0, len(ordered), model.batch_size):
+                detoxify.predict(ordered[start:start + model.batch_size])
+        return len(chunk)
+
+    def one_by_one(chunk: list[str]) -> int:
+        with torch.inference_mode():
+            for text in chunk[:per_chunk_batch1]:
+                detoxify.predict([text])
+        return per_chunk_batch1
+
+    def unsorted(chunk: list[str]) -> int:
+        with torch.inference_mode():
+            return len(detoxify.predict(chunk)["toxicity"])
+
+    sorted_passes(inputs[:bench.batch_size])  # warm-up
     per_chunk_batch1 = max(1, bench.batch_size // 4)  # one text at a time is slow: a quarter of each batch
     return bench.paired(loaded, "text", inputs, {
-        "direct_per_s": lambda chunk: len(model.detoxify.predict(chunk)["toxicity"]),
-        "batch1_per_s": lambda chunk: sum(1 for text in chunk[:per_chunk_batch1] if model.detoxify.predict([text])),
+        "direct_per_s": sorted_passes, "batch1_per_s": one_by_one, "direct_one_pass_per_s": unsorted,
     }, rounds)
 
 

@@ -67,7 +67,9 @@ NUDENET_CLASSES = (
     "BUTTOCKS_COVERED",
 )
 NUDENET_SIGNALS = ("exposed",) + NUDENET_CLASSES  # `exposed`: max score over the *_EXPOSED classes
-KNOWN_SIGNALS = frozenset(DETOXIFY_SIGNALS + OFFLINE_TEXT_SIGNALS + NUDENET_SIGNALS)
+# From the hash stage for videos (workbench/pipeline/video_hash.py): vPDQ and music matches.
+MEDIA_MATCH_SIGNALS = ("vpdq_match", "music_match", "music_unlicensed")
+KNOWN_SIGNALS = frozenset(DETOXIFY_SIGNALS + OFFLINE_TEXT_SIGNALS + NUDENET_SIGNALS + MEDIA_MATCH_SIGNALS)
 
 # Report categories the default packs use. Platforms may send others; packs may name any.
 REPORT_CATEGORIES = (

@@ -13,13 +13,14 @@ from flask_login import current_user
 PERMISSIONS: dict[str, frozenset[str]] = {
     "moderator": frozenset({"items.view", "cases.decide"}),
     "senior_moderator": frozenset({"items.view", "cases.decide", "cases.escalated", "appeals.decide",
-                                   "banks.view", "qa.review", "qa.agreement", "wellness.team"}),
+                                   "banks.view", "qa.review", "qa.agreement", "wellness.team",
+                                   "ops.dashboard"}),
     "policy_editor": frozenset({"items.view", "policies.view", "policies.edit", "policies.publish",
                                 "banks.view"}),
     "auditor": frozenset({"audit.view", "exports.run", "policies.view"}),
     "admin": frozenset({"items.view", "banks.view", "banks.manage", "users.manage", "clients.manage",
                         "policies.view", "audit.view", "privacy.manage", "wellness.team",
-                        "qa.agreement"}),
+                        "qa.agreement", "ops.dashboard", "exports.run"}),
 }
 
 

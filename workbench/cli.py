@@ -44,6 +44,9 @@ def sweep_once_command() -> None:
     from workbench.pipeline.sweeper import settings_from_config, sweep
     requeued = sweep(db.session, settings_from_config(current_app.config))
     click.echo(f"requeued {len(requeued)} item(s)")
+    from workbench.extensions import get_redis
+    from workbench.metrics.samples import sample_if_due
+    click.echo(f"stored {sample_if_due(db.session, get_redis(), current_app.config)} metric sample row(s)")
 
 
 @pipeline_cli.command("sweeper")
@@ -55,8 +58,13 @@ def sweeper_loop_command(interval: float | None) -> None:
     from workbench.audit.cli import signing_key
     from workbench.jobs.webhooks import enqueue_item_webhooks
     from workbench.services.webhooks import due_items
+    from workbench.extensions import get_redis
+    from workbench.metrics.samples import sample_if_due
     interval = interval or current_app.config["WORKBENCH_SWEEP_INTERVAL_S"]
     checkpoint_every = current_app.config["WORKBENCH_CHECKPOINT_INTERVAL_S"]
+    retention_every = current_app.config["WORKBENCH_RETENTION_INTERVAL_SECONDS"]
+    from workbench.retention_cli import run_retention_now
+    last_retention = 0.0
     settings = settings_from_config(current_app.config)
     last_checkpoint = 0.0
     while True:
@@ -64,9 +72,13 @@ def sweeper_loop_command(interval: float | None) -> None:
             sweep(db.session, settings)
             for item_id in due_items(db.session):  # webhook retries whose job Redis lost
                 enqueue_item_webhooks(item_id)
+            sample_if_due(db.session, get_redis(), current_app.config)  # the operations dashboard
             if time.monotonic() - last_checkpoint >= checkpoint_every:
                 create_checkpoint(db.session, signing_key())  # sign the audit log's head
                 last_checkpoint = time.monotonic()
+            if retention_every > 0 and time.monotonic() - last_retention >= retention_every:
+                last_retention = time.monotonic()  # a failing round waits for the next interval
+                run_retention_now()  # purge stored files whose retention ended (services/retention.py)
         except Exception:  # a failed round (Redis or the database down) is retried next time
             db.session.rollback()
             current_app.logger.exception("sweep failed; retrying in %ss", interval)
@@ -102,8 +114,11 @@ def redis_server_command() -> None:
 def init_app(app: Flask) -> None:
     from workbench.audit.cli import audit_cli, export_cli
     from workbench.privacy_cli import privacy_cli
+    from workbench.retention_cli import retention_cli
+    app.cli.add_command(retention_cli)
     from workbench.policy_cli import policies_cli
     from workbench.banks_cli import banks_cli
+    import workbench.media_banks_cli  # noqa: F401  (adds video and music commands to `banks`)
     app.cli.add_command(banks_cli)
     from workbench.jobs.classify_worker import classify_worker_command
     app.cli.add_command(classify_worker_command)

@@ -58,6 +58,7 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
     db_url = environ.get("DATABASE_URL") or "sqlite:///" + os.path.join(instance_path, "workbench.db")
     redis_url = environ.get("REDIS_URL") or ""
     max_upload = _int(environ, "WORKBENCH_MAX_UPLOAD_BYTES", 20 * MiB)
+    max_video = _int(environ, "WORKBENCH_MAX_VIDEO_BYTES", 100 * MiB)
     retry_intervals = environ.get("WORKBENCH_RETRY_INTERVALS", "5,30,120")
     return {
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(db_url),
@@ -71,11 +72,18 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_PSEUDONYM_KEY": environ.get("WORKBENCH_PSEUDONYM_KEY") or "",
         # Size limits. The request limit leaves room for the form fields around an upload.
         "WORKBENCH_MAX_UPLOAD_BYTES": max_upload,
-        "MAX_CONTENT_LENGTH": max_upload + MiB,
+        "MAX_CONTENT_LENGTH": max(max_upload, max_video) + MiB,
         "WORKBENCH_MAX_TEXT_CHARS": _int(environ, "WORKBENCH_MAX_TEXT_CHARS", 20_000),
         "WORKBENCH_MAX_EXPLANATION_CHARS": _int(environ, "WORKBENCH_MAX_EXPLANATION_CHARS", 5_000),
         "WORKBENCH_MAX_IMAGE_PIXELS": _int(environ, "WORKBENCH_MAX_IMAGE_PIXELS", 50_000_000),
         "WORKBENCH_MAX_IMAGE_FRAMES": _int(environ, "WORKBENCH_MAX_IMAGE_FRAMES", 500),
+        # Video (docs/video.md): size, length and picture limits, vPDQ sampling, frames classified.
+        "WORKBENCH_MAX_VIDEO_BYTES": max_video,
+        "WORKBENCH_MAX_VIDEO_SECONDS": _float(environ, "WORKBENCH_MAX_VIDEO_SECONDS", 180.0),
+        "WORKBENCH_MAX_VIDEO_PIXELS": _int(environ, "WORKBENCH_MAX_VIDEO_PIXELS", 1920 * 1920),
+        "WORKBENCH_VPDQ_FRAMES_PER_S": _float(environ, "WORKBENCH_VPDQ_FRAMES_PER_S", 1.0),
+        "WORKBENCH_MUSIC_MAX_BER": _float(environ, "WORKBENCH_MUSIC_MAX_BER", 0.35),
+        "WORKBENCH_MUSIC_MIN_MATCH_S": _float(environ, "WORKBENCH_MUSIC_MIN_MATCH_S", 5.0),
         # Pipeline
         "WORKBENCH_PIPELINE_QUEUE": environ.get("WORKBENCH_PIPELINE_QUEUE", "pipeline"),
         "WORKBENCH_JOB_RETRIES": _int(environ, "WORKBENCH_JOB_RETRIES", 3),
@@ -87,6 +95,9 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # An item whose job Redis no longer has (or that failed outside the job) waits this long.
         "WORKBENCH_LOST_AFTER_S": _float(environ, "WORKBENCH_LOST_AFTER_S", 60.0),
         "WORKBENCH_SWEEP_INTERVAL_S": _float(environ, "WORKBENCH_SWEEP_INTERVAL_S", 30.0),
+        # The operations dashboard: the sweeper samples the /metrics figures this often, kept this long.
+        "WORKBENCH_METRIC_SAMPLE_INTERVAL_S": _float(environ, "WORKBENCH_METRIC_SAMPLE_INTERVAL_S", 60.0),
+        "WORKBENCH_METRIC_RETENTION_DAYS": _float(environ, "WORKBENCH_METRIC_RETENTION_DAYS", 14.0),
         # Classifiers (docs/classifiers.md): the active set, the text model, and how the
         # classify worker batches items (up to BATCH_SIZE, or what arrived within WAIT_MS).
         "WORKBENCH_CLASSIFIERS": environ.get("WORKBENCH_CLASSIFIERS", "text,nudenet,langid"),
@@ -96,7 +107,11 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_DETOXIFY_ONLINE": _bool(environ, "WORKBENCH_DETOXIFY_ONLINE", False),
         "WORKBENCH_DETOXIFY_DEVICE": environ.get("WORKBENCH_DETOXIFY_DEVICE") or "cpu",
         "WORKBENCH_DETOXIFY_TRUST_CHECKPOINT": _bool(environ, "WORKBENCH_DETOXIFY_TRUST_CHECKPOINT", False),
-        "WORKBENCH_DETOXIFY_BATCH_SIZE": _int(environ, "WORKBENCH_DETOXIFY_BATCH_SIZE", 8),
+        "WORKBENCH_DETOXIFY_BATCH_SIZE": _int(environ, "WORKBENCH_DETOXIFY_BATCH_SIZE", 32),
+        # Detoxify's multilingual checkpoint (+ its config dir): scores non-English text when set.
+        "WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT": environ.get("WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT") or "",
+        "WORKBENCH_DETOXIFY_MULTILINGUAL_HF_DIR": environ.get("WORKBENCH_DETOXIFY_MULTILINGUAL_HF_DIR") or "",
+        "WORKBENCH_DETOXIFY_THREADS": _int(environ, "WORKBENCH_DETOXIFY_THREADS", 0),  # 0: the cores available
         "WORKBENCH_NUDENET_MODEL_PATH": environ.get("WORKBENCH_NUDENET_MODEL_PATH") or "",
         "WORKBENCH_NUDENET_MAX_FRAMES": _int(environ, "WORKBENCH_NUDENET_MAX_FRAMES", 8),
         "WORKBENCH_NUDENET_BATCH_SIZE": _int(environ, "WORKBENCH_NUDENET_BATCH_SIZE", 8),
@@ -127,6 +142,14 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_AUDIT_SIGNING_KEY": environ.get("WORKBENCH_AUDIT_SIGNING_KEY")
         or os.path.join(instance_path, "audit_signing_key.pem"),
         "WORKBENCH_CHECKPOINT_INTERVAL_S": _float(environ, "WORKBENCH_CHECKPOINT_INTERVAL_S", 300.0),
+        # Retention (services/retention.py): days a blob is kept after the item's last decision
+        # (or its ingest, if never decided) unless an evidence hold runs longer; run by the sweeper.
+        "WORKBENCH_RETENTION_DAYS": _int(environ, "WORKBENCH_RETENTION_DAYS", 90),
+        "WORKBENCH_RETENTION_INTERVAL_SECONDS": _float(environ, "WORKBENCH_RETENTION_INTERVAL_SECONDS", 3600.0),
+        "WORKBENCH_RETENTION_BATCH": _int(environ, "WORKBENCH_RETENTION_BATCH", 500),
+        # Auditor exports (services/export_runs.py): their RQ queue and where finished files live.
+        "WORKBENCH_EXPORT_QUEUE": environ.get("WORKBENCH_EXPORT_QUEUE") or "exports",
+        "WORKBENCH_EXPORT_DIR": environ.get("WORKBENCH_EXPORT_DIR") or os.path.join(instance_path, "exports"),
         # Web
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -140,7 +140,9 @@ def seed(base_url: str, *, wait: bool = True, echo: Callable[[str], None] = prin
     echo(f"policy packs: {seed_policies()} default pack(s) published")
     from workbench.demo_banks import ensure_demo_bank
     ensure_demo_bank(base_url, key, _demo_images())  # before the items, so demo-image-4 matches it
-    urls = push_demo_items(base_url, key)
+    from workbench.demo_media import ensure_demo_music, push_demo_video
+    ensure_demo_music()  # a music bank with one reference track, before the video that plays it
+    urls = push_demo_items(base_url, key) + [push_demo_video(base_url, key)]
     summary = wait_until_final(base_url, key, urls) if wait else {}
     echo(f"demo notices: {push_demo_reports(base_url, key)} sent (items are evaluated again)")
     echo(f"demo items: {len(urls)} pushed through the API; statuses: {summary}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from workbench.extensions import csrf, login_manager
 
@@ -11,7 +12,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` capped at BIGINT: a larger id is a 404, not a database overflow (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

@@ -75,9 +75,21 @@ def _prepare(image: Image.Image) -> np.ndarray:
     return np.asarray(rgb, dtype=np.uint8)
 
 
+def _video_frames(data: bytes, max_frames: int) -> list[Frame]:
+    from classifiers.video.media import VideoDecodeError, classification_frames
+    try:
+        sampled = classification_frames(data, max(1, max_frames))
+    except VideoDecodeError as exc:
+        raise ImageDecodeError(f"cannot decode video: {exc}") from exc
+    return [Frame(f.index, f.time_ms, f.rgb, len(sampled)) for f in sampled]
+
+
 def decode_frames(data: bytes, max_frames: int = 8) -> list[Frame]:
     if not data:
         raise ImageDecodeError("empty image")
+    from classifiers.video.media import sniff_video_type
+    if sniff_video_type(data):  # a video item: frames sampled evenly over its length
+        return _video_frames(data, max_frames)
     try:
         image = Image.open(io.BytesIO(data))
         total = min(int(getattr(image, "n_frames", 1)), MAX_SCANNED_FRAMES)

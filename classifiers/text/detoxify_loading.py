@@ -14,8 +14,10 @@ Why the air-gapped path needs care (detoxify 0.5.4, detoxify/detoxify.py):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
+import logging
 import os
 import pickle
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from typing import Any
 
 from classifiers.base import ClassifierLoadError, sha256_files
 
+log = logging.getLogger(__name__)
 DETOXIFY_MODELS = ("original", "unbiased", "multilingual")
 _OFFLINE_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
@@ -196,3 +199,47 @@ def released_checkpoint_path(model_type: str) -> Path | None:
     if url is None:
         return None
     return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def combined_checksum(checksums: dict[str, str]) -> str:
+    """One model's checksum as is; several (English + multilingual) as the sha256 of a
+    "checksum  role" manifest, so the stored identity covers every model that can score."""
+    if len(checksums) == 1:
+        return next(iter(checksums.values()))
+    manifest = "".join(f"{value}  {role}\n" for role, value in sorted(checksums.items()))
+    return hashlib.sha256(manifest.encode()).hexdigest()
+
+
+# Texts on which a fast tokenizer must give exactly the slow one's ids before it replaces it.
+_TOKENIZER_PROBES = [
+    "you are a stupid idiot and I hate you!!!", "Thanks 4 sharing :) see u @ the game #fun",
+    "Ça va? Größe naïve façade — 東京 😂😂", "", "word " * 600,
+]
+
+
+def use_fast_tokenizer(model: Any) -> bool:
+    """Swap Detoxify's slow Python tokenizer for its Rust twin (e.g. BertTokenizer ->
+    BertTokenizerFast: milliseconds -> microseconds per text) when the twin loads from the
+    same files without the network and gives the same ids on the probes; otherwise keep it."""
+    slow = model.tokenizer
+    if getattr(slow, "is_fast", False):
+        return True
+    import transformers
+
+    fast_class = getattr(transformers, f"{type(slow).__name__}Fast", None)
+    if fast_class is None:
+        return False
+    try:
+        with hub_offline():
+            fast = fast_class.from_pretrained(slow.name_or_path, local_files_only=True,
+                                              model_max_length=slow.model_max_length)
+        same = all(fast(text, truncation=True)["input_ids"] == slow(text, truncation=True)["input_ids"]
+                   for text in _TOKENIZER_PROBES)
+    except Exception as exc:  # noqa: BLE001 - the slow tokenizer still works
+        log.info("keeping Detoxify's slow tokenizer (%s)", exc)
+        return False
+    if not same:
+        log.warning("keeping Detoxify's slow tokenizer: %s gives different token ids", fast_class.__name__)
+        return False
+    model.tokenizer = fast
+    return True

@@ -182,3 +182,28 @@ def test_real_detector_runs_on_an_animation(nudenet):
     (signals,) = nudenet.classify_batch([ClassifierInput.for_image("gif", _gray_gif(range(0, 200, 10)))])
     assert len(signals) == 20
     assert all(0.0 <= s.score <= 1.0 and not s.is_error for s in signals)
+
+
+def test_vectorised_postprocessing_gives_nudenets_own_detections():
+    from nudenet.nudenet import _postprocess
+
+    from classifiers.image.nudenet_detector import postprocess
+    rng = np.random.default_rng(0)
+    found = 0
+    for _ in range(10):
+        output = rng.random((1, 22, 2100), dtype=np.float32)
+        output[0, :4] *= 320
+        output[0, 4:] *= rng.random() * 0.5  # some candidates above NudeNet's 0.2 floor, some not
+        width, height = (int(v) for v in rng.integers(100, 900, 2))
+        x_pad, y_pad = max(width, height) - width, max(width, height) - height
+        expected = _postprocess([output], x_pad, y_pad, 0, 0, width, height, 320, 320)
+        assert postprocess(output, x_pad, y_pad, width, height, 320, 320) == expected
+        found += len(expected)
+    assert found > 0
+
+
+def test_the_detector_matches_nudenets_on_real_images(nudenet):
+    from nudenet import NudeDetector
+    images = [_encode(_scene(seed), "JPEG") for seed in range(4)]
+    reference = NudeDetector(model_path=nudenet.detector.onnx_session._model_path)
+    assert nudenet.detector.detect_batch(images, batch_size=3) == reference.detect_batch(images, batch_size=3)

@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Receiver:
     def __init__(self):
         self.requests: list[dict] = []
-        self.script: list[str] = []  # per request: "ok", "500", "slow"; then "ok" forever
+        # per request: "ok", "500", "slow", "reset" (hang up without answering); then "ok" forever
+        self.script: list[str] = []
         self.slow_s = 2.0
         receiver = self
 
@@ -20,6 +21,9 @@ class Receiver:
                 behaviour = receiver.script.pop(0) if receiver.script else "ok"
                 if behaviour == "slow":
                     time.sleep(receiver.slow_s)
+                if behaviour == "reset":
+                    self.close_connection = True
+                    return
                 status = 500 if behaviour == "500" else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -38,7 +38,7 @@ def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
             log.seek(0)
             output = log.read()
         assert "The workbench is running" in output, output[-3000:]
-        assert "statuses: {'processed': 10}" in output
+        assert "statuses: {'processed': 11}" in output
         assert "login moderator" in output and "login admin" in output
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert health.status_code == 200 and health.json()["workers"]["count"] == 2

@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from workbench.api import webhooks  # noqa: F401
     from workbench.api import bank_lists, banks  # noqa: F401
     from workbench.api import appeals  # noqa: F401
+    from workbench.api import openapi  # noqa: F401
     from workbench.extensions import csrf
 
     csrf.exempt(bp)  # API clients authenticate with a bearer key, not a session cookie

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workbench.extensions import db
@@ -60,6 +60,17 @@ def init_app(app: Flask) -> None:
             return error_response(503, "database_unavailable", "the database is unavailable; retry later",
                                   headers={"Retry-After": "5"})
         return "The database is unavailable; retry in a moment.", 503
+
+    @app.errorhandler(DataError)
+    def handle_out_of_range(exc: DataError):
+        # e.g. /banks/3319194234339 on PostgreSQL, where some ids are 32-bit: no such object.
+        db.session.rollback()
+        log.warning("database rejected a value on %s %s: %s", request.method, request.path, exc.orig)
+        status, code, message = ((404, "not_found", "no such object") if request.view_args
+                                 else (400, "out_of_range", "a value is out of range"))
+        if _is_api_request():
+            return error_response(status, code, message)
+        return message, status
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):

@@ -17,15 +17,18 @@ from workbench.services.blobstore import BlobStore
 from workbench.services.image_validation import check_image
 from workbench.services.ingest import UploadedImage, find_item, ingest_item
 from workbench.services.submissions import parse_item_fields
+from workbench.services.video_validation import check_video
 
 
 def _read_submission():
     config = current_app.config
     if request.mimetype == "multipart/form-data":
-        fields, files = multipart_fields({"image"})
+        fields, files = multipart_fields({"image", "video"})
+        if "video" in files:
+            return _read_video(fields, files)
         upload = files.get("image")
         if upload is None:
-            raise ApiError(400, "missing_field", "multipart uploads need an 'image' file", "image")
+            raise ApiError(400, "missing_field", "multipart uploads need an 'image' or a 'video' file", "image")
         data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
         checked = check_image(data, max_bytes=config["WORKBENCH_MAX_UPLOAD_BYTES"],
                               max_pixels=config["WORKBENCH_MAX_IMAGE_PIXELS"],
@@ -36,6 +39,16 @@ def _read_submission():
     if "image" in data:
         raise ApiError(400, "invalid_type", "send images as multipart/form-data, not inside JSON", "image")
     return parse_item_fields(data, kind="text", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"]), None
+
+
+def _read_video(fields, files):
+    config = current_app.config
+    if "image" in files:
+        raise ApiError(400, "invalid_type", "send either an 'image' or a 'video', not both", "video")
+    data = files["video"].stream.read(config["WORKBENCH_MAX_VIDEO_BYTES"] + 1)
+    checked = check_video(data, config)
+    submission = parse_item_fields(fields, kind="video", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"])
+    return submission, UploadedImage(data, checked)  # the blob path is the same for every medium
 
 
 @bp.post("/items")

@@ -40,6 +40,8 @@ def item_document(item: Item, *, report_count: int) -> dict:
         "blob": None if blob is None else {
             "sha256": blob.sha256, "mime": blob.mime, "size": blob.size,
             "width": blob.width, "height": blob.height, "frames": blob.frames,
+            # Set once retention purged the bytes (services/retention.py); the metadata stays.
+            "purged_at": iso(blob.purged_at), "content": "purged_under_retention" if blob.purged_at else "stored",
         },
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in item.hashes],
         "signals": signals_document(item.signals),  # by classifier, with the model's version and checksum

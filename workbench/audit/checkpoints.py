@@ -1,4 +1,10 @@
-"""Signed checkpoints of the audit log, and verifying the log against them."""
+"""Signed checkpoints of the audit log, and verifying the log against them.
+
+Verification reads the rows with a plain DB-API cursor, only the columns it hashes, with
+the timestamp already in its hashed text form (SQL does the formatting), and checks them in
+chunks with verifier.check_chunk — on worker processes, each with its own
+connection, when the log is large and the database is a file or a server.
+"""
 from __future__ import annotations
 
 from typing import Iterator
@@ -12,30 +18,46 @@ from workbench.audit.log import timestamp_text
 from workbench.models.audit import AuditCheckpoint, AuditEvent
 from workbench.models.base import utcnow
 
-STREAM_CHUNK = 10_000
+STREAM_CHUNK = 10_000  # rows per fetch when streaming events (export, checkpoints): flat memory
+_COLUMNS = "actor_type, actor_id, action, object_type, object_id, payload, prev_hash, event_hash"
+# occurred_at as timestamp_text() wrote it when the event was hashed. SQLite holds SQLAlchemy's
+# text form, "YYYY-MM-DD HH:MM:SS.ffffff": anything else stored there cannot give the hashed
+# text, so it is (rightly) reported as an edit.
+_SQLITE_TIME = "substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || 'Z'"
+_PG_TIME = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+ROWS_SQL = {
+    "sqlite": f"SELECT id, {_SQLITE_TIME}, {_COLUMNS} FROM audit_events WHERE id >= ? ORDER BY id LIMIT ?",
+    "postgresql": f"SELECT id, {_PG_TIME}, {_COLUMNS} FROM audit_events WHERE id >= %s ORDER BY id LIMIT %s",
+}
+HASHES_SQL = {
+    "sqlite": "SELECT event_hash FROM audit_events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+    "postgresql": "SELECT event_hash FROM audit_events WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
+}
+
+
+def _fetch_rows(dbapi_connection, dialect_name: str, first_id: int, limit: int) -> list[tuple]:
+    """Rows as verifier.ROW_FIELDS tuples for events first_id, first_id+1, ..."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(ROWS_SQL[dialect_name], (first_id, limit))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def iter_event_dicts(session: Session, *, through: int | None = None) -> Iterator[dict]:
     """Every event in chain order as the verifier reads it, streamed in chunks (flat memory)."""
-    columns = (AuditEvent.id, AuditEvent.occurred_at, AuditEvent.actor_type, AuditEvent.actor_id,
-               AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.payload,
-               AuditEvent.prev_hash, AuditEvent.event_hash)
+    connection = session.connection()
+    dbapi_connection, dialect = connection.connection.driver_connection, connection.dialect.name
     last_id = 0
     while True:
-        query = select(*columns).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(STREAM_CHUNK)
-        if through is not None:
-            query = query.where(AuditEvent.id <= through)
-        rows = session.execute(query).all()
-        if not rows:
-            return
+        limit = STREAM_CHUNK if through is None else min(STREAM_CHUNK, through - last_id)
+        rows = _fetch_rows(dbapi_connection, dialect, last_id + 1, limit) if limit > 0 else []
         for row in rows:
-            yield {
-                "id": row.id, "occurred_at": timestamp_text(row.occurred_at), "actor_type": row.actor_type,
-                "actor_id": row.actor_id, "action": row.action, "object_type": row.object_type,
-                "object_id": row.object_id, "payload": row.payload, "prev_hash": row.prev_hash,
-                "event_hash": row.event_hash,
-            }
-        last_id = rows[-1].id
+            yield dict(zip(verifier.ROW_FIELDS, row))
+        if len(rows) < limit or not rows:
+            return
+        last_id = rows[-1][0]
 
 
 def checkpoint_dict(checkpoint: AuditCheckpoint) -> dict:
@@ -51,11 +73,7 @@ def create_checkpoint(session: Session, signing_key) -> AuditCheckpoint | None:
     if head_id == 0 or (latest is not None and latest.tree_size >= head_id):
         session.rollback()
         return None
-    accumulator = verifier.MerkleAccumulator()
-    head_hash = verifier.GENESIS
-    for event in iter_event_dicts(session, through=head_id):
-        accumulator.add(verifier.leaf_hash(event["event_hash"]))
-        head_hash = event["event_hash"]
+    accumulator, head_hash = _tree_over_stored_hashes(session, head_id)
     fields = {"tree_size": accumulator.size, "root_hash": accumulator.root().hex(), "head_hash": head_hash,
               "created_at": timestamp_text(utcnow())}
     signature = signing_key.sign(verifier.checkpoint_message(fields)).hex()
@@ -65,6 +83,83 @@ def create_checkpoint(session: Session, signing_key) -> AuditCheckpoint | None:
     return checkpoint
 
 
-def verify_log(session: Session, signing_key) -> verifier.Verification:
+def _tree_over_stored_hashes(session: Session, head_id: int) -> tuple[verifier.MerkleAccumulator, str]:
+    """The Merkle tree over the stored event hashes of events 1..head_id, in aligned chunks."""
+    connection = session.connection()
+    cursor = connection.connection.driver_connection.cursor()
+    accumulator, head_hash, last_id = verifier.MerkleAccumulator(), verifier.GENESIS, 0
+    leaf = verifier.leaf_hash
+    try:
+        while last_id < head_id:
+            # Power-of-two chunks: each full one is a perfect subtree at an aligned position.
+            cursor.execute(HASHES_SQL[connection.dialect.name], (last_id, head_id, verifier.CHUNK))
+            hashes = [row[0] for row in cursor.fetchall()]
+            if not hashes:
+                break
+            levels = verifier._merkle_levels([leaf(h) for h in hashes])
+            for size, root in verifier._prefix_subtrees(levels, len(hashes)):
+                accumulator.add_subtree(size, root)
+            head_hash, last_id = hashes[-1], last_id + len(hashes)
+            if len(hashes) < verifier.CHUNK:
+                break
+    finally:
+        cursor.close()
+    return accumulator, head_hash
+
+
+# --- Verification ---------------------------------------------------------------------------
+
+_worker_connection = None
+
+
+def _worker_chunk(task: tuple) -> verifier.ChunkResult:
+    """In a worker process: fetch and check one chunk over the worker's own connection."""
+    global _worker_connection
+    dialect, dsn, first_id, limit, sizes = task
+    if _worker_connection is None:
+        if dialect == "sqlite":
+            import sqlite3
+            _worker_connection = sqlite3.connect(dsn)
+        else:
+            import psycopg
+            _worker_connection = psycopg.connect(dsn, autocommit=True)
+    return verifier.check_chunk(_fetch_rows(_worker_connection, dialect, first_id, limit), first_id, sizes)
+
+
+def _worker_dsn(connection) -> str | None:
+    url = connection.engine.url
+    if connection.dialect.name == "sqlite":
+        return url.database if url.database and url.database != ":memory:" and not url.query else None
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return None
+
+
+def verify_log(session: Session, signing_key, *, processes: int | None = None,
+               chunk_size: int = verifier.CHUNK) -> verifier.Verification:
+    """Verify every event and checkpoint. Large logs are checked on `processes` worker processes
+    (default: one per core); small ones, or processes=1, in this process and transaction."""
     checkpoints = [checkpoint_dict(c) for c in session.scalars(select(AuditCheckpoint))]
-    return verifier.verify(iter_event_dicts(session), checkpoints, public_key_pem(signing_key))
+    head_id = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+    connection = session.connection()
+    dialect, dsn = connection.dialect.name, _worker_dsn(connection)
+    if processes is None:
+        processes = verifier.default_processes() if head_id >= verifier.PARALLEL_FROM else 1
+    chunks = max(1, -(-head_id // chunk_size))
+
+    def limit(index: int) -> int:
+        # Through the head seen now: later appends are for the next run.
+        return chunk_size if index < chunks - 1 else head_id - index * chunk_size
+
+    def sizes(index: int) -> list[int]:
+        return verifier.checkpoint_sizes_in(checkpoints, index, chunk_size)
+
+    if processes > 1 and dsn is not None and chunks > 1:
+        tasks = ((dialect, dsn, index * chunk_size + 1, limit(index), sizes(index)) for index in range(chunks))
+        results = verifier.map_in_order(_worker_chunk, tasks, processes)
+    else:
+        dbapi_connection = connection.connection.driver_connection
+        results = (verifier.check_chunk(_fetch_rows(dbapi_connection, dialect, index * chunk_size + 1,
+                                                    limit(index)), index * chunk_size + 1, sizes(index))
+                   for index in range(chunks))
+    return verifier.join_chunks(results, checkpoints, public_key_pem(signing_key), chunk_size)

@@ -23,10 +23,12 @@ def signing_key():
 
 
 @audit_cli.command("verify")
-def verify_command() -> None:
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Worker processes for a large log (default: one per core).")
+def verify_command(processes: int | None) -> None:
     """Walk the hash chain and the signed checkpoints; name the first broken event."""
     from workbench.audit.checkpoints import verify_log
-    result = verify_log(db.session, signing_key())
+    result = verify_log(db.session, signing_key(), processes=processes)
     db.session.rollback()
     if result.ok:
         click.echo(f"OK: {result.events} events, {result.checkpoints} signed checkpoints verified")
@@ -54,3 +56,7 @@ def export_audit_command(out_dir: str) -> None:
     create_checkpoint(db.session, signing_key())  # the bundle ends on a signed head
     summary = export_audit_bundle(db.session, signing_key(), out_dir)
     click.echo(f"{summary['events']} events, {summary['checkpoints']} checkpoints → {summary['path']}")
+
+
+# The regulator exports (statements of reasons, transparency report) add their commands to the group.
+from workbench.exports import cli as _regulator_exports  # noqa: E402,F401

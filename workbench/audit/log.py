@@ -13,12 +13,12 @@ import json
 from datetime import timezone
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 from workbench.audit.actor import Actor
 from workbench.audit.verifier import chain_hash
-from workbench.models.audit import AuditChainHead, AuditEvent
+from workbench.models.audit import AuditEvent
 from workbench.models.base import utcnow
 
 # Raw personal data never goes into the log: these keys are refused outright.
@@ -77,20 +77,54 @@ def event_fields(audit_event: AuditEvent) -> dict:
     }
 
 
+# The seal's three statements as plain SQL (exec_driver_sql: engine events and logging still
+# see them, but nothing is compiled or looked up per commit). SQLite's BEGIN IMMEDIATE has
+# already serialised writers; PostgreSQL takes the head row's lock.
+_SEAL_SQL = {
+    "sqlite": ("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1",
+               "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
+               "payload, prev_hash, event_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               "UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1"),
+    "postgresql": ("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE",
+                   "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
+                   "payload, prev_hash, event_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                   "UPDATE audit_chain_head SET last_seq = %s, last_hash = %s WHERE id = 1"),
+}
+
+
+def _stored_time(audit_event: AuditEvent, hashed_text: str, dialect_name: str):
+    """occurred_at as the column stores it: SQLAlchemy's SQLite text form, or the aware UTC time."""
+    if dialect_name == "sqlite":
+        return f"{hashed_text[:10]} {hashed_text[11:26]}"
+    return audit_event.occurred_at
+
+
 def _seal(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
+    if not session.info.get(_PENDING):
         return
-    head = session.scalar(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update())
+    # Everything else the transaction writes goes first (with any event its flush records),
+    # so the chain head is its last lock.
+    session.flush()
+    pending = session.info.pop(_PENDING)
+    connection = session.connection()
+    dialect_name = connection.dialect.name
+    lock_head, insert_events, update_head = _SEAL_SQL[dialect_name]
+    head = connection.exec_driver_sql(lock_head).first()
     if head is None:
         raise RuntimeError("audit_chain_head is missing its row: run the migrations")
+    seq, last_hash = head
+    rows = []
     for audit_event in pending:
-        audit_event.id = head.last_seq + 1
-        audit_event.prev_hash = head.last_hash
-        audit_event.event_hash = chain_hash(head.last_hash, event_fields(audit_event))
-        head.last_seq = audit_event.id
-        head.last_hash = audit_event.event_hash
-        session.add(audit_event)
+        seq += 1
+        audit_event.id, audit_event.prev_hash = seq, last_hash
+        fields = event_fields(audit_event)
+        audit_event.event_hash = last_hash = chain_hash(last_hash, fields)
+        rows.append((seq, _stored_time(audit_event, fields["occurred_at"], dialect_name), fields["actor_type"],
+                     fields["actor_id"], fields["action"], fields["object_type"], fields["object_id"],
+                     fields["payload"], audit_event.prev_hash, last_hash))
+    # One INSERT for all of the transaction's events (no unit of work, no identity map), one UPDATE.
+    connection.exec_driver_sql(insert_events, rows if len(rows) > 1 else rows[0])
+    connection.exec_driver_sql(update_head, (seq, last_hash))
 
 
 @event.listens_for(Session, "before_commit")

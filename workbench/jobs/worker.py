@@ -24,7 +24,9 @@ def default_queue_names() -> list[str]:
     """The pipeline first, then hash-list imports and policy backtests (run dedicated workers
     for those with --queue)."""
     config = current_app.config
-    return [config["WORKBENCH_PIPELINE_QUEUE"], config["WORKBENCH_IMPORT_QUEUE"], config["WORKBENCH_BACKTEST_QUEUE"]]
+    return [config["WORKBENCH_PIPELINE_QUEUE"], config["WORKBENCH_IMPORT_QUEUE"], config["WORKBENCH_BACKTEST_QUEUE"],
+            config["WORKBENCH_EXPORT_QUEUE"],  # auditor exports (jobs/exports.py)
+            config["WORKBENCH_WEBHOOK_QUEUE"]]  # decision webhooks: without it nothing is delivered
 
 
 def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True,

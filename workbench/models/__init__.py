@@ -28,5 +28,10 @@ __all__ += ["Backtest", "BacktestStatus", "Case", "CaseStatus", "Decision", "Eva
 __all__ += ["CONTENT_CLASSES", "ExposureEvent", "WellnessPreference"]
 from workbench.models.appeal import APPEAL_OUTCOMES, Appeal, AppealContact, AppealStatus, DecisionReversal  # noqa: E402
 from workbench.models.qa import QA_VERDICTS, QaSample, QaStatus  # noqa: E402
+from workbench.models.media import BankVideoFrame, ItemVideoFrame, MediaMatchDetail, MusicTrack  # noqa: E402,F401
 __all__ += ["APPEAL_OUTCOMES", "Appeal", "AppealContact", "AppealStatus", "DecisionReversal",
             "QA_VERDICTS", "QaSample", "QaStatus"]
+from workbench.models.export_run import ExportRun, ExportStatus  # noqa: E402
+__all__ += ["ExportRun", "ExportStatus"]
+from workbench.models.metric_sample import MetricSample  # noqa: E402
+__all__ += ["MetricSample"]

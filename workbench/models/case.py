@@ -25,8 +25,6 @@ class Case(Base):
         Index("uq_cases_one_open_per_item", "item_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
         Index("ix_cases_queue_order", "status", "queue", "priority_rank", "due_at"),
-        # "Next case": open cases in urgency order (services/review/claims.py).
-        Index("ix_cases_claim_order", "status", "priority_rank", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -69,3 +67,10 @@ class Case(Base):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
+
+
+# "Next case" (services/review/claims.py): open cases only (closed ones pile up forever and
+# never enter it), in the claim's order: escalations first for senior moderators (an equality
+# on `escalated` for everyone else), then priority, deadline (NULL last) and id.
+Index("ix_cases_open_claim_order", Case.escalated.desc(), Case.priority_rank, Case.due_at, Case.id,
+      postgresql_where=Case.status == CaseStatus.OPEN, sqlite_where=Case.status == CaseStatus.OPEN)

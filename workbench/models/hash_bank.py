@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
 
-BANK_KINDS = ("csam", "terrorism", "ncii", "copyright", "spam", "other")
+BANK_KINDS = ("csam", "terrorism", "ncii", "copyright", "spam", "music", "other")
 
 
 class HashBank(Base):
@@ -26,6 +26,10 @@ class HashBank(Base):
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
     phash_threshold: Mapped[int] = mapped_column(Integer, default=8)
     dhash_threshold: Mapped[int] = mapped_column(Integer, default=8)
+    # vPDQ (video banks): minimum frame quality and the shares of frames that must match.
+    vpdq_quality: Mapped[int] = mapped_column(Integer, default=50, server_default="50")
+    vpdq_query_match_pct: Mapped[float] = mapped_column(Float, default=80.0, server_default="80")
+    vpdq_compared_match_pct: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
 
-ITEM_KINDS = ("text", "image")
+ITEM_KINDS = ("text", "image", "video")
 
 
 class ItemStatus:

@@ -22,11 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.extensions import db
+from workbench.faults import pause_point
+from workbench.metrics import timed
 from workbench.jobs.enqueue import enqueue_items
 from workbench.jobs.pipeline import stage_context
 from workbench.models import Item, ItemStatus
@@ -48,6 +50,10 @@ UNSTORED_RETRY_S = 5.0
 
 _ITEM_COLUMNS = (Item.id, Item.kind, Item.text, Item.blob_sha256, Item.language, Item.language_source,
                  Item.status, Item.stage, Item.attempts)
+# Re-read under the lock before storing: the item's state, not its (possibly long) text.
+_LOCK_COLUMNS = (Item.id, Item.kind, Item.blob_sha256, Item.language, Item.language_source,
+                 Item.status, Item.stage, Item.attempts)
+_ITEMS = Item.__table__
 
 
 @dataclass
@@ -174,7 +180,8 @@ class BatchWorker:
             waiting = {snapshot.id for snapshot in snapshots}
             report.skipped = [item_id for item_id in ids if item_id not in waiting]
             if snapshots:
-                results = self.stage.run.compute(snapshots, self.ctx, self.loaded)
+                with timed("workbench_stage_seconds", stage=self.stage.name):
+                    results = self.stage.run.compute(snapshots, self.ctx, self.loaded)
                 self._store_all(session, sorted(waiting), results, report)
         finally:
             session.remove()
@@ -211,7 +218,7 @@ class BatchWorker:
     def _store(self, session: Session, item_ids: list[int], results: dict, report: BatchReport) -> None:
         """One transaction: the stage's rows, each item's progress and audit event."""
         rows = []
-        for row in self._rows(session, item_ids, lock=True):
+        for row in self._rows(session, item_ids, lock=True, columns=_LOCK_COLUMNS):
             if self._is_waiting(row) and row.id in results:
                 rows.append(row)
             else:  # another worker stored it meanwhile (it had been handed off twice)
@@ -227,8 +234,10 @@ class BatchWorker:
         for row in rows:
             values = self._progress(session, row, outcomes[row.id], now, is_last, done)
             updates.append({"id": row.id, "updated_at": now, **outcomes[row.id].item_values, **values})
-        session.execute(update(Item), updates)
+        _update_items(session, updates)
+        pause_point(self.stage.name, "before_commit")  # test-only crash hook (workbench/faults.py)
         session.commit()
+        pause_point(self.stage.name, "after_commit")
         report.completed += done.completed
         report.finished += done.finished
         report.failed += done.failed
@@ -267,14 +276,15 @@ class BatchWorker:
 
     def _record_store_error(self, session: Session, item_id: int, report: BatchReport) -> None:
         try:
-            rows = [row for row in self._rows(session, [item_id], lock=True) if self._is_waiting(row)]
+            rows = [row for row in self._rows(session, [item_id], lock=True, columns=_LOCK_COLUMNS)
+                    if self._is_waiting(row)]
             if not rows:
                 session.rollback()
                 return
             now = utcnow()
             values = self._failure(session, rows[0], f"{self.stage.name} failed: could not store the result",
                                    True, now, report)
-            session.execute(update(Item), [{"id": item_id, "updated_at": now, **values}])
+            _update_items(session, [{"id": item_id, "updated_at": now, **values}])
             session.commit()
         except Exception:  # noqa: BLE001 - the database is away: the sweeper finds the item later
             session.rollback()
@@ -288,9 +298,9 @@ class BatchWorker:
 
     # --- reading items -------------------------------------------------------------------
 
-    def _rows(self, session: Session, item_ids: Sequence[int], *, lock: bool) -> list:
+    def _rows(self, session: Session, item_ids: Sequence[int], *, lock: bool, columns=_ITEM_COLUMNS) -> list:
         """The items' rows, in id order (so concurrent lockers cannot deadlock)."""
-        statement = select(*_ITEM_COLUMNS).where(Item.id.in_(list(item_ids))).order_by(Item.id)
+        statement = select(*columns).where(Item.id.in_(list(item_ids))).order_by(Item.id)
         if lock:
             statement = statement.with_for_update(of=Item)
         return list(session.execute(statement))
@@ -311,5 +321,19 @@ class BatchWorker:
 
     @staticmethod
     def _snapshot(row) -> ItemSnapshot:
-        return ItemSnapshot(id=row.id, kind=row.kind, text=row.text, blob_sha256=row.blob_sha256,
+        """(At store time the row has no `text`: the stage computed from it already.)"""
+        return ItemSnapshot(id=row.id, kind=row.kind, text=getattr(row, "text", None), blob_sha256=row.blob_sha256,
                             language=row.language, language_source=row.language_source)
+
+
+def _update_items(session: Session, updates: list[dict]) -> None:
+    """One executemany UPDATE per set of columns (Core: no ORM bulk-update bookkeeping per row)."""
+    groups: dict[tuple, list[dict]] = {}
+    for values in updates:
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    connection = session.connection()
+    for keys, rows in groups.items():
+        columns = [key for key in keys if key != "id"]
+        statement = (update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
+                     .values({key: bindparam(f"b_{key}") for key in columns}))
+        connection.execute(statement, [{f"b_{key}": row[key] for key in keys} for row in rows])

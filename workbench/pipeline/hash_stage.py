@@ -97,6 +97,9 @@ def run_hash_stage(session: Session, item: Item, ctx: StageContext) -> dict:
         matcher = matcher_for(current_app)
         hits = find_matches(session, matcher, {algorithm: value for algorithm, (value, _) in hashes.items()},
                             pdq_matchable=pdq_matchable)
+        if item.kind == "video":  # vPDQ, frames against image banks, music (pipeline/video_hash.py)
+            from workbench.pipeline.video_hash import run_video_hashing
+            hits += run_video_hashing(session, item, ctx, summary)
         if pdq_quality is not None:
             summary["pdq_quality"] = pdq_quality
             summary["pdq_matched"] = pdq_matchable  # False: recorded, too flat to match

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
+from workbench.faults import pause_point
+from workbench.metrics import inc, timed
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.pipeline import classify_stage, hash_stage  # noqa: F401  (register the stages)
@@ -52,15 +54,20 @@ def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:
         stage = remaining[0]
         if stage.batched:
             return _hand_off(session, item, stage)
-        summary = stage.run(session, item, ctx)
+        with timed("workbench_stage_seconds", stage=stage.name):
+            summary = stage.run(session, item, ctx)
         item.stage = stage.name
         item.status = ItemStatus.PROCESSING
         item.updated_at = utcnow()
         audit.record(session, PIPELINE, "item.stage_completed", "item", item.id, stage=stage.name, **summary)
-        if len(remaining) == 1:  # the last stage: finish in the same transaction, one commit saved
-            _finish(session, item)
-            return item.status
+        last = len(remaining) == 1
+        if last:  # the last stage: finish in the same transaction, one commit saved
+            _mark_processed(session, item)
+        pause_point(stage.name, "before_commit")  # test-only crash hook (workbench/faults.py)
         session.commit()
+        pause_point(stage.name, "after_commit")
+        if last:
+            return item.status
 
 
 def _hand_off(session: Session, item: Item, stage: Stage) -> str:
@@ -76,13 +83,17 @@ def _hand_off(session: Session, item: Item, stage: Stage) -> str:
 
 
 def _finish(session: Session, item: Item) -> None:
+    _mark_processed(session, item)
+    session.commit()
+
+
+def _mark_processed(session: Session, item: Item) -> None:
     now = utcnow()
     item.status = ItemStatus.PROCESSED
     item.error = None
     item.updated_at = now
     item.finished_at = now
     audit.record(session, PIPELINE, "item.processed", "item", item.id, stage=item.stage)
-    session.commit()
 
 
 def record_failure(session: Session, item_id: int, error: BaseException, *, final: bool) -> None:
@@ -102,3 +113,4 @@ def record_failure(session: Session, item_id: int, error: BaseException, *, fina
     audit.record(session, PIPELINE, "item.failed" if final else "item.attempt_failed", "item", item.id,
                  stage_completed=item.stage, attempt=item.attempts, reason=reason)
     session.commit()
+    inc("workbench_job_failures_total", final=str(final).lower())

@@ -69,8 +69,8 @@ def store_signals(session: Session, signals: Mapping[int, Mapping[str, Sequence[
             counts[item_id] = counts.get(item_id, 0) + len(wanted)
     if deletes:
         session.execute(delete(ItemSignal).where(ItemSignal.id.in_(deletes)))
-    if inserts:
-        session.execute(insert(ItemSignal), inserts)
+    if inserts:  # Core executemany on the session's connection: no ORM bulk bookkeeping per row
+        session.connection().execute(insert(ItemSignal.__table__), inserts)
     if updates:
         session.execute(update(ItemSignal), updates)
     return counts

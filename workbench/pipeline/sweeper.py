@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from workbench import audit
 from workbench.audit import Actor
 from workbench.jobs.enqueue import discard_job, enqueue_item, job_status
+from workbench.metrics import inc
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.pipeline.batch_queue import BatchQueue, batch_queue_for
@@ -78,8 +79,20 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
         if enqueue_item(item_id):
             requeued.append(item_id)
     if requeued:
+        inc("workbench_items_requeued_total", len(requeued))
         log.info("sweeper requeued %d item(s): %s", len(requeued), requeued[:20])
+    expire_review_leases(session, now=now)
     return requeued
+
+
+def expire_review_leases(session: Session, *, now: datetime | None = None) -> int:
+    """Every sweep hands expired review claims back to their queues, one audit event each
+    (case.lease_expired), so the queue overview counts them free and the log says when."""
+    from workbench.services.review.claims import expire_leases
+    expired = expire_leases(session, now=now)
+    if expired:
+        log.info("sweeper returned %d case(s) with an expired lease to their queues", expired)
+    return expired
 
 
 def _candidates(session: Session, cutoff: datetime, limit: int, queues: dict[str, BatchQueue],

@@ -52,11 +52,22 @@ class BlobStore:
 
     def delete(self, sha256: str) -> bool:
         with self._locked(sha256):
-            try:
-                self.path_for(sha256).unlink()
-                return True
-            except FileNotFoundError:
-                return False
+            return self.delete_while_locked(sha256)
+
+    @contextlib.contextmanager
+    def locked(self, sha256: str) -> Iterator[None]:
+        """The lock `reserve` and `delete` take, for a check-then-delete (retention); take it
+        before the database transaction, like `reserve`."""
+        with self._locked(sha256):
+            yield
+
+    def delete_while_locked(self, sha256: str) -> bool:
+        """Delete under a lock the caller holds through `locked` (flock is not re-entrant)."""
+        try:
+            self.path_for(sha256).unlink()
+            return True
+        except FileNotFoundError:
+            return False
 
     @contextlib.contextmanager
     def reserve(self, data: bytes) -> Iterator["Reservation"]:

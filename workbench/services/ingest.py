@@ -69,10 +69,13 @@ def ingest_item(session: Session, *, client_id: int, submission: ItemSubmission,
 
 def _add_item(session: Session, client_id: int, submission: ItemSubmission, blob_sha256: str | None,
               image: UploadedImage | None, pseudonym_key: str) -> Item:
-    if blob_sha256 and session.get(Blob, blob_sha256) is None:
+    stored = session.get(Blob, blob_sha256) if blob_sha256 else None
+    if blob_sha256 and stored is None:
         checked = image.checked
         session.add(Blob(sha256=blob_sha256, mime=checked.mime, size=len(image.data),
                          width=checked.width, height=checked.height, frames=checked.frames))
+    elif stored is not None and stored.purged_at is not None:
+        stored.purged_at = None  # the same bytes were sent again: reserve() stored them anew
     now = utcnow()
     item = Item(
         client_id=client_id,

@@ -18,7 +18,7 @@ from policies.vocabulary import PRIORITY_RANK
 from workbench import audit
 from workbench.services.webhooks import notify_decision
 from workbench.audit import Actor, canonical_json
-from workbench.models import Case, CaseStatus, Decision, Item, PolicyEvaluation
+from workbench.models import Appeal, Case, CaseStatus, Decision, Item, PolicyEvaluation
 from workbench.models.base import utcnow
 
 ROUTE_ACTOR = Actor.system("route")
@@ -58,6 +58,10 @@ def open_case_for(session: Session, item_id: int) -> Case | None:
     return session.scalar(select(Case).where(Case.item_id == item_id, Case.status == CaseStatus.OPEN))
 
 
+def _under_appeal(session: Session, case: Case) -> bool:
+    return session.scalar(select(Appeal.id).where(Appeal.case_id == case.id).limit(1)) is not None
+
+
 def _route_case(session: Session, item: Item, evaluation: PolicyEvaluation, plan: dict) -> tuple[Case | None, str | None]:
     request = plan.get("queue")
     if not request:
@@ -68,6 +72,10 @@ def _route_case(session: Session, item: Item, evaluation: PolicyEvaluation, plan
     jurisdiction, version, rule_id = _ref_parts(request["rule"])
     escalations = [{"to": e.get("to"), "reason": e.get("reason"), "rule": e["rule"]} for e in plan.get("escalations", [])]
     case = open_case_for(session, item.id)
+    if case is not None and _under_appeal(session, case):
+        # New reports on an item under appeal do not re-route its appeal case: a senior moderator
+        # decides the appeal (and sees the reports on the case page); routing resumes after it.
+        return case, "unchanged"
     if case is None:
         case = Case(item_id=item.id, queue=request["queue"], priority=request["priority"],
                     priority_rank=PRIORITY_RANK[request["priority"]], status=CaseStatus.OPEN, due_at=due_at,

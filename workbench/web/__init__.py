@@ -19,6 +19,9 @@ def init_app(app: Flask) -> None:
     from workbench.web.review import bp as review_bp
     from workbench.web.appeals import bp as appeals_bp
     from workbench.web.qa import bp as qa_bp
+    from workbench.web.auditor import bp as auditor_bp
+    from workbench.web.operations import bp as operations_bp
+    from workbench.web.transparency import bp as transparency_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(banks_bp)
@@ -34,3 +37,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(appeals_bp)
     app.register_blueprint(qa_bp)
+    app.register_blueprint(auditor_bp)
+    app.register_blueprint(operations_bp)
+    app.register_blueprint(transparency_bp)

@@ -31,17 +31,18 @@ def test_a_moderators_decision_appealed_and_decided_by_someone_else(app):
         appeal = receive_appeal(db.session, client_id=client_id, submission=submission, pseudonym_key="k",
                                 settings=AppealSettings.from_config(app.config)).appeal
         appeal_id, appeal_case = appeal.id, appeal.case_id
-        # The senior who decided is handed the appeal case by "next case" but cannot decide it...
-        assert claim_next(db.session, senior, queue="appeals").id == appeal_case
+        # The senior who decided is never handed the appeal case by "next case", cannot decide it...
+        assert claim_next(db.session, senior, queue="appeals") is None
         with pytest.raises(OriginalDeciderRefused):
             decide_appeal(db.session, appeal_id, senior, "overturn", reply="Restored.")
-        # ...nor close it with the generic decision form (the appeal-case guard in DECISION_HOOKS).
+        # ...and nobody closes it with the generic decision form (the appeal-case guard in DECISION_HOOKS).
+        assert claim_next(db.session, other, queue="appeals").id == appeal_case
         with pytest.raises(ReviewError, match="appeal"):
-            decide_case(db.session, appeal_case, senior, **decision_kwargs())
+            decide_case(db.session, appeal_case, other, **decision_kwargs())
         assert db.session.get(Case, appeal_case).status == "open"
         assert len(db.session.scalars(select(Decision).where(Decision.item_id == decision.item_id)).all()) == 1
         from workbench.services.review.claims import release
-        release(db.session, appeal_case, senior)
+        release(db.session, appeal_case, other)
         result = decide_appeal(db.session, appeal_id, other, "overturn", reply="Restored on appeal.")
         assert result.restore_decision.visibility == "visible"
 

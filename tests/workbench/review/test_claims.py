@@ -194,3 +194,71 @@ def test_concurrent_claims_never_hand_out_a_case_twice(app):
     with app.app_context():
         claimed_events = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "case.claimed"))
         assert sorted(int(i) for i in claimed_events) == sorted(cases)
+
+
+def test_the_sweeper_returns_expired_leases_to_the_queue_with_an_audit_event(app):
+    from workbench.pipeline.sweeper import settings_from_config, sweep
+    held_out = make_case(app, priority="high")
+    live = make_case(app)
+    alice, bob = user(app, "alice"), user(app, "bob")
+    with app.app_context():
+        t0 = utcnow()
+        claims.claim_next(db.session, alice, now=t0)
+        claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=200))
+        settings = settings_from_config(app.config)
+        sweep(db.session, settings, now=t0 + timedelta(seconds=100))  # both leases still live
+        assert {c.id: c.claimed_by_user_id for c in db.session.scalars(select(Case))} == {held_out: alice.id,
+                                                                                         live: bob.id}
+        sweep(db.session, settings, now=t0 + timedelta(seconds=301))  # Alice's ran out, Bob's did not
+        db.session.expire_all()
+        assert db.session.get(Case, held_out).claimed_by_user_id is None
+        assert db.session.get(Case, held_out).lease_expires_at is None
+        assert db.session.get(Case, live).claimed_by_user_id == bob.id
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.lease_expired"))
+        assert event.object_id == str(held_out) and f"user:{alice.id}" in event.payload
+        assert event.actor_type == "system"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_concurrent_claims_take_over_expired_leases_exactly_once(app):
+    """The single-statement claim (UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED)) under
+    contention: half the cases hold a lease that expired; each case is still handed out once,
+    and every takeover names the claim it replaced."""
+    cases = [make_case(app, priority=("critical", "high", "normal")[n % 3], author=f"b{n}") for n in range(40)]
+    ghost = user(app, "ghost")
+    with app.app_context():
+        stale = utcnow() - timedelta(hours=1)
+        for case_id in cases[::2]:
+            row = db.session.get(Case, case_id)
+            row.claimed_by_user_id, row.lease_expires_at, row.claim_token = ghost.id, stale, 1
+        db.session.commit()
+    moderators = [user(app, f"mod{n}") for n in range(10)]
+    handed: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(moderators))
+
+    def work(moderator):
+        try:
+            with app.app_context():
+                barrier.wait()
+                while (case := claims.claim_next(db.session, moderator)) is not None:
+                    assert case.claimed_by_user_id == moderator.id
+                    with lock:
+                        handed.append(case.id)
+                    decide_case(db.session, case.id, moderator, claim_token=case.claim_token, **decision_kwargs())
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(m,)) for m in moderators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(handed) == sorted(cases)
+    with app.app_context():
+        payloads = db.session.scalars(select(AuditEvent.payload).where(AuditEvent.action == "case.claimed")).all()
+        assert len(payloads) == len(cases)
+        assert sum(f'"expired_claim_of":{ghost.id}' in p for p in payloads) == len(cases[::2])

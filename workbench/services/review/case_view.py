@@ -42,6 +42,10 @@ class CaseView:
     def graphic(self) -> bool:
         return self.case.queue in GRAPHIC_QUEUES and self.blob is not None
 
+    def video_strip(self, frame_count: int) -> list:
+        from workbench.services.review.video_view import strip_for
+        return strip_for(self.item, self.signals, frame_count)
+
     @property
     def seconds_left(self) -> int | None:
         return int((self.case.due_at - self.now).total_seconds()) if self.case.due_at else None

@@ -2,25 +2,29 @@
 
 A claim is the pair (claimed_by_user_id, lease_expires_at) on the case row plus a
 `claim_token` bumped on every claim. A case is free when nobody claims it or the lease
-has expired: expiry needs no job, the next "next case" simply takes it (and says so in
-the audit log). Every state change is one conditional UPDATE whose WHERE clause restates
-the precondition, so two moderators can never both win: on PostgreSQL the candidate is
-picked with FOR UPDATE SKIP LOCKED (concurrent moderators skip each other's rows instead
-of queueing behind them); on SQLite, which serialises writers, the UPDATE's rowcount
-tells whether this claim won, and the loser tries the next candidate.
+has expired: the next "next case" simply takes it (and says so in the audit log), and the
+sweeper's `expire_leases` also hands expired claims back with an audit event each.
+
+"Next case" is one statement on PostgreSQL: `UPDATE cases ... FROM (SELECT the most urgent
+free visible case ... LIMIT 1 FOR UPDATE SKIP LOCKED) ... RETURNING`, so concurrent
+moderators skip each other's rows instead of queueing behind them, and the audit event
+commits in the same transaction. SQLite serialises writers (every transaction starts with
+BEGIN IMMEDIATE, workbench/database.py), so there the candidate is read and then taken by a
+conditional UPDATE in the same transaction: nobody can take it in between. Every other state
+change is one conditional UPDATE whose WHERE clause restates the precondition.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
 from workbench.authz import has_permission, user_scope
-from workbench.models import Case, CaseStatus, Item
+from workbench.models import Appeal, Case, CaseStatus, Decision, ExposureEvent, Item
 from workbench.models.base import utcnow
 from workbench.scope import scope_clause
 from workbench.services.review.errors import CaseClosed, CaseNotFound, LeaseLost, NotAllowed, ReviewError
@@ -30,7 +34,6 @@ DEFAULT_HOLD_MAX_S = 24 * 3600
 # Queues whose items count against the exposure budget (docs/wellness.md): past it, "next
 # case" tries the other queues first.
 GRAPHIC_QUEUES = frozenset({"child_safety", "ncii", "violent_extremism", "violence", "adult_content"})
-_SQLITE_CANDIDATES = 16
 
 
 def _setting(name: str, default: int) -> int:
@@ -62,6 +65,17 @@ def visible_cases(user):
     return and_(*conditions)
 
 
+def _needs_item(user) -> bool:
+    """Whether the user's scope restricts by the item's country or language (else no join)."""
+    return user_scope(user) != (None, None)
+
+
+def not_own_appeal(user):
+    """An appeal case is never handed to the moderator whose decision it appeals (DSA Art. 20(6))."""
+    return ~exists().where(Appeal.case_id == Case.id, Decision.id == Appeal.decision_id,
+                           Decision.decided_by_user_id == user.id)
+
+
 def can_see_case(session: Session, user, case: Case) -> bool:
     return session.scalar(select(Case.id).join(Item, Item.id == Case.item_id)
                           .where(Case.id == case.id, visible_cases(user))) is not None
@@ -87,8 +101,14 @@ def current_claim(session: Session, user, *, now: datetime | None = None) -> Cas
 
 
 def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | None):
-    query = (select(Case.id, Case.claimed_by_user_id, Case.claim_token).join(Item, Item.id == Case.item_id)
-             .where(Case.status == CaseStatus.OPEN, _free(now), visible_cases(user)))
+    """The free cases this user may be handed, most urgent first (ix_cases_open_claim_order)."""
+    query = select(Case.id, Case.claimed_by_user_id.label("previous"), Case.claim_token)
+    if _needs_item(user):
+        query = query.join(Item, Item.id == Case.item_id)
+    # The status inline, not a bound parameter: a generic (prepared) plan can then still
+    # prove the partial index's predicate.
+    query = query.where(Case.status == literal_column(f"'{CaseStatus.OPEN}'"), _free(now), visible_cases(user),
+                        not_own_appeal(user))
     if queue:
         query = query.where(Case.queue == queue)
     if graphic is False:
@@ -96,30 +116,43 @@ def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | Non
     order = [Case.priority_rank, Case.due_at.asc().nulls_last(), Case.id]
     if has_permission(user, "cases.escalated"):
         order.insert(0, Case.escalated.desc())  # senior moderators take escalations first
-    return query.order_by(*order)
+    return query.order_by(*order).limit(1)
+
+
+def _claim_values(user, now: datetime) -> dict:
+    return {"claimed_by_user_id": user.id, "lease_expires_at": now + timedelta(seconds=lease_seconds()),
+            "claim_token": Case.claim_token + 1, "held_until": None, "hold_reason": None, "updated_at": now}
+
+
+_RETURNING = {"synchronize_session": False, "populate_existing": True}
 
 
 def _take(session: Session, case_id: int, previous: int | None, token: int, user, now: datetime) -> bool:
-    """The conditional UPDATE that makes a claim: True if this call won the case."""
+    """The conditional UPDATE that claims one particular case: True if this call won it."""
     result = session.execute(
-        update(Case).where(Case.id == case_id, Case.status == CaseStatus.OPEN, Case.claim_token == token, _free(now))
-        .values(claimed_by_user_id=user.id, lease_expires_at=now + timedelta(seconds=lease_seconds()),
-                claim_token=token + 1, held_until=None, hold_reason=None, updated_at=now)
-        .execution_options(synchronize_session=False))
+        update(Case).where(Case.id == case_id, Case.status == CaseStatus.OPEN, Case.claim_token == token, _free(now),
+                           not_own_appeal(user))
+        .values(**_claim_values(user, now)).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
 def _claim_one(session: Session, user, now: datetime, queue: str | None, graphic: bool | None):
-    query = _candidate_query(user, now, queue, graphic)
+    """Claim the most urgent free case: (Case, previous claimant) or (None, None)."""
+    candidates = _candidate_query(user, now, queue, graphic)
     if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(query.limit(1).with_for_update(of=Case, skip_locked=True)).first()
-        rows = [row] if row is not None else []
-    else:
-        rows = session.execute(query.limit(_SQLITE_CANDIDATES)).all()
-    for case_id, previous, token in rows:
-        if _take(session, case_id, previous, token, user, now):
-            return case_id, previous
-    return None, None
+        candidate = candidates.with_for_update(of=Case, skip_locked=True).subquery("candidate")
+        row = session.execute(update(Case).where(Case.id == candidate.c.id).values(**_claim_values(user, now))
+                              .returning(Case, candidate.c.previous), execution_options=_RETURNING).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+    # SQLite: this transaction began with BEGIN IMMEDIATE, so the row cannot change between
+    # the SELECT and the UPDATE; the UPDATE still restates the claim it read.
+    found = session.execute(candidates).first()
+    if found is None:
+        return None, None
+    case = session.execute(update(Case).where(Case.id == found.id, Case.claim_token == found.claim_token, _free(now))
+                           .values(**_claim_values(user, now)).returning(Case),
+                           execution_options=_RETURNING).scalar_one_or_none()
+    return (case, found.previous) if case is not None else (None, None)
 
 
 def claim_next(session: Session, user, *, now: datetime | None = None, queue: str | None = None,
@@ -127,44 +160,55 @@ def claim_next(session: Session, user, *, now: datetime | None = None, queue: st
     """The most urgent free case the user may see, claimed for them; None if the queues are empty.
 
     A user with a live claim gets that case back (one case at a time; held cases excepted).
-    Past the exposure budget, non-graphic queues are tried first. Commits.
+    Past the exposure budget, non-graphic queues are tried first. Commits. The case returned
+    is detached from the session with the values the claim wrote (no reload after the commit).
     """
     _require_decider(user)
     now = now or utcnow()
-    mine = current_claim(session, user, now=now)
-    if mine is not None and (queue is None or mine.queue == queue):
-        return mine
+    mine_id, over = _live_claim_and_budget(session, user, now, check_budget=prefer_non_graphic is None)
+    if mine_id is not None:
+        mine = session.get(Case, mine_id)
+        if queue is None or mine.queue == queue:
+            return mine
     if prefer_non_graphic is None:
-        prefer_non_graphic = _over_budget(session, user, now)
-    passes = (False, None) if prefer_non_graphic else (None,)
-    case_id = previous = None
-    for graphic in passes:
-        while True:
-            case_id, previous = _claim_one(session, user, now, queue, graphic)
-            if case_id is not None or session.get_bind().dialect.name == "postgresql":
-                break
-            # SQLite: every candidate was taken under us; look again unless nothing is left.
-            if session.execute(_candidate_query(user, now, queue, graphic).limit(1)).first() is None:
-                break
-        if case_id is not None:
+        prefer_non_graphic = over
+    case = previous = None
+    for graphic in ((False, None) if prefer_non_graphic else (None,)):
+        case, previous = _claim_one(session, user, now, queue, graphic)
+        if case is not None:
             break
-    if case_id is None:
+    if case is None:
         session.rollback()
         return None
-    case = session.get(Case, case_id, populate_existing=True)
     audit.record(session, _actor(user), "case.claimed", "case", case.id, queue=case.queue,
                  lease_expires_at=case.lease_expires_at, claim=case.claim_token,
                  expired_claim_of=previous if previous not in (None, user.id) else None)
+    session.expunge(case)  # nothing pending on it: the caller reads the claimed values without a reload
     session.commit()
     return case
 
 
-def _over_budget(session: Session, user, now: datetime) -> bool:
+def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budget: bool) -> tuple[int | None, bool]:
+    """One round trip: the case the user is working on, and whether they are past today's
+    exposure budget (docs/wellness.md; the count exposure.over_budget makes)."""
+    mine = (select(Case.id).where(Case.status == CaseStatus.OPEN, _mine(user, now), Case.held_until.is_(None))
+            .order_by(Case.id).limit(1).scalar_subquery())
+    budget = _exposure_budget() if check_budget else 0
+    if budget <= 0:
+        return session.scalar(select(mine)), False
+    seen = (select(func.count()).select_from(ExposureEvent)
+            .where(ExposureEvent.user_id == user.id, ExposureEvent.day == now.date(), ExposureEvent.graphic.is_(True))
+            .scalar_subquery())
+    mine_id, graphic_seen = session.execute(select(mine, seen)).one()
+    return mine_id, (graphic_seen or 0) >= budget
+
+
+def _exposure_budget() -> int:
     try:
-        from workbench.services.exposure import over_budget
+        from workbench.services.exposure import exposure_budget
     except ImportError:  # wellness not installed: no budget
-        return False
-    return over_budget(user, session=session, now=now)
+        return 0
+    return exposure_budget()
 
 
 def _guarded_update(session: Session, case_id: int, user, now: datetime, values: dict, *, live: bool = True) -> None:
@@ -282,6 +326,9 @@ def claim_case(session: Session, case_id: int, user, *, now: datetime | None = N
         return case
     if not case.is_open:
         raise CaseClosed(f"Case {case_id} was already decided or closed.")
+    if session.scalar(select(Case.id).where(Case.id == case_id, ~not_own_appeal(user))) is not None:
+        raise NotAllowed(f"Case {case_id} is an appeal against your own decision: another senior moderator "
+                         "must review it.")
     if not _take(session, case.id, case.claimed_by_user_id, case.claim_token, user, now):
         session.rollback()
         raise LeaseLost(f"Case {case_id} is being reviewed by another moderator.")

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from policies.dsa import eu_eea_countries
 from policies.plan import SEVERITY, VISIBILITY_BY_ACTION
@@ -23,6 +23,7 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import Case, CaseStatus, Decision, Item
 from workbench.models.base import utcnow
+from workbench.services.review import packs_in_force
 from workbench.services.review.claims import _mine, _require_decider, lease_lost
 from workbench.services.review.errors import (
     CaseClosed, CaseNotFound, InvalidDecision, OutcomeNotAllowed, RuleNotAllowed,
@@ -80,8 +81,7 @@ def _rule_outcomes(pack, rule) -> tuple[str, ...]:
 
 def allowed_rules(session: Session, case: Case) -> list[AllowedRule]:
     """Enforced rules of the packs in force for the case's jurisdictions, the routing rule first."""
-    from workbench.services.policy_runtime import published_policies
-    published = published_policies(session)
+    published = packs_in_force.published(session)
     rules = []
     for jurisdiction in case.jurisdictions or []:
         pack = published.pack(jurisdiction)
@@ -99,8 +99,7 @@ def allowed_rules(session: Session, case: Case) -> list[AllowedRule]:
 
 
 def _compiled_rule(session: Session, jurisdiction: str, rule_id: str):
-    from workbench.services.policy_runtime import published_policies
-    pack = published_policies(session).pack(jurisdiction)
+    pack = packs_in_force.published(session).pack(jurisdiction)
     return pack.rule(rule_id) if pack is not None else None
 
 
@@ -185,15 +184,17 @@ def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, ter
     decision made under an earlier claim of the same case. Commits (unless _commit=False)."""
     _require_decider(user)
     now = now or utcnow()
-    case = session.get(Case, case_id)
-    if case is None:
+    # The case and its item in one query (the item's hashes are not needed here).
+    found = session.execute(select(Case, Item).join(Item, Item.id == Case.item_id).where(Case.id == case_id)
+                            .options(lazyload(Item.hashes))).first()
+    if found is None:
         raise CaseNotFound(f"No case {case_id}.")
+    case, item = found
     if not case.is_open:
         raise CaseClosed(f"Case {case_id} was already decided or closed; nothing was saved.")
     internal_note = _text(internal_note, "internal_note", "The internal note")
     user_explanation = _text(user_explanation, "user_explanation", "The explanation for the user")
     chosen, countries = _check(case, allowed_rules(session, case), rule, outcome, territorial_scope)
-    item = session.get(Item, case.item_id)
     ref = {"jurisdiction": chosen.jurisdiction, "pack_version": str(chosen.pack_version), "rule_id": chosen.rule_id}
     action = {"action": outcome, "rule": ref, "superseded_by": None}
     if countries:
@@ -227,6 +228,8 @@ def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, ter
         hook(session, decision)
     enqueue = _notify(session, item, decision)
     if _commit:
+        session.flush()
+        session.expunge(decision)  # flushed: the caller reads it after the commit without a reload
         session.commit()
         if enqueue:
             from workbench.jobs.webhooks import enqueue_item_webhooks

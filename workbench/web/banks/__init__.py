@@ -14,4 +14,4 @@ def user_can(permission: str) -> bool:
     return has_permission(current_user, permission)
 
 
-from workbench.web.banks import compare, lists, routes  # noqa: E402,F401  (routes register on import)
+from workbench.web.banks import compare, lists, media, routes  # noqa: E402,F401  (routes register on import)

@@ -17,6 +17,7 @@ from workbench.services.image_validation import ImageRejected, check_image
 from workbench.services.validation import ValidationFailed
 from workbench.web.banks import bp
 from workbench.web.banks.forms import ActionForm, BankForm, ImageEntryForm, ImportForm, PasteForm
+from workbench.web.banks.media_context import media_context
 
 PAGE_SIZE = 50
 
@@ -87,7 +88,8 @@ def _search_args() -> dict:
             "status": request.args.get("status") or "all", "before": int(before) if before.isdigit() else None}
 
 
-def render_bank(bank, *, paste_form=None, image_form=None, import_form=None, paste_errors=None, status: int = 200):
+def render_bank(bank, *, paste_form=None, image_form=None, import_form=None, paste_errors=None, media_forms=None,
+                status: int = 200):
     args = _search_args()
     search_error = None
     try:
@@ -101,7 +103,7 @@ def render_bank(bank, *, paste_form=None, image_form=None, import_form=None, pas
         search_error=search_error, paste_form=paste_form or PasteForm(formdata=None),
         image_form=image_form or ImageEntryForm(formdata=None), paste_errors=paste_errors or [],
         import_form=import_form or ImportForm(formdata=None),
-        imports=import_service.list_imports(db.session, bank, limit=5),
+        imports=import_service.list_imports(db.session, bank, limit=5), **media_context(bank, media_forms),
     ), status
 
 

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from workbench.web.review import api, routes  # noqa: E402,F401  (routes register on import)
+from workbench.web.review import api, routes, video_routes  # noqa: E402,F401  (routes register on import)

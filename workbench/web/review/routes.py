@@ -106,7 +106,12 @@ def media(case_id: int):
     except CaseNotFound:
         abort(404)
     if blob is None:
-        abort(404)
+        from workbench.services.retention import case_content_purged_at
+        purged_at = case_content_purged_at(db.session, case_id)
+        if purged_at is None:
+            abort(404)
+        return {"error": {"code": "content_purged", "message": "Content purged under retention on "
+                          f"{purged_at:%Y-%m-%d}; its hashes and metadata are kept."}}, 410
     from workbench.services.blobstore import BlobNotFound, BlobStore
     try:
         data = BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)

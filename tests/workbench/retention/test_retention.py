@@ -1,0 +1,177 @@
+"""Retention: exactly the due files are purged, evidence holds keep theirs, every purge is
+audited and the chain still verifies; a dry run changes nothing; the case page and the API
+say the content was purged instead of failing."""
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tests.support.factories import image_bytes
+from tests.workbench.review.helpers import publish_default_packs
+from workbench.audit.checkpoints import create_checkpoint, verify_log
+from workbench.audit.cli import signing_key
+from workbench.extensions import db
+from workbench.models import AuditEvent, Blob, Decision, Item
+from workbench.models.base import utcnow
+from workbench.services.blobstore import BlobStore
+from workbench.services.retention import RetentionSettings, add_period, run_retention
+
+SETTINGS = RetentionSettings(default_days=30, batch_size=2)  # small batches: the keyset paging runs too
+DE_REMOVAL = ("DE", 1, "de.netzdg.complaint")        # content class DE/unlawful: P10W (NetzDG s. 3(2) no. 4)
+US_CSAM_REPORT = ("US", 1, "us.ncmec.csam-report")  # content class US/csam_report: P1Y (18 U.S.C. 2258A(h))
+
+
+def post_image(api, name: str, color, country: str) -> tuple[int, str]:
+    data = image_bytes("PNG", color=color)
+    item_id = api.post_image(data, external_id=name, author_id="u1", country=country).json["id"]
+    return item_id, hashlib.sha256(data).hexdigest()
+
+
+def finish(app, *item_ids) -> None:
+    with app.app_context():
+        for item_id in item_ids:
+            db.session.get(Item, item_id).status = "processed"
+        db.session.commit()
+
+
+def decide(app, item_id: int, rule, *, visibility: str = "removed", outcome: str = "remove", at=None) -> None:
+    with app.app_context():
+        jurisdiction, version, rule_id = rule
+        db.session.add(Decision(
+            item_id=item_id, automated=False, outcome=outcome, visibility=visibility, territorial_scope=None,
+            actions=[{"action": outcome, "rule": {"jurisdiction": jurisdiction, "pack_version": str(version),
+                                                  "rule_id": rule_id}, "superseded_by": None}],
+            rule_jurisdiction=jurisdiction, rule_pack_version=version, rule_id=rule_id,
+            decided_by="user:1", decided_at=at or utcnow()))
+        db.session.commit()
+
+
+def run(app, *, days: float, dry_run: bool = False):
+    with app.app_context():
+        report = run_retention(db.session, BlobStore(app.config["WORKBENCH_BLOB_DIR"]), SETTINGS,
+                               now=utcnow() + timedelta(days=days), dry_run=dry_run)
+        return sorted(plan.sha256 for plan in report.purged)
+
+
+def stored(app, sha256: str) -> bool:
+    return BlobStore(app.config["WORKBENCH_BLOB_DIR"]).exists(sha256)
+
+
+def purge_events(app) -> list[tuple[str, dict]]:
+    import json
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "item.content_purged")
+                                  .order_by(AuditEvent.id)).all()
+        return [(row.object_id, json.loads(row.payload)) for row in rows]
+
+
+def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
+    publish_default_packs(app)
+    plain, plain_sha = post_image(api, "never-actioned", (1, 1, 1), "FR")
+    labelled, labelled_sha = post_image(api, "visible", (2, 2, 2), "DE")
+    de, de_sha = post_image(api, "de-removed", (3, 3, 3), "DE")
+    us, us_sha = post_image(api, "us-csam", (4, 4, 4), "US")
+    pending, pending_sha = post_image(api, "still-in-pipeline", (5, 5, 5), "FR")
+    finish(app, plain, labelled, de, us)
+    decide(app, labelled, DE_REMOVAL, visibility="visible", outcome="no_action")  # nothing removed: no hold
+    decide(app, de, DE_REMOVAL)
+    decide(app, us, US_CSAM_REPORT)
+    with app.app_context():
+        create_checkpoint(db.session, signing_key())
+
+    # A dry run past every deadline lists what is due and changes nothing.
+    assert run(app, days=400, dry_run=True) == sorted([plain_sha, labelled_sha, de_sha, us_sha])
+    assert purge_events(app) == [] and all(stored(app, s) for s in (plain_sha, labelled_sha, de_sha, us_sha))
+
+    assert run(app, days=29) == []                                   # inside the default 30 days
+    assert run(app, days=31) == sorted([plain_sha, labelled_sha])    # default period over; holds keep the rest
+    assert not stored(app, plain_sha) and not stored(app, labelled_sha)
+    assert stored(app, de_sha) and stored(app, us_sha) and stored(app, pending_sha)
+    assert run(app, days=69) == []                                   # NetzDG: ten weeks = 70 days
+    assert run(app, days=71) == [de_sha]
+    assert run(app, days=364) == []                                  # 18 U.S.C. 2258A(h): one year
+    assert run(app, days=367) == [us_sha]
+    assert stored(app, pending_sha)                                  # never purged while in the pipeline
+    assert run(app, days=367) == []                                  # nothing twice
+
+    events = purge_events(app)
+    assert [int(object_id) for object_id, _ in events] == [plain, labelled, de, us]
+    assert events[2][1]["reason"] == "retention" and "de.netzdg.complaint" in events[2][1]["holds_ended"][0]
+    with app.app_context():
+        blobs = {b.sha256: b for b in db.session.scalars(select(Blob))}
+        assert all(blobs[s].purged_at is not None for s in (plain_sha, labelled_sha, de_sha, us_sha))
+        assert blobs[pending_sha].purged_at is None
+        assert db.session.get(Item, de).blob_sha256 == de_sha  # the row and hash stay for the audit trail
+        create_checkpoint(db.session, signing_key())
+        result = verify_log(db.session, signing_key())
+        assert result.ok and result.checkpoints == 2, result.problems
+
+
+def test_hold_periods_come_from_the_catalogue():
+    from policies.catalogue import default_catalogue
+    catalogue = default_catalogue()
+    assert catalogue.content_class("DE", "unlawful").retention.period == "P10W"
+    assert "2258A" in catalogue.content_class("US", "csam_report").retention.citation
+    assert catalogue.content_class("EU", "terrorist_content_removal_order").retention.period == "P6M"
+    start = utcnow().replace(year=2025, month=8, day=31)
+    assert add_period(start, "P6M").date().isoformat() == "2026-02-28"
+    assert add_period(start, "P10W") == start + timedelta(days=70)
+    assert add_period(start, "P1Y").date().isoformat() == "2026-08-31"
+
+
+def test_a_hash_bank_match_holds_from_ingest(app, api):
+    from tests.support.policies import add_match
+    item, sha = post_image(api, "bank-match", (6, 6, 6), "FR")
+    finish(app, item)
+    add_match(app, item, "terrorism")
+    assert run(app, days=100) == []     # Regulation (EU) 2021/784 Art. 6: six months
+    assert run(app, days=190) == [sha]
+
+
+def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app, api, auth, client):
+    from tests.workbench.review.helpers import make_case
+    publish_default_packs(app)
+    kept, kept_sha = post_image(api, "held", (7, 7, 7), "US")
+    gone, gone_sha = post_image(api, "gone", (8, 8, 8), "FR")
+    finish(app, kept, gone)
+    decide(app, kept, US_CSAM_REPORT)
+    app.config["WORKBENCH_RETENTION_DAYS"] = 0
+    runner = app.test_cli_runner()
+    plan = runner.invoke(args=["retention", "plan", "--within", "400"])
+    assert plan.exit_code == 0, plan.output
+    assert gone_sha[:16] in plan.output and "2258A" in plan.output
+    dry = runner.invoke(args=["retention", "run", "--dry-run"])
+    assert "would purge 1 file(s)" in dry.output and stored(app, gone_sha) and purge_events(app) == []
+    real = runner.invoke(args=["retention", "run"])
+    assert "purged 1 file(s)" in real.output, real.output
+    assert not stored(app, gone_sha) and stored(app, kept_sha)
+    verify = runner.invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0 and verify.output.startswith("OK"), verify.output
+
+    document = api.get(f"/items/{gone}").json
+    assert document["blob"]["content"] == "purged_under_retention" and document["blob"]["purged_at"]
+    assert api.get(f"/items/{kept}").json["blob"]["content"] == "stored"
+
+    case_id = make_case(app, country="FR", language=None)
+    with app.app_context():
+        from workbench.models import Case
+        db.session.get(Item, db.session.get(Case, case_id).item_id).blob_sha256 = gone_sha
+        db.session.commit()
+    auth.login("moderator")
+    page = client.get(f"/cases/{case_id}")
+    assert page.status_code == 200 and "Content purged under retention" in page.get_data(as_text=True)
+    media = client.get(f"/cases/{case_id}/media")
+    assert media.status_code == 410 and media.get_json()["error"]["code"] == "content_purged"
+
+
+def test_the_same_bytes_sent_again_revive_a_purged_file(app, api):
+    item, sha = post_image(api, "first", (9, 9, 9), "FR")
+    finish(app, item)
+    assert run(app, days=31) == [sha] and not stored(app, sha)
+    again = api.post_image(image_bytes("PNG", color=(9, 9, 9)), external_id="second", author_id="u2", country="FR")
+    assert again.status_code == 201 and stored(app, sha)
+    with app.app_context():
+        assert db.session.get(Blob, sha).purged_at is None
+    assert run(app, days=31) == []  # the new item starts a new period

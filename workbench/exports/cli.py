@@ -1,0 +1,59 @@
+"""flask export sor | transparency: the regulator exports (registered on the `flask export` group)."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+
+from workbench.audit import Actor
+from workbench.audit.cli import export_cli
+from workbench.extensions import db
+
+CLI_ACTOR = Actor.system("cli")
+
+
+class _Date(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+DATE = _Date()
+
+
+@export_cli.command("sor")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--since", type=DATE, help="First UTC day of decisions to include.")
+@click.option("--until", type=DATE, help="Last UTC day of decisions to include.")
+def export_sor_command(out_file: str, since: date | None, until: date | None) -> None:
+    """DSA statements of reasons as JSONL, one Transparency Database batch (<= 100) per line."""
+    from workbench.exports.sor import InvalidStatement, write_sor_export
+    if since and until and until < since:
+        raise click.BadParameter("--until is before --since", param_hint="--until")
+    try:
+        count = write_sor_export(db.session, out_file, since=since, until=until, actor=CLI_ACTOR)
+    except InvalidStatement as error:
+        db.session.rollback()
+        click.echo(f"FAILED, nothing written: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"{count} statements of reasons → {out_file}")
+
+
+@export_cli.command("transparency")
+@click.option("--from", "date_from", required=True, type=DATE, help="First UTC day of the period.")
+@click.option("--to", "date_to", required=True, type=DATE, help="Last UTC day of the period.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def export_transparency_command(date_from: date, date_to: date, out_dir: str) -> None:
+    """DSA transparency report figures for a period, one CSV per table."""
+    from workbench.exports.transparency import write_transparency_report
+    if date_to < date_from:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    paths = write_transparency_report(db.session, date_from, date_to, out_dir, actor=CLI_ACTOR)
+    click.echo(f"{len(paths)} tables → {out_dir}")

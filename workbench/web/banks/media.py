@@ -1,0 +1,95 @@
+"""Video entries, vPDQ settings and music reference tracks on a bank page.
+
+Tracks are removed with the bank page's usual Remove button (routes.remove_entry).
+"""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, url_for
+
+from workbench.authz import require_permission
+from workbench.extensions import db
+from workbench.services.hash_banks import media_uploads
+from workbench.services.validation import ValidationFailed
+from workbench.web.banks import bp
+from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
+from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error
+
+
+def _read_upload(field, limit: int) -> bytes | None:
+    upload = field.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    return upload.stream.read(limit + 1)  # one byte over: the service refuses it with a clear error
+
+
+def _back(bank, anchor: str):
+    return redirect(url_for("banks.bank", bank_id=bank.id) + anchor)
+
+
+@bp.post("/<int:bank_id>/entries/video")
+@require_permission("banks.manage")
+def video_entries(bank_id: int):
+    bank = bank_or_404(bank_id)
+    form = VideoEntryForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        note, source = form.note.data or "", form.source.data or ""
+        try:
+            data = _read_upload(form.video, config["WORKBENCH_MAX_VIDEO_BYTES"])
+            text = (form.vpdq.data or "").strip()
+            if data is not None and text:
+                raise ValidationFailed("invalid_type", "upload a video or paste vPDQ lines, not both", "video")
+            if data is not None:
+                entry = media_uploads.add_video_upload(db.session, bank, actor(), data, config, note=note,
+                                                       source=source or form.video.data.filename)
+            elif text:
+                entry = media_uploads.add_video_text(db.session, bank, actor(), text, note=note, source=source)
+            else:
+                raise ValidationFailed("missing_field", "choose a video or paste vPDQ lines", "video")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            flash(f"Video added as entry {entry.id}." if entry else "This video is already in the bank.")
+            return _back(bank, "#add-video")
+    return render_bank(bank, media_forms={"video_form": form}, status=400)
+
+
+@bp.post("/<int:bank_id>/vpdq-settings")
+@require_permission("banks.manage")
+def vpdq_settings(bank_id: int):
+    bank = bank_or_404(bank_id)
+    form = VpdqSettingsForm()
+    if form.validate_on_submit():
+        try:
+            media_uploads.update_vpdq_settings(db.session, bank, form.values(), actor())
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            flash("vPDQ settings saved. Every worker applies them to the next video.")
+            return _back(bank, "#vpdq-settings")
+    return render_bank(bank, media_forms={"vpdq_form": form}, status=400)
+
+
+@bp.post("/<int:bank_id>/tracks")
+@require_permission("banks.manage")
+def add_track(bank_id: int):
+    bank = bank_or_404(bank_id)
+    form = TrackForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            data = _read_upload(form.track, config["WORKBENCH_MAX_VIDEO_BYTES"])
+            if data is None:
+                raise ValidationFailed("missing_field", "choose an audio or video file", "track")
+            entry = media_uploads.add_track_upload(
+                db.session, bank, actor(), data, config, title=form.title.data, rights_holder=form.rights_holder.data,
+                territories=form.territories.data or "", note=form.note.data or "", source=form.track.data.filename)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_field_error(form, exc)
+        else:
+            flash(f"Track added as entry {entry.id}." if entry else "This file is already in the bank.")
+            return _back(bank, "#tracks")
+    return render_bank(bank, media_forms={"track_form": form}, status=400)

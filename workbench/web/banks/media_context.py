@@ -1,0 +1,16 @@
+"""What the video and music parts of a bank page need (rendered by routes.render_bank)."""
+from __future__ import annotations
+
+from workbench.extensions import db
+from workbench.services.hash_banks.media_uploads import is_music_bank, list_tracks
+from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
+
+
+def media_context(bank, forms: dict | None = None) -> dict:
+    """The forms not being submitted start empty (the settings form from the bank's values)."""
+    forms = forms or {}
+    if is_music_bank(bank):
+        return {"is_music": True, "track_form": forms.get("track_form") or TrackForm(formdata=None),
+                "tracks": list_tracks(db.session, bank)}
+    return {"is_music": False, "video_form": forms.get("video_form") or VideoEntryForm(formdata=None),
+            "vpdq_form": forms.get("vpdq_form") or VpdqSettingsForm(formdata=None, obj=bank)}

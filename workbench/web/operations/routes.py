@@ -1,0 +1,20 @@
+"""GET /operations: charts of the metric samples the sweeper stores (ops.dashboard)."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from workbench.authz import require_permission
+from workbench.extensions import db
+from workbench.services.ops_dashboard import WINDOWS_HOURS, build_dashboard
+from workbench.web.charts import line_chart
+from workbench.web.operations import bp
+
+
+@bp.get("/operations")
+@require_permission("ops.dashboard")
+def dashboard():
+    hours = request.args.get("hours", default=24, type=int)  # an unknown window falls back to 24 h
+    board = build_dashboard(db.session, hours)
+    charts = [(chart.title, line_chart(chart.series, title=chart.title, y_label=chart.y_label))
+              for chart in board.charts]
+    return render_template("operations/dashboard.html", board=board, charts=charts, windows=WINDOWS_HOURS)

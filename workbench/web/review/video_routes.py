@@ -1,0 +1,53 @@
+"""The video of a case and its sampled frames, only for users who may see the case."""
+from __future__ import annotations
+
+import io
+
+from flask import abort, current_app, send_file
+from flask_login import current_user
+
+from workbench.authz import require_permission
+from workbench.extensions import db
+from workbench.services.review.case_view import media_for
+from workbench.services.review.errors import CaseNotFound
+from workbench.services.review.video_view import SAFE_VIDEO_TYPES, frame_jpeg
+from workbench.web.review import bp
+
+
+def _video_bytes(case_id: int):
+    from workbench.services.blobstore import BlobNotFound, BlobStore
+    try:
+        blob = media_for(db.session, case_id, current_user)
+    except CaseNotFound:
+        abort(404)
+    if blob is None or blob.mime not in SAFE_VIDEO_TYPES:
+        abort(404)
+    try:
+        return blob, BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)
+    except (BlobNotFound, OSError):
+        abort(404)
+
+
+def _private(response, case_id: int):
+    response.headers["Content-Disposition"] = f'inline; filename="case-{case_id}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/cases/<int:case_id>/video")
+@require_permission("cases.decide")
+def case_video(case_id: int):
+    blob, data = _video_bytes(case_id)
+    return _private(send_file(io.BytesIO(data), mimetype=blob.mime, conditional=True, max_age=0), case_id)
+
+
+@bp.get("/cases/<int:case_id>/frames/<int:number>")
+@require_permission("cases.decide")
+def case_frame(case_id: int, number: int):
+    _, data = _video_bytes(case_id)
+    jpeg = frame_jpeg(data, number, int(current_app.config.get("WORKBENCH_NUDENET_MAX_FRAMES") or 8))
+    if jpeg is None:
+        abort(404)
+    return _private(current_app.response_class(jpeg, mimetype="image/jpeg"), case_id)
