@@ -16,6 +16,8 @@ import numpy as np
 # pictures, and a 4K frame costs 30x the hashing time for the same hash.
 SAMPLE_MAX_SIDE = 512
 _CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}
+# Reference tracks for music banks often arrive as plain audio files.
+AUDIO_ONLY_CONTAINERS = {"mp3", "wav", "flac", "ogg"}
 
 
 class VideoDecodeError(ValueError):
@@ -56,12 +58,25 @@ def sniff_video_type(data: bytes) -> str | None:
     return None
 
 
-def _open(data: bytes):
+def sniff_audio_type(data: bytes) -> str | None:
+    """The MIME type of an MP3, WAV, FLAC or Ogg file from its first bytes, else None."""
+    if data.startswith(b"ID3") or (len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "audio/wav"
+    if data.startswith(b"fLaC"):
+        return "audio/flac"
+    if data.startswith(b"OggS"):
+        return "audio/ogg"
+    return None
+
+
+def _open(data: bytes, containers: set[str] = _CONTAINERS):
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, EOFError, IndexError) as exc:
         raise VideoDecodeError(f"the container could not be read: {exc}") from exc
-    if container.format.name not in _CONTAINERS:
+    if container.format.name not in containers:
         container.close()
         raise VideoDecodeError(f"unexpected container {container.format.name!r}")
     return container
@@ -200,7 +215,7 @@ def frames_at(data: bytes, times_ms: list[int], *, max_side: int = SAMPLE_MAX_SI
 
 def decode_audio(data: bytes, sample_rate: int = 11025) -> np.ndarray | None:
     """The first audio track as mono int16 at `sample_rate`, or None when there is none."""
-    container = _open(data)
+    container = _open(data, _CONTAINERS | AUDIO_ONLY_CONTAINERS)
     try:
         if not container.streams.audio:
             return None

@@ -159,3 +159,27 @@ def transcode(data: bytes, *, container: str = "mp4", codec: str | None = None, 
     height, width = frames[0].shape[:2]
     return _encode(frames, audio, fps=out_fps, width=width, height=height, container=container, codec=codec,
                    bit_rate=bit_rate)
+
+
+_AUDIO_FILE_CODECS = {"wav": "pcm_s16le", "flac": "flac", "mp3": "libmp3lame", "ogg": "libopus"}
+
+
+def audio_file(audio: np.ndarray, container: str, rate: int = AUDIO_RATE) -> bytes:
+    """`audio` (float32 mono) as a plain audio file: wav, flac, mp3 or ogg (Opus)."""
+    codec = _AUDIO_FILE_CODECS[container]
+    out_rate = 48000 if codec == "libopus" else (44100 if codec == "libmp3lame" else rate)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container) as out:
+        stream = out.add_stream(codec, rate=out_rate)
+        stream.layout = "mono"
+        source = av.AudioFrame.from_ndarray(np.clip(audio, -1, 1).astype(np.float32).reshape(1, -1),
+                                            format="flt", layout="mono")
+        source.sample_rate, source.pts, source.time_base = rate, 0, Fraction(1, rate)
+        resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=out_rate,
+                                      frame_size=stream.codec_context.frame_size or None)
+        for frame in resampler.resample(source) + resampler.resample(None):
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buffer.getvalue()

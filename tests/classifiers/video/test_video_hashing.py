@@ -90,3 +90,15 @@ def test_music_survives_reencoding_volume_trim_and_voice():
             assert abs(found.offset_s - 10.0) < 0.6, found
     for seed in (6, 7):
         assert match_any(fingerprint_media(make_clip(seed, 12.0, width=64, height=48)), reference) is None
+
+
+@pytest.mark.parametrize("container", ["wav", "flac", "mp3", "ogg"])
+def test_reference_tracks_load_from_plain_audio_files(container):
+    from classifiers.video.media import sniff_audio_type
+    from classifiers.video.synthetic import audio_file, chord_track
+    track = audio_file(chord_track(11, 12.0), container)
+    assert sniff_audio_type(track) is not None and sniff_video_type(track) is None
+    reference = reference_phases(track)
+    found = match_any(fingerprint_media(make_clip(0, 12.0, width=32, height=32, fps=2, music_seed=11)), reference)
+    assert found is not None and found.matched_s >= 5.0, (container, found)
+    assert match_any(fingerprint_media(make_clip(0, 12.0, width=32, height=32, fps=2, music_seed=12)), reference) is None

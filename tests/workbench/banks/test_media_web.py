@@ -177,6 +177,20 @@ def test_music_tracks_are_added_listed_with_territories_and_removed(app, client,
 
 
 @sqlite_only
+def test_a_plain_mp3_track_is_accepted_and_a_text_file_is_refused(app, client, auth):
+    from classifiers.video.synthetic import audio_file, chord_track
+    bank_id = make_bank(app, "music")
+    auth.login("admin")
+    response = post_track(client, bank_id, b"ID3 but not really an mp3 file at all" * 10)
+    assert response.status_code == 400 and counts(app) == (0, 0, 0, 0)
+    response = post_track(client, bank_id, b"just some text, not audio" * 10)
+    assert response.status_code == 400 and "MP3, WAV" in response.get_data(as_text=True)
+    response = post_track(client, bank_id, audio_file(chord_track(3, 8.0), "mp3"), title="Plain MP3")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "Plain MP3" in client.get(f"/banks/{bank_id}").get_data(as_text=True)
+
+
+@sqlite_only
 def test_only_bank_managers_may_add_videos_tracks_or_change_settings(app, client, auth):
     video_bank, music_bank = make_bank(app, "other"), make_bank(app, "music")
     auth.login("policy_editor")

@@ -50,7 +50,7 @@ def add_video_entry(session: Session, bank: HashBank, actor: Actor, *, frames: l
         return None
     session.add_all(BankVideoFrame(entry_id=entry.id, position=i, pdq=f.pdq, quality=f.quality,
                                    time_ms=int(round(f.timestamp * 1000))) for i, f in enumerate(frames))
-    audit.record(session, actor, "bank.entry_added", "bank", bank.id, entry_id=entry.id, algorithm="vpdq",
+    audit.record(session, actor, "bank.entry_added", "hash_bank", bank.id, entry_id=entry.id, algorithm="vpdq",
                  value=value, frames=len(frames))
     record_change(session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm="vpdq", entry_lo=entry.id, entry_hi=entry.id)
     return entry
@@ -106,7 +106,7 @@ def add_music_entry(session: Session, bank: HashBank, actor: Actor, *, data: byt
                            licensed_territories=licensed, duration_s=phases[0].duration_s,
                            fingerprint=b"".join(p.to_bytes() for p in phases),
                            phase_lengths=",".join(str(len(p.words)) for p in phases)))
-    audit.record(session, actor, "bank.entry_added", "bank", bank.id, entry_id=entry.id, algorithm="chromaprint",
+    audit.record(session, actor, "bank.entry_added", "hash_bank", bank.id, entry_id=entry.id, algorithm="chromaprint",
                  title=title[:MAX_TITLE_CHARS], rights_holder=rights_holder[:255], territories=licensed)
     record_change(session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm="chromaprint", entry_lo=entry.id,
                   entry_hi=entry.id)

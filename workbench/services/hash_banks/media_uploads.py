@@ -17,7 +17,7 @@ import av
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers.video.media import sniff_video_type
+from classifiers.video.media import AUDIO_ONLY_CONTAINERS, sniff_audio_type, sniff_video_type
 from classifiers.video.vpdq import VpdqFormatError, parse_text
 from workbench.audit import Actor
 from workbench.models import BankEntry, HashBank
@@ -29,7 +29,8 @@ from workbench.services.video_validation import check_video
 
 # A song is longer than a short video: the track limit is its own (declared duration, checked before decoding).
 DEFAULT_MAX_TRACK_SECONDS = 15 * 60.0
-_AUDIO_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}  # what classifiers.video decodes
+# What classifiers.video decodes audio from: the video containers and plain audio files.
+_AUDIO_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"} | AUDIO_ONLY_CONTAINERS
 _LINE_NUMBER = re.compile(r"^line (\d+): ")
 
 # (minimum, maximum) of the vPDQ settings; a query share of 0 would match every video.
@@ -126,7 +127,7 @@ def update_vpdq_settings(session: Session, bank: HashBank, data: Mapping[str, An
 
 
 def check_track(data: bytes, config: Mapping) -> None:
-    """A reference track: an audio file (M4A/MP4 audio, WebM audio) or a video with a sound track."""
+    """A reference track: an audio file (MP3, WAV, FLAC, Ogg, M4A, WebM audio) or a video with a sound track."""
     max_bytes = config["WORKBENCH_MAX_VIDEO_BYTES"]
     if not data:
         raise ValidationFailed("empty_file", "the file is empty", "track", 400)
@@ -134,8 +135,8 @@ def check_track(data: bytes, config: Mapping) -> None:
         raise ValidationFailed("file_too_large", f"the file exceeds {max_bytes} bytes", "track", 413)
     max_s = float(config.get("WORKBENCH_MAX_TRACK_SECONDS", DEFAULT_MAX_TRACK_SECONDS))
     is_m4a = len(data) >= 12 and data[4:8] == b"ftyp" and data[8:11] == b"M4A"
-    if sniff_video_type(data) is None and not is_m4a:
-        raise ValidationFailed("unsupported_media_type", "only M4A/MP4, MOV and WebM files are accepted "
+    if sniff_video_type(data) is None and sniff_audio_type(data) is None and not is_m4a:
+        raise ValidationFailed("unsupported_media_type", "only MP3, WAV, FLAC, Ogg, M4A/MP4, MOV and WebM files are accepted "
                                "(type read from the bytes)", "track", 415)
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
