@@ -20,6 +20,7 @@ direct_one_pass is one Detoxify.predict over the batch as collected (padded to i
 Texts (all models): short-video comments and captions, 3-40 words, ~60% under 13 (see texts()).
 
     .venv/bin/python bench/classifiers.py [--texts 2048] [--images 128] [--detoxify-texts 128] [--rounds 2]
+                                          [--batch-size N] [--skip-detoxify]
 
 The pipeline and the direct calls are timed batch by batch in alternation on the same inputs
 (`rounds` passes), so the shared machine's changing load hits them alike.
@@ -155,7 +156,7 @@ class Bench:
         batch by batch in alternation on the same inputs, so a shared machine's changing
         load hits them alike. The pipeline step is the classify worker's own: claim a batch
         from the queue, process_batch (read the items, classify, store signals, progress and
-        audit events in one transaction, hand the batch on), release the claim."""
+        audit events in one transaction, hand the batch on and release the claim)."""
         seconds = {"pipeline_per_s": 0.0, **{name: 0.0 for name in direct}}
         done = {name: 0 for name in seconds}
         for _ in range(rounds):
@@ -177,8 +178,7 @@ class Bench:
 
     def _pipeline_step(self, worker: BatchWorker) -> int:
         item_ids = worker.queue.claim(worker.name, self.batch_size)
-        report = worker.process_batch(item_ids)
-        worker.queue.release(worker.name)
+        report = worker.process_batch(item_ids)  # releases the claim with its hand-off, as in work()
         assert len(report.completed) + len(report.finished) == len(item_ids), report
         return len(item_ids)
 
@@ -267,6 +267,8 @@ def main() -> None:
     parser.add_argument("--detoxify-texts", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-detoxify", action="store_true", help="(for a quick run)")
+    parser.add_argument("--batch-size", type=int, help="pipeline AND direct batch size "
+                        "(default: WORKBENCH_CLASSIFY_BATCH_SIZE)")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so the embedded Redis and the temporary files go too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -275,7 +277,9 @@ def main() -> None:
         redis = EmbeddedRedis(str(folder / "redis.sock"), str(folder / "redis"), persistent=False).start()
         try:
             bench = Bench(folder, redis.url)
-            print(f"batch size {bench.batch_size} (WORKBENCH_CLASSIFY_BATCH_SIZE), {args.rounds} round(s)", flush=True)
+            bench.batch_size = args.batch_size or bench.batch_size
+            source = "--batch-size" if args.batch_size else "WORKBENCH_CLASSIFY_BATCH_SIZE"
+            print(f"batch size {bench.batch_size} ({source}), {args.rounds} round(s)", flush=True)
             result = {"batch_size": bench.batch_size}
             result["offline_text"] = summarise("offline_text", bench_offline_text(bench, args.texts, args.rounds))
             result["nudenet"] = summarise("nudenet", bench_nudenet(bench, args.images, args.rounds))

@@ -118,7 +118,7 @@ def push_demo_items(base_url: str, key: str) -> list[str]:
     return urls
 
 
-def wait_until_final(base_url: str, key: str, urls: list[str], timeout_s: float = 120) -> dict[str, int]:
+def wait_until_final(base_url: str, key: str, urls: list[str], timeout_s: float = 240) -> dict[str, int]:
     headers = {"Authorization": f"Bearer {key}"}
     deadline = time.monotonic() + timeout_s
     statuses: dict[str, str] = {}

@@ -20,9 +20,13 @@ def run_retention_now(*, dry_run: bool = False, limit: int | None = None):
     """One retention round with the app's settings (the CLI and the sweeper call this)."""
     from workbench.services.blobstore import BlobStore
     from workbench.services.retention import RetentionSettings, run_retention
+    from workbench.services.privacy import erase_released_holds
+    from workbench.services.retention import RETENTION_ACTOR
     config = current_app.config
-    return run_retention(db.session, BlobStore(config["WORKBENCH_BLOB_DIR"]), RetentionSettings.from_config(config),
-                         dry_run=dry_run, limit=limit)
+    blob_store = BlobStore(config["WORKBENCH_BLOB_DIR"])
+    if not dry_run:  # erasure requests postponed by an evidence hold are finished first
+        erase_released_holds(db.session, actor=RETENTION_ACTOR, blob_store=blob_store)
+    return run_retention(db.session, blob_store, RetentionSettings.from_config(config), dry_run=dry_run, limit=limit)
 
 
 @retention_cli.command("run")

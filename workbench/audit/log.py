@@ -10,6 +10,7 @@ A rollback drops the queued events with the change they described.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import timezone
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
 from workbench.audit.actor import Actor
-from workbench.audit.verifier import chain_hash
+from workbench.audit.verifier import EVENT_FIELDS, chain_hash
 from workbench.models.audit import AuditEvent
 from workbench.models.base import utcnow
 
@@ -61,6 +62,42 @@ def record(session: Session, actor: Actor, action: str, object_type: str, object
         session.begin()  # so that a rollback, even before any SQL ran, drops the event
     session.info.setdefault(_PENDING, []).append(audit_event)
     return audit_event
+
+
+class QueuedEvent:
+    """A queued event without an ORM object (record_many): the fields _seal reads and sets."""
+    __slots__ = ("occurred_at", "actor_type", "actor_id", "action", "object_type", "object_id", "payload",
+                 "id", "prev_hash", "event_hash")
+
+    def __init__(self, occurred_at, actor_type: str, actor_id: str, action: str, object_type: str,
+                 object_id: str, payload: str):
+        self.occurred_at, self.actor_type, self.actor_id = occurred_at, actor_type, actor_id
+        self.action, self.object_type, self.object_id, self.payload = action, object_type, object_id, payload
+        self.id = self.prev_hash = self.event_hash = None
+
+
+def record_many(session: Session, actor: Actor, action: str, object_type: str,
+                events: Iterable[tuple[Any, dict[str, Any]]]) -> list[QueuedEvent]:
+    """Queue one event per (object_id, payload), as record() would queue each of them (same
+    fields, canonical payload, chain and seal), without building an ORM object per event:
+    for a batch worker that records an event per item in one transaction."""
+    if isinstance(session, scoped_session):
+        session = session()
+    now = utcnow()
+    actor_type, actor_id = actor.type, actor.id
+    queued = []
+    for object_id, payload in events:
+        leaked = FORBIDDEN_PAYLOAD_KEYS.intersection(payload)
+        if leaked:
+            raise PersonalDataInAuditPayload(f"audit payload must not contain {sorted(leaked)}")
+        queued.append(QueuedEvent(now, actor_type, actor_id, action, object_type, str(object_id),
+                                  canonical_json(payload)))
+    if not queued:
+        return queued
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any SQL ran, drops the events
+    session.info.setdefault(_PENDING, []).extend(queued)
+    return queued
 
 
 def event_fields(audit_event: AuditEvent) -> dict:
@@ -114,14 +151,21 @@ def _seal(session: Session) -> None:
         raise RuntimeError("audit_chain_head is missing its row: run the migrations")
     seq, last_hash = head
     rows = []
+    times: dict = {}  # occurred_at -> (hashed text, stored value): a batch's events share one time
     for audit_event in pending:
         seq += 1
-        audit_event.id, audit_event.prev_hash = seq, last_hash
-        fields = event_fields(audit_event)
-        audit_event.event_hash = last_hash = chain_hash(last_hash, fields)
-        rows.append((seq, _stored_time(audit_event, fields["occurred_at"], dialect_name), fields["actor_type"],
-                     fields["actor_id"], fields["action"], fields["object_type"], fields["object_id"],
-                     fields["payload"], audit_event.prev_hash, last_hash))
+        prev_hash = last_hash
+        occurred_at = audit_event.occurred_at
+        texts = times.get(occurred_at)
+        if texts is None:
+            hashed = timestamp_text(occurred_at)
+            texts = times[occurred_at] = (hashed, _stored_time(audit_event, hashed, dialect_name))
+        # The values of event_fields(), in EVENT_FIELDS order.
+        values = (seq, texts[0], audit_event.actor_type, audit_event.actor_id, audit_event.action,
+                  audit_event.object_type, audit_event.object_id, audit_event.payload)
+        last_hash = chain_hash(prev_hash, dict(zip(EVENT_FIELDS, values)))
+        audit_event.id, audit_event.prev_hash, audit_event.event_hash = seq, prev_hash, last_hash
+        rows.append(values[:1] + (texts[1],) + values[2:] + (prev_hash, last_hash))
     # One INSERT for all of the transaction's events (no unit of work, no identity map), one UPDATE.
     connection.exec_driver_sql(insert_events, rows if len(rows) > 1 else rows[0])
     connection.exec_driver_sql(update_head, (seq, last_hash))

@@ -50,23 +50,30 @@ def enqueue_items(item_ids: list[int]) -> bool:
     sweeper) still finds the job that carries it."""
     if not item_ids:
         return True
-    config = current_app.config
-    retries = config["WORKBENCH_JOB_RETRIES"]
-    queue = get_queue()
-    job_id = f"process-items-{item_ids[0]}-{uuid.uuid4().hex[:12]}"
     try:
-        with queue.connection.pipeline() as pipe:
-            queue.enqueue(
-                PROCESS_ITEMS, list(item_ids), job_id=job_id, pipeline=pipe,
-                retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
-                job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600, failure_ttl=7 * 24 * 3600,
-            )
-            pipe.hset(CONTINUATIONS, mapping={str(item_id): job_id for item_id in item_ids})
+        with get_queue().connection.pipeline() as pipe:
+            add_items_job(pipe, item_ids)
             pipe.execute()  # one transaction: the job and its items' mapping, or neither
         return True
     except RedisError as exc:
         log.warning("could not enqueue %d item(s) (%s); the sweeper will retry", len(item_ids), exc)
         return False
+
+
+def add_items_job(pipe, item_ids: list[int]) -> None:
+    """Queue enqueue_items' commands on `pipe` (a transaction the caller executes), so a
+    caller with more to send (the batch worker's hand-off) makes one round trip."""
+    if not item_ids:
+        return
+    config = current_app.config
+    retries = config["WORKBENCH_JOB_RETRIES"]
+    job_id = f"process-items-{item_ids[0]}-{uuid.uuid4().hex[:12]}"
+    get_queue().enqueue(
+        PROCESS_ITEMS, list(item_ids), job_id=job_id, pipeline=pipe,
+        retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
+        job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600, failure_ttl=7 * 24 * 3600,
+    )
+    pipe.hset(CONTINUATIONS, mapping={str(item_id): job_id for item_id in item_ids})
 
 
 def forget_continuations(item_ids: list[int]) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -52,18 +53,42 @@ def inc(name: str, amount: float = 1, **labels) -> None:
 
 
 def observe(name: str, seconds: float, **labels) -> None:
-    metric = HISTOGRAMS[name]
-    key = label_key(metric, labels)
+    deferred = getattr(_deferred, "observations", None)
+    if deferred is not None:  # inside deferred_observations(): sent later with the caller's pipeline
+        deferred.append((name, seconds, labels))
+        return
     try:
         pipe = _redis().pipeline(transaction=False)
-        for bound in BUCKETS:
-            if seconds <= bound:
-                pipe.hincrby(PREFIX + name, f"{key}|{bound}", 1)
-        pipe.hincrby(PREFIX + name, f"{key}|+Inf", 1)
-        pipe.hincrbyfloat(PREFIX + name, f"{key}|sum", seconds)
+        add_observation(pipe, name, seconds, labels)
         pipe.execute()
     except (RedisError, RuntimeError) as exc:
         log.debug("metric %s not recorded: %s", name, exc)
+
+
+def add_observation(pipe, name: str, seconds: float, labels: dict) -> None:
+    """Queue one observation's commands on a Redis pipeline."""
+    key = label_key(HISTOGRAMS[name], labels)
+    for bound in BUCKETS:
+        if seconds <= bound:
+            pipe.hincrby(PREFIX + name, f"{key}|{bound}", 1)
+    pipe.hincrby(PREFIX + name, f"{key}|+Inf", 1)
+    pipe.hincrbyfloat(PREFIX + name, f"{key}|sum", seconds)
+
+
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def deferred_observations():
+    """Observations made inside are only collected (list of (name, seconds, labels)), for
+    a caller that sends them with add_observation in a pipeline it runs anyway (the batch
+    worker's hand-off): no round trip of their own."""
+    previous = getattr(_deferred, "observations", None)
+    _deferred.observations = collected = []
+    try:
+        yield collected
+    finally:
+        _deferred.observations = previous
 
 
 @contextlib.contextmanager

@@ -79,18 +79,22 @@ class BatchQueue:
             pipe.rpush(self.queue_key, *ids)
             pipe.execute()
 
-    def retry_later(self, delays: dict[int, float]) -> None:
-        """Put items back after a failed attempt; they stay pending meanwhile."""
+    def retry_later(self, delays: dict[int, float], pipe=None) -> None:
+        """Put items back after a failed attempt; they stay pending meanwhile. With `pipe`,
+        the commands go on the caller's pipeline (it executes it)."""
         if not delays:
             return
+        if pipe is None:
+            with self.redis.pipeline(transaction=True) as own:
+                self.retry_later(delays, own)
+                own.execute()
+            return
         now = time.time()
-        with self.redis.pipeline(transaction=True) as pipe:
-            for item_id, delay in delays.items():
-                if delay <= 0:
-                    pipe.rpush(self.queue_key, item_id)
-                else:
-                    pipe.zadd(self.delayed_key, {str(item_id): now + delay})
-            pipe.execute()
+        for item_id, delay in delays.items():
+            if delay <= 0:
+                pipe.rpush(self.queue_key, item_id)
+            else:
+                pipe.zadd(self.delayed_key, {str(item_id): now + delay})
 
     def promote_due(self, limit: int = 1000) -> int:
         return int(self._promote(keys=[self.delayed_key, self.queue_key], args=[time.time(), limit]))
@@ -126,18 +130,18 @@ class BatchQueue:
             ids += self._claim(keys=[self.queue_key, claimed_key], args=[max_items - len(ids)])
         return [int(i) for i in ids]
 
-    def forget(self, item_ids: Sequence[int]) -> None:
+    def forget(self, item_ids: Sequence[int], pipe=None) -> None:
         """The items no longer wait for this stage (stored, failed for good, or moved on)."""
         if item_ids:
-            self.redis.zrem(self.pending_key, *[str(i) for i in item_ids])
+            (pipe or self.redis).zrem(self.pending_key, *[str(i) for i in item_ids])
 
     def unclaim(self, worker: str) -> list[int]:
         """Give the worker's claimed ids back to the front of the queue."""
         return self._requeue_claimed(worker)
 
-    def release(self, worker: str) -> None:
+    def release(self, worker: str, pipe=None) -> None:
         """The worker's batch is done: nothing it held needs recovering."""
-        self.redis.delete(self.claimed_key(worker))
+        (pipe or self.redis).delete(self.claimed_key(worker))
 
     # --- workers -------------------------------------------------------------------------
 

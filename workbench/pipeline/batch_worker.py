@@ -4,8 +4,9 @@ One long-running process per model set (`flask classify-worker`). It loads the m
 then loops: take up to N item ids from the stage's queue (or what arrived within T ms of
 the first), read the items that still wait for the stage, run the models once over the
 batch with no transaction open, then store every item's result, progress and audit event
-in one transaction, and hand the batch on to the stages after it as one RQ job
-(jobs.pipeline.process_items).
+in one transaction (audit events queued with audit.record_many: no ORM object per event),
+and hand the batch on to the stages after it as one RQ job (jobs.pipeline.process_items) in
+one Redis transaction with the release of the claim and the batch's metrics.
 
 Per-item correctness inside the batch transaction: an item whose result is a failure is
 counted as a failed attempt (retried after the configured interval, or ended in `error`
@@ -29,7 +30,8 @@ from workbench import audit
 from workbench.extensions import db
 from workbench.faults import pause_point
 from workbench.metrics import timed
-from workbench.jobs.enqueue import enqueue_items
+from workbench.metrics.registry import add_observation, deferred_observations
+from workbench.jobs.enqueue import add_items_job
 from workbench.jobs.pipeline import stage_context
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
@@ -124,13 +126,12 @@ class BatchWorker:
                             break
                         continue
                     try:
-                        self.process_batch(item_ids)
+                        self.process_batch(item_ids)  # releases the claim with the hand-off
                     except Exception:
                         if burst:
                             raise
                         self._back_off()
                         continue
-                    self.queue.release(self.name)
                     self._failures = 0
                     batches += 1
                     if max_batches is not None and batches >= max_batches:
@@ -173,6 +174,18 @@ class BatchWorker:
         ids = list(dict.fromkeys(int(i) for i in item_ids))
         report = BatchReport(claimed=len(ids))
         session = db.session
+        # The batch's metrics go to Redis with the hand-off: one round trip per batch.
+        with deferred_observations() as observations:
+            self._run(session, ids, report)
+        accounted = set(report.completed + report.finished + report.failed + report.skipped) | set(report.retrying)
+        unstored = [item_id for item_id in ids if item_id not in accounted]
+        if unstored:  # not even the failure could be recorded (database away): try again soon
+            log.warning("%s: %d item(s) could not be stored; queued again", self.stage.name, len(unstored))
+            report.retrying.update({item_id: UNSTORED_RETRY_S for item_id in unstored})
+        self._hand_on(report, observations)
+        return report
+
+    def _run(self, session: Session, ids: list[int], report: BatchReport) -> None:
         try:
             snapshots = [self._snapshot(row) for row in self._rows(session, ids, lock=False)
                          if self._is_waiting(row)]
@@ -185,13 +198,6 @@ class BatchWorker:
                 self._store_all(session, sorted(waiting), results, report)
         finally:
             session.remove()
-        accounted = set(report.completed + report.finished + report.failed + report.skipped) | set(report.retrying)
-        unstored = [item_id for item_id in ids if item_id not in accounted]
-        if unstored:  # not even the failure could be recorded (database away): try again soon
-            log.warning("%s: %d item(s) could not be stored; queued again", self.stage.name, len(unstored))
-            report.retrying.update({item_id: UNSTORED_RETRY_S for item_id in unstored})
-        self._hand_on(report)
-        return report
 
     def _store_all(self, session: Session, item_ids: list[int], results: dict, report: BatchReport) -> None:
         try:
@@ -230,10 +236,14 @@ class BatchWorker:
                                         self.ctx, self.loaded)
         now = utcnow()
         is_last = not stages_after(self.stage.name, self.app.config)
-        updates, done = [], BatchReport()
+        updates, done, events = [], BatchReport(), {}
         for row in rows:
-            values = self._progress(session, row, outcomes[row.id], now, is_last, done)
+            values = self._progress(row, outcomes[row.id], now, is_last, done, events)
             updates.append({"id": row.id, "updated_at": now, **outcomes[row.id].item_values, **values})
+        # One queued event per item and state change, by action (each item's own events stay
+        # in order: stage_completed before processed); sealed with the commit.
+        for action, object_events in events.items():
+            audit.record_many(session, PIPELINE, action, "item", object_events)
         _update_items(session, updates)
         pause_point(self.stage.name, "before_commit")  # test-only crash hook (workbench/faults.py)
         session.commit()
@@ -243,28 +253,29 @@ class BatchWorker:
         report.failed += done.failed
         report.retrying.update(done.retrying)
 
-    def _progress(self, session: Session, row, outcome: BatchOutcome, now, is_last: bool, done: BatchReport) -> dict:
-        """The item's new position (and its audit events) after the stage's outcome."""
+    def _progress(self, row, outcome: BatchOutcome, now, is_last: bool, done: BatchReport, events: dict) -> dict:
+        """The item's new position (and its audit events, added to `events`: action ->
+        [(item id, payload)]) after the stage's outcome."""
         if outcome.failure is not None:
-            return self._failure(session, row, f"{self.stage.name} failed: {outcome.failure}",
-                                 outcome.retryable, now, done)
+            return self._failure(row, f"{self.stage.name} failed: {outcome.failure}",
+                                 outcome.retryable, now, done, events)
         name = self.stage.name
-        audit.record(session, PIPELINE, "item.stage_completed", "item", row.id, stage=name, **outcome.summary)
+        events.setdefault("item.stage_completed", []).append((row.id, {"stage": name, **outcome.summary}))
         if is_last:  # the last stage: the item is processed in the same transaction
-            audit.record(session, PIPELINE, "item.processed", "item", row.id, stage=name)
+            events.setdefault("item.processed", []).append((row.id, {"stage": name}))
             done.finished.append(row.id)
             return {"stage": name, "status": ItemStatus.PROCESSED, "error": None, "finished_at": now}
         done.completed.append(row.id)
         return {"stage": name, "status": ItemStatus.PROCESSING}
 
-    def _failure(self, session: Session, row, reason: str, retryable: bool, now, done: BatchReport) -> dict:
+    def _failure(self, row, reason: str, retryable: bool, now, done: BatchReport, events: dict) -> dict:
         """A failed attempt, counted like the RQ job's retries (runner.record_failure)."""
         reason = reason[:MAX_ERROR_CHARS]
         attempt = row.attempts + 1
         retries = self.app.config["WORKBENCH_JOB_RETRIES"]
         final = not retryable or attempt > retries
-        audit.record(session, PIPELINE, "item.failed" if final else "item.attempt_failed", "item", row.id,
-                     stage_completed=row.stage, attempt=attempt, reason=reason)
+        events.setdefault("item.failed" if final else "item.attempt_failed", []).append(
+            (row.id, {"stage_completed": row.stage, "attempt": attempt, "reason": reason}))
         values: dict[str, Any] = {"attempts": attempt, "error": reason}
         if final:
             values.update(status=ItemStatus.ERROR, finished_at=now)
@@ -281,29 +292,39 @@ class BatchWorker:
             if not rows:
                 session.rollback()
                 return
-            now = utcnow()
-            values = self._failure(session, rows[0], f"{self.stage.name} failed: could not store the result",
-                                   True, now, report)
+            now, events = utcnow(), {}
+            values = self._failure(rows[0], f"{self.stage.name} failed: could not store the result",
+                                   True, now, report, events)
+            for action, object_events in events.items():
+                audit.record_many(session, PIPELINE, action, "item", object_events)
             _update_items(session, [{"id": item_id, "updated_at": now, **values}])
             session.commit()
         except Exception:  # noqa: BLE001 - the database is away: the sweeper finds the item later
             session.rollback()
             log.exception("%s: could not record the failure of item %s", self.stage.name, item_id)
 
-    def _hand_on(self, report: BatchReport) -> None:
-        """After the commit: forget what is done, schedule retries, queue the later stages."""
-        self.queue.forget(report.completed + report.finished + report.failed + report.skipped)
-        self.queue.retry_later(report.retrying)
-        enqueue_items(report.completed)
+    def _hand_on(self, report: BatchReport, observations=()) -> None:
+        """After the commit, in one Redis transaction: forget what is done, schedule retries,
+        queue the later stages, release the worker's claim, and the batch's metrics."""
+        with self.queue.redis.pipeline(transaction=True) as pipe:
+            add_items_job(pipe, report.completed)  # first: RQ's enqueue starts the MULTI itself
+            self.queue.forget(report.completed + report.finished + report.failed + report.skipped, pipe)
+            self.queue.retry_later(report.retrying, pipe)
+            self.queue.release(self.name, pipe)
+            for name, seconds, labels in observations:
+                add_observation(pipe, name, seconds, labels)
+            pipe.execute()
 
     # --- reading items -------------------------------------------------------------------
 
     def _rows(self, session: Session, item_ids: Sequence[int], *, lock: bool, columns=_ITEM_COLUMNS) -> list:
         """The items' rows, in id order (so concurrent lockers cannot deadlock)."""
-        statement = select(*columns).where(Item.id.in_(list(item_ids))).order_by(Item.id)
+        # Core on the session's connection: plain rows, no ORM result machinery.
+        statement = select(*(_ITEMS.c[column.key] for column in columns)).where(
+            _ITEMS.c.id.in_(list(item_ids))).order_by(_ITEMS.c.id)
         if lock:
-            statement = statement.with_for_update(of=Item)
-        return list(session.execute(statement))
+            statement = statement.with_for_update(of=_ITEMS)
+        return list(session.connection().execute(statement))
 
     def _is_waiting(self, row) -> bool:
         """Active, and this stage is the next enabled one after the item's last stage."""

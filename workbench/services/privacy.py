@@ -126,6 +126,38 @@ def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_sto
     return outcome
 
 
+def erase_released_holds(session: Session, *, actor: Actor, blob_store: BlobStore) -> int:
+    """Finish erasure requests whose held items' evidence holds have ended; returns items erased.
+
+    Run by the retention job: the person asked for erasure, the law only postponed it.
+    """
+    erased, purged = 0, []
+    requests = session.scalars(select(ErasureRequest).where(ErasureRequest.held != "[]")
+                               .order_by(ErasureRequest.id)).all()
+    for request in requests:
+        still_held = []
+        for entry in json.loads(request.held or "[]"):
+            item = session.get(Item, entry["item_id"])
+            if item is None or item.erased_at is not None:
+                continue
+            if legal_hold(session, item):
+                still_held.append(entry)
+                continue
+            sha256 = erase_item_content(session, item)
+            if sha256:
+                purged.append(sha256)
+            erased += 1
+            audit.record(session, actor, "item.content_erased", "item", item.id, erasure_request=request.id,
+                         after_hold=True)
+        if len(still_held) != len(json.loads(request.held or "[]")):
+            request.items_erased += len(json.loads(request.held)) - len(still_held)
+            request.held = json.dumps(still_held)
+    session.commit()
+    for sha256 in purged:  # bytes go only after the commit, as in erase_person
+        blob_store.delete(sha256)
+    return erased
+
+
 def subject_access_export(session: Session, *, pseudonym_key: str, platform_user_id: str) -> dict:
     """Everything held about one person (GDPR Art. 15), as JSON-ready data."""
     from workbench.api.serializers import iso

@@ -136,3 +136,24 @@ def test_admin_page_erases_and_others_are_refused(app, api, auth, client):
     assert SECRET_TEXT not in all_text_in_database(app)
     empty = client.post("/admin/privacy/", data={"csrf_token": token})
     assert "Give a platform user id" in empty.get_data(as_text=True)
+
+
+def test_the_retention_job_finishes_an_erasure_once_the_hold_ends(app, api):
+    from datetime import timedelta
+
+    from workbench.models import AuditEvent
+    from workbench.retention_cli import run_retention_now
+    test_content_under_an_evidence_hold_is_kept(app, api)
+    with app.app_context():
+        run_retention_now()  # the 1-year hold still runs: nothing changes
+        assert SECRET_TEXT in all_text_in_database(app)
+        item = db.session.scalar(select(Item))
+        item.created_at = item.created_at - timedelta(days=366)
+        db.session.commit()
+        run_retention_now()
+        request = db.session.scalar(select(ErasureRequest))
+        assert (request.held, request.items_erased) == ("[]", 1)
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "item.content_erased")).all()
+        assert [event.object_id for event in events] == [str(item.id)]
+        assert verify_log(db.session, signing_key()).ok
+    assert SECRET_TEXT not in all_text_in_database(app)
