@@ -21,8 +21,8 @@ class WorkbenchWorker(SimpleWorker):
 
 
 def default_queue_names() -> list[str]:
-    """The pipeline first, then hash-list imports and policy backtests (run dedicated workers
-    for those with --queue)."""
+    """The pipeline first, then hash-list imports, policy backtests, auditor exports and decision
+    webhooks (run dedicated workers for those with --queue)."""
     config = current_app.config
     return [config["WORKBENCH_PIPELINE_QUEUE"], config["WORKBENCH_IMPORT_QUEUE"], config["WORKBENCH_BACKTEST_QUEUE"],
             config["WORKBENCH_EXPORT_QUEUE"],  # auditor exports (jobs/exports.py)
