@@ -15,6 +15,11 @@ Three phases against the same server, in this order:
   saturated server (2 cores shared by gunicorn, PostgreSQL and this client) and is reported
   under stress_* so nothing is hidden.
 
+The crowd and stress moderators are spread over --client-processes load-generator processes
+(default 5): 50 moderators use 50 browsers, and 50 client threads in one Python process
+would add their own GIL queueing to the latencies measured. They still share the 2 cores
+with the server.
+
 Before the phases it prints EXPLAIN ANALYZE of the "next case" statement at full size (in
 a transaction that is rolled back). The schema comes from the models (create_all). Prints its
 figures and, last, one JSON line with cases, moderators, moderator_think_ms, claim_p50_ms,
@@ -27,6 +32,7 @@ import argparse
 import collections
 import functools
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -185,28 +191,59 @@ def moderate(base_url: str, username: str, stop: threading.Event, tally: Tally, 
         done += 1
 
 
-def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int | None = None,
-        think_ms: tuple[int, int] = (0, 0), cpu=lambda: 0.0) -> tuple[Tally, float, float]:
-    """Log everyone in, start them together once all are in, stop them after `seconds` (or
-    their quota). Returns the tally, the measured span and the server CPU seconds used in it."""
-    tally, start, stop, ready = Tally(), threading.Event(), threading.Event(), threading.Semaphore(0)
+def _client_process(base_url: str, crowd: list[tuple[int, str]], stop, tally_parts, start, ready,
+                    max_decisions: int | None, think_ms: tuple[int, int]) -> None:
+    """One load-generator process: a thread per moderator; its tally goes back in parts."""
+    tally = Tally()
     threads = [threading.Thread(target=moderate, args=(base_url, name, stop, tally, start, ready, max_decisions,
                                                        think_ms, n))
-               for n, name in enumerate(moderators)]
+               for n, name in crowd]
     for thread in threads:
         thread.start()
-    for _ in threads:  # logins (and their /queues page) are not part of the measurement
+    for thread in threads:
+        thread.join()
+    tally_parts.put((tally.claims_ms, {case: sorted(names) for case, names in tally.handed.items()},
+                     tally.decisions, dict(tally.errors)))
+
+
+def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int | None = None,
+        think_ms: tuple[int, int] = (0, 0), cpu=lambda: 0.0, client_processes: int = 1) -> tuple[Tally, float, float]:
+    """Log everyone in, start them together once all are in, stop them after `seconds` (or
+    their quota). Returns the tally, the measured span and the server CPU seconds used in it.
+
+    The moderators are spread over `client_processes` load-generator processes: 50 people use
+    50 browsers, and 50 client threads in one Python process would add their own GIL queueing
+    to the latencies measured."""
+    context = multiprocessing.get_context("fork")
+    start, stop, ready, tally_parts = context.Event(), context.Event(), context.Semaphore(0), context.Queue()
+    count = max(1, min(client_processes, len(moderators)))
+    groups = [list(enumerate(moderators))[i::count] for i in range(count)]
+    clients = [context.Process(target=_client_process, args=(base_url, group, stop, tally_parts, start, ready,
+                                                             max_decisions, think_ms))
+               for group in groups]
+    for client in clients:
+        client.start()
+    for _ in moderators:  # logins (and their /queues page) are not part of the measurement
         ready.acquire(timeout=600)
     cpu_before = cpu()
     began = time.perf_counter()
     start.set()
-    while any(t.is_alive() for t in threads) and time.perf_counter() < began + seconds:
+    while any(c.is_alive() for c in clients) and time.perf_counter() < began + seconds:
         time.sleep(0.05)
     stop.set()
     span = time.perf_counter() - began
-    for thread in threads:
-        thread.join()
-    return tally, max(span, 1e-9), cpu() - cpu_before
+    cpu_used = cpu() - cpu_before
+    tally = Tally()
+    for _ in clients:  # read before join: a child blocks until its queued tally is taken
+        claims_ms, handed, decisions, errors = tally_parts.get(timeout=600)
+        tally.claims_ms.extend(claims_ms)
+        for case, names in handed.items():
+            tally.handed[case].update(names)
+        tally.decisions += decisions
+        tally.errors.update(errors)
+    for client in clients:
+        client.join()
+    return tally, max(span, 1e-9), cpu_used
 
 
 def explain_claim(app, username: str) -> list[str]:
@@ -288,6 +325,8 @@ def main() -> None:
     # the time a request waits on PostgreSQL (more only add GIL contention).
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--gunicorn-threads", type=int, default=4)
+    parser.add_argument("--client-processes", type=int, default=5,
+                        help="load-generator processes the moderators are spread over")
     args = parser.parse_args()
     low, _, high = args.think_ms.partition("-")
     think_ms = (int(low), int(high or low))
@@ -326,13 +365,13 @@ def main() -> None:
         cpu = functools.partial(server_cpu_s, [processes[0].pid, postmaster])
         baseline, _, baseline_cpu = run(base_url, ["mod0"], 3600, max_decisions=args.baseline_decisions, cpu=cpu)
         crowd, span, crowd_cpu = run(base_url, [f"mod{n}" for n in range(1, args.moderators + 1)], args.seconds,
-                                     think_ms=think_ms, cpu=cpu)
+                                     think_ms=think_ms, cpu=cpu, client_processes=args.client_processes)
         tallies = [baseline, crowd]
         stress = None
         if args.stress_seconds > 0:
             stress, stress_span, stress_cpu = run(
                 base_url, [f"mod{n}" for n in range(args.moderators + 1, 2 * args.moderators + 1)],
-                args.stress_seconds, cpu=cpu)
+                args.stress_seconds, cpu=cpu, client_processes=args.client_processes)
             tallies.append(stress)
         with app.app_context():
             from workbench.models import Decision
@@ -353,6 +392,7 @@ def main() -> None:
         if stress is not None:
             figures.update(figures_of(stress, stress_span, stress_cpu, "stress_"))
         figures["gunicorn"] = f"{args.gunicorn_workers}x{args.gunicorn_threads} gthread"
+        figures["client_processes"] = args.client_processes
         errors = collections.Counter()
         for tally in tallies:
             errors.update(tally.errors)
