@@ -66,7 +66,7 @@ def test_sniffing_and_probing(clip):
     assert sniff_video_type(make_clip(2, 1.0, audio=False, container="webm")) == "video/webm"
     assert sniff_video_type(b"\x89PNG\r\n\x1a\n" + b"\0" * 20) is None
     info = probe_video(clip)
-    assert (info.width, info.height, info.has_audio) == (160, 120, False) and 5.5 <= info.duration_s <= 6.5
+    assert (info.width, info.height, info.has_audio) == (160, 120, False) and round(info.duration_s) == 6  # the clip is 6 s long
     for broken in (clip[: len(clip) // 2], clip[:40] + b"\0" * 4000, clip[:12]):
         with pytest.raises(VideoDecodeError):
             probe_video(broken)

@@ -38,7 +38,7 @@ def test_audit_bundle_export_finishes_and_downloads_with_matching_sha256(app, ap
     progress = client.get(f"/exports/{run_id}/progress.json").get_json()
     assert progress["status"] == "done" and progress["done"] == progress["total"] > 0 and progress["percent"] == 100
     page = client.get(f"/exports/{run_id}").get_data(as_text=True)
-    assert progress["sha256"] in page and "exports.js" in page
+    assert progress["sha256"] in page and "progress_poll.js" in page
 
     download = client.get(progress["download_url"])
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]

@@ -26,7 +26,7 @@ def test_auditor_starts_watches_and_downloads_an_export(app, run_worker, tmp_pat
         page.click("#export-form button[type=submit]")
         page.wait_for_selector("#export-progress[data-status=queued]")
         run_worker()  # a real RQ worker (main thread: it installs signal handlers); the page keeps polling
-        page.wait_for_selector("#download", timeout=30_000)  # exports.js reloads once it is done
+        page.wait_for_selector("#download", timeout=30_000)  # progress_poll.js reloads once it is done
         shown = page.locator("#export-sha256").inner_text()
         with page.expect_download() as info:
             page.click("#download")
