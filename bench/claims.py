@@ -2,7 +2,7 @@
 at once through the web app served by gunicorn (the JSON claim/decide routes the case
 page's script uses, logged in through the real login form, with CSRF).
 
-    .venv/bin/python bench/claims.py [--cases 100000] [--moderators 50] [--seconds 20]
+    .venv/bin/python bench/claims.py [--cases 100000] [--moderators 50] [--seconds 60]
                                      [--think-ms 1000-3000] [--stress-seconds 15]
 
 Three phases against the same server, in this order:
@@ -156,17 +156,11 @@ def moderate(base_url: str, username: str, stop: threading.Event, tally: Tally, 
         stop.wait(rng.uniform(0, think_ms[1]) / 1000)
     done = 0
     while not stop.is_set() and (max_decisions is None or done < max_decisions):
-        began = time.perf_counter()
         try:
-            response = session.post(f"{base_url}/review/api/next", json={}, headers=headers, timeout=60)
-        except requests.RequestException as exc:
-            tally.error(f"next {type(exc).__name__}")
+            case, elapsed_ms = claim_next_case(session, base_url, headers)
+        except ClaimFailed as exc:
+            tally.error(str(exc))
             continue
-        elapsed_ms = (time.perf_counter() - began) * 1000
-        if response.status_code != 200:
-            tally.error(f"next {response.status_code}")
-            continue
-        case = response.json()["case"]
         if case is None:
             break
         with tally.lock:
@@ -174,21 +168,43 @@ def moderate(base_url: str, username: str, stop: threading.Event, tally: Tally, 
             tally.handed[case["id"]].add(username)  # the same moderator may get their own live claim back
         if think_ms[1] > 0:
             stop.wait(rng.uniform(*think_ms) / 1000)  # reading the case; a stop still lets it decide
-        rule = next(r for r in case["rules"] if r["routed"])["rule"]
         in_span = not stop.is_set()  # decided after the clock stopped: done, but not counted
-        try:
-            decided = session.post(f"{base_url}/review/api/cases/{case['id']}/decide", headers=headers, timeout=60,
-                                   json={"rule": rule, "outcome": "no_action", "internal_note": "bench",
-                                         "user_explanation": "No violation.", "claim_token": case["claim_token"]})
-        except requests.RequestException as exc:
-            tally.error(f"decide {type(exc).__name__}")
-            continue
+        failure = decide_routed(session, base_url, headers, case, "bench")
         with tally.lock:
-            if decided.status_code == 201:
+            if failure is None:
                 tally.decisions += in_span
             else:
-                tally.errors[f"decide {decided.status_code}"] += 1
+                tally.errors[failure] += 1
         done += 1
+
+
+class ClaimFailed(Exception):
+    """"Next case" did not answer 200: the message is the tally's error kind."""
+
+
+def claim_next_case(session: requests.Session, base_url: str, headers: dict) -> tuple[dict | None, float]:
+    """POST "next case" as the case page's script does: (the case or None, milliseconds taken)."""
+    began = time.perf_counter()
+    try:
+        response = session.post(f"{base_url}/review/api/next", json={}, headers=headers, timeout=60)
+    except requests.RequestException as exc:
+        raise ClaimFailed(f"next {type(exc).__name__}") from exc
+    elapsed_ms = (time.perf_counter() - began) * 1000
+    if response.status_code != 200:
+        raise ClaimFailed(f"next {response.status_code}")
+    return response.json()["case"], elapsed_ms
+
+
+def decide_routed(session: requests.Session, base_url: str, headers: dict, case: dict, note: str) -> str | None:
+    """Decide `case` under its routed rule with no action: None when stored, else the error kind."""
+    rule = next(r for r in case["rules"] if r["routed"])["rule"]
+    try:
+        decided = session.post(f"{base_url}/review/api/cases/{case['id']}/decide", headers=headers, timeout=60,
+                               json={"rule": rule, "outcome": "no_action", "internal_note": note,
+                                     "user_explanation": "No violation.", "claim_token": case["claim_token"]})
+    except requests.RequestException as exc:
+        return f"decide {type(exc).__name__}"
+    return None if decided.status_code == 201 else f"decide {decided.status_code}"
 
 
 def _client_process(base_url: str, crowd: list[tuple[int, str]], stop, tally_parts, start, ready,
@@ -317,7 +333,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--moderators", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="the crowd phase: ~25 claims/s, so 60 s gives ~1,500 claims for the p95")
     parser.add_argument("--think-ms", default="1000-3000", help="per-case reading time, uniform: MIN-MAX ms")
     parser.add_argument("--stress-seconds", type=float, default=15.0, help="0 skips the zero-think-time phase")
     parser.add_argument("--baseline-decisions", type=int, default=100)

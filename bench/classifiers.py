@@ -14,8 +14,9 @@ Detoxify uses a randomly initialised bert-base-sized checkpoint (the architectur
 Detoxify's `original`), built in a temporary directory and loaded through
 WORKBENCH_DETOXIFY_CHECKPOINT (so with the classifier's load-time settings: fast tokenizer,
 torch threads = cores available). "direct" is Detoxify.predict on the batch's texts sorted by
-length in passes of WORKBENCH_DETOXIFY_BATCH_SIZE under torch.inference_mode (the classifier
-batches the same way); batch1 is Detoxify.predict one text at a time on the same texts;
+token count, in the passes classifiers/text/passes.py plans (at most
+WORKBENCH_DETOXIFY_BATCH_SIZE each), under torch.inference_mode (the classifier batches the
+same way); batch1 is Detoxify.predict one text at a time on the same texts;
 direct_one_pass is one Detoxify.predict over the batch as collected (padded to its longest).
 Texts (all models): short-video comments and captions, 3-40 words, ~60% under 13 (see texts()).
 
@@ -212,6 +213,7 @@ def bench_nudenet(bench: Bench, count: int, rounds: int) -> dict:
 def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
     import torch
 
+    from classifiers.text.passes import plan_passes
     from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
     print("building a bert-base-sized random Detoxify checkpoint…", flush=True)
     checkpoint = build_tiny_checkpoint(folder / "detoxify", size="base")
@@ -222,15 +224,19 @@ def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
     inputs = texts(count, seed=3)
     detoxify = model.detoxify
     print(f"tokenizer {type(detoxify.tokenizer).__name__}, {torch.get_num_threads()} torch thread(s), "
-          f"passes of {model.batch_size} (WORKBENCH_DETOXIFY_BATCH_SIZE); mean tokens per text "
+          f"passes of at most {model.batch_size} (WORKBENCH_DETOXIFY_BATCH_SIZE); mean tokens per text "
           f"{sum(len(detoxify.tokenizer(t)['input_ids']) for t in inputs) / len(inputs):.1f}", flush=True)
 
     def sorted_passes(chunk: list[str]) -> int:
-        """The model alone, batched as the classifier batches it: sorted by length, in passes."""
-        ordered = sorted(chunk, key=len)
+        """The model alone, batched as the classifier batches it: sorted by token count, in
+        the passes plan_passes picks."""
+        counts = [len(ids) for ids in detoxify.tokenizer(chunk, truncation=True)["input_ids"]]
+        ordered = sorted(zip(counts, chunk))
+        start = 0
         with torch.inference_mode():
-            for start in range(0, len(ordered), model.batch_size):
-                detoxify.predict(ordered[start:start + model.batch_size])
+            for size in plan_passes([count for count, _ in ordered], model.batch_size):
+                detoxify.predict([text for _, text in ordered[start:start + size]])
+                start += size
         return len(chunk)
 
     def one_by_one(chunk: list[str]) -> int:

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.claims import PASSWORD, Tally, log_in, wait_for  # noqa: E402
+from bench.claims import PASSWORD, ClaimFailed, Tally, claim_next_case, decide_routed, log_in, wait_for  # noqa: E402
 from bench.ingest import free_port, percentile, small_jpeg  # noqa: E402
 from tests.support.postgres import PostgresCluster  # noqa: E402
 from workbench import create_app  # noqa: E402
@@ -147,18 +147,12 @@ def moderator_loop(base_url: str, username: str, tally: Tally, stop: threading.E
         return
     headers = {"X-CSRFToken": token}
     while not stop.is_set():
-        began = time.perf_counter()
         try:
-            response = session.post(f"{base_url}/review/api/next", json={}, headers=headers, timeout=60)
-        except requests.RequestException as exc:
-            tally.error(f"next {type(exc).__name__}")
-            continue
-        elapsed_ms = (time.perf_counter() - began) * 1000
-        if response.status_code != 200:
-            tally.error(f"next {response.status_code}")
+            case, elapsed_ms = claim_next_case(session, base_url, headers)
+        except ClaimFailed as exc:
+            tally.error(str(exc))
             stop.wait(poll_ms / 1000)
             continue
-        case = response.json()["case"]
         with tally.lock:
             tally.claims_ms.append(elapsed_ms)  # an empty answer is a claim attempt too
         if case is None:
@@ -168,19 +162,12 @@ def moderator_loop(base_url: str, username: str, tally: Tally, stop: threading.E
             tally.handed[case["id"]].add(username)
         if think_ms[1] > 0:
             time.sleep(rng.uniform(*think_ms) / 1000)  # reading the case; decided even if the run ends
-        rule = next(r for r in case["rules"] if r["routed"])["rule"]
-        try:
-            decided = session.post(f"{base_url}/review/api/cases/{case['id']}/decide", headers=headers, timeout=60,
-                                   json={"rule": rule, "outcome": "no_action", "internal_note": "load",
-                                         "user_explanation": "No violation.", "claim_token": case["claim_token"]})
-        except requests.RequestException as exc:
-            tally.error(f"decide {type(exc).__name__}")
-            continue
+        failure = decide_routed(session, base_url, headers, case, "load")
         with tally.lock:
-            if decided.status_code == 201:
+            if failure is None:
                 tally.decisions += 1
             else:
-                tally.errors[f"decide {decided.status_code}"] += 1
+                tally.errors[failure] += 1
 
 
 def run_phase(base_url: str, key: str, seconds: float, rate: float, uploaders: int, moderators: list[str],

@@ -172,15 +172,23 @@ def classify_isolating_failures(
     *,
     chunk_size: int | None = None,
     classifier_name: str = "classifier",
+    chunk_sizes: Sequence[int] | None = None,
 ) -> list[list[Signal]]:
-    """Run `run_batch` over chunks of `items`; if a chunk fails, retry it one by one.
+    """Run `run_batch` over chunks of `items` (of `chunk_size`, or of the consecutive
+    `chunk_sizes`); if a chunk fails, retry it one by one.
 
     One bad item then costs only its own result (an error signal) instead of the batch.
     """
-    size = chunk_size or max(len(items), 1)
+    if chunk_sizes is None:
+        size = chunk_size or max(len(items), 1)
+        chunk_sizes = [min(size, len(items) - start) for start in range(0, len(items), size)]
+    elif sum(chunk_sizes) != len(items) or min(chunk_sizes, default=1) < 1:
+        raise ValueError(f"chunk sizes {list(chunk_sizes)} do not cover {len(items)} items")
     results: list[list[Signal]] = []
-    for start in range(0, len(items), size):
+    start = 0
+    for size in chunk_sizes:
         chunk = items[start:start + size]
+        start += size
         try:
             chunk_results = run_batch(chunk)
             if len(chunk_results) != len(chunk):
@@ -208,15 +216,18 @@ def classify_supported_items(
     *,
     chunk_size: int | None = None,
     classifier_name: str = "classifier",
+    chunk_sizes: Callable[[Sequence[ClassifierInput]], Sequence[int]] | None = None,
 ) -> list[list[Signal]]:
     """Classify the items whose kind the classifier handles, isolating failures; every
-    other item gets an empty list, so the result still lines up with `items`."""
+    other item gets an empty list, so the result still lines up with `items`.
+    `chunk_sizes`, if given, plans the chunks over the supported items."""
     kinds = frozenset(media_types)
     results: list[list[Signal]] = [[] for _ in items]
     positions = [i for i, item in enumerate(items) if item.kind in kinds]
+    supported = [items[i] for i in positions]
     scored = classify_isolating_failures(
-        [items[i] for i in positions], run_batch,
-        chunk_size=chunk_size, classifier_name=classifier_name)
+        supported, run_batch, chunk_size=chunk_size, classifier_name=classifier_name,
+        chunk_sizes=chunk_sizes(supported) if chunk_sizes is not None else None)
     for position, signals in zip(positions, scored):
         results[position] = signals
     return results

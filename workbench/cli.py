@@ -64,6 +64,7 @@ def sweeper_loop_command(interval: float | None) -> None:
     checkpoint_every = current_app.config["WORKBENCH_CHECKPOINT_INTERVAL_S"]
     retention_every = current_app.config["WORKBENCH_RETENTION_INTERVAL_SECONDS"]
     from workbench.retention_cli import run_retention_now
+    from workbench.services.export_expiry import expire_exports
     last_retention = 0.0
     settings = settings_from_config(current_app.config)
     last_checkpoint = 0.0
@@ -79,6 +80,8 @@ def sweeper_loop_command(interval: float | None) -> None:
             if retention_every > 0 and time.monotonic() - last_retention >= retention_every:
                 last_retention = time.monotonic()  # a failing round waits for the next interval
                 run_retention_now()  # purge stored files whose retention ended (services/retention.py)
+                expire_exports(db.session, current_app.config["WORKBENCH_EXPORT_DIR"],
+                               keep_days=current_app.config["WORKBENCH_EXPORT_KEEP_DAYS"])
         except Exception:  # a failed round (Redis or the database down) is retried next time
             db.session.rollback()
             current_app.logger.exception("sweep failed; retrying in %ss", interval)

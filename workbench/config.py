@@ -150,6 +150,8 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # Auditor exports (services/export_runs.py): their RQ queue and where finished files live.
         "WORKBENCH_EXPORT_QUEUE": environ.get("WORKBENCH_EXPORT_QUEUE") or "exports",
         "WORKBENCH_EXPORT_DIR": environ.get("WORKBENCH_EXPORT_DIR") or os.path.join(instance_path, "exports"),
+        # Finished export files are deleted this long after they finish (services/export_expiry.py).
+        "WORKBENCH_EXPORT_KEEP_DAYS": _float(environ, "WORKBENCH_EXPORT_KEEP_DAYS", 7.0),
         # Web
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -26,7 +26,11 @@ def run_retention_now(*, dry_run: bool = False, limit: int | None = None):
     blob_store = BlobStore(config["WORKBENCH_BLOB_DIR"])
     if not dry_run:  # erasure requests postponed by an evidence hold are finished first
         erase_released_holds(db.session, actor=RETENTION_ACTOR, blob_store=blob_store)
-    return run_retention(db.session, blob_store, RetentionSettings.from_config(config), dry_run=dry_run, limit=limit)
+    report = run_retention(db.session, blob_store, RetentionSettings.from_config(config), dry_run=dry_run, limit=limit)
+    if not dry_run:  # files whose delete failed after an earlier purge
+        from workbench.services.retention_leftovers import delete_leftover_files
+        report.leftovers = delete_leftover_files(db.session, blob_store)
+    return report
 
 
 @retention_cli.command("run")
@@ -41,6 +45,9 @@ def run_command(dry_run: bool, limit: int | None) -> None:
                    f"after {_when(plan.purge_after)} ({hold.source if hold else plan.basis})")
     verb = "would purge" if dry_run else "purged"
     click.echo(f"{verb} {len(report.purged)} file(s); {report.skipped} no longer due when locked")
+    if report.leftovers is not None and (report.leftovers.deleted or report.leftovers.failed):
+        click.echo(f"leftover files of earlier purges: {report.leftovers.deleted} deleted, "
+                   f"{report.leftovers.failed} still cannot be deleted")
 
 
 @retention_cli.command("plan")

@@ -1,8 +1,16 @@
-"""Decode untrusted image bytes into a few RGB frames for a detector.
+"""Decode untrusted image bytes into a few frames for a detector.
 
 Stills give one frame (EXIF rotation applied). Animated GIF/WebP/PNG give up to
 `max_frames` frames evenly spaced over the animation, each with its index and start time,
 so a score can say where in the animation it was found.
+
+Frames are kept in OpenCV's BGR order, the order NudeNet takes. The common upload, a
+complete single-frame RGB/grey JPEG or PNG with no rotation to apply, is decoded by OpenCV
+straight into BGR, as NudeNet decodes image bytes itself: Pillow's decoder plus a channel
+swap costs about as much again as the detector's own pre-processing. Pillow still reads
+the header first (format, mode, frame count, EXIF, decompression-bomb check), and every
+other image (alpha, palette, 16-bit, CMYK, animation, rotation, a file cut short) takes
+Pillow's path.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -18,6 +27,11 @@ from PIL import Image, ImageOps
 MAX_SCANNED_FRAMES = 2000
 # The detector works at 320 px; decoding huge frames at full size only costs memory.
 MAX_SIDE = 1280
+# What OpenCV decodes exactly as Pillow would (no alpha to flatten, no palette, 8 bits).
+_OPENCV_STILLS = {("JPEG", "RGB"), ("JPEG", "L"), ("PNG", "RGB"), ("PNG", "L")}
+# A complete file ends with these (OpenCV fills a cut-off file with grey instead of failing).
+_COMPLETE_ENDINGS = {"JPEG": b"\xff\xd9", "PNG": b"IEND\xaeB`\x82"}
+_EXIF_ORIENTATION = 0x0112
 
 
 class ImageDecodeError(ValueError):
@@ -28,13 +42,16 @@ class ImageDecodeError(ValueError):
 class Frame:
     index: int
     time_ms: int
-    rgb: np.ndarray  # H x W x 3, uint8
+    bgr: np.ndarray  # H x W x 3, uint8, OpenCV channel order, contiguous (NudeNet's input)
     total_frames: int
 
     @property
-    def bgr(self) -> np.ndarray:
-        """OpenCV channel order, contiguous (NudeNet hands arrays to OpenCV)."""
-        return np.ascontiguousarray(self.rgb[:, :, ::-1])
+    def rgb(self) -> np.ndarray:
+        return self.bgr[:, :, ::-1]
+
+
+def _to_bgr(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
 def sample_indices(total: int, max_frames: int) -> list[int]:
@@ -72,7 +89,28 @@ def _prepare(image: Image.Image) -> np.ndarray:
     if max(rgb.size) > MAX_SIDE:
         rgb = rgb.copy()
         rgb.thumbnail((MAX_SIDE, MAX_SIDE))
-    return np.asarray(rgb, dtype=np.uint8)
+    return _to_bgr(np.asarray(rgb, dtype=np.uint8))
+
+
+def _opencv_still(image: Image.Image, data: bytes) -> np.ndarray | None:
+    """The still decoded by OpenCV in BGR when it can do it exactly as Pillow would
+    (see the module docstring); None sends it down Pillow's path."""
+    fmt = image.format
+    if (fmt, image.mode) not in _OPENCV_STILLS or getattr(image, "n_frames", 1) != 1:
+        return None
+    if not data.rstrip(b"\0\r\n ").endswith(_COMPLETE_ENDINGS[fmt]):
+        return None
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        return None
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if bgr is None or bgr.shape[1::-1] != image.size:
+        return None
+    width, height = image.size
+    if max(width, height) > MAX_SIDE:  # Pillow's thumbnail size, OpenCV's area filter
+        scale = MAX_SIDE / max(width, height)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+    return bgr
 
 
 def _video_frames(data: bytes, max_frames: int) -> list[Frame]:
@@ -81,7 +119,7 @@ def _video_frames(data: bytes, max_frames: int) -> list[Frame]:
         sampled = classification_frames(data, max(1, max_frames))
     except VideoDecodeError as exc:
         raise ImageDecodeError(f"cannot decode video: {exc}") from exc
-    return [Frame(f.index, f.time_ms, f.rgb, len(sampled)) for f in sampled]
+    return [Frame(f.index, f.time_ms, _to_bgr(f.rgb), len(sampled)) for f in sampled]
 
 
 def decode_frames(data: bytes, max_frames: int = 8) -> list[Frame]:
@@ -94,6 +132,9 @@ def decode_frames(data: bytes, max_frames: int = 8) -> list[Frame]:
         image = Image.open(io.BytesIO(data))
         total = min(int(getattr(image, "n_frames", 1)), MAX_SCANNED_FRAMES)
         if total <= 1:
+            fast = _opencv_still(image, data)
+            if fast is not None:
+                return [Frame(0, 0, fast, 1)]
             image = ImageOps.exif_transpose(image)
             return [Frame(0, 0, _prepare(image), 1)]
         wanted = set(sample_indices(total, max(1, max_frames)))

@@ -1,9 +1,10 @@
 """Detoxify (the real `detoxify.Detoxify`) as a text classifier: every label it predicts
 becomes a signal, in [0, 1].
 
-Speed (a classify worker is CPU-bound on this model): texts are sorted by length and run in
-forward passes of `batch_size`, so each pass pads only to similar lengths; the passes run
-under torch.inference_mode; the checkpoint's slow Python tokenizer is swapped for its Rust
+Speed (a classify worker is CPU-bound on this model): texts are sorted by token count and
+split into forward passes of at most `batch_size` where padding and the per-pass cost add up
+least (classifiers/text/passes.py), so short comments are not padded to a long caption's
+length; the passes run under torch.inference_mode; the checkpoint's slow Python tokenizer is swapped for its Rust
 ("Fast") twin when that gives identical token ids; torch uses the cores the process may run on.
 
 Language: with a multilingual checkpoint configured as well, items whose language (the
@@ -33,6 +34,7 @@ from classifiers.text.detoxify_loading import (
     load_online_detoxify,
     use_fast_tokenizer,
 )
+from classifiers.text.passes import plan_passes
 
 log = logging.getLogger(__name__)
 
@@ -233,23 +235,39 @@ class DetoxifyClassifier:
     def _predict_multilingual(self, items: Sequence[ClassifierInput]) -> list[list[Signal]]:
         return self._predict_with(self._multilingual, items, {"model": MULTILINGUAL})
 
-    def _classify_sorted(self, items: Sequence[ClassifierInput], run_batch: Any) -> list[list[Signal]]:
-        """Shortest first, in passes of batch_size (padding only to similar lengths);
-        results back in the callers' order."""
-        order = sorted(range(len(items)), key=lambda i: len(items[i].text or ""))
+    def _classify_sorted(self, items: Sequence[ClassifierInput], run_batch: Any, model: Any) -> list[list[Signal]]:
+        """Shortest first, in the passes plan_passes picks; results back in the callers' order."""
+        counts = self._token_counts(model, items)
+        order = sorted(range(len(items)), key=lambda i: counts[i])
+        ascending = [counts[i] for i in order if items[i].kind in self.media_types]
         scored = classify_supported_items(
-            [items[i] for i in order], self.media_types, run_batch,
-            chunk_size=self.batch_size, classifier_name=self.name)
+            [items[i] for i in order], self.media_types, run_batch, classifier_name=self.name,
+            chunk_sizes=lambda supported: plan_passes(ascending, self.batch_size))
         results: list[list[Signal]] = [[] for _ in items]
         for position, index in enumerate(order):
             results[index] = scored[position]
         return results
 
+    @staticmethod
+    def _token_counts(model: Any, items: Sequence[ClassifierInput]) -> list[int]:
+        """Each text's tokens as the model will see them (truncated to its maximum length);
+        characters when the tokenizer cannot say (only the pass plan depends on it)."""
+        texts = [item.text or "" for item in items]
+        tokenizer = getattr(model, "tokenizer", None)
+        if not texts:
+            return []
+        try:
+            limit = int(getattr(tokenizer, "model_max_length", 512) or 512)
+            return [min(len(ids), limit) for ids in tokenizer(texts, truncation=True)["input_ids"]]
+        except Exception:  # noqa: BLE001 - a plan from character counts is still a valid plan
+            log.warning("detoxify: counting tokens failed; planning passes by characters", exc_info=True)
+            return [len(text) for text in texts]
+
     def classify_batch(self, items: Sequence[ClassifierInput]) -> list[list[Signal]]:
         if self._detoxify is None:
             raise ClassifierNotLoaded(f"{self.name}: call load() first")
         if self._multilingual is None:
-            return self._classify_sorted(items, self._predict)
+            return self._classify_sorted(items, self._predict, self._detoxify)
         results: list[list[Signal]] = [[] for _ in items]
         english: list[int] = []
         other: dict[int, str] = {}
@@ -261,11 +279,12 @@ class DetoxifyClassifier:
                 other[index] = language
             else:
                 english.append(index)
-        for index, signals in zip(english, self._classify_sorted([items[i] for i in english], self._predict)):
+        for index, signals in zip(english, self._classify_sorted([items[i] for i in english], self._predict,
+                                                                 self._detoxify)):
             results[index] = signals
         routed = list(other)
         for index, signals in zip(routed, self._classify_sorted([items[i] for i in routed],
-                                                                self._predict_multilingual)):
+                                                                self._predict_multilingual, self._multilingual)):
             results[index] = [s if s.is_error else Signal(s.label, s.score, {**s.detail, "language": other[index]})
                               for s in signals]
         return results

@@ -196,3 +196,24 @@ def test_base_size_checkpoint_has_the_original_architecture(tmp_path, no_network
     assert (config.num_hidden_layers, config.hidden_size, config.vocab_size) == (12, 768, 30522)
     (signals,) = classifier.classify_batch(_texts(["hello there"]))
     assert {s.label for s in signals} == DETOXIFY_ORIGINAL_LABELS
+
+
+def test_passes_keep_short_texts_apart_from_long_ones(detoxify_classifier, monkeypatch):
+    """Forward passes follow the token-count plan: the short comments are not padded to the
+    long caption's length, and every text is scored once."""
+    model = detoxify_classifier.detoxify
+    real_predict = model.predict
+    passes = []
+
+    def predict(texts):
+        passes.append(list(texts))
+        return real_predict(texts)
+
+    monkeypatch.setattr(model, "predict", predict)
+    long_caption = "great video " * 50
+    texts = ["nice", "so good", long_caption, "thanks", "lol ok", long_caption + "!"]
+    results = detoxify_classifier.classify_batch(_texts(texts))
+    assert sorted(t for p in passes for t in p) == sorted(texts)
+    assert any(long_caption in p for p in passes)
+    assert not any(("nice" in p) and (long_caption in p) for p in passes)
+    assert all(len(r) == len(DETOXIFY_ORIGINAL_LABELS) for r in results)

@@ -18,8 +18,9 @@ class ExportStatus:
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # done, and its file deleted after WORKBENCH_EXPORT_KEEP_DAYS
 
-    FINAL = (DONE, FAILED)
+    FINAL = (DONE, FAILED, EXPIRED)
 
 
 class ExportRun(Base):

@@ -187,8 +187,7 @@ class BatchWorker:
 
     def _run(self, session: Session, ids: list[int], report: BatchReport) -> None:
         try:
-            snapshots = [self._snapshot(row) for row in self._rows(session, ids, lock=False)
-                         if self._is_waiting(row)]
+            snapshots = [self._snapshot(row) for row in self._waiting(self._rows(session, ids, lock=False))]
             session.rollback()  # no transaction stays open while the models run
             waiting = {snapshot.id for snapshot in snapshots}
             report.skipped = [item_id for item_id in ids if item_id not in waiting]
@@ -223,12 +222,11 @@ class BatchWorker:
 
     def _store(self, session: Session, item_ids: list[int], results: dict, report: BatchReport) -> None:
         """One transaction: the stage's rows, each item's progress and audit event."""
-        rows = []
-        for row in self._rows(session, item_ids, lock=True, columns=_LOCK_COLUMNS):
-            if self._is_waiting(row) and row.id in results:
-                rows.append(row)
-            else:  # another worker stored it meanwhile (it had been handed off twice)
-                report.skipped.append(row.id)
+        locked = self._rows(session, item_ids, lock=True, columns=_LOCK_COLUMNS)
+        rows = [row for row in self._waiting(locked) if row.id in results]
+        stored = {row.id for row in rows}
+        # Another worker stored the others meanwhile (they had been handed off twice).
+        report.skipped += [row.id for row in locked if row.id not in stored]
         if not rows:
             session.rollback()
             return
@@ -287,8 +285,7 @@ class BatchWorker:
 
     def _record_store_error(self, session: Session, item_id: int, report: BatchReport) -> None:
         try:
-            rows = [row for row in self._rows(session, [item_id], lock=True, columns=_LOCK_COLUMNS)
-                    if self._is_waiting(row)]
+            rows = self._waiting(self._rows(session, [item_id], lock=True, columns=_LOCK_COLUMNS))
             if not rows:
                 session.rollback()
                 return
@@ -326,9 +323,11 @@ class BatchWorker:
             statement = statement.with_for_update(of=_ITEMS)
         return list(session.connection().execute(statement))
 
-    def _is_waiting(self, row) -> bool:
-        """Active, and this stage is the next enabled one after the item's last stage."""
-        return row.status in ItemStatus.ACTIVE and row.stage in self._waiting_after()
+    def _waiting(self, rows: list) -> list:
+        """The rows still waiting for this stage: active, and this stage is the next enabled
+        one after the item's last stage."""
+        after = self._waiting_after()  # once per batch: it reads the configured stages
+        return [row for row in rows if row.status in ItemStatus.ACTIVE and row.stage in after]
 
     def _waiting_after(self) -> frozenset:
         """The last stages (None: none yet) after which this stage comes next."""

@@ -35,9 +35,8 @@ def classifier_settings(config: Mapping[str, Any]) -> dict[str, Any]:
         "detoxify_hf_dir": config.get("WORKBENCH_DETOXIFY_HF_DIR") or None,
         "detoxify_online": bool(config.get("WORKBENCH_DETOXIFY_ONLINE")),
         "detoxify_device": config.get("WORKBENCH_DETOXIFY_DEVICE") or "cpu",
-        # Texts reach Detoxify sorted by length, in forward passes of this many: similar
-        # lengths pad less. On a CPU, one sorted pass of a whole batch of short comments beats
-        # passes of 8 (bench/classifiers.py: the per-pass cost outweighs the padding saved).
+        # Texts reach Detoxify sorted by token count, in forward passes of at most this many,
+        # cut where padding plus the per-pass cost add up least (classifiers/text/passes.py).
         "detoxify_batch_size": config.get("WORKBENCH_DETOXIFY_BATCH_SIZE") or 32,
         "detoxify_trust_checkpoint": bool(config.get("WORKBENCH_DETOXIFY_TRUST_CHECKPOINT")),
         "detoxify_multilingual_checkpoint": config.get("WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT") or None,

@@ -15,6 +15,7 @@ so an upload of the same bytes racing the purge either revives it or keeps it.
 """
 from __future__ import annotations
 
+import logging
 import re
 from calendar import monthrange
 from collections import defaultdict
@@ -31,7 +32,9 @@ from workbench.audit import Actor
 from workbench.models import Blob, Case, CaseStatus, Decision, HashBank, HashMatch, Item, ItemStatus, PolicyVersion
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
+from workbench.services.retention_leftovers import LeftoverReport
 
+log = logging.getLogger(__name__)
 RETENTION_ACTOR = Actor.system("retention")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # Hash-bank kinds whose matches are evidence, and the catalogue class that says for how long.
@@ -88,6 +91,7 @@ class RetentionReport:
     checked: int = 0
     purged: list[BlobPlan] = field(default_factory=list)
     skipped: int = 0  # due when planned, no longer due (or gone) under the lock
+    leftovers: LeftoverReport | None = None  # when the round also swept earlier purges' files
 
 
 def add_period(start: datetime, period: str) -> datetime:
@@ -308,7 +312,10 @@ def purge_blob(session: Session, blob_store: BlobStore, sha256: str, settings: R
             session.rollback()
             raise
         # After the commit, still under the lock: a failed transaction never loses bytes it references.
-        blob_store.delete_while_locked(sha256)
+        try:
+            blob_store.delete_while_locked(sha256)
+        except OSError as exc:  # purged in the database: the next round deletes it (retention_leftovers.py)
+            log.error("retention: purged blob %s but could not delete its file: %s", sha256[:16], exc)
     return plan
 
 

@@ -1,13 +1,14 @@
 """Exports for auditors: start one (an RQ job), watch its progress, download the file."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from workbench.audit import Actor
 from workbench.authz import require_permission
 from workbench.extensions import db
-from workbench.models import ExportRun
+from workbench.models import ExportRun, ExportStatus
 from workbench.services.export_runs import ExportRefused, open_for_download, recent_runs, request_export
 from workbench.web.auditor import bp
 from workbench.web.auditor.forms import ExportForm
@@ -56,7 +57,7 @@ def _run_or_404(run_id: int) -> ExportRun:
 def export_run(run_id: int):
     run = _run_or_404(run_id)
     db.session.rollback()
-    return render_template("auditor/export.html", run=run)
+    return render_template("auditor/export.html", run=run, keep_days=current_app.config["WORKBENCH_EXPORT_KEEP_DAYS"])
 
 
 @bp.get("/exports/<int:run_id>/progress.json")
@@ -75,7 +76,9 @@ def export_progress(run_id: int):
 def download_export(run_id: int):
     run = open_for_download(db.session, run_id, Actor.user(current_user.id))
     if run is None:
-        abort(404)
+        expired = db.session.scalar(select(ExportRun.status).where(ExportRun.id == run_id)) == ExportStatus.EXPIRED
+        db.session.rollback()
+        abort(410 if expired else 404)
     response = send_file(run.file_path, mimetype="application/octet-stream", as_attachment=True,
                          download_name=run.file_name, conditional=False, max_age=0)
     response.headers["X-Content-SHA256"] = run.sha256

@@ -1,0 +1,51 @@
+"""Finished exports are files full of audit data: they are kept WORKBENCH_EXPORT_KEEP_DAYS
+after they finish, then deleted. The run's row stays (who asked, when, the file's name, size
+and SHA-256, so an auditor can still match a copy made earlier) with status `expired`, and
+`export.expired` is audited in the same transaction. The file goes after the commit; a file
+whose delete failed is deleted again by the next round.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench import audit
+from workbench.audit import Actor
+from workbench.models import ExportRun, ExportStatus
+from workbench.models.base import utcnow
+
+log = logging.getLogger(__name__)
+EXPORTS_ACTOR = Actor.system("exports")
+
+
+def expire_exports(session: Session, export_dir: str | Path, *, keep_days: float,
+                   now: datetime | None = None) -> list[int]:
+    """Expire the finished runs older than `keep_days` and delete their files; returns their ids."""
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    runs = list(session.scalars(select(ExportRun).where(ExportRun.status == ExportStatus.DONE,
+                                                        ExportRun.finished_at < cutoff)
+                                .order_by(ExportRun.id).with_for_update()))
+    for run in runs:
+        run.status = ExportStatus.EXPIRED
+        audit.record(session, EXPORTS_ACTOR, "export.expired", "export_run", run.id, kind=run.kind,
+                     sha256=run.sha256, kept_days=keep_days)
+    session.commit()
+    expired_ids = session.scalars(select(ExportRun.id).where(ExportRun.status == ExportStatus.EXPIRED)).all()
+    session.rollback()
+    for run_id in expired_ids:  # this round's, and any whose delete failed before
+        _delete_folder(Path(export_dir) / str(run_id))
+    return [run.id for run in runs]
+
+
+def _delete_folder(folder: Path) -> None:
+    if not folder.exists():
+        return
+    try:
+        shutil.rmtree(folder)
+    except OSError as exc:
+        log.error("exports: could not delete the expired export %s: %s", folder, exc)
