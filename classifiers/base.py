@@ -216,18 +216,17 @@ def classify_supported_items(
     *,
     chunk_size: int | None = None,
     classifier_name: str = "classifier",
-    chunk_sizes: Callable[[Sequence[ClassifierInput]], Sequence[int]] | None = None,
+    chunk_sizes: Sequence[int] | None = None,
 ) -> list[list[Signal]]:
     """Classify the items whose kind the classifier handles, isolating failures; every
     other item gets an empty list, so the result still lines up with `items`.
-    `chunk_sizes`, if given, plans the chunks over the supported items."""
+    `chunk_sizes`, if given, are the consecutive chunks of the supported items."""
     kinds = frozenset(media_types)
     results: list[list[Signal]] = [[] for _ in items]
     positions = [i for i, item in enumerate(items) if item.kind in kinds]
-    supported = [items[i] for i in positions]
     scored = classify_isolating_failures(
-        supported, run_batch, chunk_size=chunk_size, classifier_name=classifier_name,
-        chunk_sizes=chunk_sizes(supported) if chunk_sizes is not None else None)
+        [items[i] for i in positions], run_batch, chunk_size=chunk_size, classifier_name=classifier_name,
+        chunk_sizes=chunk_sizes)
     for position, signals in zip(positions, scored):
         results[position] = signals
     return results

@@ -4,8 +4,9 @@ becomes a signal, in [0, 1].
 Speed (a classify worker is CPU-bound on this model): texts are sorted by token count and
 split into forward passes of at most `batch_size` where padding and the per-pass cost add up
 least (classifiers/text/passes.py), so short comments are not padded to a long caption's
-length; the passes run under torch.inference_mode; the checkpoint's slow Python tokenizer is swapped for its Rust
-("Fast") twin when that gives identical token ids; torch uses the cores the process may run on.
+length; the passes run under torch.inference_mode; the checkpoint's slow Python tokenizer is
+swapped for its Rust ("Fast") twin when that gives identical token ids; torch uses the cores
+the process may run on.
 
 Language: with a multilingual checkpoint configured as well, items whose language (the
 platform's, langid's, or py3langid's guess made here) is not English are scored by it;
@@ -239,10 +240,10 @@ class DetoxifyClassifier:
         """Shortest first, in the passes plan_passes picks; results back in the callers' order."""
         counts = self._token_counts(model, items)
         order = sorted(range(len(items)), key=lambda i: counts[i])
-        ascending = [counts[i] for i in order if items[i].kind in self.media_types]
+        ascending = [counts[i] for i in order if items[i].kind in self.media_types]  # the texts scored
         scored = classify_supported_items(
             [items[i] for i in order], self.media_types, run_batch, classifier_name=self.name,
-            chunk_sizes=lambda supported: plan_passes(ascending, self.batch_size))
+            chunk_sizes=plan_passes(ascending, self.batch_size))
         results: list[list[Signal]] = [[] for _ in items]
         for position, index in enumerate(order):
             results[index] = scored[position]
