@@ -9,10 +9,12 @@ from classifiers.video.synthetic import make_clip, transcode
 from classifiers.video.video_index import VideoIndex
 from classifiers.video.vpdq import hash_frames, match_pair, parse_text, to_text, VpdqFormatError
 
+CLIP_SECONDS, CLIP_FPS = 6, 8
+
 
 @pytest.fixture(scope="module")
 def clip():
-    return make_clip(1, 6.0, audio=False, width=160, height=120, fps=8)
+    return make_clip(1, CLIP_SECONDS, audio=False, width=160, height=120, fps=CLIP_FPS)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,9 @@ def test_sniffing_and_probing(clip):
     assert sniff_video_type(make_clip(2, 1.0, audio=False, container="webm")) == "video/webm"
     assert sniff_video_type(b"\x89PNG\r\n\x1a\n" + b"\0" * 20) is None
     info = probe_video(clip)
-    assert (info.width, info.height, info.has_audio) == (160, 120, False) and round(info.duration_s) == 6  # the clip is 6 s long
+    assert (info.width, info.height, info.has_audio) == (160, 120, False)
+    assert info.frames == CLIP_SECONDS * CLIP_FPS  # every encoded picture decoded
+    assert round(info.duration_s * CLIP_FPS) == info.frames  # the container's length agrees with them
     for broken in (clip[: len(clip) // 2], clip[:40] + b"\0" * 4000, clip[:12]):
         with pytest.raises(VideoDecodeError):
             probe_video(broken)
