@@ -252,7 +252,9 @@ class DetoxifyClassifier:
     @staticmethod
     def _token_counts(model: Any, items: Sequence[ClassifierInput]) -> list[int]:
         """Each text's tokens as the model will see them (truncated to its maximum length);
-        characters when the tokenizer cannot say (only the pass plan depends on it)."""
+        characters when the tokenizer cannot say (only the pass plan depends on it).
+        Detoxify.predict takes text and tokenizes again: ~0.75 ms a batch of 32 with the fast
+        tokenizer, against hundreds of milliseconds of inference."""
         texts = [item.text or "" for item in items]
         tokenizer = getattr(model, "tokenizer", None)
         if not texts:

@@ -18,6 +18,18 @@ PROCESS_ITEMS = "workbench.jobs.pipeline.process_items"
 CONTINUATIONS = "workbench:pipeline:continuations"
 
 
+def try_enqueue(queue, function: str, *args, what: str, **job_options) -> bool:
+    """queue.enqueue(function, *args, **job_options), after the caller's transaction committed.
+    False (logged) when Redis is unreachable: the caller's row is durable and says how the
+    work is picked up again."""
+    try:
+        queue.enqueue(function, *args, **job_options)
+        return True
+    except RedisError as exc:
+        log.warning("could not enqueue %s (%s)", what, exc)
+        return False
+
+
 def job_id_for(item_id: int) -> str:
     # Deterministic: the sweeper can find the job of an item, and a resend cannot fork it.
     return f"process-item-{item_id}"

@@ -1,15 +1,13 @@
 """The export job: an id in, the service does the work (services/export_runs.py)."""
 from __future__ import annotations
 
-import logging
 
 from flask import current_app
-from redis.exceptions import RedisError
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
+from workbench.jobs.enqueue import try_enqueue
 
-log = logging.getLogger(__name__)
 EXPORT_TIMEOUT_S = 6 * 3600
 
 
@@ -29,11 +27,6 @@ def run_export(run_id: int) -> str:
 
 def enqueue_export(run_id: int) -> bool:
     """After the run's row committed; a deterministic job id so a resend cannot fork it."""
-    queue = get_queue(current_app.config["WORKBENCH_EXPORT_QUEUE"])
-    try:
-        queue.enqueue("workbench.jobs.exports.run_export", run_id, job_id=f"export-run-{run_id}",
-                      job_timeout=EXPORT_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)
-        return True
-    except RedisError as exc:
-        log.warning("could not enqueue export %s (%s)", run_id, exc)
-        return False
+    return try_enqueue(get_queue(current_app.config["WORKBENCH_EXPORT_QUEUE"]), "workbench.jobs.exports.run_export",
+                       run_id, what=f"export {run_id}", job_id=f"export-run-{run_id}",
+                       job_timeout=EXPORT_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)

@@ -5,15 +5,13 @@ opens a second case; a finished backtest is not run again, an interrupted one st
 """
 from __future__ import annotations
 
-import logging
 
 from flask import current_app
-from redis.exceptions import RedisError
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
+from workbench.jobs.enqueue import try_enqueue
 
-log = logging.getLogger(__name__)
 BACKTEST_TIMEOUT_S = 3600
 
 
@@ -47,24 +45,13 @@ def run_backtest(backtest_id: int) -> str:
 def enqueue_reevaluation(item_id: int, report_id: int) -> bool:
     """After the report committed. A lost job only delays the report's effect until the
     item's next evaluation; the report itself is durable."""
-    config = current_app.config
-    try:
-        get_queue().enqueue("workbench.jobs.policy.reevaluate_item", item_id, report_id,
-                            job_id=f"policy-reevaluate-{item_id}-report-{report_id}",
-                            job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600,
-                            failure_ttl=7 * 24 * 3600)
-        return True
-    except RedisError as exc:
-        log.warning("could not enqueue re-evaluation of item %s (%s)", item_id, exc)
-        return False
+    return try_enqueue(get_queue(), "workbench.jobs.policy.reevaluate_item", item_id, report_id,
+                       what=f"re-evaluation of item {item_id}", job_id=f"policy-reevaluate-{item_id}-report-{report_id}",
+                       job_timeout=current_app.config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600,
+                       failure_ttl=7 * 24 * 3600)
 
 
 def enqueue_backtest(backtest_id: int) -> bool:
-    queue = get_queue(current_app.config["WORKBENCH_BACKTEST_QUEUE"])
-    try:
-        queue.enqueue("workbench.jobs.policy.run_backtest", backtest_id, job_id=f"policy-backtest-{backtest_id}",
-                      job_timeout=BACKTEST_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)
-        return True
-    except RedisError as exc:
-        log.warning("could not enqueue backtest %s (%s)", backtest_id, exc)
-        return False
+    return try_enqueue(get_queue(current_app.config["WORKBENCH_BACKTEST_QUEUE"]), "workbench.jobs.policy.run_backtest",
+                       backtest_id, what=f"backtest {backtest_id}", job_id=f"policy-backtest-{backtest_id}",
+                       job_timeout=BACKTEST_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)

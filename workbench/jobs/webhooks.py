@@ -1,17 +1,15 @@
 """Webhook delivery jobs: one per item, rescheduled with backoff while a delivery is retried."""
 from __future__ import annotations
 
-import logging
 import uuid
 
 from flask import current_app
-from redis.exceptions import RedisError
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
+from workbench.jobs.enqueue import try_enqueue
 from workbench.services.webhooks import deliver_item, settings_from_config
 
-log = logging.getLogger(__name__)
 DELIVER = "workbench.jobs.webhooks.deliver_item_webhooks"
 
 
@@ -31,10 +29,6 @@ def deliver_item_webhooks(item_id: int) -> str:
 
 def enqueue_item_webhooks(item_id: int) -> bool:
     """Call after the transaction that wrote deliveries committed. The sweeper covers failures."""
-    try:
-        get_queue(current_app.config["WORKBENCH_WEBHOOK_QUEUE"]).enqueue(
-            DELIVER, item_id, job_id=f"webhooks-item-{item_id}-{uuid.uuid4().hex[:8]}", result_ttl=600)
-        return True
-    except RedisError as exc:
-        log.warning("could not queue webhooks of item %s (%s); the sweeper will", item_id, exc)
-        return False
+    return try_enqueue(get_queue(current_app.config["WORKBENCH_WEBHOOK_QUEUE"]), DELIVER, item_id,
+                       what=f"webhooks of item {item_id}; the sweeper will",
+                       job_id=f"webhooks-item-{item_id}-{uuid.uuid4().hex[:8]}", result_ttl=600)

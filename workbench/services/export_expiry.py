@@ -35,16 +35,19 @@ def expire_exports(session: Session, export_dir: str | Path, *, keep_days: float
         audit.record(session, EXPORTS_ACTOR, "export.expired", "export_run", run.id, kind=run.kind,
                      sha256=run.sha256, kept_days=keep_days)
     session.commit()
-    expired_ids = session.scalars(select(ExportRun.id).where(ExportRun.status == ExportStatus.EXPIRED)).all()
+    # The folders on disk (a week's exports, not the whole history) whose run has expired:
+    # this round's, and any whose delete failed before.
+    root = Path(export_dir)
+    folders = {int(p.name): p for p in root.iterdir() if p.is_dir() and p.name.isdigit()} if root.is_dir() else {}
+    expired_ids = session.scalars(select(ExportRun.id).where(ExportRun.id.in_(list(folders)),
+                                                             ExportRun.status == ExportStatus.EXPIRED)).all()
     session.rollback()
-    for run_id in expired_ids:  # this round's, and any whose delete failed before
-        _delete_folder(Path(export_dir) / str(run_id))
+    for run_id in expired_ids:
+        _delete_folder(folders[run_id])
     return [run.id for run in runs]
 
 
 def _delete_folder(folder: Path) -> None:
-    if not folder.exists():
-        return
     try:
         shutil.rmtree(folder)
     except OSError as exc:

@@ -52,6 +52,10 @@ class UnknownExportKind(ExportRefused):
     pass
 
 
+class ExportExpired(Exception):
+    """The run finished, and its file was deleted after WORKBENCH_EXPORT_KEEP_DAYS (export_expiry.py)."""
+
+
 def export_kind(name: str) -> ExportKind:
     try:
         return EXPORT_KINDS[name]
@@ -199,8 +203,12 @@ def mark_failed(session: Session, run_id: int, exc: BaseException) -> None:
 
 
 def open_for_download(session: Session, run_id: int, actor: Actor) -> ExportRun | None:
-    """The finished run whose file exists, with the download audited (committed); else None."""
+    """The finished run whose file exists, with the download audited (committed); else None.
+    Raises ExportExpired for a run whose file has been deleted."""
     run = session.get(ExportRun, run_id)
+    if run is not None and run.status == ExportStatus.EXPIRED:
+        session.rollback()
+        raise ExportExpired(run_id)
     if run is None or run.status != ExportStatus.DONE or not run.file_path or not Path(run.file_path).is_file():
         session.rollback()
         return None

@@ -23,12 +23,17 @@ class CheckedVideo:
     has_audio: bool
 
 
-def check_video(data: bytes, config: Mapping) -> CheckedVideo:
+def check_media_size(data: bytes, config: Mapping, field: str, noun: str) -> None:
+    """Not empty, not over WORKBENCH_MAX_VIDEO_BYTES (videos and reference tracks alike)."""
     max_bytes = config["WORKBENCH_MAX_VIDEO_BYTES"]
     if not data:
-        raise ValidationFailed("empty_file", "the video file is empty", "video", 400)
+        raise ValidationFailed("empty_file", f"the {noun} is empty", field, 400)
     if len(data) > max_bytes:
-        raise ValidationFailed("file_too_large", f"the video exceeds {max_bytes} bytes", "video", 413)
+        raise ValidationFailed("file_too_large", f"the {noun} exceeds {max_bytes} bytes", field, 413)
+
+
+def check_video(data: bytes, config: Mapping) -> CheckedVideo:
+    check_media_size(data, config, "video", "video file")
     if sniff_video_type(data) is None:
         raise ValidationFailed("unsupported_media_type",
                                "only MP4, MOV and WebM videos are accepted (type read from the bytes)", "video", 415)

@@ -25,7 +25,7 @@ from workbench.models.media import MusicTrack
 from workbench.services.hash_banks import banks as bank_service
 from workbench.services.hash_banks import media_entries
 from workbench.services.validation import ValidationFailed
-from workbench.services.video_validation import check_video
+from workbench.services.video_validation import check_media_size, check_video
 
 # A song is longer than a short video: the track limit is its own (declared duration, checked before decoding).
 DEFAULT_MAX_TRACK_SECONDS = 15 * 60.0
@@ -128,11 +128,7 @@ def update_vpdq_settings(session: Session, bank: HashBank, data: Mapping[str, An
 
 def check_track(data: bytes, config: Mapping) -> None:
     """A reference track: an audio file (MP3, WAV, FLAC, Ogg, M4A, WebM audio) or a video with a sound track."""
-    max_bytes = config["WORKBENCH_MAX_VIDEO_BYTES"]
-    if not data:
-        raise ValidationFailed("empty_file", "the file is empty", "track", 400)
-    if len(data) > max_bytes:
-        raise ValidationFailed("file_too_large", f"the file exceeds {max_bytes} bytes", "track", 413)
+    check_media_size(data, config, "track", "file")
     max_s = float(config.get("WORKBENCH_MAX_TRACK_SECONDS", DEFAULT_MAX_TRACK_SECONDS))
     is_m4a = len(data) >= 12 and data[4:8] == b"ftyp" and data[8:11] == b"M4A"
     if sniff_video_type(data) is None and sniff_audio_type(data) is None and not is_m4a:

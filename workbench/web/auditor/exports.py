@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from workbench.audit import Actor
 from workbench.authz import require_permission
 from workbench.extensions import db
-from workbench.models import ExportRun, ExportStatus
-from workbench.services.export_runs import ExportRefused, open_for_download, recent_runs, request_export
+from workbench.models import ExportRun
+from workbench.services.export_runs import ExportExpired, ExportRefused, open_for_download, recent_runs, request_export
 from workbench.web.auditor import bp
 from workbench.web.auditor.forms import ExportForm
 
@@ -45,17 +44,10 @@ def start_export():
     return redirect(url_for("auditor.export_run", run_id=run.id))
 
 
-def _run_or_404(run_id: int) -> ExportRun:
-    run = db.session.get(ExportRun, run_id)
-    if run is None:
-        abort(404)
-    return run
-
-
 @bp.get("/exports/<int:run_id>")
 @require_permission("exports.run")
 def export_run(run_id: int):
-    run = _run_or_404(run_id)
+    run = db.get_or_404(ExportRun, run_id)
     db.session.rollback()
     return render_template("auditor/export.html", run=run, keep_days=current_app.config["WORKBENCH_EXPORT_KEEP_DAYS"])
 
@@ -63,7 +55,7 @@ def export_run(run_id: int):
 @bp.get("/exports/<int:run_id>/progress.json")
 @require_permission("exports.run")
 def export_progress(run_id: int):
-    run = _run_or_404(run_id)
+    run = db.get_or_404(ExportRun, run_id)
     body = {"id": run.id, "status": run.status, "done": run.progress_done, "total": run.progress_total,
             "percent": run.percent, "sha256": run.sha256,
             "download_url": url_for("auditor.download_export", run_id=run.id) if run.status == "done" else None}
@@ -74,11 +66,12 @@ def export_progress(run_id: int):
 @bp.get("/exports/<int:run_id>/download")
 @require_permission("exports.run")
 def download_export(run_id: int):
-    run = open_for_download(db.session, run_id, Actor.user(current_user.id))
+    try:
+        run = open_for_download(db.session, run_id, Actor.user(current_user.id))
+    except ExportExpired:
+        abort(410)
     if run is None:
-        expired = db.session.scalar(select(ExportRun.status).where(ExportRun.id == run_id)) == ExportStatus.EXPIRED
-        db.session.rollback()
-        abort(410 if expired else 404)
+        abort(404)
     response = send_file(run.file_path, mimetype="application/octet-stream", as_attachment=True,
                          download_name=run.file_name, conditional=False, max_age=0)
     response.headers["X-Content-SHA256"] = run.sha256

@@ -17,6 +17,7 @@ from workbench.services.review.errors import CaseNotFound, ReviewError
 from workbench.services.review.queues import my_cases, queue_overview, urgent_cases
 from workbench.web.review import bp
 from workbench.web.review.forms import DecisionForm, NextForm, PlainForm, ReasonForm
+from workbench.web.review.media_headers import private_media
 
 
 def _near_s() -> int:
@@ -119,12 +120,7 @@ def media(case_id: int):
         abort(404)
     safe = blob.mime in SAFE_IMAGE_TYPES
     response = current_app.response_class(data, mimetype=blob.mime if safe else "application/octet-stream")
-    disposition = "inline" if safe else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="case-{case_id}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return private_media(response, case_id, "inline" if safe else "attachment")
 
 
 @bp.post("/cases/<int:case_id>/decide")

@@ -12,6 +12,7 @@ from workbench.services.review.case_view import media_for
 from workbench.services.review.errors import CaseNotFound
 from workbench.services.review.video_view import SAFE_VIDEO_TYPES, frame_jpeg
 from workbench.web.review import bp
+from workbench.web.review.media_headers import private_media
 
 
 def _video_bytes(case_id: int):
@@ -28,19 +29,11 @@ def _video_bytes(case_id: int):
         abort(404)
 
 
-def _private(response, case_id: int):
-    response.headers["Content-Disposition"] = f'inline; filename="case-{case_id}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 @bp.get("/cases/<int:case_id>/video")
 @require_permission("cases.decide")
 def case_video(case_id: int):
     blob, data = _video_bytes(case_id)
-    return _private(send_file(io.BytesIO(data), mimetype=blob.mime, conditional=True, max_age=0), case_id)
+    return private_media(send_file(io.BytesIO(data), mimetype=blob.mime, conditional=True, max_age=0), case_id)
 
 
 @bp.get("/cases/<int:case_id>/frames/<int:number>")
@@ -50,4 +43,4 @@ def case_frame(case_id: int, number: int):
     jpeg = frame_jpeg(data, number, int(current_app.config.get("WORKBENCH_NUDENET_MAX_FRAMES") or 8))
     if jpeg is None:
         abort(404)
-    return _private(current_app.response_class(jpeg, mimetype="image/jpeg"), case_id)
+    return private_media(current_app.response_class(jpeg, mimetype="image/jpeg"), case_id)
