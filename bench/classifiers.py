@@ -9,7 +9,9 @@ For each model, on the same inputs in the same run:
             (alt-profanity-check's predict_prob, Detoxify.predict, NudeDetector.detect_batch
             on the image bytes), nothing else;
   classify_batch  the classifier adapter alone (what the pipeline adds on top of it is the
-            rest of the difference).
+            rest of the difference);
+  floor_ratio  (offline_text) the most a stage stripped to its duties reaches on the same
+            texts, as a share of the bare model (bench/classify_floor.py).
 Detoxify uses a randomly initialised bert-base-sized checkpoint (the architecture of
 Detoxify's `original`), built in a temporary directory and loaded through
 WORKBENCH_DETOXIFY_CHECKPOINT (so with the classifier's load-time settings: fast tokenizer,
@@ -103,7 +105,7 @@ def photos(count: int, seed: int) -> list[bytes]:
 class Bench:
     def __init__(self, folder: Path, redis_url: str):
         from tests.support.apps import _schema_metadata
-        database = folder / "bench.db"
+        database = self.database = folder / "bench.db"
         self.app = create_app({
             "INSTANCE_PATH": str(folder / "instance"), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
             "REDIS_URL": redis_url, "REDIS_EMBEDDED": False, "SECRET_KEY": "bench", "WORKBENCH_PSEUDONYM_KEY": "bench",
@@ -197,6 +199,17 @@ def bench_offline_text(bench: Bench, count: int, rounds: int) -> dict:
     }, rounds)
 
 
+def offline_text_floor(bench: Bench, count: int) -> dict:
+    """The most a stage that stores the offline model's results could reach on the same texts:
+    bench/classify_floor.py's stage stripped to its duties, at the same batch size."""
+    from bench.classify_floor import FloorStage
+    stage = FloorStage(bench)
+    bench.seed("text", texts(count, seed=1))
+    figures = stage.measure(bench.batch_size)
+    stage.connection.close()
+    return {"floor_ratio": figures["floor_ratio"]}
+
+
 def bench_nudenet(bench: Bench, count: int, rounds: int) -> dict:
     from classifiers.base import ClassifierInput
     loaded = bench.load("nudenet")
@@ -288,6 +301,9 @@ def main() -> None:
             print(f"batch size {bench.batch_size} ({source}), {args.rounds} round(s)", flush=True)
             result = {"batch_size": bench.batch_size}
             result["offline_text"] = summarise("offline_text", bench_offline_text(bench, args.texts, args.rounds))
+            floor = offline_text_floor(bench, args.texts)
+            result["offline_text"].update(floor)
+            print(f"offline_text  floor_ratio {floor['floor_ratio']} (bench/classify_floor.py)", flush=True)
             result["nudenet"] = summarise("nudenet", bench_nudenet(bench, args.images, args.rounds))
             if not args.skip_detoxify:
                 result["detoxify"] = summarise("detoxify", bench_detoxify(bench, folder, args.detoxify_texts,
