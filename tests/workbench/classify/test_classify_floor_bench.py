@@ -23,7 +23,10 @@ def test_the_floor_stores_what_the_stage_stores(tmp_path, redis_server):
     inputs = texts(10, seed=5) + ["you stupid idiot, I hate you", "thank you, lovely video"]
     item_ids = bench.seed("text", inputs)
 
-    model_s, stage_s, batches = stage.run(batch_size=4)
+    try:
+        model_s, stage_s, batches = stage.run(batch_size=4)
+    finally:
+        stage.connection.close()
 
     assert batches == 3 and model_s > 0 and stage_s > 0
     with bench.app.app_context():
