@@ -1,5 +1,3 @@
-import io
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -12,6 +10,7 @@ from classifiers.image.nudenet_classifier import (
     NudeNetClassifier,
     nudenet_class_names,
 )
+from tests.support.images import encode
 
 FRAME_MS = 100
 
@@ -21,12 +20,6 @@ def nudenet():
     classifier = NudeNetClassifier(max_frames=5)
     classifier.load()
     return classifier
-
-
-def _encode(image, fmt="PNG", **options):
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 def _scene(seed):
@@ -44,7 +37,7 @@ def _scene(seed):
 def _gray_gif(levels, fmt="GIF"):
     """One flat gray frame per level, FRAME_MS each, so a frame is recognisable by its value."""
     frames = [Image.new("RGB", (64, 48), (level, level, level)) for level in levels]
-    return _encode(frames[0], fmt, save_all=True, append_images=frames[1:],
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:],
                    duration=FRAME_MS, loop=0)
 
 
@@ -53,8 +46,8 @@ def _by_label(signals):
 
 
 def test_labels_ranges_and_checksum_on_images_without_nudity(nudenet):
-    images = [_encode(_scene(seed)) for seed in range(3)]
-    images.append(_encode(Image.new("RGB", (500, 300), (200, 180, 160)), "JPEG"))
+    images = [encode(_scene(seed)) for seed in range(3)]
+    images.append(encode(Image.new("RGB", (500, 300), (200, 180, 160)), "JPEG"))
     results = nudenet.classify_batch([ClassifierInput.for_image(str(i), data)
                                       for i, data in enumerate(images)])
     expected_labels = set(nudenet_class_names()) | {EXPOSED_LABEL, EXPLICIT_LABEL}
@@ -77,7 +70,7 @@ def test_checksum_is_the_onnx_file_in_the_wheel(nudenet):
 
 
 def test_batch_equals_one_by_one(nudenet):
-    images = [_encode(_scene(seed)) for seed in range(3)]
+    images = [encode(_scene(seed)) for seed in range(3)]
     batch = nudenet.classify_batch([ClassifierInput.for_image(str(i), d) for i, d in enumerate(images)])
     for data, signals in zip(images, batch):
         (alone,) = nudenet.classify_batch([ClassifierInput.for_image("x", data)])
@@ -88,16 +81,16 @@ def test_batch_equals_one_by_one(nudenet):
 def test_every_pixel_mode_is_decoded(nudenet, mode):
     image = _scene(7).convert(mode) if mode != "I;16" else Image.new("I;16", (100, 80), 3000)
     fmt = "JPEG" if mode == "CMYK" else "PNG"
-    (signals,) = nudenet.classify_batch([ClassifierInput.for_image("m", _encode(image, fmt))])
+    (signals,) = nudenet.classify_batch([ClassifierInput.for_image("m", encode(image, fmt))])
     assert not any(s.is_error for s in signals), signals
 
 
 def test_corrupt_images_get_error_signals_and_the_others_score(nudenet):
-    good = _encode(_scene(1))
+    good = encode(_scene(1))
     truncated = good[: len(good) // 2]
     items = [ClassifierInput.for_image("good1", good), ClassifierInput.for_image("junk", b"not an image"),
              ClassifierInput.for_image("cut", truncated), ClassifierInput.for_image("empty", b""),
-             ClassifierInput.for_image("good2", _encode(_scene(2)))]
+             ClassifierInput.for_image("good2", encode(_scene(2)))]
     results = nudenet.classify_batch(items)
     assert [len(r) == 1 and r[0].is_error for r in results] == [False, True, True, True, False]
     assert not results[1][0].retryable
@@ -114,8 +107,8 @@ def test_inference_failure_on_one_image_is_isolated(nudenet, monkeypatch):
         return real(frames, batch_size=batch_size)
 
     monkeypatch.setattr(nudenet.detector, "detect_batch", detect_batch)
-    poison = _encode(Image.new("RGB", (40, 40), (13, 13, 13)))
-    results = nudenet.classify_batch([ClassifierInput.for_image("a", _encode(_scene(3))),
+    poison = encode(Image.new("RGB", (40, 40), (13, 13, 13)))
+    results = nudenet.classify_batch([ClassifierInput.for_image("a", encode(_scene(3))),
                                       ClassifierInput.for_image("b", poison)])
     assert not any(s.is_error for s in results[0])
     assert results[1][0].is_error and results[1][0].retryable
@@ -204,6 +197,6 @@ def test_vectorised_postprocessing_gives_nudenets_own_detections():
 
 def test_the_detector_matches_nudenets_on_real_images(nudenet):
     from nudenet import NudeDetector
-    images = [_encode(_scene(seed), "JPEG") for seed in range(4)]
+    images = [encode(_scene(seed), "JPEG") for seed in range(4)]
     reference = NudeDetector(model_path=nudenet.detector.onnx_session._model_path)
     assert nudenet.detector.detect_batch(images, batch_size=3) == reference.detect_batch(images, batch_size=3)

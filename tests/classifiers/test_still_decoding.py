@@ -1,6 +1,5 @@
 """Stills: OpenCV's decode where it is exact (the frame NudeNet itself would decode from
 the bytes), Pillow's for everything else (rotation, alpha, a file cut short, animation)."""
-import io
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from classifiers.image import frames as frames_module
 from classifiers.image.frames import ImageDecodeError, decode_frames
+from tests.support.images import encode
 
 
 def _photo(width=320, height=240, seed=3):
@@ -19,19 +19,13 @@ def _photo(width=320, height=240, seed=3):
     return image
 
 
-def _encode(image, fmt="JPEG", **options):
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
-
-
 def _pillow_only(monkeypatch):
     monkeypatch.setattr(frames_module, "_opencv_still", lambda image, data: None)
 
 
 @pytest.mark.parametrize("fmt,mode", [("JPEG", "RGB"), ("JPEG", "L"), ("PNG", "RGB"), ("PNG", "L")])
 def test_opencv_and_pillow_decode_the_same_picture(monkeypatch, fmt, mode):
-    data = _encode(_photo().convert(mode), fmt)
+    data = encode(_photo().convert(mode), fmt)
     (fast,) = decode_frames(data)
     _pillow_only(monkeypatch)
     (slow,) = decode_frames(data)
@@ -48,7 +42,7 @@ def test_the_frame_is_what_nudenet_decodes_from_the_bytes():
     from classifiers.image.nudenet_classifier import NudeNetClassifier
     classifier = NudeNetClassifier()
     classifier.load()
-    data = _encode(_photo(640, 480, seed=5), quality=85)
+    data = encode(_photo(640, 480, seed=5), "JPEG", quality=85)
     (frame,) = decode_frames(data)
     detector = classifier.detector
     assert detector.detect_batch([frame.bgr]) == detector.detect_batch([data])
@@ -57,13 +51,13 @@ def test_the_frame_is_what_nudenet_decodes_from_the_bytes():
 def test_exif_rotation_is_applied():
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90° clockwise to display
-    (frame,) = decode_frames(_encode(_photo(320, 240), exif=exif))
+    (frame,) = decode_frames(encode(_photo(320, 240), "JPEG", exif=exif))
     assert frame.bgr.shape == (320, 240, 3)
     assert frame.rgb[10, -10, 0] > 200  # the red top-left block is now top right
 
 
 def test_large_stills_are_shrunk_like_pillows_thumbnail(monkeypatch):
-    data = _encode(_photo(2000, 1000), quality=90)
+    data = encode(_photo(2000, 1000), "JPEG", quality=90)
     (fast,) = decode_frames(data)
     _pillow_only(monkeypatch)
     (slow,) = decode_frames(data)
@@ -72,15 +66,15 @@ def test_large_stills_are_shrunk_like_pillows_thumbnail(monkeypatch):
 
 
 def test_a_file_cut_short_is_refused_not_filled_in():
-    data = _encode(_photo(), quality=90)
+    data = encode(_photo(), "JPEG", quality=90)
     with pytest.raises(ImageDecodeError):
         decode_frames(data[: len(data) // 2])
-    png = _encode(_photo(), "PNG")
+    png = encode(_photo(), "PNG")
     with pytest.raises(ImageDecodeError):
         decode_frames(png[:-200])
 
 
 def test_alpha_is_still_flattened_onto_white():
     image = Image.new("RGBA", (40, 30), (0, 0, 0, 0))
-    (frame,) = decode_frames(_encode(image, "PNG"))
+    (frame,) = decode_frames(encode(image, "PNG"))
     assert frame.bgr.shape == (30, 40, 3) and frame.bgr.min() == 255

@@ -11,6 +11,7 @@ from classifiers.hashing.distance import hamming_distance
 from classifiers.hashing.images import ImageDecodeError, load_rgb, to_rgb
 from classifiers.hashing.pdq import pdq_from_image
 from classifiers.hashing.perceptual import dhash_from_image, phash_from_image
+from tests.support.images import encode
 
 SIZE = (192, 160)
 
@@ -29,12 +30,6 @@ def picture() -> Image.Image:
     draw.rectangle((110, 60, 175, 140), fill=(20, 40, 160))
     draw.polygon([(40, 150), (100, 110), (150, 155)], fill=(230, 60, 60))
     return image
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
 
 
 def hashes_of(image: Image.Image) -> dict:

@@ -2,10 +2,10 @@
 with PDQ quality well above the matching floor), and the edits a re-upload goes through."""
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from PIL import Image, ImageDraw
+
+from tests.support.images import encode
 
 
 def scene(seed: int, size=(200, 160)) -> Image.Image:
@@ -20,12 +20,6 @@ def scene(seed: int, size=(200, 160)) -> Image.Image:
         colour = tuple(int(c) for c in rng.integers(0, 256, 3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
     return image
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
 
 
 def picture(seed: int) -> bytes:
