@@ -1,8 +1,11 @@
 # Two commands: `make run` (the whole workbench with demo data) and `make test`.
+# Both install what a fresh machine lacks first: system packages (scripts/system-packages,
+# as root; otherwise it prints the one apt-get line to run), then the virtualenv.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SYSTEM := PYTHON=$(PYTHON) scripts/system-packages
 
 .PHONY: run test bench clean
 
@@ -11,13 +14,19 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+run:
+	@$(SYSTEM) run
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(PY) -m workbench.devserver
 
-test: $(STAMP)
+test:
+	@$(SYSTEM) test
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench:
+	@$(SYSTEM) test
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(PY) bench/ingest.py
 
 clean:

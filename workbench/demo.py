@@ -141,7 +141,9 @@ def seed(base_url: str, *, wait: bool = True, echo: Callable[[str], None] = prin
     from workbench.demo_banks import ensure_demo_bank
     ensure_demo_bank(base_url, key, _demo_images())  # before the items, so demo-image-4 matches it
     from workbench.demo_media import ensure_demo_music, push_demo_video
-    ensure_demo_music()  # a music bank with one reference track, before the video that plays it
+    skipped = ensure_demo_music()  # a music bank with one reference track, before the video that plays it
+    if skipped:
+        echo(f"warning: {skipped}")
     urls = push_demo_items(base_url, key) + [push_demo_video(base_url, key)]
     summary = wait_until_final(base_url, key, urls) if wait else {}
     echo(f"demo notices: {push_demo_reports(base_url, key)} sent (items are evaluated again)")

@@ -9,14 +9,18 @@ from sqlalchemy import select
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import HashBank
+from workbench.services import capabilities
 
 DEMO_MUSIC_BANK = "demo-music"
 _ACTOR = Actor.system("demo")
 _MUSIC_SEED = 31
 
 
-def ensure_demo_music() -> None:
-    """The music bank and its one track, created once (idempotent)."""
+def ensure_demo_music() -> str | None:
+    """The music bank and its one track, created once (idempotent). Without the fingerprinting
+    tool there is nothing to add: returns the warning to show instead."""
+    if not capabilities.is_available("music_fingerprinting"):
+        return f"demo music bank skipped: {capabilities.by_name('music_fingerprinting').missing_reason}"
     from classifiers.video.synthetic import make_clip
     from workbench.services.hash_banks.media_entries import add_music_entry
     bank = db.session.scalar(select(HashBank).where(HashBank.name == DEMO_MUSIC_BANK))
@@ -29,6 +33,7 @@ def ensure_demo_music() -> None:
     add_music_entry(db.session, bank, _ACTOR, data=track, title="Demo Chords", rights_holder="Demo Records",
                     territories="FR US", note="generated for the demo")
     db.session.commit()
+    return None
 
 
 def push_demo_video(base_url: str, key: str) -> str:

@@ -112,6 +112,8 @@ def main() -> int:
         supervisor.start()
         health = supervisor.wait_healthy()
         print(f"healthy: {health}", flush=True)
+        for reason in health.get("reasons", []):
+            print(f"warning: {health['status']}: {reason}", flush=True)
         if not args.no_seed:
             with app.app_context():
                 from workbench.demo import seed

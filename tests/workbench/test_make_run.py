@@ -12,6 +12,8 @@ import time
 import pytest
 import requests
 
+from tests.support.tools import path_without
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -21,27 +23,52 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["WORKBENCH_INSTANCE_PATH"] = str(tmp_path / "instance")
-    log = open(tmp_path / "devserver.log", "w+")
-    process = subprocess.Popen([sys.executable, "-m", "workbench.devserver", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+class Devserver:
+    """`python -m workbench.devserver` (what `make run` starts) on a free port, its output in a file."""
+
+    def __init__(self, tmp_path, env: dict | None = None):
+        self.port = _free_port()
+        self.instance = tmp_path / "instance"
+        env = dict(env or os.environ)
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            env.pop(name, None)
+        env["WORKBENCH_INSTANCE_PATH"] = str(self.instance)
+        self.log = open(tmp_path / "devserver.log", "w+")
+        self.process = subprocess.Popen([sys.executable, "-m", "workbench.devserver", "--port", str(self.port)],
+                                        cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_until_running(self) -> str:
         deadline = time.monotonic() + 300  # the demo waits up to 240 s for its items on a busy machine
         output = ""
         while time.monotonic() < deadline and "The workbench is running" not in output:
-            assert process.poll() is None, output
+            assert self.process.poll() is None, output
             time.sleep(0.5)
-            log.seek(0)
-            output = log.read()
+            self.log.seek(0)
+            output = self.log.read()
         assert "The workbench is running" in output, output[-3000:]
+        return output
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        self.process.wait(30)
+        self.log.close()
+
+
+@pytest.mark.slow
+def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
+    server = Devserver(tmp_path)
+    port = server.port
+    try:
+        output = server.wait_until_running()
         assert "statuses: {'processed': 11}" in output
         assert "login moderator" in output and "login admin" in output
         health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert health.status_code == 200 and health.json()["workers"]["count"] == 2
+        assert health.json()["status"] == "ok", health.json()["reasons"]
         key = (tmp_path / "instance" / "demo_api_key").read_text().strip()
         # The classify worker: its models loaded once, it says which text model and why,
         # and the demo items carry real scores from those models.
@@ -72,11 +99,36 @@ def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
                 "AND b.name = 'demo-known-images' ORDER BY m.algorithm").fetchall()
         assert [row[0] for row in matched] == ["dhash", "pdq", "phash"]
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        process.wait(30)
-        log.close()
-    assert process.returncode == 0
+        server.stop()
+    assert server.process.returncode == 0
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "instance")], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+@pytest.mark.slow
+def test_devserver_without_fpcalc_serves_degraded_and_processes_the_demo(tmp_path):
+    env = {**os.environ, "PATH": path_without("fpcalc", tmp_path / "bin")}
+    server = Devserver(tmp_path, env)
+    try:
+        output = server.wait_until_running()
+        assert output.count("warning: demo music bank skipped: fpcalc is not installed") == 1
+        assert "statuses: {'processed': 11}" in output  # the video with sound included
+        health = requests.get(server.url("/healthz"), timeout=5)
+        body = health.json()
+        assert health.status_code == 200 and body["status"] == "degraded" and body["ready"] is True
+        music = body["capabilities"]["music_fingerprinting"]
+        assert music["ok"] is False and "fpcalc" in music["reason"]
+        assert "web" in music["where"] and sum(w.startswith("worker ") for w in music["where"]) == 2
+        assert any("fpcalc is not installed" in reason for reason in body["reasons"])
+        key = (server.instance / "demo_api_key").read_text().strip()
+        video = requests.get(server.url("/api/v1/items?external_id=demo-video-1"),
+                             headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+        # Hashed and classified all the same; the music score is unknown, not "no match".
+        assert video["status"] == "processed" and {"sha256", "pdq"} <= {h["algorithm"] for h in video["hashes"]}
+        assert "music_match" not in video["signals"].get("music", {}).get("scores", {})
+        assert "fpcalc is not installed" in video["signals"]["music"]["error"]
+    finally:
+        server.stop()
+    assert server.process.returncode == 0

@@ -12,6 +12,7 @@ from flask import current_app
 from rq import SimpleWorker
 
 from workbench.extensions import get_queue, get_redis
+from workbench.services import capabilities
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,14 @@ def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, wit
                name: str | None = None) -> bool:
     queues = [get_queue(name) for name in (queue_names or default_queue_names())]
     worker = WorkbenchWorker(queues, connection=get_redis(), name=name)
+    for capability in capabilities.publish_for_worker(get_redis(), worker.name):
+        log.warning("%s: %s", capability.missing_reason, capability.feature)
     if not burst and current_app.config["WORKBENCH_PIPELINE_QUEUE"] in {queue.name for queue in queues}:
         # Build the bank matcher now and keep it current through the change feed
         # (only pipeline workers match; a dedicated import worker needs no index).
         from workbench.services.hash_banks.runtime import start_refresher
         start_refresher(current_app._get_current_object(), get_redis(), worker.name)
-    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+    try:
+        return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+    finally:
+        capabilities.forget_worker(get_redis(), worker.name)

@@ -23,6 +23,7 @@ from workbench.models import Item
 from workbench.models.media import ItemVideoFrame, MediaMatchDetail
 from workbench.pipeline.signal_store import store_signals
 from workbench.pipeline.stages import StageContext
+from workbench.services import capabilities
 from workbench.services.hash_banks.matching import BankHit
 from workbench.services.hash_banks.media_matching import (
     match_frames_against_images, match_music, match_video_entries, media_index_for,
@@ -51,11 +52,15 @@ def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: 
         frames = []
     _store_frames(session, item, frames)
     fingerprint = None
-    try:
-        fingerprint = fingerprint_media(data)
-    except (FingerprintError, VideoDecodeError) as exc:
-        log.warning("item %s: audio fingerprint failed: %s", item.id, exc)
-        summary["audio_error"] = str(exc)[:200]
+    unavailable = None if capabilities.is_available("music_fingerprinting") else "fpcalc is not installed"
+    if unavailable:  # the worker said so once at start; the item records it and goes on
+        summary["audio_error"] = unavailable
+    else:
+        try:
+            fingerprint = fingerprint_media(data)
+        except (FingerprintError, VideoDecodeError) as exc:
+            log.warning("item %s: audio fingerprint failed: %s", item.id, exc)
+            summary["audio_error"] = str(exc)[:200]
     index = media_index_for(current_app)
     index.ensure_fresh(session)
     found = match_video_entries(session, index, frames) + match_frames_against_images(
@@ -87,6 +92,9 @@ def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: 
     }
     if fingerprint is None and "audio_error" not in summary:
         signals["music"] = [Signal("music_match", 0.0, {"audio": False}), Signal("music_unlicensed", 0.0)]
+    elif unavailable:  # unknown, not "no match": rules must not read a score that was never measured
+        signals["music"] = [Signal.failure(f"music fingerprinting is off on this worker: {unavailable}",
+                                           retryable=False)]
     store_signals(session, {item.id: signals}, IDENTITIES)
     summary["video_frames"] = len(frames)
     summary["audio_fingerprinted"] = fingerprint is not None

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from tests.workbench.regulator_exports.helpers import (
     AUTHOR_PLATFORM_ID, ITEM_TEXT, REPORTER_EMAIL, add_report, decide, every_rule_outcome, item_of_case,
 )
+from tests.support.reference import dsa_transparency_db_enums
 from tests.workbench.review.helpers import make_case, user
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import AuditEvent, Decision
 
-REFERENCE = "/work/shared/reference/dsa_sor_enums.json"
 ACTOR = Actor.system("tests")
 ENUM_FIELDS = {  # statement field → the reference's enum
     "decision_visibility": "DECISION_VISIBILITIES", "decision_monetary": "DECISION_MONETARIES",
@@ -26,15 +26,6 @@ ENUM_FIELDS = {  # statement field → the reference's enum
     "automated_detection": "AUTOMATED_DETECTIONS", "automated_decision": "AUTOMATED_DECISIONS",
     "territorial_scope": "COUNTRIES", "incompatible_content_illegal": "INCOMPATIBLE_CONTENT_ILLEGALS",
 }
-
-
-def reference_enums() -> dict:
-    try:
-        with open(REFERENCE, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        from policies.dsa import dsa_enums
-        return dsa_enums()  # the library's copy, compared with the reference by tests/policies
 
 
 def export(app, path, **kwargs) -> list[dict]:
@@ -51,7 +42,7 @@ def statements(batches: list[dict]) -> list[dict]:
 def check_against_reference(statement: dict) -> None:
     from workbench.exports.sor import statement_errors
     assert statement_errors(statement) == [], statement
-    enums = reference_enums()
+    enums = dsa_transparency_db_enums()
     for field, enum in ENUM_FIELDS.items():
         if field in statement:
             values = statement[field] if isinstance(statement[field], list) else [statement[field]]
@@ -81,8 +72,8 @@ def test_every_outcome_the_packs_allow_exports_a_valid_statement(app, tmp_path):
     for statement in out:
         check_against_reference(statement)
         assert statement["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
-    assert {s["source_type"] for s in out} == set(reference_enums()["SOURCE_TYPES"])
-    assert {s["decision_ground"] for s in out} == set(reference_enums()["DECISION_GROUNDS"])
+    assert {s["source_type"] for s in out} == set(dsa_transparency_db_enums()["SOURCE_TYPES"])
+    assert {s["decision_ground"] for s in out} == set(dsa_transparency_db_enums()["DECISION_GROUNDS"])
     for statement in out:
         assert ("source_identity" in statement) == (statement["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION")
         assert statement["automated_detection"] == ("Yes" if statement["source_type"] == "SOURCE_VOLUNTARY" else "No")

@@ -20,6 +20,7 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import BankChangeOp, BankEntry, HashBank
 from workbench.models.media import BankVideoFrame, MusicTrack
+from workbench.services import capabilities
 from workbench.services.hash_banks.feed import record_change
 from workbench.services.validation import ValidationFailed
 
@@ -93,6 +94,9 @@ def add_music_entry(session: Session, bank: HashBank, actor: Actor, *, data: byt
     if not title or not rights_holder:
         raise ValidationFailed("missing_field", "a track needs a title and a rights holder", "title")
     licensed = parse_territories(territories or "")
+    if not capabilities.is_available("music_fingerprinting"):
+        raise ValidationFailed("fingerprinting_unavailable", "reference tracks cannot be fingerprinted on this host: "
+                               + capabilities.by_name("music_fingerprinting").missing_reason, "track", 503)
     try:
         phases = reference_phases(data)
     except (VideoDecodeError, FingerprintError) as exc:

@@ -15,7 +15,8 @@ from workbench.metrics.exposition import render
 bp = Blueprint("metrics", __name__)
 
 
-def _allowed() -> bool:
+def scraper_allowed() -> bool:
+    """The /metrics bearer token, or (without a token configured) a request from this machine."""
     token = current_app.config["WORKBENCH_METRICS_TOKEN"]
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
@@ -25,6 +26,6 @@ def _allowed() -> bool:
 
 @bp.get("/metrics")
 def metrics():
-    if not _allowed():
+    if not scraper_allowed():
         abort(403)
     return Response(render(db.session, get_redis()), mimetype="text/plain; version=0.0.4")

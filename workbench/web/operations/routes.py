@@ -1,10 +1,11 @@
 """GET /operations: charts of the metric samples the sweeper stores (ops.dashboard)."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from workbench.authz import require_permission
-from workbench.extensions import db
+from workbench.extensions import db, get_queue, get_redis
+from workbench.pipeline import health
 from workbench.services.ops_dashboard import WINDOWS_HOURS, build_dashboard
 from workbench.web.charts import line_chart
 from workbench.web.operations import bp
@@ -17,4 +18,6 @@ def dashboard():
     board = build_dashboard(db.session, hours)
     charts = [(chart.title, line_chart(chart.series, title=chart.title, y_label=chart.y_label))
               for chart in board.charts]
-    return render_template("operations/dashboard.html", board=board, charts=charts, windows=WINDOWS_HOURS)
+    status = health.check(db.session, get_redis(), get_queue(), current_app.config)
+    return render_template("operations/dashboard.html", board=board, charts=charts, windows=WINDOWS_HOURS,
+                           health=status)
