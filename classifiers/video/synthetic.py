@@ -80,7 +80,9 @@ def _encode(frames, audio: np.ndarray | None, *, fps: int, width: int, height: i
         if codec == "libx264":
             stream.options = {"preset": "ultrafast"}
         elif codec.startswith("libvpx"):
-            stream.options = {"deadline": "realtime", "cpu-used": "8"}
+            # "good", not "realtime": realtime trades quality for the wall clock, so a busy machine
+            # would encode the same clip differently. One thread keeps the output identical too.
+            stream.options = {"deadline": "good", "cpu-used": "8", "threads": "1"}
         astream = out.add_stream(audio_codec, rate=out_rate) if audio is not None else None
         for i, rgb in enumerate(frames):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")

@@ -60,7 +60,9 @@ def post_track(client, bank_id: int, data: bytes, **fields):
 def test_an_uploaded_video_is_listed_audited_and_matches_a_reencoded_copy(app, client, auth):
     bank_id = make_bank(app, "terrorism")
     auth.login("admin")
-    original = make_clip(31, 4.0, width=128, height=96, fps=8, audio=False)
+    # A clip whose sampled frames all keep their detail through the re-encode below (in many seeds
+    # the frame at 2 s is nearly flat, so whether it counts turns on one point of PDQ quality).
+    original = make_clip(39, 4.0, width=128, height=96, fps=8, audio=False)
     response = post_video(client, bank_id, original, note="known clip")
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
