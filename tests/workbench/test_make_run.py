@@ -126,7 +126,8 @@ def test_devserver_without_fpcalc_serves_degraded_and_processes_the_demo(tmp_pat
         video = requests.get(server.url("/api/v1/items?external_id=demo-video-1"),
                              headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
         # Hashed and classified all the same; the music score is unknown, not "no match".
-        assert video["status"] == "processed" and {"sha256", "pdq"} <= {h["algorithm"] for h in video["hashes"]}
+        assert video["status"] == "processed" and {"sha256", "md5"} <= {h["algorithm"] for h in video["hashes"]}
+        assert video["signals"]["vpdq"]["error"] is None and "nudenet" in video["signals"]
         assert "music_match" not in video["signals"].get("music", {}).get("scores", {})
         assert "fpcalc is not installed" in video["signals"]["music"]["error"]
     finally:
