@@ -17,14 +17,23 @@ After the load, a drain period (--drain-seconds) lets the pipeline finish what w
 A short baseline phase runs first on the same stack: one uploader at 1 item/s and one
 moderator with no think time, for --baseline-seconds.
 
+The web server runs with the API rate limits on, far above the load (nothing is refused).
+Last, what those limits cost (bench/rate_limit_overhead.py): closed-loop uploaders in
+--overhead-rounds alternating rounds of --overhead-seconds against two more gunicorns, alike
+but for the limits: far above the load, or off (0 rounds skips it).
+
     .venv/bin/python bench/load.py [--seconds 60] [--upload-rate 5] [--moderators 8]
                                    [--think-ms 3000-8000] [--baseline-seconds 10]
+                                   [--overhead-rounds 4] [--overhead-seconds 5]
 
 Prints its figures and, last, one JSON line: uploads_per_s (accepted), upload_to_queued_p95_ms
 (the API's 201 → the item's case row committed, read from the database), claim_p95_ms,
 errors (must be 0: non-201 uploads, failed claims or decisions), items_lost (must be 0:
 accepted items not in a final status after the drain), items_error (ended in `error`),
-moderator_think_ms, the baseline_* figures and the machine's load average.
+moderator_think_ms, the baseline_* figures, address_check_us and address_check_share (the webhook
+address check, bench/rate_limit_overhead.py), rate_limit_overhead (the fraction of upload
+throughput the limits cost; rate_limit_* the figures behind it, rate_limit_errors must be 0)
+and the machine's load average.
 """
 from __future__ import annotations
 
@@ -51,6 +60,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.claims import PASSWORD, ClaimFailed, Tally, claim_next_case, decide_routed, log_in, wait_for  # noqa: E402
 from bench.ingest import free_port, percentile, small_jpeg  # noqa: E402
+from bench.rate_limit_overhead import LIMITS_FAR_ABOVE, LIMITS_OFF, measure as measure_rate_limits  # noqa: E402
 from tests.support.postgres import PostgresCluster  # noqa: E402
 from workbench import create_app  # noqa: E402
 from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
@@ -241,6 +251,9 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=10.0, help="0 skips the baseline phase")
     parser.add_argument("--drain-seconds", type=float, default=180.0)
     parser.add_argument("--workers", type=int, default=2, help="pipeline worker processes")
+    parser.add_argument("--overhead-rounds", type=int, default=4,
+                        help="rounds with and without the API rate limits (0 skips them)")
+    parser.add_argument("--overhead-seconds", type=float, default=5.0, help="length of each of those rounds")
     args = parser.parse_args()
     low, _, high = args.think_ms.partition("-")
     think_ms = (int(low), int(high or low))
@@ -255,7 +268,8 @@ def main() -> None:
                     "WORKBENCH_INSTANCE_PATH": str(folder), "SECRET_KEY": "bench-secret",
                     "WORKBENCH_PSEUDONYM_KEY": "bench-pseudonyms",
                     "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                    "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": "1000", "WORKBENCH_SWEEP_INTERVAL_S": "10"}
+                    "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": "1000", "WORKBENCH_SWEEP_INTERVAL_S": "10",
+                    **LIMITS_FAR_ABOVE}
         os.environ.update(settings)
         env = {**os.environ, **settings}
         app = create_app()
@@ -263,8 +277,9 @@ def main() -> None:
         port = free_port()
         log = open(folder / "processes.log", "w")
 
-        def spawn(argv: list[str]) -> None:
-            processes.append(subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        def spawn(argv: list[str], **extra_env: str) -> None:
+            processes.append(subprocess.Popen(argv, cwd=ROOT, env={**env, **extra_env}, stdout=log,
+                                              stderr=subprocess.STDOUT))
 
         flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
         for n in range(args.workers):
@@ -273,10 +288,21 @@ def main() -> None:
         spawn(flask + ["pipeline", "sweeper"])
         # --keep-alive above the moderators' poll interval: otherwise a poll can race the server
         # closing the idle connection (a client-side ConnectionError that no real browser would see).
-        spawn([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-               "--timeout", "120", "--keep-alive", "30", "wsgi:app"])
+        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--timeout", "120",
+                    "--keep-alive", "30", "wsgi:app"]
+        spawn(gunicorn + ["--bind", f"127.0.0.1:{port}"])
         base_url = f"http://127.0.0.1:{port}"
         wait_for(base_url)
+        limited_url = unlimited_url = ""
+        if args.overhead_rounds > 0:
+            # Two fresh servers for the last phase, alike but for the limits (far above the load, or
+            # off), both idle until then: neither carries the load phase's connections and caches.
+            limited_port, unlimited_port = free_port(), free_port()
+            spawn(gunicorn + ["--bind", f"127.0.0.1:{limited_port}"])
+            spawn(gunicorn + ["--bind", f"127.0.0.1:{unlimited_port}"], **LIMITS_OFF)
+            limited_url, unlimited_url = f"http://127.0.0.1:{limited_port}", f"http://127.0.0.1:{unlimited_port}"
+            wait_for(limited_url)
+            wait_for(unlimited_url)
         health = requests.get(f"{base_url}/healthz", timeout=10)
         if health.status_code != 200:
             raise RuntimeError(f"the stack is not healthy: {health.text}")
@@ -315,6 +341,10 @@ def main() -> None:
                    "load_average_1m": round(os.getloadavg()[0], 1)}
         print(f"load: {len(uploads.accepted)} uploads and {tally.decisions} decisions in {span:.1f} s; "
               f"drained in {drained_s:.1f} s; lost: {lost[:20]}", flush=True)
+        if unlimited_url:
+            figures.update(measure_rate_limits(Uploads, limited_url, unlimited_url, key, redis.url,
+                                               rounds=args.overhead_rounds, seconds=args.overhead_seconds,
+                                               clients=args.uploaders, counter=counter))
     finally:
         for process in processes:
             process.terminate()

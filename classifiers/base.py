@@ -85,13 +85,18 @@ class Signal:
 
 @dataclass(frozen=True)
 class ClassifierInput:
-    """One item to classify. Text items carry `text`; image items carry the raw bytes."""
+    """One item to classify. Text items carry `text`; image items carry the raw bytes.
+
+    `frames`: the image's frames when the caller has decoded them already
+    (classifiers.image.frames.decode_frames, e.g. a video's sampled frames it also keeps
+    as thumbnails); an image classifier then uses them instead of decoding the bytes again."""
 
     item_id: str
     kind: MediaType
     text: str | None = None
     image: bytes | None = None
     language: str | None = None  # ISO 639-1 if already known (e.g. from language id)
+    frames: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in ("text", "image"):
@@ -102,8 +107,9 @@ class ClassifierInput:
         return cls(item_id=str(item_id), kind="text", text=text, language=language)
 
     @classmethod
-    def for_image(cls, item_id: Any, image: bytes) -> ClassifierInput:
-        return cls(item_id=str(item_id), kind="image", image=image)
+    def for_image(cls, item_id: Any, image: bytes, frames: Sequence[Any] | None = None) -> ClassifierInput:
+        return cls(item_id=str(item_id), kind="image", image=image,
+                   frames=tuple(frames) if frames is not None else None)
 
 
 @runtime_checkable

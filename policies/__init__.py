@@ -19,12 +19,14 @@ from .model import Action, CompiledPack, CompiledRule, Deadline, LegalMapping, R
 from .plan import DecisionPlan, PlannedAction, QueueRequest, ShadowHit, combine, plan_decision
 from .policy_set import PolicySet, default_pack_texts
 from .schema_check import pack_schema
+from .yaml_limits import DEFAULT_LIMITS, DocumentTooComplex, YamlLimits
 
 __all__ = [
-    "Action", "Catalogue", "CompiledPack", "CompiledRule", "ContentClass", "Deadline", "DecisionPlan",
-    "Explanation", "FieldChange", "HashMatch", "Issue", "ItemFacts", "Jurisdiction", "LegalMapping",
-    "PackDiff", "PackInvalid", "PlannedAction", "PolicyError", "PolicySet", "QueueRequest", "Report",
-    "Retention", "RuleRef", "RuleResult", "ShadowHit", "UnknownJurisdiction", "ValidationReport",
+    "DEFAULT_LIMITS", "Action", "Catalogue", "CompiledPack", "CompiledRule", "ContentClass", "Deadline",
+    "DecisionPlan", "DocumentTooComplex", "Explanation", "FieldChange", "HashMatch", "Issue", "ItemFacts",
+    "Jurisdiction", "LegalMapping", "PackDiff", "PackInvalid", "PlannedAction", "PolicyError", "PolicySet",
+    "QueueRequest", "Report", "Retention", "RuleRef", "RuleResult", "ShadowHit", "UnknownJurisdiction",
+    "ValidationReport", "YamlLimits",
     "combine", "compile_pack_text", "default_catalogue", "default_pack_texts", "diff_pack_texts",
     "evaluate_pack", "load_catalogue", "pack_schema", "plan_decision", "unified_diff", "validate_pack_text",
 ]

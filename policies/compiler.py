@@ -15,6 +15,7 @@ from .conditions import ConditionError, compile_condition
 from .errors import Issue, PackInvalid, UnknownJurisdiction, format_path
 from .model import Action, CompiledPack, CompiledRule, Deadline, LegalMapping, RuleRef
 from .schema_check import schema_issues
+from .yaml_limits import DEFAULT_LIMITS, DocumentTooComplex, YamlLimits
 from .yaml_source import SourceMap, load_yaml_with_marks
 
 try:  # pycountry is a project dependency; without it any two capital letters pass
@@ -28,6 +29,7 @@ class ValidationReport:
     issues: list[Issue] = field(default_factory=list)  # errors and warnings, by line
     data: dict | None = None
     pack: CompiledPack | None = None  # set when there are no errors
+    limit: str | None = None  # the YamlLimits bound the text is over ("bytes", "aliases", ...): not loaded
 
     @property
     def errors(self) -> list[Issue]:
@@ -57,11 +59,15 @@ class _Problems:
         self.items.append(Issue(line, column, format_path(path), message, severity))
 
 
-def validate_pack_text(text: str, *, catalogue: Catalogue | None = None, version: str | None = None) -> ValidationReport:
+def validate_pack_text(text: str, *, catalogue: Catalogue | None = None, version: str | None = None,
+                       limits: YamlLimits = DEFAULT_LIMITS) -> ValidationReport:
     """Parses, schema-checks and compiles; returns every issue instead of raising."""
     report = ValidationReport()
     try:
-        data, source = load_yaml_with_marks(text)
+        data, source = load_yaml_with_marks(text, limits)
+    except DocumentTooComplex as exc:
+        report.issues, report.limit = exc.issues, exc.limit
+        return report
     except PackInvalid as exc:
         report.issues = exc.issues
         return report
@@ -80,9 +86,10 @@ def validate_pack_text(text: str, *, catalogue: Catalogue | None = None, version
     return report
 
 
-def compile_pack_text(text: str, *, catalogue: Catalogue | None = None, version: str | None = None) -> CompiledPack:
+def compile_pack_text(text: str, *, catalogue: Catalogue | None = None, version: str | None = None,
+                      limits: YamlLimits = DEFAULT_LIMITS) -> CompiledPack:
     """Compiles a pack for evaluation. `version` overrides the pack's own (e.g. the stored version number)."""
-    report = validate_pack_text(text, catalogue=catalogue, version=version)
+    report = validate_pack_text(text, catalogue=catalogue, version=version, limits=limits)
     if not report.valid:
         raise PackInvalid(report.errors)
     return report.pack

@@ -20,12 +20,12 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @clients_cli.command("create")
 @click.argument("name")
-def create_client_command(name: str) -> None:
+@click.option("--scope", "scopes", multiple=True, help="What the key may do (repeat, or comma-separate); "
+              "default: items, reports, appeals, webhooks. See `flask clients scopes`.")
+def create_client_command(name: str, scopes: tuple[str, ...]) -> None:
     """Create an API client and print its key (shown only once)."""
-    from workbench.services.api_clients import create_client
-    issued = create_client(db.session, name, CLI_ACTOR)
-    click.echo(f"API client {issued.client.id} '{name}' created. Key (store it now, it is not kept):")
-    click.echo(issued.key)
+    from workbench.clients_cli import create_with_scopes
+    create_with_scopes(name, scopes)
 
 
 @click.command("worker")
@@ -122,6 +122,9 @@ def init_app(app: Flask) -> None:
     from workbench.policy_cli import policies_cli
     from workbench.banks_cli import banks_cli
     import workbench.media_banks_cli  # noqa: F401  (adds video and music commands to `banks`)
+    import workbench.clients_cli  # noqa: F401  (adds list, scopes and set-scopes to `clients`)
+    import workbench.bank_access_cli  # noqa: F401  (adds `banks sharing`)
+    import workbench.frame_thumbnails_cli  # noqa: F401  (adds `pipeline frame-thumbnails`)
     app.cli.add_command(banks_cli)
     from workbench.jobs.classify_worker import classify_worker_command
     app.cli.add_command(classify_worker_command)

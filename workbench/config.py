@@ -6,6 +6,7 @@ the generated development keys are created by `ensure_instance_secrets`, which
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -39,6 +40,14 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _cidrs(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = environ.get(name) or ""
+    try:
+        return tuple(str(ipaddress.ip_network(part.strip(), strict=False)) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"{name} must be comma-separated CIDRs such as 10.20.0.0/16, got {raw!r}") from exc
 
 
 def normalise_database_url(url: str) -> str:
@@ -75,15 +84,37 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": max(max_upload, max_video) + MiB,
         "WORKBENCH_MAX_TEXT_CHARS": _int(environ, "WORKBENCH_MAX_TEXT_CHARS", 20_000),
         "WORKBENCH_MAX_EXPLANATION_CHARS": _int(environ, "WORKBENCH_MAX_EXPLANATION_CHARS", 5_000),
+        # JSON API bodies are read whole before parsing: their own limit, far below the media one.
+        "WORKBENCH_MAX_JSON_BYTES": _int(environ, "WORKBENCH_MAX_JSON_BYTES", MiB),
+        # API rate limits (docs/api.md): one token bucket per API client and kind of request,
+        # refilled at PER_S tokens a second up to BURST. PER_S 0 turns that kind's limit off.
+        "WORKBENCH_RATE_LIMIT_UPLOADS_PER_S": _float(environ, "WORKBENCH_RATE_LIMIT_UPLOADS_PER_S", 50.0),
+        "WORKBENCH_RATE_LIMIT_UPLOADS_BURST": _int(environ, "WORKBENCH_RATE_LIMIT_UPLOADS_BURST", 500),
+        "WORKBENCH_RATE_LIMIT_REPORTS_PER_S": _float(environ, "WORKBENCH_RATE_LIMIT_REPORTS_PER_S", 20.0),
+        "WORKBENCH_RATE_LIMIT_REPORTS_BURST": _int(environ, "WORKBENCH_RATE_LIMIT_REPORTS_BURST", 200),
+        "WORKBENCH_RATE_LIMIT_READS_PER_S": _float(environ, "WORKBENCH_RATE_LIMIT_READS_PER_S", 100.0),
+        "WORKBENCH_RATE_LIMIT_READS_BURST": _int(environ, "WORKBENCH_RATE_LIMIT_READS_BURST", 500),
+        "WORKBENCH_RATE_LIMIT_WRITES_PER_S": _float(environ, "WORKBENCH_RATE_LIMIT_WRITES_PER_S", 10.0),
+        "WORKBENCH_RATE_LIMIT_WRITES_BURST": _int(environ, "WORKBENCH_RATE_LIMIT_WRITES_BURST", 100),
         "WORKBENCH_MAX_IMAGE_PIXELS": _int(environ, "WORKBENCH_MAX_IMAGE_PIXELS", 50_000_000),
         "WORKBENCH_MAX_IMAGE_FRAMES": _int(environ, "WORKBENCH_MAX_IMAGE_FRAMES", 500),
+        # An animation's frames together (each counted at the full canvas, as it is decoded): the
+        # budget is checked from the file's structure before any frame is decoded. ~100 full-HD frames.
+        "WORKBENCH_MAX_ANIMATION_PIXELS": _int(environ, "WORKBENCH_MAX_ANIMATION_PIXELS", 200_000_000),
         # Video (docs/video.md): size, length and picture limits, vPDQ sampling, frames classified.
         "WORKBENCH_MAX_VIDEO_BYTES": max_video,
         "WORKBENCH_MAX_VIDEO_SECONDS": _float(environ, "WORKBENCH_MAX_VIDEO_SECONDS", 180.0),
         "WORKBENCH_MAX_VIDEO_PIXELS": _int(environ, "WORKBENCH_MAX_VIDEO_PIXELS", 1920 * 1920),
+        # What the workers decode: width x height x frames (declared, or counted from the packets),
+        # checked at upload. 24 G admits 3 minutes of 1080p at 60 fps (22.4 G; at 30 fps, 11.2 G).
+        "WORKBENCH_MAX_VIDEO_DECODED_PIXELS": _int(environ, "WORKBENCH_MAX_VIDEO_DECODED_PIXELS", 24_000_000_000),
         "WORKBENCH_VPDQ_FRAMES_PER_S": _float(environ, "WORKBENCH_VPDQ_FRAMES_PER_S", 1.0),
         "WORKBENCH_MUSIC_MAX_BER": _float(environ, "WORKBENCH_MUSIC_MAX_BER", 0.35),
         "WORKBENCH_MUSIC_MIN_MATCH_S": _float(environ, "WORKBENCH_MUSIC_MIN_MATCH_S", 5.0),
+        # Audio decoded for a fingerprint (workers): at most this many seconds (a whole 15-minute
+        # reference track) and this much decoded PCM; a longer soundtrack is fingerprinted up to the cap.
+        "WORKBENCH_MAX_AUDIO_SECONDS": _float(environ, "WORKBENCH_MAX_AUDIO_SECONDS", 900.0),
+        "WORKBENCH_MAX_AUDIO_DECODED_BYTES": _int(environ, "WORKBENCH_MAX_AUDIO_DECODED_BYTES", 512 * MiB),
         # Pipeline
         "WORKBENCH_PIPELINE_QUEUE": environ.get("WORKBENCH_PIPELINE_QUEUE", "pipeline"),
         "WORKBENCH_JOB_RETRIES": _int(environ, "WORKBENCH_JOB_RETRIES", 3),
@@ -138,9 +169,15 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_WEBHOOK_MAX_ATTEMPTS": _int(environ, "WORKBENCH_WEBHOOK_MAX_ATTEMPTS", 8),
         "WORKBENCH_WEBHOOK_BACKOFF_S": _float(environ, "WORKBENCH_WEBHOOK_BACKOFF_S", 5.0),
         "WORKBENCH_WEBHOOK_TIMEOUT_S": _float(environ, "WORKBENCH_WEBHOOK_TIMEOUT_S", 5.0),
+        # Outbound requests to URLs others chose (webhooks) only reach public addresses; these
+        # CIDRs (comma-separated, empty by default) are allowed too, for receivers on a private network.
+        "WORKBENCH_OUTBOUND_ALLOW_CIDRS": _cidrs(environ, "WORKBENCH_OUTBOUND_ALLOW_CIDRS"),
         # Audit: the checkpoint signing key is a file outside the database.
         "WORKBENCH_AUDIT_SIGNING_KEY": environ.get("WORKBENCH_AUDIT_SIGNING_KEY")
         or os.path.join(instance_path, "audit_signing_key.pem"),
+        # Its public half, written by the signer; all that web processes read. Empty: next to
+        # the private key, `.pem` -> `.pub.pem` (audit/keys.py public_key_path).
+        "WORKBENCH_AUDIT_PUBLIC_KEY": environ.get("WORKBENCH_AUDIT_PUBLIC_KEY") or "",
         "WORKBENCH_CHECKPOINT_INTERVAL_S": _float(environ, "WORKBENCH_CHECKPOINT_INTERVAL_S", 300.0),
         # Retention (services/retention.py): days a blob is kept after the item's last decision
         # (or its ingest, if never decided) unless an evidence hold runs longer; run by the sweeper.
@@ -167,8 +204,13 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         "WORKBENCH_LOGIN_MAX_FAILURES": _int(environ, "WORKBENCH_LOGIN_MAX_FAILURES", 5),
         "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": _int(environ, "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT", 20),
         "WORKBENCH_LOGIN_WINDOW_S": _int(environ, "WORKBENCH_LOGIN_WINDOW_S", 900),
+        # After MAX_FAILURES failures in a row an account's next attempt waits BASE_S, doubling per failure up to MAX_S.
+        "WORKBENCH_LOGIN_BACKOFF_BASE_S": _float(environ, "WORKBENCH_LOGIN_BACKOFF_BASE_S", 15.0),
+        "WORKBENCH_LOGIN_BACKOFF_MAX_S": _float(environ, "WORKBENCH_LOGIN_BACKOFF_MAX_S", 900.0),
         "WORKBENCH_TRUSTED_PROXY_HOPS": _int(environ, "WORKBENCH_TRUSTED_PROXY_HOPS", 0),
         "WORKBENCH_TOTP_ISSUER": environ.get("WORKBENCH_TOTP_ISSUER") or "Moderation workbench",
+        # TOTP secrets are encrypted with a key in a file outside the database, like the audit key.
+        "WORKBENCH_TOTP_KEY_FILE": environ.get("WORKBENCH_TOTP_KEY_FILE") or os.path.join(instance_path, "totp.key"),
         # Wellness (docs/wellness.md): graphic items a moderator may see per UTC day.
         "WORKBENCH_EXPOSURE_BUDGET": _int(environ, "WORKBENCH_EXPOSURE_BUDGET", 100),
         # Appeals (docs/appeals-and-qa.md): the queue, its priority and deadline (DSA Art. 20 asks for
@@ -207,4 +249,10 @@ def ensure_instance_secrets(config: dict, instance_path: str) -> None:
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _read_or_create_secret(Path(instance_path) / "secret_key")
     if not config.get("WORKBENCH_PSEUDONYM_KEY"):
-        config["WORKBENCH_PSEUDONYM_KEY"] = _read_or_create_secret(Path(instance_path) / "pseudonym.key")
+        key_file = Path(instance_path) / "pseudonym.key"
+        if not key_file.exists():  # migration 0008c refuses to re-key stored pseudonyms with a new key
+            config["WORKBENCH_PSEUDONYM_KEY_GENERATED"] = str(key_file)
+        config["WORKBENCH_PSEUDONYM_KEY"] = _read_or_create_secret(key_file)
+    totp_key_file = Path(config.get("WORKBENCH_TOTP_KEY_FILE") or Path(instance_path) / "totp.key")
+    if not totp_key_file.exists():  # created here, wherever the setting points, so migration 0008e finds it
+        _read_or_create_secret(totp_key_file)

@@ -23,6 +23,7 @@ from workbench.services import api_clients, users
 
 DEMO_ACTOR = Actor.system("demo-seed")
 DEMO_CLIENT = "demo-platform"
+DEMO_SCOPES = ("items", "reports")  # what the demo sends; its bank is made through the service layer
 
 DEMO_TEXTS = [
     ("demo-text-1", "DE", "Tolles Video, danke fürs Teilen!", "de"),
@@ -70,13 +71,15 @@ def _write_private(path: Path, content: str) -> None:
 
 def ensure_demo_client() -> str:
     key_file = _secret_file("demo_api_key")
+    client = api_clients.find_client(db.session, DEMO_CLIENT)
+    if client is not None:  # a key from an earlier run keeps only what the demo needs
+        api_clients.set_scopes(db.session, client, DEMO_SCOPES, DEMO_ACTOR)
     if key_file.exists():
         key = key_file.read_text().strip()
         if api_clients.authenticate(db.session, key) is not None:
             return key
-    client = api_clients.find_client(db.session, DEMO_CLIENT)
     issued = (api_clients.rotate_key(db.session, client, DEMO_ACTOR) if client
-              else api_clients.create_client(db.session, DEMO_CLIENT, DEMO_ACTOR))
+              else api_clients.create_client(db.session, DEMO_CLIENT, DEMO_ACTOR, DEMO_SCOPES))
     _write_private(key_file, issued.key + "\n")
     return issued.key
 
@@ -139,11 +142,13 @@ def seed(base_url: str, *, wait: bool = True, echo: Callable[[str], None] = prin
     credentials = ensure_demo_users()
     echo(f"policy packs: {seed_policies()} default pack(s) published")
     from workbench.demo_banks import ensure_demo_bank
-    ensure_demo_bank(base_url, key, _demo_images())  # before the items, so demo-image-4 matches it
+    ensure_demo_bank(_demo_images())  # before the items, so demo-image-4 matches it
     from workbench.demo_media import ensure_demo_music, push_demo_video
     skipped = ensure_demo_music()  # a music bank with one reference track, before the video that plays it
     if skipped:
         echo(f"warning: {skipped}")
+    # No transaction of ours may stay open while the web server writes (SQLite: one writer at a time).
+    db.session.remove()
     urls = push_demo_items(base_url, key) + [push_demo_video(base_url, key)]
     summary = wait_until_final(base_url, key, urls) if wait else {}
     echo(f"demo notices: {push_demo_reports(base_url, key)} sent (items are evaluated again)")

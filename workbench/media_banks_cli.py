@@ -10,6 +10,7 @@ from workbench.banks_cli import CLI_ACTOR, _bank, banks_cli
 from workbench.extensions import db
 from workbench.services.hash_banks import media_entries
 from workbench.services.validation import ValidationFailed
+from workbench.services.video_validation import audio_caps
 
 
 def _commit_or_fail(entry, what: str) -> None:
@@ -53,7 +54,7 @@ def add_track_command(bank: str, file: str, title: str, rights_holder: str, terr
     try:
         entry = media_entries.add_music_entry(db.session, target, CLI_ACTOR, data=Path(file).read_bytes(),
                                               title=title, rights_holder=rights_holder, territories=territories,
-                                              source=Path(file).name)
+                                              source=Path(file).name, caps=audio_caps(current_app.config))
     except ValidationFailed as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from exc

@@ -1,4 +1,4 @@
-"""flask retention run [--dry-run] | plan: purging stored files after their retention period."""
+"""flask retention run [--dry-run] | plan: purging stored content after its retention period."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,14 +19,15 @@ def _when(value) -> str:
 def run_retention_now(*, dry_run: bool = False, limit: int | None = None):
     """One retention round with the app's settings (the CLI and the sweeper call this)."""
     from workbench.services.blobstore import BlobStore
-    from workbench.services.retention import RetentionSettings, run_retention
     from workbench.services.privacy import erase_released_holds
-    from workbench.services.retention import RETENTION_ACTOR
+    from workbench.services.retention import RETENTION_ACTOR, RetentionSettings, run_retention
     config = current_app.config
     blob_store = BlobStore(config["WORKBENCH_BLOB_DIR"])
+    export_dir = config["WORKBENCH_EXPORT_DIR"]
     if not dry_run:  # erasure requests postponed by an evidence hold are finished first
-        erase_released_holds(db.session, actor=RETENTION_ACTOR, blob_store=blob_store)
-    report = run_retention(db.session, blob_store, RetentionSettings.from_config(config), dry_run=dry_run, limit=limit)
+        erase_released_holds(db.session, actor=RETENTION_ACTOR, blob_store=blob_store, export_dir=export_dir)
+    report = run_retention(db.session, blob_store, RetentionSettings.from_config(config), dry_run=dry_run,
+                           limit=limit, export_dir=None if dry_run else export_dir)
     if not dry_run:  # files whose delete failed after an earlier purge
         from workbench.services.retention_leftovers import delete_leftover_files
         report.leftovers = delete_leftover_files(db.session, blob_store)
@@ -35,16 +36,18 @@ def run_retention_now(*, dry_run: bool = False, limit: int | None = None):
 
 @retention_cli.command("run")
 @click.option("--dry-run", is_flag=True, help="List what is due; change nothing.")
-@click.option("--limit", type=click.IntRange(min=1), help="Purge at most this many files.")
+@click.option("--limit", type=click.IntRange(min=1), help="Purge at most this many items.")
 def run_command(dry_run: bool, limit: int | None) -> None:
-    """Purge every stored file whose retention period and evidence holds have ended."""
+    """Purge the content of every item whose retention period and evidence holds have ended."""
     report = run_retention_now(dry_run=dry_run, limit=limit)
     for plan in report.purged:
         hold = plan.binding_hold
-        click.echo(f"{'due' if dry_run else 'purged'} {plan.sha256[:16]} items={plan.item_ids} "
+        click.echo(f"{'due' if dry_run else 'purged'} item {plan.item_id} "
                    f"after {_when(plan.purge_after)} ({hold.source if hold else plan.basis})")
     verb = "would purge" if dry_run else "purged"
-    click.echo(f"{verb} {len(report.purged)} file(s); {report.skipped} no longer due when locked")
+    click.echo(f"{verb} {len(report.purged)} item(s); {report.skipped} no longer due when locked")
+    if not dry_run:
+        click.echo(f"{report.files_deleted} file(s) deleted; {len(report.exports_expired)} export(s) expired")
     if report.leftovers is not None and (report.leftovers.deleted or report.leftovers.failed):
         click.echo(f"leftover files of earlier purges: {report.leftovers.deleted} deleted, "
                    f"{report.leftovers.failed} still cannot be deleted")
@@ -52,10 +55,10 @@ def run_command(dry_run: bool, limit: int | None) -> None:
 
 @retention_cli.command("plan")
 @click.option("--within", "within_days", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Show files due within this many days.")
+              help="Show items due within this many days.")
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 def plan_command(within_days: int, limit: int) -> None:
-    """When each stored file will be purged, and the evidence hold that keeps it, if any."""
+    """When each item's content will be purged, and the evidence hold that keeps it, if any."""
     from workbench.models.base import utcnow
     from workbench.services.retention import RetentionSettings, iter_plans
     settings = RetentionSettings.from_config(current_app.config)
@@ -66,10 +69,10 @@ def plan_command(within_days: int, limit: int) -> None:
             rows.append(plan)
     db.session.rollback()
     rows.sort(key=lambda plan: (plan.purge_after is None, plan.purge_after or horizon))
-    click.echo(f"{'sha256':16}  {'purge after':20}  why")
+    click.echo(f"{'item':>10}  {'purge after':20}  why")
     for plan in rows[:limit]:
         hold = plan.binding_hold
         why = plan.pending or (f"hold: {hold.source} - {hold.citation}" if hold
                                else f"default {settings.default_days} days after {plan.basis}")
-        click.echo(f"{plan.sha256[:16]}  {_when(plan.purge_after) if not plan.pending else 'not scheduled':20}  {why}")
-    click.echo(f"{len(rows)} file(s) due within {within_days} day(s) or waiting on a case")
+        click.echo(f"{plan.item_id:>10}  {_when(plan.purge_after) if not plan.pending else 'not scheduled':20}  {why}")
+    click.echo(f"{len(rows)} item(s) due within {within_days} day(s) or waiting on a case")

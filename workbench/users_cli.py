@@ -114,12 +114,33 @@ def reset_two_factor_command(username: str) -> None:
 @users_cli.command("unlock")
 @click.argument("username")
 def unlock_command(username: str) -> None:
-    """Forget the account's failed logins (lifts a lockout)."""
+    """Forget the account's failed logins (ends its login backoff at once)."""
     from workbench.services.login_throttle import LoginThrottle, ThrottleSettings
     from workbench.services.users import unlock_login
     throttle = LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
     cleared = unlock_login(db.session, _user(username), throttle, CLI_ACTOR)
-    click.echo(f"{username}: " + ("unlocked" if cleared else "Redis unreachable; the lock lifts at the end of its window"))
+    click.echo(f"{username}: " + ("unlocked" if cleared else "Redis unreachable; the wait ends on its own"))
+
+
+@users_cli.command("check-two-factor")
+def check_two_factor_command() -> None:
+    """Check that every stored TOTP secret opens with the key in WORKBENCH_TOTP_KEY_FILE."""
+    from workbench.services.second_factor import SecondFactorUnavailable, stored_secret
+    from workbench.services.users import list_users
+    enrolled = [user for user in list_users(db.session) if user.totp_secret]
+    broken = []
+    for user in enrolled:
+        try:
+            stored_secret(user)
+        except SecondFactorUnavailable as exc:
+            broken.append(user.username)
+            click.echo(f"{user.username}: {exc.detail}", err=True)
+    if broken:
+        raise click.ClickException(
+            f"{len(broken)} of {len(enrolled)} second factor(s) cannot be checked with the key in "
+            f"{current_app.config['WORKBENCH_TOTP_KEY_FILE']}: restore the key file they were encrypted with, "
+            "or reset them (flask users reset-two-factor NAME)")
+    click.echo(f"{len(enrolled)} second factor(s) open with the key in {current_app.config['WORKBENCH_TOTP_KEY_FILE']}")
 
 
 @users_cli.command("list")

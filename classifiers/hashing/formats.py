@@ -11,7 +11,11 @@
 - ``plain``: one hash per line; the algorithm must be given.
 
 CSV records are one per line (no quoted newlines), so every error has an exact
-line number.
+line number. A CSV cell that a spreadsheet would run as a formula (starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a leading
+``'`` (OWASP's advice against CSV injection), and so is a cell that already starts
+with ``'`` before one of those; reading removes exactly that quote, so an exported
+file imports back to the same values.
 
 Parsing never drops a bad line silently: it returns the good records plus one
 LineError (line number, reason) per bad line. Blank lines and ``#`` comments
@@ -175,7 +179,7 @@ def _csv_rows(text: str):
         except csv.Error as exc:
             yield number, None, str(exc), line
             continue
-        yield number, row, "", line
+        yield number, [unescape_cell(cell) for cell in row], "", line
 
 
 def parse_hma_csv(text: str) -> ParseResult:
@@ -292,11 +296,29 @@ def _te_type(algorithm: str) -> str:
         raise FormatError(f"ThreatExchange has no indicator type for {algorithm}") from None
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _looks_escaped(cell: str) -> bool:
+    return cell.startswith("'") and cell[1:].startswith(_FORMULA_STARTS + ("'",))
+
+
+def escape_cell(cell: str) -> str:
+    """Neutralise a cell a spreadsheet would evaluate. A cell that already looks escaped gets
+    a quote too, so that unescape_cell is its exact inverse for every string."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) or _looks_escaped(cell) else cell
+
+
+def unescape_cell(cell: str) -> str:
+    """The inverse of escape_cell: drop the one quote it adds."""
+    return cell[1:] if _looks_escaped(cell) else cell
+
+
 def _csv_text(rows) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     # One record per line is part of the format: fold any newline in free text.
-    writer.writerows([" ".join(str(cell).splitlines()) for cell in row] for row in rows)
+    writer.writerows([escape_cell(" ".join(str(cell).splitlines())) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

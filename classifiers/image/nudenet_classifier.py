@@ -164,7 +164,7 @@ class NudeNetClassifier:
             if item.kind != "image":
                 continue
             try:
-                decoded.append(decode_frames(item.image or b"", self.max_frames))
+                decoded.append(list(item.frames) if item.frames else decode_frames(item.image or b"", self.max_frames))
                 positions.append(position)
             except ImageDecodeError as exc:
                 log.warning("nudenet: item %s not decodable: %s", item.item_id, exc)

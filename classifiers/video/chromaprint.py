@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from classifiers.video.media import decode_audio
+from classifiers.video.media import AudioCaps, decode_audio
 
 # Chromaprint's default algorithm: one word per 4096/3 samples at 11025 Hz.
 ITEM_S = 4096 / 3 / 11025
@@ -77,21 +77,21 @@ def fingerprint_pcm(pcm: np.ndarray, sample_rate: int = 11025) -> AudioFingerpri
     return AudioFingerprint(words, round(len(pcm) / sample_rate, 3))
 
 
-def fingerprint_media(data: bytes) -> AudioFingerprint | None:
-    """The fingerprint of a video's or audio file's first audio track; None without one."""
-    pcm = decode_audio(data, 11025)
+def fingerprint_media(data: bytes, caps: AudioCaps = AudioCaps()) -> AudioFingerprint | None:
+    """The fingerprint of a video's or audio file's first audio track (up to `caps`); None without one."""
+    pcm = decode_audio(data, 11025, caps)
     if pcm is None:
         return None
     return fingerprint_pcm(pcm)
 
 
-def reference_phases(data: bytes) -> list[AudioFingerprint]:
+def reference_phases(data: bytes, caps: AudioCaps = AudioCaps()) -> list[AudioFingerprint]:
     """A reference track fingerprinted at three sub-word shifts of its start.
 
     A trimmed copy starts anywhere inside a word (1365 samples); compared at the wrong
     phase its words differ in ~25% of bits. Storing the reference at 0, 1/3 and 2/3 of a
     word keeps every query within a sixth of a word of one of them."""
-    pcm = decode_audio(data, 11025)
+    pcm = decode_audio(data, 11025, caps)
     if pcm is None:
         raise FingerprintError("the file has no audio track")
     step = int(round(ITEM_S * 11025))

@@ -94,6 +94,9 @@ def probe_video(data: bytes, *, max_pixels: int | None = None, max_duration_s: f
                 max_frames: int | None = None) -> VideoInfo:
     """Decode every video frame (and demux the audio) to prove the file is whole.
 
+    Costs pixels times frames: for workers and tools. A web request probes the container
+    instead (classifiers.video.probe.probe_container).
+
     Raises VideoDecodeError for anything broken, and ValueError subclasses of it with
     `limit` set when a limit is exceeded before decoding (see VideoLimitExceeded)."""
     mime = sniff_video_type(data)
@@ -213,20 +216,40 @@ def frames_at(data: bytes, times_ms: list[int], *, max_side: int = SAMPLE_MAX_SI
     return out
 
 
-def decode_audio(data: bytes, sample_rate: int = 11025) -> np.ndarray | None:
-    """The first audio track as mono int16 at `sample_rate`, or None when there is none."""
+@dataclass(frozen=True)
+class AudioCaps:
+    """How much of an audio track a worker decodes: the rest of a longer one is ignored."""
+    max_seconds: float | None = None      # of audio kept, at the output rate
+    max_decoded_bytes: int | None = None  # PCM decoded from the file (all channels, before resampling)
+
+
+def decode_audio(data: bytes, sample_rate: int = 11025, caps: AudioCaps = AudioCaps()) -> np.ndarray | None:
+    """The first audio track as mono int16 at `sample_rate`, or None when there is none.
+
+    With caps, decoding stops once `max_seconds` of output or `max_decoded_bytes` of decoded
+    PCM is reached: a long soundtrack yields its first part, never an unbounded array. The
+    byte cap bounds the decoding work where a second of output costs far more than usual
+    (many channels, a very high sample rate)."""
     container = _open(data, _CONTAINERS | AUDIO_ONLY_CONTAINERS)
+    max_samples = int(caps.max_seconds * sample_rate) if caps.max_seconds is not None else None
     try:
         if not container.streams.audio:
             return None
         resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
-        chunks = []
+        chunks, kept, decoded_bytes = [], 0, 0
         for frame in container.decode(container.streams.audio[0]):
+            decoded_bytes += frame.samples * len(frame.layout.channels) * frame.format.bytes
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray().reshape(-1))
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1))
-        return np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, dtype=np.int16)
+                kept += chunks[-1].size
+            if (max_samples is not None and kept >= max_samples) or (
+                    caps.max_decoded_bytes is not None and decoded_bytes >= caps.max_decoded_bytes):
+                break
+        else:
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        pcm = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, dtype=np.int16)
+        return pcm[:max_samples] if max_samples is not None else pcm
     except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
         raise VideoDecodeError(f"the audio could not be decoded: {exc}") from exc
     finally:

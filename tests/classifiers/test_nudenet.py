@@ -200,3 +200,14 @@ def test_the_detector_matches_nudenets_on_real_images(nudenet):
     images = [encode(_scene(seed), "JPEG") for seed in range(4)]
     reference = NudeDetector(model_path=nudenet.detector.onnx_session._model_path)
     assert nudenet.detector.detect_batch(images, batch_size=3) == reference.detect_batch(images, batch_size=3)
+
+
+def test_frames_the_caller_decoded_are_scored_without_decoding_again(nudenet):
+    """The classify stage decodes a video's frames once (it keeps them as thumbnails too) and
+    hands them over: the classifier scores those, the same as it would have decoded them."""
+    from classifiers.video.synthetic import make_clip
+    video = make_clip(3, 2.0, width=160, height=120, fps=8, audio=False)
+    frames = decode_frames(video, nudenet.max_frames)
+    decoding, handed = nudenet.classify_batch([ClassifierInput.for_image("v", video),
+                                               ClassifierInput.for_image("w", b"", frames=frames)])
+    assert handed == decoding and not any(s.is_error for s in handed)  # b"" alone would be an error

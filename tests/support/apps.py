@@ -48,8 +48,19 @@ def truncate_all(engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in _schema_metadata().sorted_tables)
     from workbench.models.audit import SEED_CHAIN_HEAD
     with engine.begin() as conn:
+        # audit_events refuses TRUNCATE by trigger. Replica mode skips ordinary triggers for this
+        # transaction only (SET LOCAL); it needs a superuser, which can drop the trigger anyway,
+        # so the refusal stands for the app's own role. Only the test reset ever does this.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         conn.execute(text(SEED_CHAIN_HEAD))
+
+
+# API rate limits stay on (every API test goes through the bucket) but far above what a test
+# sends; tests/workbench/api/test_rate_limits.py checks the real defaults.
+GENEROUS_RATE_LIMITS = {f"WORKBENCH_RATE_LIMIT_{kind}_{part}": value
+                        for kind in ("UPLOADS", "REPORTS", "READS", "WRITES")
+                        for part, value in (("PER_S", 10_000.0), ("BURST", 1_000_000))}
 
 
 def test_config(database_url: str, instance: Path, redis_url: str, **overrides) -> dict:
@@ -68,6 +79,10 @@ def test_config(database_url: str, instance: Path, redis_url: str, **overrides) 
         "WORKBENCH_CLASSIFIERS": "",
         # Logins are in many tests: a cheap hash (production keeps scrypt, ~0.2 s per check).
         "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # The webhook receiver (tests/support/receiver.py) listens on loopback, which the outbound
+        # guard refuses by default; tests of the guard itself clear this (tests/workbench/webhooks/).
+        "WORKBENCH_OUTBOUND_ALLOW_CIDRS": ("127.0.0.1/32",),
+        **GENEROUS_RATE_LIMITS,
     }
     config.update(overrides)
     return config

@@ -11,10 +11,12 @@ from workbench.extensions import db
 TEST_ACTOR = Actor.system("tests")
 
 
-def make_api_key(app, name: str = "test-platform") -> str:
+def make_api_key(app, name: str = "test-platform", scopes=None) -> str:
+    """A key with every scope unless `scopes` narrows it (the scope tests choose theirs)."""
     from workbench.services.api_clients import create_client
+    from workbench.services.api_scopes import SCOPES
     with app.app_context():
-        return create_client(db.session, name, TEST_ACTOR).key
+        return create_client(db.session, name, TEST_ACTOR, SCOPES if scopes is None else scopes).key
 
 
 def make_user(app, username: str, role: str, password: str = "correct horse battery", *,

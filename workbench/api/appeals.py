@@ -38,7 +38,7 @@ def _api_error(exc: AppealError) -> ApiError:
 
 
 @bp.post("/appeals")
-@require_api_client
+@require_api_client("appeals")
 def post_appeal():
     config = current_app.config
     submission = parse_appeal_fields(json_object(), max_explanation_chars=config["WORKBENCH_MAX_EXPLANATION_CHARS"])
@@ -53,7 +53,7 @@ def post_appeal():
 
 
 @bp.get("/appeals/<int:appeal_id>")
-@require_api_client
+@require_api_client("appeals")
 def get_appeal_status(appeal_id: int):
     try:
         return appeal_document(get_appeal(db.session, g.api_client.id, appeal_id))

@@ -6,11 +6,22 @@ import functools
 from flask import g, request
 
 from workbench.api.errors import ApiError
+from workbench.api.rate_limits import enforce_rate_limit
 from workbench.extensions import db
 from workbench.services.api_clients import authenticate
+from workbench.services.api_scopes import known_scope
+
+ROUTE_SCOPES: dict[str, str] = {}  # view name -> the scope it needs (read by the OpenAPI document)
 
 
-def require_api_client(view):
+def require_api_client(scope: str):
+    """A valid key that carries `scope` (workbench/services/api_scopes.py); else 401 or 403."""
+    return functools.partial(_require_api_client, scope=known_scope(scope))
+
+
+def _require_api_client(view, scope: str):
+    ROUTE_SCOPES[view.__name__] = scope
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         header = request.headers.get("Authorization", "")
@@ -21,5 +32,9 @@ def require_api_client(view):
         if client is None:
             raise ApiError(401, "unauthorized", "the API key is invalid or revoked")
         g.api_client = client
+        if not client.has_scope(scope):
+            raise ApiError(403, "insufficient_scope", f"this API key lacks the '{scope}' scope")
+        enforce_rate_limit(client)
         return view(*args, **kwargs)
+    wrapper.required_scope = scope  # read by the authorisation-matrix test
     return wrapper

@@ -1,7 +1,7 @@
 """JSON documents for hash banks, entries and imports."""
 from __future__ import annotations
 
-from flask import url_for
+from flask import g, url_for
 
 from workbench.api.serializers import iso
 from workbench.models import BankEntry, BankImport, BankImportError
@@ -22,6 +22,8 @@ def bank_document(summary: BankSummary) -> dict:
         "dhash_threshold": bank.dhash_threshold,
         "entries": summary.entries,
         "enabled_entries": summary.enabled_entries,
+        "visibility": bank.visibility,  # private (its owner and staff only) or shared-read
+        "owned": bank.owner_client_id == g.api_client.id,  # only the owner may change it
         "created_at": iso(bank.created_at),
         "updated_at": iso(bank.updated_at),
     }

@@ -11,11 +11,12 @@ from workbench.api.request_body import multipart_fields
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.jobs.bank_imports import enqueue_import, start_import
-from workbench.services.hash_banks import banks as bank_service
+from workbench.services.hash_banks import access
 from workbench.services.hash_banks import imports as import_service
 from workbench.services.hash_banks.compare import compare_images
 from workbench.services.hash_banks.exports import export_bank
 from workbench.services.hash_banks.import_files import FileTooLarge
+from workbench.services.image_validation import image_limits as check_image_limits
 from workbench.services.validation import reject_unknown_fields
 
 MiB = 1024 * 1024
@@ -26,10 +27,10 @@ def _actor() -> Actor:
 
 
 @bp.post("/banks/<int:bank_id>/imports")
-@require_api_client
+@require_api_client("banks:write")
 def create_bank_import(bank_id: int):
     request.max_content_length = current_app.config["WORKBENCH_MAX_IMPORT_BYTES"] + MiB
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = access.owned_bank(db.session, g.api_client.id, bank_id)
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data with a 'file'")
     fields, files = multipart_fields({"file"})
@@ -46,9 +47,9 @@ def create_bank_import(bank_id: int):
 
 
 @bp.get("/banks/<int:bank_id>/imports/<int:import_id>")
-@require_api_client
+@require_api_client("banks:write")
 def get_bank_import(bank_id: int, import_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = access.owned_bank(db.session, g.api_client.id, bank_id)
     bank_import = import_service.get_import(db.session, bank, import_id)
     page = import_service.import_errors(db.session, bank_import, limit=100)
     return {**import_document(bank_import), "errors": [import_error_document(e) for e in page.errors],
@@ -57,9 +58,9 @@ def get_bank_import(bank_id: int, import_id: int):
 
 
 @bp.get("/banks/<int:bank_id>/imports/<int:import_id>/errors")
-@require_api_client
+@require_api_client("banks:write")
 def get_bank_import_errors(bank_id: int, import_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = access.owned_bank(db.session, g.api_client.id, bank_id)
     bank_import = import_service.get_import(db.session, bank, import_id)
     after = request.args.get("after_line", "0")
     if not after.isdigit():
@@ -71,18 +72,18 @@ def get_bank_import_errors(bank_id: int, import_id: int):
 
 
 @bp.post("/banks/<int:bank_id>/imports/<int:import_id>/resume")
-@require_api_client
+@require_api_client("banks:write")
 def resume_bank_import(bank_id: int, import_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = access.owned_bank(db.session, g.api_client.id, bank_id)
     bank_import = import_service.reopen(db.session, import_service.get_import(db.session, bank, import_id), _actor())
     queued = enqueue_import(bank_import.id) if not bank_import.is_final else False
     return {**import_document(bank_import), "job_queued": queued}, 202
 
 
 @bp.get("/banks/<int:bank_id>/export")
-@require_api_client
+@require_api_client("banks:read")
 def export_bank_list(bank_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = access.readable_bank(db.session, g.api_client.id, bank_id)
     include_disabled = request.args.get("include_disabled", "false").lower() in ("1", "true", "yes")
     export = export_bank(db.session, bank, request.args.get("format", ""), _actor(),
                          algorithm=request.args.get("algorithm") or None, include_disabled=include_disabled)
@@ -98,13 +99,11 @@ def export_response(export) -> Response:
 
 
 def image_limits() -> dict:
-    config = current_app.config
-    return {"max_bytes": config["WORKBENCH_MAX_UPLOAD_BYTES"], "max_pixels": config["WORKBENCH_MAX_IMAGE_PIXELS"],
-            "max_frames": config["WORKBENCH_MAX_IMAGE_FRAMES"]}
+    return check_image_limits(current_app.config)
 
 
 @bp.post("/banks/compare")
-@require_api_client
+@require_api_client("banks:read")
 def compare_two_images():
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data with 'image_a' and 'image_b'")

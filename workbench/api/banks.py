@@ -13,10 +13,11 @@ from workbench.api.errors import ApiError, error_response
 from workbench.api.request_body import json_object, multipart_fields
 from workbench.audit import Actor
 from workbench.extensions import db
+from workbench.services.hash_banks import access
 from workbench.services.hash_banks import banks as bank_service
 from workbench.services.hash_banks import entries as entry_service
 from workbench.services.hash_banks.errors import InvalidHashLines
-from workbench.services.image_validation import check_image
+from workbench.services.image_validation import check_image, image_limits
 from workbench.services.validation import ValidationFailed, reject_unknown_fields, string_field
 
 MAX_PAGE = 500
@@ -25,6 +26,14 @@ ENTRY_FIELDS = {"algorithm", "value", "note", "source"}
 
 def _actor() -> Actor:
     return Actor.api_client(g.api_client.id)
+
+
+def _readable(bank_id: int):
+    return access.readable_bank(db.session, g.api_client.id, bank_id)
+
+
+def _owned(bank_id: int):
+    return access.owned_bank(db.session, g.api_client.id, bank_id)
 
 
 @bp.errorhandler(InvalidHashLines)
@@ -37,32 +46,34 @@ def invalid_hashes(exc: InvalidHashLines):
 
 
 @bp.get("/banks")
-@require_api_client
+@require_api_client("banks:read")
 def list_banks():
-    return {"banks": [bank_document(summary) for summary in bank_service.list_banks(db.session)]}
+    banks = bank_service.list_banks(db.session, access.readable_by(g.api_client.id))
+    return {"banks": [bank_document(summary) for summary in banks]}
 
 
 @bp.post("/banks")
-@require_api_client
+@require_api_client("banks:write")
 def create_bank():
     fields = bank_service.parse_bank_fields(json_object(), partial=False)
-    bank = bank_service.create_bank(db.session, fields, _actor())
+    bank = bank_service.create_bank(db.session, {**fields, "owner_client_id": g.api_client.id}, _actor())
     document = bank_document(bank_service.bank_summary(db.session, bank))
     return document, 201, {"Location": document["url"]}
 
 
 @bp.get("/banks/<int:bank_id>")
-@require_api_client
+@require_api_client("banks:read")
 def get_bank(bank_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = _readable(bank_id)
     return bank_document(bank_service.bank_summary(db.session, bank))
 
 
 @bp.patch("/banks/<int:bank_id>")
-@require_api_client
+@require_api_client("banks:write")
 def update_bank(bank_id: int):
+    bank = _owned(bank_id)
     fields = bank_service.parse_bank_fields(json_object(), partial=True)
-    bank = bank_service.update_bank(db.session, bank_service.get_bank(db.session, bank_id), fields, _actor())
+    bank = bank_service.update_bank(db.session, bank, fields, _actor())
     return bank_document(bank_service.bank_summary(db.session, bank))
 
 
@@ -79,9 +90,9 @@ def _int_arg(name: str, default: int | None, maximum: int | None = None) -> int 
 
 
 @bp.get("/banks/<int:bank_id>/entries")
-@require_api_client
+@require_api_client("banks:read")
 def list_entries(bank_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = _readable(bank_id)
     limit = _int_arg("limit", 100, MAX_PAGE)
     args = {"q": request.args.get("q", ""), "algorithm": request.args.get("algorithm") or None,
             "status": request.args.get("status", "all")}
@@ -132,8 +143,7 @@ def _specs_from_image() -> tuple[list, str, str, list[str]]:
     if upload is None:
         raise ApiError(400, "missing_field", "multipart requests need an 'image' file", "image")
     data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
-    check_image(data, max_bytes=config["WORKBENCH_MAX_UPLOAD_BYTES"], max_pixels=config["WORKBENCH_MAX_IMAGE_PIXELS"],
-                max_frames=config["WORKBENCH_MAX_IMAGE_FRAMES"])
+    check_image(data, **image_limits(config))
     wanted = None
     if fields.get("algorithms"):
         wanted = {entry_service.check_algorithm(a.strip(), "algorithms")
@@ -143,9 +153,9 @@ def _specs_from_image() -> tuple[list, str, str, list[str]]:
 
 
 @bp.post("/banks/<int:bank_id>/entries")
-@require_api_client
+@require_api_client("banks:write")
 def add_entries(bank_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = _owned(bank_id)
     warnings: list[str] = []
     if request.mimetype == "multipart/form-data":
         specs, note, source, warnings = _specs_from_image()
@@ -161,16 +171,16 @@ def add_entries(bank_id: int):
 
 
 @bp.get("/banks/<int:bank_id>/entries/<int:entry_id>")
-@require_api_client
+@require_api_client("banks:read")
 def get_entry(bank_id: int, entry_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = _readable(bank_id)
     return entry_document(entry_service.get_entry(db.session, bank, entry_id))
 
 
 @bp.patch("/banks/<int:bank_id>/entries/<int:entry_id>")
-@require_api_client
+@require_api_client("banks:write")
 def update_entry(bank_id: int, entry_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = _owned(bank_id)
     data = json_object()
     reject_unknown_fields(data, {"enabled", "note"})
     if "enabled" in data and not isinstance(data["enabled"], bool):
@@ -186,8 +196,8 @@ def update_entry(bank_id: int, entry_id: int):
 
 
 @bp.delete("/banks/<int:bank_id>/entries/<int:entry_id>")
-@require_api_client
+@require_api_client("banks:write")
 def delete_entry(bank_id: int, entry_id: int):
-    bank = bank_service.get_bank(db.session, bank_id)
+    bank = _owned(bank_id)
     change_id = entry_service.remove_entry(db.session, bank, entry_id, _actor())
     return {"removed": entry_id, "change_id": change_id}

@@ -14,7 +14,7 @@ from workbench.jobs.enqueue import enqueue_item
 from workbench.metrics import inc
 from workbench.models import Item, Report
 from workbench.services.blobstore import BlobStore
-from workbench.services.image_validation import check_image
+from workbench.services.image_validation import check_image, image_limits
 from workbench.services.ingest import UploadedImage, find_item, ingest_item
 from workbench.services.submissions import parse_item_fields
 from workbench.services.video_validation import check_video
@@ -30,9 +30,7 @@ def _read_submission():
         if upload is None:
             raise ApiError(400, "missing_field", "multipart uploads need an 'image' or a 'video' file", "image")
         data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
-        checked = check_image(data, max_bytes=config["WORKBENCH_MAX_UPLOAD_BYTES"],
-                              max_pixels=config["WORKBENCH_MAX_IMAGE_PIXELS"],
-                              max_frames=config["WORKBENCH_MAX_IMAGE_FRAMES"])
+        checked = check_image(data, **image_limits(config))
         submission = parse_item_fields(fields, kind="image", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"])
         return submission, UploadedImage(data, checked)
     data = json_object()
@@ -52,7 +50,7 @@ def _read_video(fields, files):
 
 
 @bp.post("/items")
-@require_api_client
+@require_api_client("items")
 def create_item():
     submission, image = _read_submission()  # validates everything before anything is written
     result = ingest_item(
@@ -76,16 +74,19 @@ def _own_item(item_id: int) -> Item:
     return item
 
 
-@bp.get("/items/<int:item_id>")
-@require_api_client
-def get_item(item_id: int):
-    item = _own_item(item_id)
+def _document(item: Item) -> dict:
     report_count = db.session.scalar(select(func.count()).select_from(Report).where(Report.item_id == item.id))
     return item_document(item, report_count=report_count)
 
 
+@bp.get("/items/<int:item_id>")
+@require_api_client("items")
+def get_item(item_id: int):
+    return _document(_own_item(item_id))
+
+
 @bp.get("/items")
-@require_api_client
+@require_api_client("items")
 def find_item_by_external_id():
     external_id = request.args.get("external_id", "")
     if not external_id or len(external_id) > 255:
@@ -93,4 +94,4 @@ def find_item_by_external_id():
     item = find_item(db.session, g.api_client.id, external_id)
     if item is None:
         raise ApiError(404, "not_found", "no item with that external_id")
-    return get_item(item.id)
+    return _document(item)

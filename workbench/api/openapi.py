@@ -12,6 +12,7 @@ from flask import current_app
 
 from policies.vocabulary import REPORT_CATEGORIES
 from workbench.api import bp
+from workbench.api.openapi_scopes import scopes_description, with_scopes
 from workbench.models.hash_bank import BANK_KINDS
 from workbench.models.report import REPORT_SOURCES
 
@@ -72,6 +73,9 @@ SCHEMAS: dict[str, dict] = {
         "language_confidence": {"type": ["number", "null"]}, "account_age_days": NULLABLE_INT,
         "content_date": TIMESTAMP, "created_at": TIMESTAMP, "updated_at": TIMESTAMP, "finished_at": TIMESTAMP,
         "text": NULLABLE_STRING,
+        "content": {"enum": ["stored", "purged_under_retention", "erased"],
+                    "description": "purged or erased: text, file and hashes are gone"},
+        "content_purged_at": TIMESTAMP,
         "blob": {"type": ["object", "null"]},
         "hashes": {"type": "array", "items": obj({"algorithm": {"type": "string"}, "value": {"type": "string"}})},
         "signals": {"type": "object", "description": "by classifier: version, model_checksum, scores, error"},
@@ -104,7 +108,9 @@ SCHEMAS: dict[str, dict] = {
         "outcome": {"enum": [None, "uphold", "overturn"]}, "reply": NULLABLE_STRING,
         "restore_decision_id": NULLABLE_INT, "received_at": TIMESTAMP, "decided_at": TIMESTAMP,
     }, ("id", "external_id", "url", "status")),
-    "WebhookInput": obj({"url": {"type": ["string", "null"], "description": "https URL, or null to stop"}},
+    "WebhookInput": obj({"url": {"type": ["string", "null"], "description": (
+        "https URL, or null to stop; a host that resolves to a non-public address is refused with "
+        "422 webhook_url_not_allowed")}},
                         closed=True),
     "Webhook": obj({"url": NULLABLE_STRING, "has_secret": {"type": "boolean"},
                     "secret": {"type": "string", "description": "shown once, when set or rotated"}},
@@ -112,7 +118,10 @@ SCHEMAS: dict[str, dict] = {
     "WebhookDeliveries": obj({"deliveries": {"type": "array", "items": obj({
         "id": {"type": "integer"}, "item_id": NULLABLE_INT, "event": {"type": "string"},
         "event_id": {"type": "string"}, "status": {"enum": ["pending", "delivered", "failed"]},
-        "attempts": {"type": "integer"}, "last_error": NULLABLE_STRING, "created_at": TIMESTAMP,
+        "attempts": {"type": "integer"}, "last_error": {**NULLABLE_STRING, "description": (
+            "timeout, connection_refused, connection_closed, connection_error, dns_error, tls_error, "
+            "address_not_allowed, invalid_url, invalid_response, redirect_not_followed, no_url or http_<status>")},
+        "created_at": TIMESTAMP,
         "delivered_at": TIMESTAMP, "next_attempt_at": TIMESTAMP}, ("id", "event", "status"))}}, ("deliveries",)),
     "DecisionEvent": obj({"event": {"type": "string", "examples": ["decision.created"]},
                           "id": {"type": "string", "description": "the event id, unique per event"},
@@ -127,7 +136,9 @@ SCHEMAS: dict[str, dict] = {
                  "description": NULLABLE_STRING, "kind": {"type": "string"}, "enabled": {"type": "boolean"},
                  "pdq_threshold": {"type": "integer"}, "phash_threshold": {"type": "integer"},
                  "dhash_threshold": {"type": "integer"}, "entries": {"type": "integer"},
-                 "enabled_entries": {"type": "integer"}, "created_at": TIMESTAMP, "updated_at": TIMESTAMP},
+                 "enabled_entries": {"type": "integer"}, "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
+                 "visibility": {"enum": ["private", "shared-read"]},
+                 "owned": {"type": "boolean", "description": "this key's bank: only the owner may change it"}},
                 ("id", "url", "name", "kind", "enabled")),
     "BankList": obj({"banks": {"type": "array", "items": ref("Bank")}}, ("banks",)),
     "Entry": obj({"id": {"type": "integer"}, "bank_id": {"type": "integer"}, "algorithm": {"type": "string"},
@@ -178,13 +189,14 @@ ERROR_STATUSES = {
     "413": "payload too large",
     "415": "unsupported media type",
     "422": "the request is well-formed but cannot be applied",
+    "429": "this API key's rate limit for this kind of request is spent; retry after Retry-After seconds",
     "503": "the database is unavailable; retry after Retry-After seconds",
 }
 
 
 def _errors(public: bool = False) -> dict:
     return {status: {"description": text, "content": {JSON: {"schema": ref("Error")}}}
-            for status, text in ERROR_STATUSES.items() if not (public and status == "401")}
+            for status, text in ERROR_STATUSES.items() if not (public and status in ("401", "429"))}
 
 
 def _ok(status: str, schema: str | dict, description: str = "OK") -> dict:
@@ -342,10 +354,11 @@ the header `X-Workbench-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, 
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Trust & Safety Workbench API", "version": "1", "description": DESCRIPTION},
+        "info": {"title": "Trust & Safety Workbench API", "version": "1",
+                 "description": DESCRIPTION + scopes_description()},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": with_scopes(PATHS),  # each operation's scope, from its route's decorator
         "webhooks": {"decision": {"post": {
             "summary": "A decision on one of the client's items (sent by the workbench)",
             "security": [{"webhook_signature": []}],

@@ -15,7 +15,7 @@ from workbench.services.submissions import parse_report_fields
 
 
 @bp.post("/reports")
-@require_api_client
+@require_api_client("reports")
 def post_report():
     submission = parse_report_fields(json_object(),
                                      max_explanation_chars=current_app.config["WORKBENCH_MAX_EXPLANATION_CHARS"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from workbench.api.errors import ApiError
 
@@ -13,10 +14,30 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _limited_body() -> bytes:
+    """The body, refused before it is read (or, without a Content-Length, once it passes the
+    limit) when over WORKBENCH_MAX_JSON_BYTES: MAX_CONTENT_LENGTH is sized for media uploads."""
+    limit = current_app.config["WORKBENCH_MAX_JSON_BYTES"]
+    too_large = ApiError(413, "payload_too_large", f"JSON bodies are limited to {limit} bytes; "
+                         "send media as multipart/form-data")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    # A chunked body has no length: read at most one byte past the limit (Werkzeug stops
+    # quietly at a maximum, so the extra byte is what tells a cut-off body from a whole one).
+    request.max_content_length = min(limit + 1, request.max_content_length or limit + 1)
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge as exc:
+        raise too_large from exc
+    if len(raw) > limit:
+        raise too_large
+    return raw
+
+
 def json_object() -> dict[str, Any]:
     if not request.mimetype == "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json (or multipart/form-data with an image)")
-    raw = request.get_data(cache=True)
+    raw = _limited_body()
     if not raw.strip():
         raise ApiError(400, "empty_body", "the request body is empty")
     try:

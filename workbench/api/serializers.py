@@ -37,10 +37,13 @@ def item_document(item: Item, *, report_count: int) -> dict:
         "updated_at": iso(item.updated_at),
         "finished_at": iso(item.finished_at),
         "text": item.text,
+        # "stored", or why the content is gone: text, file and hashes alike (services/content_purge.py).
+        "content": "erased" if item.erased_at else "purged_under_retention" if item.content_purged_at else "stored",
+        "content_purged_at": iso(item.content_purged_at),
         "blob": None if blob is None else {
             "sha256": blob.sha256, "mime": blob.mime, "size": blob.size,
             "width": blob.width, "height": blob.height, "frames": blob.frames,
-            # Set once retention purged the bytes (services/retention.py); the metadata stays.
+            # Set on files purged before purges removed the file's row and the item's link to it.
             "purged_at": iso(blob.purged_at), "content": "purged_under_retention" if blob.purged_at else "stored",
         },
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in item.hashes],

@@ -1,7 +1,7 @@
 """The client's decision-webhook registration and its delivery log."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import select
 
 from workbench.api import bp
@@ -12,8 +12,9 @@ from workbench.api.serializers import iso
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import DeliveryStatus, WebhookDelivery
+from workbench.services.outbound import public_error
 from workbench.services.validation import reject_unknown_fields
-from workbench.services.webhooks import InvalidWebhookUrl, rotate_secret, set_webhook
+from workbench.services.webhooks import InvalidWebhookUrl, WebhookUrlNotAllowed, rotate_secret, set_webhook
 
 
 def _webhook_document(secret: str | None = None) -> dict:
@@ -25,13 +26,13 @@ def _webhook_document(secret: str | None = None) -> dict:
 
 
 @bp.get("/webhook")
-@require_api_client
+@require_api_client("webhooks")
 def get_webhook():
     return _webhook_document()
 
 
 @bp.put("/webhook")
-@require_api_client
+@require_api_client("webhooks")
 def put_webhook():
     data = json_object()
     reject_unknown_fields(data, {"url"})
@@ -39,20 +40,23 @@ def put_webhook():
     if url is not None and not isinstance(url, str):
         raise ApiError(400, "invalid_type", "'url' must be a string or null", "url")
     try:
-        secret = set_webhook(db.session, g.api_client, url or None, Actor.api_client(g.api_client.id))
+        secret = set_webhook(db.session, g.api_client, url or None, Actor.api_client(g.api_client.id),
+                             allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"])
+    except WebhookUrlNotAllowed as exc:
+        raise ApiError(422, "webhook_url_not_allowed", str(exc), "url") from exc
     except InvalidWebhookUrl as exc:
         raise ApiError(400, "invalid_url", str(exc), "url") from exc
     return _webhook_document(secret)
 
 
 @bp.post("/webhook/secret")
-@require_api_client
+@require_api_client("webhooks")
 def rotate_webhook_secret():
     return _webhook_document(rotate_secret(db.session, g.api_client, Actor.api_client(g.api_client.id)))
 
 
 @bp.get("/webhook/deliveries")
-@require_api_client
+@require_api_client("webhooks")
 def list_deliveries():
     status = request.args.get("status")
     if status and status not in (DeliveryStatus.PENDING, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
@@ -63,6 +67,6 @@ def list_deliveries():
     deliveries = db.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(100)).all()
     return {"deliveries": [{
         "id": d.id, "item_id": d.item_id, "event": d.event_type, "event_id": d.event_key, "status": d.status,
-        "attempts": d.attempts, "last_error": d.last_error, "created_at": iso(d.created_at),
+        "attempts": d.attempts, "last_error": public_error(d.last_error), "created_at": iso(d.created_at),
         "delivered_at": iso(d.delivered_at), "next_attempt_at": iso(d.next_attempt_at),
     } for d in deliveries]}

@@ -7,17 +7,20 @@ connection, when the log is large and the database is a file or a server.
 """
 from __future__ import annotations
 
+import logging
 from typing import Iterator
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workbench.audit import verifier
+from workbench.audit import tree, verifier
 from workbench.audit.keys import key_id, public_key_pem
 from workbench.audit.log import timestamp_text
 from workbench.models.audit import AuditCheckpoint, AuditEvent
 from workbench.models.base import utcnow
 
+logger = logging.getLogger(__name__)
 STREAM_CHUNK = 10_000  # rows per fetch when streaming events (export, checkpoints): flat memory
 _COLUMNS = "actor_type, actor_id, action, object_type, object_id, payload, prev_hash, event_hash"
 # occurred_at as timestamp_text() wrote it when the event was hashed. SQLite holds SQLAlchemy's
@@ -28,10 +31,6 @@ _PG_TIME = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.U
 ROWS_SQL = {
     "sqlite": f"SELECT id, {_SQLITE_TIME}, {_COLUMNS} FROM audit_events WHERE id >= ? ORDER BY id LIMIT ?",
     "postgresql": f"SELECT id, {_PG_TIME}, {_COLUMNS} FROM audit_events WHERE id >= %s ORDER BY id LIMIT %s",
-}
-HASHES_SQL = {
-    "sqlite": "SELECT event_hash FROM audit_events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
-    "postgresql": "SELECT event_hash FROM audit_events WHERE id > %s AND id <= %s ORDER BY id LIMIT %s",
 }
 
 
@@ -67,44 +66,36 @@ def checkpoint_dict(checkpoint: AuditCheckpoint) -> dict:
 
 
 def create_checkpoint(session: Session, signing_key) -> AuditCheckpoint | None:
-    """Sign the tree head over every event committed so far (None if nothing is new)."""
+    """Sign the tree head over every event committed so far (None if nothing is new, or if the
+    log is missing an event: `flask audit verify` names it). First stores the tree nodes of the
+    new events (tree.py), so a checkpoint reads the new events and O(log n) nodes, not the log."""
     latest = session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1))
     head_id = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
-    if head_id == 0 or (latest is not None and latest.tree_size >= head_id):
+    connection = session.connection()
+    try:
+        covered = tree.extend_nodes(connection, head_id)  # also builds nodes a log from before them lacks
+        if head_id == 0 or (latest is not None and latest.tree_size >= head_id):
+            session.commit()
+            return None
+        if covered < head_id - head_id % tree.BLOCK:
+            raise tree.TreeDataMissing(f"one of events {covered + 1}..{covered + tree.BLOCK} is missing")
+        root, head_hash = tree.tree_head(connection, head_id)
+        fields = {"tree_size": head_id, "root_hash": root.hex(), "head_hash": head_hash,
+                  "created_at": timestamp_text(utcnow())}
+        signature = signing_key.sign(verifier.checkpoint_message(fields)).hex()
+        checkpoint = AuditCheckpoint(key_id=key_id(signing_key), signature=signature, **fields)
+        session.add(checkpoint)
+        session.commit()
+        return checkpoint
+    except tree.TreeDataMissing as exc:
+        session.commit()  # the nodes before the gap are still right
+        # A missing event: `flask audit verify` names it. Damaged nodes (they are derived data):
+        # the owner role deletes them all and the next checkpoint rebuilds them.
+        logger.warning("audit checkpoint not signed: %s (run `flask audit verify`)", exc)
+        return None
+    except IntegrityError:  # another signer stored the same nodes or checkpoint first
         session.rollback()
         return None
-    accumulator, head_hash = _tree_over_stored_hashes(session, head_id)
-    fields = {"tree_size": accumulator.size, "root_hash": accumulator.root().hex(), "head_hash": head_hash,
-              "created_at": timestamp_text(utcnow())}
-    signature = signing_key.sign(verifier.checkpoint_message(fields)).hex()
-    checkpoint = AuditCheckpoint(key_id=key_id(signing_key), signature=signature, **fields)
-    session.add(checkpoint)
-    session.commit()
-    return checkpoint
-
-
-def _tree_over_stored_hashes(session: Session, head_id: int) -> tuple[verifier.MerkleAccumulator, str]:
-    """The Merkle tree over the stored event hashes of events 1..head_id, in aligned chunks."""
-    connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()
-    accumulator, head_hash, last_id = verifier.MerkleAccumulator(), verifier.GENESIS, 0
-    leaf = verifier.leaf_hash
-    try:
-        while last_id < head_id:
-            # Power-of-two chunks: each full one is a perfect subtree at an aligned position.
-            cursor.execute(HASHES_SQL[connection.dialect.name], (last_id, head_id, verifier.CHUNK))
-            hashes = [row[0] for row in cursor.fetchall()]
-            if not hashes:
-                break
-            levels = verifier._merkle_levels([leaf(h) for h in hashes])
-            for size, root in verifier._prefix_subtrees(levels, len(hashes)):
-                accumulator.add_subtree(size, root)
-            head_hash, last_id = hashes[-1], last_id + len(hashes)
-            if len(hashes) < verifier.CHUNK:
-                break
-    finally:
-        cursor.close()
-    return accumulator, head_hash
 
 
 # --- Verification ---------------------------------------------------------------------------

@@ -14,10 +14,13 @@ export_cli = AppGroup("export", help="Exports for auditors and regulators.")
 
 
 def signing_key():
-    from workbench.audit.keys import load_or_create_signing_key
+    """The private key, for the signer only (sweeper, these commands, the export worker): it
+    also publishes the public key file that web processes read (keys.py)."""
+    from workbench.audit.keys import load_or_create_signing_key, public_key_path
     cached = current_app.extensions.get("workbench_audit_key")
     if cached is None:
-        cached = load_or_create_signing_key(current_app.config["WORKBENCH_AUDIT_SIGNING_KEY"])
+        cached = load_or_create_signing_key(current_app.config["WORKBENCH_AUDIT_SIGNING_KEY"],
+                                            public_key_path(current_app.config))
         current_app.extensions["workbench_audit_key"] = cached
     return cached
 
@@ -44,7 +47,22 @@ def checkpoint_command() -> None:
     """Sign the current tree head (the sweeper also does this periodically)."""
     from workbench.audit.checkpoints import create_checkpoint
     checkpoint = create_checkpoint(db.session, signing_key())
-    click.echo(f"checkpoint at {checkpoint.tree_size} events" if checkpoint else "no new events")
+    click.echo(f"checkpoint at {checkpoint.tree_size} events" if checkpoint
+               else "no new checkpoint (no new events, or one is missing: run `flask audit verify`)")
+
+
+@audit_cli.command("grants")
+@click.argument("role")
+def grants_command(role: str) -> None:
+    """Print the PostgreSQL grants for an app role that does not own the tables (run them as
+    the owner after every `flask db upgrade`): no UPDATE, DELETE or TRUNCATE on the audit log."""
+    import workbench.models  # noqa: F401  (every table)
+    from workbench.audit.db_grants import app_role_grants
+    try:
+        statements = app_role_grants(role, db.metadata)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="ROLE") from exc
+    click.echo(";\n".join(statements) + ";")
 
 
 @export_cli.command("audit")

@@ -26,6 +26,7 @@ COUNTERS = {m.name: m for m in (
     Metric("workbench_items_requeued_total", "Items the sweeper re-queued after Redis or a worker lost them."),
     Metric("workbench_webhook_attempts_total", "Webhook delivery attempts by outcome.", ("outcome",)),
     Metric("workbench_webhook_failures_total", "Webhook deliveries that exhausted their retries."),
+    Metric("workbench_api_rate_limited_total", "API requests refused with 429, per kind of request.", ("kind",)),
 )}
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 HISTOGRAMS = {m.name: m for m in (

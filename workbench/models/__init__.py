@@ -35,3 +35,9 @@ from workbench.models.export_run import ExportRun, ExportStatus  # noqa: E402
 __all__ += ["ExportRun", "ExportStatus"]
 from workbench.models.metric_sample import MetricSample  # noqa: E402
 __all__ += ["MetricSample"]
+from workbench.models.bank_media_upload import BankMediaUpload, MediaUploadStatus  # noqa: E402
+__all__ += ["BankMediaUpload", "MediaUploadStatus"]
+from workbench.models.pseudonym import PseudonymRekey  # noqa: E402
+__all__ += ["PseudonymRekey"]
+from workbench.models.frame_thumbnail import ItemFrameThumbnail  # noqa: E402
+__all__ += ["ItemFrameThumbnail"]

@@ -22,7 +22,16 @@ class ApiClient(Base):
     # Decisions are delivered here, signed with the secret (HMAC-SHA256; see docs/webhooks.md).
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
+    # What the key may do, space-separated (workbench/services/api_scopes.py); empty: nothing.
+    scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes.split()

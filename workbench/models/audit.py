@@ -3,13 +3,14 @@
 Each row keeps its payload as the exact canonical JSON text that is hashed. `id` is the
 position in the SHA-256 hash chain (assigned at commit under the chain head's lock, so
 there are no gaps), `prev_hash`/`event_hash` link the chain. The ORM refuses to update or
-delete a row, and on PostgreSQL a trigger refuses it too.
+delete a row, and on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE too (the
+database role the app runs as should not own the table either: docs/operations.md).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, BigInteger, Index, Integer, String, Text, event
+from sqlalchemy import DDL, BigInteger, Index, Integer, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
@@ -63,9 +64,19 @@ class AuditCheckpoint(Base):
     signature: Mapped[str] = mapped_column(String(128))
 
 
+class AuditTreeNode(Base):
+    """The RFC 6962 hash of a complete, aligned perfect subtree of the events' Merkle tree
+    (audit/tree.py): leaves node_index * 2**level .. (node_index + 1) * 2**level - 1."""
+
+    __tablename__ = "audit_tree_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 GENESIS_HASH = "0" * 64
 SEED_CHAIN_HEAD = f"INSERT INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 0, '{GENESIS_HASH}')"
-# Row-level: TRUNCATE (used only by the test suite to reset a database) is not affected.
 PG_APPEND_ONLY_TRIGGER = (
     "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$ "
     "BEGIN RAISE EXCEPTION 'audit_events is append-only (%% refused)', TG_OP; END; $$ LANGUAGE plpgsql",
@@ -73,8 +84,15 @@ PG_APPEND_ONLY_TRIGGER = (
     "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
 )
 
+# TRUNCATE skips row triggers: a statement trigger refuses it (same function, TG_OP says which).
+# The test suite's reset disables it in its own superuser session (tests/support/apps.py).
+PG_NO_TRUNCATE_TRIGGER = (
+    "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()"
+)
+
 event.listen(AuditChainHead.__table__, "after_create", DDL(SEED_CHAIN_HEAD))
-for _statement in PG_APPEND_ONLY_TRIGGER:
+for _statement in PG_APPEND_ONLY_TRIGGER + (PG_NO_TRUNCATE_TRIGGER,):
     event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
 
 BANK_KINDS = ("csam", "terrorism", "ncii", "copyright", "spam", "music", "other")
+# Whether platforms (API keys with banks:read) may see a bank they do not own.
+BANK_VISIBILITIES = ("private", "shared-read")
 
 
 class HashBank(Base):
@@ -32,8 +34,14 @@ class HashBank(Base):
     vpdq_compared_match_pct: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # private: staff and the owner only; shared-read: every platform may read it too.
+    visibility: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
+    # The API client that created it (None: staff's). Only the owner may change it over the
+    # API, and an owned bank matches only its owner's items (services/hash_banks/access.py).
+    owner_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"), index=True)
 
     entries = relationship("BankEntry", back_populates="bank", lazy="noload")
+    owner = relationship("ApiClient", lazy="select")
 
     def threshold(self, algorithm: str) -> int:
         """The distance up to which `algorithm` matches in this bank (0 for exact hashes)."""

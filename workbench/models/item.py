@@ -55,6 +55,8 @@ class Item(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by a GDPR erasure: the content, its hashes and the author link are gone.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when retention purged the content (text, file, hashes, free text about it; services/retention.py).
+    content_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     blob = relationship("Blob")
     # Read-only view for the API; the classify stage writes signals with set-based statements.

@@ -5,7 +5,7 @@ Scope: `jurisdictions` (ISO 3166-1 country codes, "EU" or "GLOBAL") and `languag
 user sees no case at all (fail closed). workbench/scope.py reads them.
 
 Sessions: the session cookie holds `get_id()`, "<id>:<session_token>". Rotating the token
-(password reset, TOTP change, "log out everywhere", deactivation) invalidates every session.
+(logout, password reset, TOTP change, "log out everywhere", deactivation) invalidates every session.
 """
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token, server_default="")
     # Set by an admin reset: the next page after login is "choose a new password".
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # TOTP (RFC 6238): base32 secret; enabled once the user confirmed a code from it.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # TOTP (RFC 6238): the base32 secret, encrypted with a key outside the database
+    # (services/totp_secrets.py); enabled once the user confirmed a code from it.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last time step accepted: a code is never accepted twice (RFC 6238 §5.2).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)

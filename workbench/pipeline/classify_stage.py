@@ -3,7 +3,9 @@
 A batched stage (see stages.py): the classify worker loads the models once (`load`), runs
 each classifier once per batch (`compute`, outside any transaction), and stores every
 item's signals with the model that produced them (`store`, in the worker's transaction).
-Language id runs first, so the text models see the detected language.
+Language id runs first, so the text models see the detected language. A video's sampled
+frames are decoded once here, scored by NudeNet and kept as the case page's thumbnails
+(pipeline/frame_thumbnails.py).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from classifiers.registry import active_classifiers, parse_classifier_names
 from classifiers.text.language import LANGUAGE_LABEL, UNDETERMINED
 from classifiers.text.selection import TextModelChoice, select_text_model
 from workbench.metrics import timed
+from workbench.pipeline.frame_thumbnails import Thumbnail, frame_count, replace_thumbnails, thumbnails_of, video_frames
 from workbench.pipeline.signal_store import store_signals
 from workbench.pipeline.stages import BatchOutcome, ItemSnapshot, StageContext, register_stage
 from workbench.services.blobstore import BlobNotFound
@@ -101,6 +104,7 @@ class ItemClassification:
     failures: list[str] = field(default_factory=list)
     retryable: bool = True
     language: tuple[str, float] | None = None
+    thumbnails: list[Thumbnail] | None = None  # a video's classified frames, None if not decoded
 
     def add(self, classifier: str, signals: list[Signal]) -> None:
         self.signals[classifier] = list(signals)
@@ -118,24 +122,31 @@ def _primary_language(tag: str | None) -> str | None:
     return tag.split("-")[0].lower() if tag else None
 
 
-def inputs_for(item: ItemSnapshot, blob_store: Any) -> list[ClassifierInput]:
-    """An image item gives its image, and its caption as text; a text item its text."""
+def inputs_for(item: ItemSnapshot, blob_store: Any, result: ItemClassification | None = None,
+               video_frame_count: int = 8) -> list[ClassifierInput]:
+    """An image item gives its image, and its caption as text; a text item its text. A video
+    gives its sampled frames, decoded once: NudeNet scores them and `result` keeps their
+    thumbnails."""
     inputs = []
-    if item.kind in ("image", "video") and item.blob_sha256:  # video: NudeNet scores sampled frames
-        inputs.append(ClassifierInput.for_image(item.id, blob_store.read(item.blob_sha256)))
+    if item.kind in ("image", "video") and item.blob_sha256:
+        data = blob_store.read(item.blob_sha256)
+        frames = video_frames(data, video_frame_count) if item.kind == "video" else None
+        if frames and result is not None:
+            result.thumbnails = thumbnails_of(frames)
+        inputs.append(ClassifierInput.for_image(item.id, data, frames=frames or None))
     if item.text:
         inputs.append(ClassifierInput.for_text(item.id, item.text, language=_primary_language(item.language)))
     return inputs
 
 
 def classify_items(items: Sequence[ItemSnapshot], blob_store: Any, loaded: LoadedClassifiers,
-                   ) -> dict[int, ItemClassification]:
+                   video_frame_count: int = 8) -> dict[int, ItemClassification]:
     """One classify_batch call per classifier for the whole batch."""
     results = {item.id: ItemClassification() for item in items}
     inputs: list[ClassifierInput] = []
     for item in items:
         try:
-            inputs += inputs_for(item, blob_store)
+            inputs += inputs_for(item, blob_store, results[item.id], video_frame_count)
         except BlobNotFound as exc:  # purged by retention or erasure: trying again cannot help
             results[item.id].fail(f"blob missing: {exc}", retryable=False)
         except Exception as exc:  # noqa: BLE001 - a storage hiccup fails this item only
@@ -194,11 +205,16 @@ class ClassifyStage:
 
     def compute(self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: LoadedClassifiers,
                 ) -> dict[int, ItemClassification]:
-        return classify_items(items, ctx.blob_store, loaded)
+        return classify_items(items, ctx.blob_store, loaded, frame_count(ctx.config))
 
     def store(self, session: Session, items: Sequence[ItemSnapshot], results: Mapping[int, ItemClassification],
               ctx: StageContext, loaded: LoadedClassifiers) -> dict[int, BatchOutcome]:
         counts = store_signals(session, {item.id: results[item.id].signals for item in items}, loaded.identities)
+        # `items` is read again under the row locks: an item erased meanwhile has no file, and
+        # its thumbnails are not stored.
+        thumbnails = {item.id: results[item.id].thumbnails for item in items
+                      if item.kind == "video" and item.blob_sha256 and results[item.id].thumbnails is not None}
+        replace_thumbnails(session, thumbnails)
         outcomes = {}
         for item in items:
             result = results[item.id]
@@ -208,6 +224,8 @@ class ClassifyStage:
                                 for name in sorted(result.signals)},
                 "signals": counts.get(item.id, 0),
             }
+            if item.id in thumbnails:
+                summary["frame_thumbnails"] = len(thumbnails[item.id])
             values = language_values(item, result)
             if values.get("language"):
                 summary["language"] = values["language"]

@@ -18,6 +18,7 @@ from classifiers.hashing.images import ImageDecodeError
 from classifiers.hashing.pdq import is_matchable_quality
 from workbench.models import HashMatch, Item, ItemHash
 from workbench.pipeline.stages import StageContext, register_stage
+from workbench.services.hash_banks.access import keep_matches_for_client
 from workbench.services.hash_banks.matching import BankHit, find_matches
 from workbench.services.hash_banks.runtime import matcher_for
 
@@ -104,6 +105,7 @@ def run_hash_stage(session: Session, item: Item, ctx: StageContext) -> dict:
             summary["pdq_quality"] = pdq_quality
             summary["pdq_matched"] = pdq_matchable  # False: recorded, too flat to match
         summary["bank_feed_position"] = matcher.position
+        hits = keep_matches_for_client(session, item.client_id, hits)  # another platform's bank never acts here
     store_matches(session, item, hits)
     summary["matches"] = len(hits)
     if hits:

@@ -24,11 +24,13 @@ from workbench.models.media import ItemVideoFrame, MediaMatchDetail
 from workbench.pipeline.signal_store import store_signals
 from workbench.pipeline.stages import StageContext
 from workbench.services import capabilities
+from workbench.services.hash_banks.access import keep_matches_for_client
 from workbench.services.hash_banks.matching import BankHit
 from workbench.services.hash_banks.media_matching import (
     match_frames_against_images, match_music, match_video_entries, media_index_for,
 )
 from workbench.services.hash_banks.runtime import matcher_for
+from workbench.services.video_validation import audio_caps
 
 log = logging.getLogger(__name__)
 IDENTITIES = {"vpdq": {"version": "vpdq-1", "model_checksum": None},
@@ -57,7 +59,11 @@ def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: 
         summary["audio_error"] = unavailable
     else:
         try:
-            fingerprint = fingerprint_media(data)
+            caps = audio_caps(config)
+            fingerprint = fingerprint_media(data, caps)  # a long soundtrack: its first WORKBENCH_MAX_AUDIO_SECONDS
+            if fingerprint is not None:
+                summary["audio_seconds"] = fingerprint.duration_s
+                summary["audio_capped"] = fingerprint.duration_s >= caps.max_seconds - 0.001
         except (FingerprintError, VideoDecodeError) as exc:
             log.warning("item %s: audio fingerprint failed: %s", item.id, exc)
             summary["audio_error"] = str(exc)[:200]
@@ -67,6 +73,9 @@ def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: 
         session, matcher_for(current_app), frames)
     music = match_music(index, fingerprint, max_ber=float(config.get("WORKBENCH_MUSIC_MAX_BER", 0.35)),
                         min_match_s=float(config.get("WORKBENCH_MUSIC_MIN_MATCH_S", 5.0)))
+    # Another platform's bank never acts here: not in the details and signals either.
+    found = keep_matches_for_client(session, item.client_id, found, lambda media_hit: media_hit.hit.bank_id)
+    music = keep_matches_for_client(session, item.client_id, music, lambda entry: entry[0].hit.bank_id)
     session.execute(delete(MediaMatchDetail).where(MediaMatchDetail.item_id == item.id))
     for media_hit in found + [m for m, _, _ in music]:
         detail = media_hit.detail

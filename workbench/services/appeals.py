@@ -203,7 +203,7 @@ def receive_appeal(session: Session, *, client_id: int, submission: AppealSubmis
         session.flush()
         appeal = Appeal(client_id=client_id, external_id=submission.external_id, item_id=decision.item_id,
                         decision_id=decision.id, case_id=case.id, explanation=submission.explanation,
-                        complainant_pseudonym=pseudonymise(pseudonym_key, submission.complainant_id)
+                        complainant_pseudonym=pseudonymise(pseudonym_key, client_id, submission.complainant_id)
                         if submission.complainant_id else None, status=AppealStatus.OPEN, received_at=now)
         if submission.complainant_name or submission.complainant_email:
             appeal.contact = AppealContact(name=submission.complainant_name, email=submission.complainant_email)
@@ -359,23 +359,3 @@ def guard_appeal_cases(session: Session, decision: Decision) -> None:
         session.rollback()
         raise ReviewError(f"This case is appeal {appeal_id}: decide it on the appeal page (uphold or overturn); "
                           "nothing was saved.")
-
-
-def erase_complainant(session: Session, *, pseudonym_key: str, platform_user_id: str | None,
-                      email: str | None) -> int:
-    """For an erasure request (services/privacy.py): drop complainants' contacts and pseudonyms.
-    The appeals themselves stay (the transparency figures count them). Returns contacts deleted."""
-    erased = 0
-    if platform_user_id:
-        pseudonym = pseudonymise(pseudonym_key, platform_user_id)
-        for appeal in session.scalars(select(Appeal).where(Appeal.complainant_pseudonym == pseudonym)).all():
-            appeal.complainant_pseudonym = None
-            if appeal.contact is not None:
-                session.delete(appeal.contact)
-                erased += 1
-    if email:
-        contacts = session.scalars(select(AppealContact).where(AppealContact.email == email)).all()
-        for contact in contacts:
-            session.delete(contact)
-        erased += len(contacts)
-    return erased

@@ -5,7 +5,7 @@ the same however deep the auditor goes. Each filter has an index that ends in th
 (models/audit.py), so the database walks it in id order and stops after one page.
 
 The proof is RFC 6962's audit path of the event's leaf under the latest signed checkpoint,
-computed in one streamed pass over the events (the siblings are roots of disjoint ranges).
+built from the stored tree nodes (audit/tree.py) in O(log n) reads.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.audit import verifier
-from workbench.audit.checkpoints import checkpoint_dict, iter_event_dicts
+from workbench.audit import tree, verifier
+from workbench.audit.checkpoints import checkpoint_dict
 from workbench.audit.log import timestamp_text
 from workbench.models.audit import ACTOR_TYPES, AuditCheckpoint, AuditEvent
 
@@ -96,51 +96,31 @@ def event_document(event: AuditEvent) -> dict:
             "event_hash": event.event_hash}
 
 
-def proof_ranges(index: int, size: int, start: int = 0) -> list[tuple[int, int]]:
-    """The [lo, hi) leaf ranges whose tree heads make up the audit path, deepest first."""
-    if size <= 1:
-        return []
-    split = 1
-    while split * 2 < size:
-        split *= 2
-    if index < split:
-        return proof_ranges(index, split, start) + [(start + split, start + size)]
-    return proof_ranges(index - split, size - split, start + split) + [(start, start + split)]
-
-
-def streamed_inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
-    ranges = proof_ranges(index, size)
-    order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
-    roots: dict[int, bytes] = {}
-    position, current, accumulator = 0, 0, None
-    for event in iter_event_dicts(session, through=size):
-        while current < len(order) and position >= ranges[order[current]][1]:
-            roots[order[current]] = accumulator.root()
-            current, accumulator = current + 1, None
-        if current < len(order) and position >= ranges[order[current]][0]:
-            accumulator = accumulator or verifier.MerkleAccumulator()
-            accumulator.add(verifier.leaf_hash(event["event_hash"]))
-        position += 1
-    if current < len(order) and accumulator is not None:
-        roots[order[current]] = accumulator.root()
-    return [roots[i] for i in range(len(ranges))]
-
-
 def inclusion_document(session: Session, event_id: int, public_key_pem: bytes | None = None) -> dict | None:
-    """The event, its chain position and hashes, and its proof against the latest checkpoint."""
+    """The event, its chain position and hashes, and its proof against the latest checkpoint,
+    from the stored tree nodes (audit/tree.py): O(log n) rows, whatever the size of the log."""
     event = session.get(AuditEvent, event_id)
     if event is None:
         return None
     document = {"event": event_document(event), "chain_position": event.id,
                 "leaf_hash": verifier.leaf_hash(event.event_hash).hex(), "checkpoint": None,
                 "inclusion_proof": None, "public_key_pem": public_key_pem.decode() if public_key_pem else None}
+    if public_key_pem is None:
+        document["public_key_note"] = ("No public key is published yet: the sweeper (or `flask audit checkpoint`) "
+                                       "writes it when it signs (WORKBENCH_AUDIT_PUBLIC_KEY).")
     checkpoint = session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1))
     if checkpoint is None or checkpoint.tree_size < event.id:
         document["note"] = "No signed checkpoint covers this event yet; the next one will (the sweeper signs them)."
         return document
-    proof = streamed_inclusion_proof(session, event.id - 1, checkpoint.tree_size)
+    signed = checkpoint_dict(checkpoint)
+    try:
+        proof = tree.inclusion_proof(session.connection(), event.id - 1, checkpoint.tree_size)
+    except tree.TreeDataMissing as exc:
+        document.update(checkpoint=signed, note=f"No proof can be built from the stored tree ({exc}). "
+                        "`flask audit verify` checks the log; `flask audit checkpoint` stores missing tree nodes.")
+        return document
     document.update({
-        "checkpoint": checkpoint_dict(checkpoint), "leaf_index": event.id - 1,
+        "checkpoint": signed, "leaf_index": event.id - 1,
         "inclusion_proof": [node.hex() for node in proof],
         "verifies": verifier.verify_inclusion(verifier.leaf_hash(event.event_hash), event.id - 1,
                                               checkpoint.tree_size, proof, bytes.fromhex(checkpoint.root_hash)),
@@ -148,4 +128,6 @@ def inclusion_document(session: Session, event_id: int, public_key_pem: bytes | 
                          "from leaf_index in a tree of checkpoint.tree_size leaves; compare with root_hash, "
                          "whose Ed25519 signature public_key_pem checks (verifier.py in the audit bundle).",
     })
+    if public_key_pem is not None:
+        document["signature_valid"] = verifier.signature_valid(public_key_pem, signed)
     return document

@@ -52,3 +52,38 @@ def _delete_folder(folder: Path) -> None:
         shutil.rmtree(folder)
     except OSError as exc:
         log.error("exports: could not delete the expired export %s: %s", folder, exc)
+
+
+# Kinds whose files repeat content or what people wrote about it: statements of reasons carry
+# the moderator's explanation. Audit bundles and transparency tables hold neither.
+CONTENT_EXPORT_KINDS = ("sor",)
+
+
+def expire_exports_about(session: Session, export_dir: str | Path, item_ids: list[int], *, reason: str,
+                         actor: Actor = EXPORTS_ACTOR) -> list[int]:
+    """After an erasure or a retention purge: expire the finished exports that may repeat what
+    was removed (those whose period holds a decision on one of the items) and delete their files
+    at once, instead of WORKBENCH_EXPORT_KEEP_DAYS later. Commits; returns the runs' ids."""
+    from workbench.models import Decision
+    if not item_ids:
+        return []
+    days = {at.date() for at in session.scalars(select(Decision.decided_at).where(Decision.item_id.in_(item_ids)))}
+    runs = [run for run in session.scalars(select(ExportRun).where(ExportRun.status == ExportStatus.DONE,
+                                                                   ExportRun.kind.in_(CONTENT_EXPORT_KINDS))
+                                           .order_by(ExportRun.id).with_for_update())
+            if any(_covers(run.parameters or {}, day) for day in days)]
+    for run in runs:
+        run.status = ExportStatus.EXPIRED
+        audit.record(session, actor, "export.expired", "export_run", run.id, kind=run.kind, sha256=run.sha256,
+                     reason=reason)
+    session.commit()
+    for run in runs:
+        folder = Path(export_dir) / str(run.id)
+        if folder.is_dir():
+            _delete_folder(folder)
+    return [run.id for run in runs]
+
+
+def _covers(parameters: dict, day) -> bool:
+    first, last = parameters.get("date_from"), parameters.get("date_to")
+    return (first is None or day.isoformat() >= first) and (last is None or day.isoformat() <= last)

@@ -1,16 +1,24 @@
 """Checking uploaded images before anything is stored.
 
 The type comes from the bytes, never from the file name or the client's Content-Type.
-Pillow then decodes every frame under a pixel budget, which catches truncated and
-corrupt files and decompression bombs.
+Before anything is decoded, the picture's size and, for an animation, its frame count and the
+pixels of all its frames together are checked against their limits (animation_budget.py reads
+them from the file's structure). Pillow then decodes every frame, which catches truncated and
+corrupt files; the budget bounds what that decoding can cost.
 """
 from __future__ import annotations
 
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Mapping
 
 from PIL import Image, UnidentifiedImageError
+
+from workbench.services.animation_budget import AnimationLimits, AnimationOverBudget, count_frames_within_budget
+
+# An animation's frames together: ~100 full-HD frames. Config: WORKBENCH_MAX_ANIMATION_PIXELS.
+DEFAULT_MAX_ANIMATION_PIXELS = 200_000_000
 
 # magic prefix -> (Pillow format, mime)
 _SIGNATURES = (
@@ -22,11 +30,12 @@ _SIGNATURES = (
 
 
 class ImageRejected(ValueError):
-    def __init__(self, code: str, message: str, status: int = 422):
+    def __init__(self, code: str, message: str, status: int = 422, frames_inspected: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.frames_inspected = frames_inspected  # set when an animation's budget stopped the check
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,15 @@ def sniff_image_type(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int) -> CheckedImage:
+def image_limits(config: Mapping) -> dict:
+    """check_image's keyword arguments from the app config."""
+    return {"max_bytes": config["WORKBENCH_MAX_UPLOAD_BYTES"], "max_pixels": config["WORKBENCH_MAX_IMAGE_PIXELS"],
+            "max_frames": config["WORKBENCH_MAX_IMAGE_FRAMES"],
+            "max_animation_pixels": config.get("WORKBENCH_MAX_ANIMATION_PIXELS", DEFAULT_MAX_ANIMATION_PIXELS)}
+
+
+def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int,
+                max_animation_pixels: int = DEFAULT_MAX_ANIMATION_PIXELS) -> CheckedImage:
     if not data:
         raise ImageRejected("empty_file", "the image file is empty", 400)
     if len(data) > max_bytes:
@@ -68,15 +85,18 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int
                 if width * height > max_pixels:
                     raise ImageRejected("image_too_large",
                                         f"{width}x{height} exceeds the {max_pixels}-pixel limit", 413)
-                frames = getattr(image, "n_frames", 1)
-                if frames > max_frames:
-                    raise ImageRejected("too_many_frames",
-                                        f"{frames} frames exceed the limit of {max_frames}", 413)
+                # APNG and WebP declare their frame count; a GIF's frames are counted from its blocks.
+                declared = getattr(image, "n_frames", 1) if pil_format != "GIF" else None
+                frames = count_frames_within_budget(
+                    data, pil_format, declared, (width, height),
+                    AnimationLimits(max_pixels, max_frames, max_animation_pixels))
                 for index in range(frames):  # decode everything: truncation shows up here
                     image.seek(index)
                     image.load()
     except ImageRejected:
         raise
+    except AnimationOverBudget as exc:
+        raise ImageRejected(exc.code, exc.message, 413, exc.frames_inspected) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejected("image_too_large", f"decompression bomb refused: {exc}", 413) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -81,7 +81,7 @@ def _add_item(session: Session, client_id: int, submission: ItemSubmission, blob
         client_id=client_id,
         external_id=submission.external_id,
         kind=submission.kind,
-        author_pseudonym=pseudonymise(pseudonym_key, submission.author_id),
+        author_pseudonym=pseudonymise(pseudonym_key, client_id, submission.author_id),
         country=submission.country,
         language=submission.language,
         content_date=submission.content_date,

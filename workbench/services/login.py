@@ -1,11 +1,14 @@
 """Checking credentials: throttled, with an optional TOTP step; every outcome is audited.
 
 Outcomes: "ok" (logged in), "totp_required" (password right, a code is needed next),
-"failed", "locked" (too many failures: the password is not even checked), "expired"
-(the half-finished TOTP login no longer matches the account).
+"failed", "locked" (refused by the throttle: the password is not even checked; the result
+says how long to wait), "expired" (the half-finished TOTP login no longer matches the
+account), "unavailable" (the account's TOTP secret cannot be decrypted with this server's
+key: the login fails closed and the log tells the admin why).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,11 +20,12 @@ from workbench.audit import Actor
 from workbench.models import User
 from workbench.models.base import utcnow
 from workbench.services import second_factor
-from workbench.services.login_throttle import LoginThrottle, client_reference
+from workbench.services.login_throttle import Admission, LoginThrottle, audit_started
 from workbench.services.passwords import hash_method
 from workbench.services.users import find_user
 
 LOGIN_ACTOR = Actor.system("login")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,20 +47,23 @@ def _dummy_hash(method: str) -> str:
 def attempt_login(session: Session, username: str, password: str, *, throttle: LoginThrottle | None = None,
                   client: str | None = None) -> LoginResult:
     user = find_user(session, username)
+    admission = None
     if throttle is not None:
-        lock = throttle.check(session, username, client, user)
-        if lock is not None:
+        admission = throttle.admit(session, username, client, user)
+        if admission.lock is not None:
             session.rollback()
-            return LoginResult("locked", retry_after_s=lock.retry_after_s)
+            return LoginResult("locked", retry_after_s=admission.lock.retry_after_s)
     if user is None:
         check_password_hash(_dummy_hash(hash_method()), password)  # same work as for a real account: no timing oracle
-        return _fail(session, throttle, username, client, None, "login.failed", reason="unknown_user")
+        return _fail(session, throttle, admission, username, client, None, "login.failed", reason="unknown_user")
     if not user.check_password(password):
-        return _fail(session, throttle, username, client, user, "login.failed", reason="password")
+        return _fail(session, throttle, admission, username, client, user, "login.failed", reason="password")
     if not user.is_active:
-        return _fail(session, throttle, username, client, user, "login.failed", reason="inactive")
+        return _fail(session, throttle, admission, username, client, user, "login.failed", reason="inactive")
     if user.totp_enabled:
         session.rollback()  # nothing to write until the second factor is in
+        if throttle is not None:
+            throttle.forgive(username, admission)  # the code step is counted on its own
         return LoginResult("totp_required", user)
     return _succeed(session, throttle, user, second_factor=None)
 
@@ -68,14 +75,33 @@ def attempt_second_factor(session: Session, user_id: int, session_token: str, co
     if user is None or not user.is_active or not user.totp_enabled or user.session_token != session_token:
         session.rollback()
         return LoginResult("expired")
+    admission = None
     if throttle is not None:
-        lock = throttle.check(session, user.username, client, user)
-        if lock is not None:
+        admission = throttle.admit(session, user.username, client, user)
+        if admission.lock is not None:
             session.rollback()
-            return LoginResult("locked", retry_after_s=lock.retry_after_s)
-    if not second_factor.consume_code(session, user, code, now):
-        return _fail(session, throttle, user.username, client, user, "login.totp_failed", reason="code")
+            return LoginResult("locked", retry_after_s=admission.lock.retry_after_s)
+    try:
+        accepted = second_factor.consume_code(session, user, code, now)
+    except second_factor.SecondFactorUnavailable as exc:
+        session.rollback()
+        log.error("Login of user %s refused: %s. Restore the key file WORKBENCH_TOTP_KEY_FILE names, or reset "
+                  "the user's second factor (`flask users check-two-factor` lists every affected account).",
+                  user.id, exc.detail)
+        if throttle is not None:
+            throttle.forgive(user.username, admission)  # not the user's mistake
+        return LoginResult("unavailable", user)
+    if not accepted:
+        return _fail(session, throttle, admission, user.username, client, user, "login.totp_failed", reason="code")
     return _succeed(session, throttle, user, second_factor="totp")
+
+
+def log_out(session: Session, user: User, actor: Actor) -> None:
+    """End the session for good: a copy of its cookie must not work afterwards, and the cookie
+    holds the account's session token, so the token changes (every session of the account ends)."""
+    user.rotate_session_token()
+    audit.record(session, actor, "logout", "user", user.id)
+    session.commit()
 
 
 def _succeed(session: Session, throttle: LoginThrottle | None, user: User, second_factor: str | None) -> LoginResult:
@@ -89,19 +115,13 @@ def _succeed(session: Session, throttle: LoginThrottle | None, user: User, secon
     return LoginResult("ok", user)
 
 
-def _fail(session: Session, throttle: LoginThrottle | None, username: str, client: str | None,
-          user: User | None, action: str, **payload) -> LoginResult:
+def _fail(session: Session, throttle: LoginThrottle | None, admission: Admission | None, username: str,
+          client: str | None, user: User | None, action: str, **payload) -> LoginResult:
     # The username typed is not stored: it may be a password typed in the wrong box.
     user_ref = user.id if user else "unknown"
     audit.record(session, LOGIN_ACTOR, action, "user", user_ref, **payload)
     if throttle is not None:
-        for lock in throttle.record_failure(session, username, client, user):
-            settings = throttle.settings
-            if lock.scope == "account":
-                audit.record(session, LOGIN_ACTOR, "login.locked_out", "user", user_ref, scope="account",
-                             max_failures=settings.max_per_account, window_s=settings.window_s)
-            else:
-                audit.record(session, LOGIN_ACTOR, "login.locked_out", "client", client_reference(settings, client),
-                             scope="client", max_failures=settings.max_per_client, window_s=settings.window_s)
+        locks = throttle.record_failure(session, username, client, user, admission)
+        audit_started(session, LOGIN_ACTOR, throttle, locks, user_ref, client)
     session.commit()
     return LoginResult("failed", user)

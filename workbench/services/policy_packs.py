@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policies import Issue, ValidationReport, default_pack_texts, validate_pack_text
+from policies import DEFAULT_LIMITS, Issue, ValidationReport, default_pack_texts, validate_pack_text
 from policies.vocabulary import JURISDICTION_PATTERN
 from workbench import audit
 from workbench.audit import Actor
@@ -20,7 +22,13 @@ from workbench.models import PolicyDraft, PolicyPack, PolicyVersion
 from workbench.models.base import utcnow
 
 SEED_ACTOR = Actor.system("policy-seed")
-MAX_PACK_CHARS = 200_000
+# The library refuses a text over DEFAULT_LIMITS.max_bytes (UTF-8) before parsing it; no text
+# it accepts has more characters than that, so forms can refuse longer ones outright.
+MAX_PACK_CHARS = DEFAULT_LIMITS.max_bytes
+# Validation results by (text SHA-256, jurisdiction): viewing a draft again costs no parse.
+_REPORT_CACHE_SIZE = 64
+_reports: OrderedDict[tuple[str, str | None], ValidationReport] = OrderedDict()
+_reports_lock = threading.Lock()
 _JURISDICTION_LINE = re.compile(r"^jurisdiction\s*:", re.MULTILINE)
 
 
@@ -50,6 +58,7 @@ class InvalidJurisdiction(ValueError):
 class SavedDraft:
     draft: PolicyDraft
     report: ValidationReport
+    stored: bool = True  # False: over a size or complexity limit, nothing was written
 
 
 def sha256_text(text: str) -> str:
@@ -65,9 +74,27 @@ def _user_id(actor: Actor) -> int | None:
 
 
 def validate_for_pack(text: str, jurisdiction: str | None) -> ValidationReport:
-    """The library's validation, plus: the text must be for this pack's jurisdiction."""
-    if len(text) > MAX_PACK_CHARS:
-        return ValidationReport(issues=[Issue(1, 1, "", f"a pack is at most {MAX_PACK_CHARS:,} characters")])
+    """The library's validation, plus: the text must be for this pack's jurisdiction.
+
+    Its cost is bounded by the library's YAML limits, and a text seen recently is not parsed
+    again (drafts are re-validated on every view)."""
+    if len(text) > MAX_PACK_CHARS:  # refused before parsing: not worth hashing or keeping
+        return _validate_for_pack(text, jurisdiction)
+    key = (sha256_text(text), jurisdiction)
+    with _reports_lock:
+        cached = _reports.get(key)
+        if cached is not None:
+            _reports.move_to_end(key)
+            return replace(cached, issues=list(cached.issues))
+    report = _validate_for_pack(text, jurisdiction)
+    with _reports_lock:
+        _reports[key] = report
+        while len(_reports) > _REPORT_CACHE_SIZE:
+            _reports.popitem(last=False)
+    return replace(report, issues=list(report.issues))
+
+
+def _validate_for_pack(text: str, jurisdiction: str | None) -> ValidationReport:
     report = validate_pack_text(text)
     if jurisdiction and report.data is not None and report.data.get("jurisdiction") not in (None, jurisdiction):
         match = _JURISDICTION_LINE.search(text)
@@ -226,8 +253,8 @@ def save_draft(session: Session, draft: PolicyDraft, text: str, actor: Actor) ->
         raise DraftClosed(f"draft {draft.id} was published as version {draft.published_version.number}")
     text = text.replace("\r\n", "\n")
     report = validate_for_pack(text, draft.pack.jurisdiction)
-    if len(text) > MAX_PACK_CHARS:
-        return SavedDraft(draft, report)  # refused outright, nothing written
+    if report.limit is not None:  # too large or an alias bomb: never stored, so never loaded again
+        return SavedDraft(draft, report, stored=False)
     changed = text != draft.text
     draft.text = text
     draft.sha256 = sha256_text(text)

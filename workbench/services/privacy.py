@@ -1,16 +1,21 @@
-"""GDPR: erasure of a person's data, and the subject-access export.
+"""GDPR erasure of one user of one platform (pseudonyms are per platform: user "42" of
+another platform is another person and is not touched).
 
-An erasure removes the person's content (text, blob bytes, content hashes), the link
-from their items to their pseudonym, and reporters' contact details. Events in the audit
-log never held raw personal data, so the hash chain is untouched and still verifies.
-Content under a legal evidence hold (GDPR Art. 17(3)(b)) is kept and the request records
-which items and why; the retention job erases it once the hold ends.
+An erasure removes the person's content and everything that repeats it (services/content_purge.py:
+text, file, content hashes and per-frame vPDQ hashes, decision explanations and notes, free text
+of notices and appeals about it, outbox bodies), the link from their items to their pseudonym,
+the notices and appeals they sent (their words, contact details and pseudonym), their old ->
+new pseudonym pairs, finished exports that may repeat it, and their items' finished job records
+in Redis. Events in the audit log never held raw personal data, so the hash chain is untouched
+and still verifies. Content under a legal evidence hold (GDPR Art. 17(3)(b)) is kept and the
+request records which items and why; the retention job erases it once the hold ends.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import delete, select
@@ -18,10 +23,14 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.models import Blob, ErasureRequest, Item, ItemHash, Report, ReportContact
+from workbench.models import Appeal, AppealContact, ErasureRequest, Item, PseudonymRekey, Report, ReportContact
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
+from workbench.services.content_purge import (
+    delete_released_files, purge_item_content, rebuild_webhook_bodies, scrub_appeal, scrub_report,
+)
 from workbench.services.pseudonyms import pseudonymise
+from workbench.services.subject_access import UnknownPlatform, platform, subject_access_export  # noqa: F401
 
 ERASED_AUTHOR = "erased"
 
@@ -60,78 +69,109 @@ class ErasureOutcome:
     contacts_erased: int = 0
     blobs_purged: list[str] = field(default_factory=list)
     held: list[dict] = field(default_factory=list)
+    exports_expired: list[int] = field(default_factory=list)
+    erased_item_ids: list[int] = field(default_factory=list)
 
 
 def erase_item_content(session: Session, item: Item) -> str | None:
-    """Remove one item's content; returns the blob hash to purge if no one else uses it."""
-    item.text = None
+    """Remove one item's content; returns the blob hash to delete after the commit, if no one else uses it."""
+    sha256 = purge_item_content(session, item, third_parties=False)
     item.author_pseudonym = ERASED_AUTHOR
     item.erased_at = utcnow()
-    session.execute(delete(ItemHash).where(ItemHash.item_id == item.id))
-    blob_sha, item.blob_sha256 = item.blob_sha256, None
-    session.flush()
-    if blob_sha and session.scalar(select(Item.id).where(Item.blob_sha256 == blob_sha).limit(1)) is None:
-        blob = session.get(Blob, blob_sha)
-        session.delete(blob)  # the metadata row goes too: its sha256 identifies the content
-        return blob_sha
-    return None
+    return sha256
 
 
-def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_store: BlobStore,
-                 platform_user_id: str | None = None, email: str | None = None) -> ErasureOutcome:
+def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_store: BlobStore, client_id: int,
+                 platform_user_id: str | None = None, email: str | None = None,
+                 export_dir: str | Path | None = None) -> ErasureOutcome:
+    """Erase one person of the platform `client_id`, named by their platform user id and/or the
+    e-mail address they gave as a reporter or complainant. Raises UnknownPlatform, ValueError."""
     if not platform_user_id and not email:
         raise ValueError("give a platform user id or an e-mail address")
+    client_id = platform(session, client_id).id
     identifiers = ",".join(name for name, value in (("platform_user_id", platform_user_id), ("email", email)) if value)
     request = ErasureRequest(requested_by=f"{actor.type}:{actor.id}", identifiers=identifiers)
     session.add(request)
     session.flush()
     outcome = ErasureOutcome(request.id)
+    reports: list[Report] = []
+    appeals: list[Appeal] = []
     if platform_user_id:
-        pseudonym = pseudonymise(pseudonym_key, platform_user_id)
-        for item in session.scalars(select(Item).where(Item.author_pseudonym == pseudonym)).all():
-            reason = legal_hold(session, item)
-            if reason:
-                outcome.held.append({"item_id": item.id, "reason": reason})
-                continue
-            purge = erase_item_content(session, item)
-            if purge:
-                outcome.blobs_purged.append(purge)
-            outcome.items_erased += 1
-            audit.record(session, actor, "item.content_erased", "item", item.id, erasure_request=request.id)
-        for report in session.scalars(select(Report).where(Report.reporter_pseudonym == pseudonym)).all():
-            report.reporter_pseudonym = None
-            if report.contact is not None:
-                session.delete(report.contact)
-                outcome.contacts_erased += 1
+        pseudonym = pseudonymise(pseudonym_key, client_id, platform_user_id)
+        _erase_authored_items(session, actor, request, outcome, client_id, pseudonym)
+        reports += session.scalars(select(Report).where(Report.client_id == client_id,
+                                                        Report.reporter_pseudonym == pseudonym)).all()
+        appeals += session.scalars(select(Appeal).where(Appeal.client_id == client_id,
+                                                        Appeal.complainant_pseudonym == pseudonym)).all()
+        session.execute(delete(PseudonymRekey).where(PseudonymRekey.client_id == client_id,
+                                                     PseudonymRekey.new_pseudonym == pseudonym))
     if email:
-        contacts = session.scalars(select(ReportContact).where(ReportContact.email == email)).all()
-        for contact in contacts:
-            session.delete(contact)
-        outcome.contacts_erased += len(contacts)
-    from workbench.services.appeals import erase_complainant  # appeal contacts, kept like report contacts
-    outcome.contacts_erased += erase_complainant(session, pseudonym_key=pseudonym_key,
-                                                 platform_user_id=platform_user_id, email=email)
+        reports += session.scalars(select(Report).join(ReportContact).where(
+            Report.client_id == client_id, ReportContact.email == email)).all()
+        appeals += session.scalars(select(Appeal).join(AppealContact).where(
+            Appeal.client_id == client_id, AppealContact.email == email)).all()
+    # What the person sent about others' content: the notices and appeals stay (they are counted).
+    for report in {report.id: report for report in reports}.values():
+        outcome.contacts_erased += scrub_report(session, report, contact=True)
+    for appeal in {appeal.id: appeal for appeal in appeals}.values():
+        outcome.contacts_erased += scrub_appeal(session, appeal, contact=True)
+    session.flush()
+    for item_id in sorted({appeal.item_id for appeal in appeals}):
+        rebuild_webhook_bodies(session, item_id)  # "appeal.decided" carries the reply
     request.items_erased = outcome.items_erased
     request.contacts_erased = outcome.contacts_erased
     request.blobs_purged = len(outcome.blobs_purged)
     request.held = json.dumps(outcome.held)
     request.completed_at = utcnow()
     audit.record(session, actor, "privacy.erasure_completed", "erasure_request", request.id,
-                 identifiers=identifiers, items_erased=outcome.items_erased, contacts_erased=outcome.contacts_erased,
-                 blobs_purged=len(outcome.blobs_purged), items_held=len(outcome.held))
+                 identifiers=identifiers, client_id=client_id, items_erased=outcome.items_erased,
+                 contacts_erased=outcome.contacts_erased, blobs_purged=len(outcome.blobs_purged),
+                 items_held=len(outcome.held))
     session.commit()
-    # Bytes go only after the commit: a failed transaction must not lose content it still references.
-    for sha256 in outcome.blobs_purged:
-        blob_store.delete(sha256)
+    outcome.exports_expired = _after_commit(session, blob_store, export_dir, outcome.blobs_purged,
+                                            outcome.erased_item_ids, "erasure", actor)
     return outcome
 
 
-def erase_released_holds(session: Session, *, actor: Actor, blob_store: BlobStore) -> int:
+def _erase_authored_items(session: Session, actor: Actor, request: ErasureRequest, outcome: ErasureOutcome,
+                          client_id: int, pseudonym: str) -> None:
+    for item in session.scalars(select(Item).where(Item.client_id == client_id,
+                                                   Item.author_pseudonym == pseudonym)).all():
+        reason = legal_hold(session, item)
+        if reason:
+            outcome.held.append({"item_id": item.id, "reason": reason})
+            continue
+        purge = erase_item_content(session, item)
+        if purge:
+            outcome.blobs_purged.append(purge)
+        outcome.items_erased += 1
+        outcome.erased_item_ids.append(item.id)
+        audit.record(session, actor, "item.content_erased", "item", item.id, erasure_request=request.id)
+
+
+def _after_commit(session: Session, blob_store: BlobStore, export_dir, shas: list[str], item_ids: list[int],
+                  reason: str, actor: Actor) -> list[int]:
+    """Files, exports and Redis records go only after the commit: a failed transaction must not
+    lose content it still references. Returns the export runs expired."""
+    delete_released_files(session, blob_store, shas)
+    expired = []
+    if export_dir is not None and item_ids:
+        from workbench.services.export_expiry import expire_exports_about
+        expired = expire_exports_about(session, export_dir, item_ids, reason=reason, actor=actor)
+    from flask import has_app_context
+    if item_ids and has_app_context():
+        from workbench.jobs.forget import forget_item_jobs
+        forget_item_jobs(item_ids)
+    return expired
+
+
+def erase_released_holds(session: Session, *, actor: Actor, blob_store: BlobStore,
+                         export_dir: str | Path | None = None) -> int:
     """Finish erasure requests whose held items' evidence holds have ended; returns items erased.
 
     Run by the retention job: the person asked for erasure, the law only postponed it.
     """
-    erased, purged = 0, []
+    erased, purged = [], []
     requests = session.scalars(select(ErasureRequest).where(ErasureRequest.held != "[]")
                                .order_by(ErasureRequest.id)).all()
     for request in requests:
@@ -146,45 +186,12 @@ def erase_released_holds(session: Session, *, actor: Actor, blob_store: BlobStor
             sha256 = erase_item_content(session, item)
             if sha256:
                 purged.append(sha256)
-            erased += 1
+            erased.append(item.id)
             audit.record(session, actor, "item.content_erased", "item", item.id, erasure_request=request.id,
                          after_hold=True)
         if len(still_held) != len(json.loads(request.held or "[]")):
             request.items_erased += len(json.loads(request.held)) - len(still_held)
             request.held = json.dumps(still_held)
     session.commit()
-    for sha256 in purged:  # bytes go only after the commit, as in erase_person
-        blob_store.delete(sha256)
-    return erased
-
-
-def subject_access_export(session: Session, *, pseudonym_key: str, platform_user_id: str) -> dict:
-    """Everything held about one person (GDPR Art. 15), as JSON-ready data."""
-    from workbench.api.serializers import iso
-    from workbench.models import ItemSignal
-    pseudonym = pseudonymise(pseudonym_key, platform_user_id)
-    items = session.scalars(select(Item).where(Item.author_pseudonym == pseudonym).order_by(Item.id)).all()
-    reports_made = session.scalars(select(Report).where(Report.reporter_pseudonym == pseudonym)).all()
-    document = {"pseudonym": pseudonym, "generated_at": iso(utcnow()), "items": [], "reports_made": []}
-    for item in items:
-        signals = session.scalars(select(ItemSignal).where(ItemSignal.item_id == item.id)).all()
-        reports = session.scalars(select(Report).where(Report.item_id == item.id)).all()
-        document["items"].append({
-            "id": item.id, "external_id": item.external_id, "kind": item.kind, "country": item.country,
-            "language": item.language, "text": item.text, "content_date": iso(item.content_date),
-            "received_at": iso(item.created_at), "status": item.status,
-            "blob": {"sha256": item.blob.sha256, "mime": item.blob.mime, "size": item.blob.size} if item.blob else None,
-            "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in item.hashes],
-            "signals": [{"classifier": s.classifier, "version": s.classifier_version, "label": s.label,
-                         "score": s.score} for s in signals],
-            "reports_about_it": [{"source": r.source, "category": r.category, "received_at": iso(r.received_at)}
-                                 for r in reports],
-        })
-    for report in reports_made:
-        document["reports_made"].append({
-            "id": report.id, "item_id": report.item_id, "source": report.source, "category": report.category,
-            "explanation": report.explanation, "received_at": iso(report.received_at),
-            "contact": {"name": report.contact.name, "email": report.contact.email} if report.contact else None,
-        })
-    session.rollback()
-    return document
+    _after_commit(session, blob_store, export_dir, purged, erased, "erasure", actor)
+    return len(erased)

@@ -57,7 +57,8 @@ def create_report(session: Session, *, client_id: int, submission: ReportSubmiss
         explanation=submission.explanation,
         authority=submission.authority,
         order_reference=submission.order_reference,
-        reporter_pseudonym=pseudonymise(pseudonym_key, submission.reporter_id) if submission.reporter_id else None,
+        reporter_pseudonym=(pseudonymise(pseudonym_key, client_id, submission.reporter_id)
+                            if submission.reporter_id else None),
     )
     if submission.reporter_name or submission.reporter_email:
         report.contact = ReportContact(name=submission.reporter_name, email=submission.reporter_email)

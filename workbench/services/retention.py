@@ -1,26 +1,29 @@
-"""Retention: when each stored file (blob) may be purged, and purging the ones that are due.
+"""Retention: when each item's content may be purged, and purging the items that are due.
 
-A blob is kept for the default period (WORKBENCH_RETENTION_DAYS) after the last decision on
-the items that use it, or after ingest for items never decided. Evidence holds run longer:
-a decision that actioned content under a rule whose content class carries a retention period
-in the policy catalogue (NetzDG 10 weeks, TCO Regulation 6 months, 18 U.S.C. 2258A one year,
-see policies/catalogue/jurisdictions.yaml) keeps the blob until that period after the decision
-ends; a match in a CSAM or terrorism hash bank holds it from ingest. Content still in the
-pipeline or in an open case is never purged.
+An item's content is kept for the default period (WORKBENCH_RETENTION_DAYS) after its last
+decision, or after ingest for an item never decided. Evidence holds run longer: a decision that
+actioned content under a rule whose content class carries a retention period in the policy
+catalogue (NetzDG 10 weeks, TCO Regulation 6 months, 18 U.S.C. 2258A one year, see
+policies/catalogue/jurisdictions.yaml) keeps it until that period after the decision ends; a
+match in a CSAM or terrorism hash bank holds it from ingest. Content still in the pipeline or
+in an open case is never purged.
 
-Purging deletes the bytes and stamps `blobs.purged_at`; the row, the item and its content
-hashes stay, and one audit event per item is written in the same transaction, so the audit
-chain keeps verifying. Each blob is re-planned under its blob-store lock just before it goes,
-so an upload of the same bytes racing the purge either revives it or keeps it.
+Purging removes the content and everything that repeats it (services/content_purge.py: text,
+file, content hashes and vPDQ frame hashes, explanations, notes, notices' and appeals' free text
+and contact details, outbox bodies) and stamps `items.content_purged_at`; the item row, its
+decisions, notices and appeals stay for the figures, and one audit event per item is written in
+the same transaction, so the audit chain keeps verifying. Each item is re-planned under its row
+lock just before it goes. A file shared by several items goes with the last of them; it is
+deleted after the commit, under the blob-store lock, unless the same bytes were sent again.
 """
 from __future__ import annotations
 
-import logging
 import re
 from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import select
@@ -29,12 +32,12 @@ from sqlalchemy.orm import Session
 from policies.catalogue import Retention, default_catalogue
 from workbench import audit
 from workbench.audit import Actor
-from workbench.models import Blob, Case, CaseStatus, Decision, HashBank, HashMatch, Item, ItemStatus, PolicyVersion
+from workbench.models import Case, CaseStatus, Decision, HashBank, HashMatch, Item, ItemStatus, PolicyVersion
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
+from workbench.services.content_purge import delete_released_files, purge_item_content
 from workbench.services.retention_leftovers import LeftoverReport
 
-log = logging.getLogger(__name__)
 RETENTION_ACTOR = Actor.system("retention")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 # Hash-bank kinds whose matches are evidence, and the catalogue class that says for how long.
@@ -60,10 +63,9 @@ class Hold:
 
 
 @dataclass
-class BlobPlan:
-    sha256: str
-    item_ids: list[int]
-    basis: str                      # "last decision", "ingest" or "blob stored" (no item uses it)
+class ItemPlan:
+    item_id: int
+    basis: str                      # "last decision" or "ingest"
     basis_at: datetime
     default_until: datetime
     holds: list[Hold] = field(default_factory=list)
@@ -89,8 +91,10 @@ class BlobPlan:
 class RetentionReport:
     dry_run: bool
     checked: int = 0
-    purged: list[BlobPlan] = field(default_factory=list)
+    purged: list[ItemPlan] = field(default_factory=list)
     skipped: int = 0  # due when planned, no longer due (or gone) under the lock
+    files_deleted: int = 0
+    exports_expired: list[int] = field(default_factory=list)
     leftovers: LeftoverReport | None = None  # when the round also swept earlier purges' files
 
 
@@ -147,13 +151,11 @@ def _decision_rule_refs(decision) -> set[tuple[str, int, str]]:
     return refs
 
 
-def plan_blobs(session: Session, blobs: list[Blob], settings: RetentionSettings,
-               rules: RuleRetentions | None = None) -> list[BlobPlan]:
-    """The retention plan of each blob, from a few set-based queries over the batch."""
+def plan_items(session: Session, items: list, settings: RetentionSettings,
+               rules: RuleRetentions | None = None) -> list[ItemPlan]:
+    """The retention plan of each item (rows with id, created_at, status), from a few set-based
+    queries over the batch."""
     rules = rules or RuleRetentions(session)
-    shas = [blob.sha256 for blob in blobs]
-    items = session.execute(select(Item.id, Item.blob_sha256, Item.created_at, Item.status)
-                            .where(Item.blob_sha256.in_(shas))).all() if shas else []
     item_ids = [row.id for row in items]
     decisions: dict[int, list] = defaultdict(list)
     open_cases: set[int] = set()
@@ -170,35 +172,24 @@ def plan_blobs(session: Session, blobs: list[Blob], settings: RetentionSettings,
                                              .join(HashBank, HashBank.id == HashMatch.bank_id)
                                              .where(HashMatch.item_id.in_(item_ids))).all():
             bank_kinds[item_id].add(kind)
-    by_blob: dict[str, list] = defaultdict(list)
-    for row in items:
-        by_blob[row.blob_sha256].append(row)
     default = timedelta(days=settings.default_days)
     plans = []
-    for blob in blobs:
-        rows = by_blob.get(blob.sha256, [])
-        if not rows:
-            plans.append(BlobPlan(blob.sha256, [], "blob stored", blob.created_at, blob.created_at + default))
-            continue
-        plan = None
-        for row in rows:
-            item_plan = _item_plan(blob.sha256, row, decisions[row.id], bank_kinds[row.id], default, rules)
-            if row.status not in ItemStatus.FINAL:
-                item_plan.pending = f"item {row.id} is still in the pipeline"
-            elif row.id in open_cases:
-                item_plan.pending = f"item {row.id} has an open case"
-            plan = item_plan if plan is None else _merge(plan, item_plan)
+    for row in items:
+        plan = _item_plan(row, decisions[row.id], bank_kinds[row.id], default, rules)
+        if row.status not in ItemStatus.FINAL:
+            plan.pending = f"item {row.id} is still in the pipeline"
+        elif row.id in open_cases:
+            plan.pending = f"item {row.id} has an open case"
         plans.append(plan)
     return plans
 
 
-def _item_plan(sha256: str, item, decisions: list, bank_kinds: set[str], default: timedelta,
-               rules: RuleRetentions) -> BlobPlan:
+def _item_plan(item, decisions: list, bank_kinds: set[str], default: timedelta, rules: RuleRetentions) -> ItemPlan:
     if decisions:
         basis, basis_at = "last decision", max(decision.decided_at for decision in decisions)
     else:
         basis, basis_at = "ingest", item.created_at
-    plan = BlobPlan(sha256, [item.id], basis, basis_at, basis_at + default)
+    plan = ItemPlan(item.id, basis, basis_at, basis_at + default)
     for decision in decisions:
         if decision.visibility == "visible":
             continue  # nothing was removed or restricted: no evidence duty
@@ -219,31 +210,26 @@ def _item_plan(sha256: str, item, decisions: list, bank_kinds: set[str], default
     return plan
 
 
-def _merge(a: BlobPlan, b: BlobPlan) -> BlobPlan:
-    """One blob shared by several items: it stays as long as the longest of them needs it."""
-    later = a if a.default_until >= b.default_until else b
-    return BlobPlan(a.sha256, a.item_ids + b.item_ids, later.basis, later.basis_at, later.default_until,
-                    a.holds + b.holds, a.pending or b.pending)
-
-
 def iter_plans(session: Session, settings: RetentionSettings, *, created_before: datetime | None = None
-               ) -> Iterator[BlobPlan]:
-    """Plans of every blob not yet purged (stored before `created_before`), in keyset batches."""
+               ) -> Iterator[ItemPlan]:
+    """Plans of every item whose content is still stored (received before `created_before`),
+    in keyset batches."""
     rules = RuleRetentions(session)
-    after = ""
+    after = 0
     while True:
-        query = select(Blob).where(Blob.purged_at.is_(None), Blob.sha256 > after)
+        query = select(Item.id, Item.created_at, Item.status).where(
+            Item.content_purged_at.is_(None), Item.erased_at.is_(None), Item.id > after)
         if created_before is not None:
-            query = query.where(Blob.created_at <= created_before)
-        blobs = list(session.scalars(query.order_by(Blob.sha256).limit(settings.batch_size)))
-        if not blobs:
+            query = query.where(Item.created_at <= created_before)
+        items = session.execute(query.order_by(Item.id).limit(settings.batch_size)).all()
+        if not items:
             return
-        yield from plan_blobs(session, blobs, settings, rules)
-        after = blobs[-1].sha256
+        yield from plan_items(session, items, settings, rules)
+        after = items[-1].id
 
 
-def due_plans(session: Session, settings: RetentionSettings, now: datetime) -> Iterator[BlobPlan]:
-    # A blob is kept at least the default period after it was stored, so younger ones are skipped.
+def due_plans(session: Session, settings: RetentionSettings, now: datetime) -> Iterator[ItemPlan]:
+    # Content is kept at least the default period after ingest, so younger items are skipped.
     for plan in iter_plans(session, settings, created_before=now - timedelta(days=settings.default_days)):
         if plan.is_due(now):
             yield plan
@@ -251,75 +237,87 @@ def due_plans(session: Session, settings: RetentionSettings, now: datetime) -> I
 
 def run_retention(session: Session, blob_store: BlobStore, settings: RetentionSettings, *,
                   now: datetime | None = None, dry_run: bool = False, actor: Actor = RETENTION_ACTOR,
-                  limit: int | None = None) -> RetentionReport:
-    """Purge every blob that is due (at most `limit`). A dry run only reports them."""
+                  limit: int | None = None, export_dir: str | Path | None = None) -> RetentionReport:
+    """Purge every item that is due (at most `limit`). A dry run only reports them. With
+    `export_dir`, finished exports that may repeat the purged content are expired too."""
     now = now or utcnow()
     report = RetentionReport(dry_run=dry_run)
-    chunk: list[str] = []
+    chunk: list[int] = []
+    purged_ids: list[int] = []
 
     def purge_chunk() -> None:
         session.rollback()  # planning only read; each purge is its own short transaction
-        for sha256 in chunk:
+        for item_id in chunk:
             report.checked += 1
             if dry_run:
-                report.purged.append(plan_for(session, sha256, settings))
+                report.purged.append(plan_for(session, item_id, settings))
                 session.rollback()
                 continue
-            purged = purge_blob(session, blob_store, sha256, settings, now=now, actor=actor)
-            if purged is None:
+            plan, sha256 = purge_item(session, item_id, settings, now=now, actor=actor)
+            if plan is None:
                 report.skipped += 1
-            else:
-                report.purged.append(purged)
+                continue
+            report.purged.append(plan)
+            purged_ids.append(item_id)
+            report.files_deleted += delete_released_files(session, blob_store, [sha256] if sha256 else [])
         chunk.clear()
 
     found = 0
-    # Purge a batch as soon as it is planned: memory stays flat however many blobs are due.
+    # Purge a batch as soon as it is planned: memory stays flat however many items are due.
     for plan in due_plans(session, settings, now):
-        chunk.append(plan.sha256)
+        chunk.append(plan.item_id)
         found += 1
         if len(chunk) >= settings.batch_size:
             purge_chunk()
         if limit is not None and found >= limit:
             break
     purge_chunk()
+    if purged_ids:
+        if export_dir is not None:
+            from workbench.services.export_expiry import expire_exports_about
+            report.exports_expired = expire_exports_about(session, export_dir, purged_ids, reason="retention",
+                                                          actor=actor)
+        from flask import has_app_context
+        if has_app_context():
+            from workbench.jobs.forget import forget_item_jobs
+            forget_item_jobs(purged_ids)
     return report
 
 
-def plan_for(session: Session, sha256: str, settings: RetentionSettings) -> BlobPlan | None:
-    blob = session.get(Blob, sha256)
-    return plan_blobs(session, [blob], settings)[0] if blob is not None else None
+def plan_for(session: Session, item_id: int, settings: RetentionSettings) -> ItemPlan | None:
+    row = session.execute(select(Item.id, Item.created_at, Item.status).where(Item.id == item_id)).first()
+    return plan_items(session, [row], settings)[0] if row is not None else None
 
 
-def purge_blob(session: Session, blob_store: BlobStore, sha256: str, settings: RetentionSettings, *,
-               now: datetime, actor: Actor = RETENTION_ACTOR) -> BlobPlan | None:
-    """Re-plan under the blob lock; if still due, mark it purged, audit, commit, delete the bytes."""
-    with blob_store.locked(sha256):
-        try:
-            blob = session.scalar(select(Blob).where(Blob.sha256 == sha256).with_for_update())
-            plan = plan_blobs(session, [blob], settings)[0] if blob is not None and blob.purged_at is None else None
-            if plan is None or not plan.is_due(now):
-                session.rollback()
-                return None
-            blob.purged_at = utcnow()
-            fields = dict(reason="retention", basis=plan.basis, purge_after=plan.purge_after,
-                          blob_bytes=blob.size, mime=blob.mime, holds_ended=[hold.source for hold in plan.holds])
-            for item_id in plan.item_ids:
-                audit.record(session, actor, "item.content_purged", "item", item_id, **fields)
-            if not plan.item_ids:  # nobody's item uses it any more: the hash names no person's content
-                audit.record(session, actor, "blob.purged", "blob", sha256, **fields)
-            session.commit()
-        except BaseException:
+def purge_item(session: Session, item_id: int, settings: RetentionSettings, *, now: datetime,
+               actor: Actor = RETENTION_ACTOR) -> tuple[ItemPlan | None, str | None]:
+    """Re-plan under the item's row lock; if still due, purge its content, audit and commit.
+    Returns the plan (None: not due any more) and the file to delete after the commit."""
+    try:
+        item = session.scalar(select(Item).where(Item.id == item_id).with_for_update())
+        if item is None or item.content_purged_at is not None or item.erased_at is not None:
             session.rollback()
-            raise
-        # After the commit, still under the lock: a failed transaction never loses bytes it references.
-        try:
-            blob_store.delete_while_locked(sha256)
-        except OSError as exc:  # purged in the database: the next round deletes it (retention_leftovers.py)
-            log.error("retention: purged blob %s but could not delete its file: %s", sha256[:16], exc)
-    return plan
+            return None, None
+        plan = plan_items(session, [item], settings)[0]
+        if not plan.is_due(now):
+            session.rollback()
+            return None, None
+        had_file = item.blob_sha256 is not None
+        sha256 = purge_item_content(session, item, third_parties=True)
+        item.content_purged_at = utcnow()
+        audit.record(session, actor, "item.content_purged", "item", item.id, reason="retention", basis=plan.basis,
+                     purge_after=plan.purge_after, had_file=had_file, holds_ended=[hold.source for hold in plan.holds])
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return plan, sha256
 
 
 def case_content_purged_at(session: Session, case_id: int) -> datetime | None:
-    """When retention purged the file of a case's item (None: not purged, or no file)."""
-    return session.scalar(select(Blob.purged_at).join(Item, Item.blob_sha256 == Blob.sha256)
-                          .join(Case, Case.item_id == Item.id).where(Case.id == case_id))
+    """When retention purged the content of a case's item (None: not purged). Files purged before
+    items were purged whole still say so through their blob row."""
+    from workbench.models import Blob
+    row = session.execute(select(Item.content_purged_at, Blob.purged_at).join(Case, Case.item_id == Item.id)
+                          .outerjoin(Blob, Blob.sha256 == Item.blob_sha256).where(Case.id == case_id)).first()
+    return (row[0] or row[1]) if row is not None else None

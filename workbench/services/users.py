@@ -17,6 +17,7 @@ from workbench.audit import Actor
 from workbench.models import ROLES, User
 from workbench.scope import ScopeError, parse_jurisdictions, parse_languages
 from workbench.services.passwords import PasswordRejected, check_password_policy, generate_password, hash_method
+from workbench.services.reauth import confirm_password
 
 __all__ = ["AccountError", "LastAdmin", "PasswordRejected", "ScopeError", "UnknownRole", "UsernameTaken",
            "change_password", "create_user", "find_user", "generate_password", "list_users", "reset_password",
@@ -176,10 +177,12 @@ def reset_password(session: Session, user: User, actor: Actor) -> str:
     return password
 
 
-def change_password(session: Session, user: User, current: str, new: str, actor: Actor) -> None:
-    """The user's own change. Other sessions end; the caller re-logs the current one in."""
-    if not user.check_password(current):
-        raise AccountError("The current password is wrong.")
+def change_password(session: Session, user: User, current: str, new: str, actor: Actor, *,
+                    throttle=None, client: str | None = None) -> None:
+    """The user's own change. Other sessions end; the caller re-logs the current one in.
+    A wrong current password counts in the login backoff (reauth.ReauthFailed), so a stolen
+    session cookie cannot use this form to guess the password without limit."""
+    confirm_password(session, user, current, actor, purpose="password_change", throttle=throttle, client=client)
     check_password_policy(new, user.username)
     if user.check_password(new):
         raise PasswordRejected("Choose a password different from the current one.")

@@ -1,7 +1,10 @@
 """Checking uploaded videos before anything is stored, as image_validation does for images.
 
-The container type comes from the bytes (MP4, MOV, WebM); PyAV then decodes every frame
-under the configured limits, which catches truncated and corrupt files. Every refusal is a
+The container type comes from the bytes (MP4, MOV, WebM). The request then only probes the
+container (classifiers.video.probe: stream parameters, declared duration and frame count,
+the packets' timestamps), stopping at the first thing over a limit, the pixels the workers
+will decode (WORKBENCH_MAX_VIDEO_DECODED_PIXELS) among them: nothing is decoded in the web
+request. Decoding happens in the pipeline's workers. Every refusal is a
 ValidationFailed (a JSON 4xx with a code), raised before any row or blob is written.
 """
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from classifiers.video.media import VideoDecodeError, VideoLimitExceeded, probe_video, sniff_video_type
+from classifiers.video.media import AudioCaps, VideoDecodeError, VideoLimitExceeded, sniff_video_type
+from classifiers.video.probe import ProbeLimits, probe_container
 from workbench.services.validation import ValidationFailed
 
 
@@ -37,12 +41,26 @@ def check_video(data: bytes, config: Mapping) -> CheckedVideo:
     if sniff_video_type(data) is None:
         raise ValidationFailed("unsupported_media_type",
                                "only MP4, MOV and WebM videos are accepted (type read from the bytes)", "video", 415)
-    max_s = config["WORKBENCH_MAX_VIDEO_SECONDS"]
     try:
-        info = probe_video(data, max_pixels=config["WORKBENCH_MAX_VIDEO_PIXELS"], max_duration_s=max_s,
-                           max_frames=int(max_s * 240) + 1)
+        info = probe_container(data, probe_limits(config))
     except VideoLimitExceeded as exc:
         raise ValidationFailed(exc.code, str(exc), "video", 413) from exc
     except VideoDecodeError as exc:
         raise ValidationFailed("corrupt_video", f"the video could not be decoded: {exc}"[:500], "video", 422) from exc
     return CheckedVideo(info.mime, info.width, info.height, info.frames, info.duration_s, info.has_audio)
+
+
+def probe_limits(config: Mapping) -> ProbeLimits:
+    max_s = float(config["WORKBENCH_MAX_VIDEO_SECONDS"])
+    max_frames = int(max_s * 240) + 1  # 240 frames per second is more than any camera records
+    # Audio runs at ~50 packets a second; other streams (subtitles, data) need few.
+    # What the workers will decode (picture size times frames); None: only the sound is decoded.
+    budget = config.get("WORKBENCH_MAX_VIDEO_DECODED_PIXELS")
+    return ProbeLimits(max_pixels=config["WORKBENCH_MAX_VIDEO_PIXELS"], max_duration_s=max_s, max_frames=max_frames,
+                       max_packets=2 * max_frames + 1000, max_decoded_pixels=None if budget is None else int(budget))
+
+
+def audio_caps(config: Mapping) -> AudioCaps:
+    """How much audio a worker decodes for a fingerprint (WORKBENCH_MAX_AUDIO_*)."""
+    return AudioCaps(max_seconds=float(config.get("WORKBENCH_MAX_AUDIO_SECONDS", 900.0)),
+                     max_decoded_bytes=int(config.get("WORKBENCH_MAX_AUDIO_DECODED_BYTES", 512 * 1024 * 1024)))

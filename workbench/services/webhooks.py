@@ -10,11 +10,12 @@ import hashlib
 import hmac
 import json
 import secrets
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
-from urllib.parse import urlsplit
+from typing import Iterable
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from workbench.audit import Actor
 from workbench.metrics import inc
 from workbench.models import ApiClient, DeliveryStatus, Item, WebhookAttempt, WebhookDelivery
 from workbench.models.base import utcnow
+from workbench.services import outbound
 
 SIGNATURE_HEADER = "X-Workbench-Signature"
 DELIVERY_HEADER = "X-Workbench-Delivery"
@@ -31,7 +33,16 @@ WEBHOOKS = Actor.system("webhooks")
 
 
 class InvalidWebhookUrl(ValueError):
-    pass
+    """Not a URL we accept (scheme, credentials, host, length)."""
+
+
+class WebhookUrlNotAllowed(InvalidWebhookUrl):
+    """The host does not resolve, or resolves to a non-public address (the SSRF guard)."""
+
+
+NOT_ALLOWED_MESSAGE = ("the webhook URL's host must resolve, and only to public internet addresses (not loopback, "
+                       "private, link-local or other reserved ranges); for a receiver on a private network the "
+                       "operator can allow its range with WORKBENCH_OUTBOUND_ALLOW_CIDRS")
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class WebhookSettings:
     backoff_base_s: float = 5.0
     backoff_max_s: float = 3600.0
     timeout_s: float = 5.0
+    allow_cidrs: tuple[str, ...] = ()  # non-public ranges the operator allows (WORKBENCH_OUTBOUND_ALLOW_CIDRS)
 
 
 @dataclass(frozen=True)
@@ -70,17 +82,25 @@ def signature_valid(secret: str, header: str, body: bytes, *, tolerance_s: int =
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
-def check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
-        raise InvalidWebhookUrl("the webhook URL must be an absolute http(s) URL of at most 2000 characters")
+def check_webhook_url(url: str, allow_cidrs: Iterable[str] = (), resolver=socket.getaddrinfo) -> str:
+    """The URL, if the outbound guard accepts it now; delivery checks it again at every attempt."""
+    try:
+        outbound.check_url(url, allow_cidrs=allow_cidrs, resolver=resolver)
+    except outbound.OutboundRefused as exc:
+        if exc.code == "invalid_url":
+            raise InvalidWebhookUrl(f"the webhook URL must be an absolute http(s) URL of at most "
+                                    f"{outbound.MAX_URL_LENGTH} characters, without credentials: {exc}") from exc
+        raise WebhookUrlNotAllowed(NOT_ALLOWED_MESSAGE) from exc  # the same answer for both: no DNS oracle
     return url
 
 
-def set_webhook(session: Session, client: ApiClient, url: str | None, actor: Actor) -> str | None:
-    """Register (or remove, with None) the client's URL; returns a new secret when one was created."""
+def set_webhook(session: Session, client: ApiClient, url: str | None, actor: Actor, *,
+                allow_cidrs: Iterable[str] = (), resolver=socket.getaddrinfo) -> str | None:
+    """Register (or remove, with None) the client's URL; returns a new secret when one was created.
+
+    Raises InvalidWebhookUrl / WebhookUrlNotAllowed before anything is changed."""
     new_secret = None
-    client.webhook_url = check_url(url) if url else None
+    client.webhook_url = check_webhook_url(url, allow_cidrs, resolver) if url else None
     if url and not client.webhook_secret:
         new_secret = client.webhook_secret = secrets.token_hex(32)
     audit.record(session, actor, "api_client.webhook_set", "api_client", client.id, registered=bool(url))
@@ -161,20 +181,6 @@ def backoff(attempts: int, settings: WebhookSettings) -> timedelta:
     return timedelta(seconds=min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(0, attempts - 1)))
 
 
-Poster = Callable[[str, bytes, dict, float], HttpResult]
-
-
-def post_with_requests(url: str, body: bytes, headers: dict, timeout_s: float) -> HttpResult:
-    import requests
-    started = time.perf_counter()
-    try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout_s, allow_redirects=False)
-        return HttpResult(response.status_code, None if response.ok else f"HTTP {response.status_code}",
-                          int((time.perf_counter() - started) * 1000))
-    except requests.RequestException as exc:
-        return HttpResult(None, f"{type(exc).__name__}: {exc}"[:500], int((time.perf_counter() - started) * 1000))
-
-
 def _claim_next(session: Session, item_id: int, now: datetime, settings: WebhookSettings):
     """In a short transaction: the item's first pending delivery, claimed if it is due.
 
@@ -195,13 +201,18 @@ def _claim_next(session: Session, item_id: int, now: datetime, settings: Webhook
     return claimed, None
 
 
-def _send(claimed, settings: WebhookSettings, post: Poster) -> HttpResult:
+def _send(claimed, settings: WebhookSettings, resolver, tls: ssl.SSLContext | None) -> HttpResult:
+    """One attempt. The URL is checked again now (it may have been stored before a rule changed
+    or its DNS answer may have changed) and the request goes to the address that was checked."""
     delivery_id, body, url, secret = claimed
     if not url:
-        return HttpResult(None, "no webhook URL registered", 0)
+        return HttpResult(None, "no_url", 0)
     headers = {"Content-Type": "application/json", DELIVERY_HEADER: str(delivery_id),
                SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
-    return post(url, body, headers, settings.timeout_s)
+    started = time.perf_counter()
+    result = outbound.post(url, body, headers, timeout_s=settings.timeout_s, allow_cidrs=settings.allow_cidrs,
+                           resolver=resolver, tls=tls)
+    return HttpResult(result.status_code, result.error, int((time.perf_counter() - started) * 1000))
 
 
 def _record(session: Session, delivery_id: int, result: HttpResult, settings: WebhookSettings) -> datetime | None:
@@ -227,19 +238,20 @@ def _record(session: Session, delivery_id: int, result: HttpResult, settings: We
     return retry_at
 
 
-def deliver_item(session: Session, item_id: int, settings: WebhookSettings, post: Poster = post_with_requests,
-                 now: datetime | None = None) -> datetime | None:
+def deliver_item(session: Session, item_id: int, settings: WebhookSettings, now: datetime | None = None, *,
+                 resolver=socket.getaddrinfo, tls: ssl.SSLContext | None = None) -> datetime | None:
     """Send the item's pending deliveries in order. Returns when to try again, or None when done.
 
     A delivery still being retried holds back the later ones of the same item, so a
     receiver never sees decision 2 before decision 1. One that exhausts its retries is
-    marked failed (visible, replayable) and no longer holds the others back.
+    marked failed (visible, replayable) and no longer holds the others back. `resolver`
+    and `tls` (trusted CAs) are the outbound guard's; tests pass their own.
     """
     while True:
         claimed, wait_until = _claim_next(session, item_id, now or utcnow(), settings)
         if claimed is None:
             return wait_until
-        retry_at = _record(session, claimed[0], _send(claimed, settings, post), settings)
+        retry_at = _record(session, claimed[0], _send(claimed, settings, resolver, tls), settings)
         if retry_at is not None:
             return retry_at
         now = None
@@ -268,4 +280,6 @@ def due_items(session: Session, now: datetime | None = None, limit: int = 500) -
 def settings_from_config(config: dict) -> WebhookSettings:
     return WebhookSettings(max_attempts=config["WORKBENCH_WEBHOOK_MAX_ATTEMPTS"],
                            backoff_base_s=config["WORKBENCH_WEBHOOK_BACKOFF_S"],
-                           timeout_s=config["WORKBENCH_WEBHOOK_TIMEOUT_S"])
+                           timeout_s=config["WORKBENCH_WEBHOOK_TIMEOUT_S"],
+                           allow_cidrs=tuple(str(network) for network in
+                                             outbound.parse_allow_list(config.get("WORKBENCH_OUTBOUND_ALLOW_CIDRS"))))

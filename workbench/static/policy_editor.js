@@ -67,8 +67,14 @@
       headers: {"Content-Type": "application/json", "X-CSRFToken": tokenInput ? tokenInput.value : ""},
       body: JSON.stringify({text: textarea.value, jurisdiction: jurisdiction})
     }).then(function (response) {
-      return response.ok ? response.json() : null;
+      // A text over the size or alias limits is refused (413/422) with its issues: list them too.
+      var refused = response.status === 413 || response.status === 422;
+      return response.ok || refused ? response.json().catch(function () { return null; }) : null;
     }).then(function (result) {
+      if (result && !result.issues && result.error) {
+        result = {issues: [{line: result.error.line || 0, column: result.error.column || 0, path: "",
+                            message: result.error.message, severity: "error"}]};
+      }
       if (result && mine === sequence) { render(result); }  // ignore answers to older text
     }).catch(function () { /* offline: the server checks again on save */ });
   }

@@ -1,4 +1,4 @@
-"""TOTP enrolment through the pages, login with a code, replay, lockout, admin reset."""
+"""TOTP enrolment through the pages (with the password), login with a code, replay, backoff, admin reset."""
 from __future__ import annotations
 
 import json
@@ -25,7 +25,7 @@ def enable_totp(app, username: str, step: int | None = None) -> None:
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))
         second_factor.enable(db.session, user, SECRET, totp.hotp(totp.decode_secret(SECRET), step), TEST_ACTOR,
-                             now=step * totp.STEP_S + 1)
+                             password=PASSWORD, now=step * totp.STEP_S + 1)
 
 
 def test_enrolment_shows_the_secret_and_uri_then_needs_a_code(app, client):
@@ -39,13 +39,14 @@ def test_enrolment_shows_the_secret_and_uri_then_needs_a_code(app, client):
     assert uri.startswith("otpauth://totp/Moderation%20workbench%3Aana?") and f"secret={secret}" in uri
     assert text_of(client.get("/account/two-factor")).count(totp.grouped(secret)) == 1  # same secret on reload
 
-    wrong = post_form(client, "/account/two-factor", {"code": "000000" if code_at(0, secret) != "000000" else "111111"})
+    wrong = post_form(client, "/account/two-factor", {"password": PASSWORD,
+                                                      "code": "000000" if code_at(0, secret) != "000000" else "111111"})
     assert wrong.status_code == 400 and "does not match" in text_of(wrong)
-    done = post_form(client, "/account/two-factor", {"code": code_at(0, secret)})
+    done = post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code_at(0, secret)})
     assert done.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "ana"))
-        assert user.totp_enabled and user.totp_secret == secret
+        assert user.totp_enabled and second_factor.stored_secret(user) == secret
     assert client.get("/").status_code == 200 and other.get("/").status_code == 302
     assert actions(app, "user.totp") == ["user.totp_enabled"]
     assert secret not in "".join(event.payload for event in audit_events(app))
@@ -85,8 +86,8 @@ def test_wrong_codes_count_towards_the_lockout(app, client):
     for _ in range(5):
         assert post_form(client, "/login/code", {"code": "99999x"}).status_code == 401
     locked = post_form(client, "/login/code", {"code": code_at(30)})
-    assert locked.status_code == 429 and "Too many failed attempts" in text_of(locked)
-    assert actions(app, "login.locked_out") == ["login.locked_out"]
+    assert locked.status_code == 429 and "Too many failed attempts. Try again in 15 seconds." in text_of(locked)
+    assert actions(app, "login.backoff_started") == ["login.backoff_started"]
 
 
 def test_the_code_step_expires_when_the_account_changes(app, client):
@@ -114,10 +115,61 @@ def test_user_turns_totp_off_with_a_code(app, client):
     code = totp.hotp(totp.decode_secret(SECRET), step)
     assert post_form(client, "/login/code", {"code": code}).status_code == 302  # ...logged in with this one
     assert "Two-factor authentication is on" in text_of(client.get("/account/two-factor"))
-    assert post_form(client, "/account/two-factor", {"code": "000000x"}).status_code == 400
-    assert post_form(client, "/account/two-factor", {"code": code}).status_code == 400  # replay
+    assert post_form(client, "/account/two-factor", {"password": PASSWORD, "code": "000000x"}).status_code == 400
+    assert post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code}).status_code == 400  # replay
     fresh = totp.hotp(totp.decode_secret(SECRET), step + 1)
-    assert post_form(client, "/account/two-factor", {"code": fresh}).status_code == 302
+    assert post_form(client, "/account/two-factor", {"password": PASSWORD, "code": fresh}).status_code == 302
     assert client.get("/").status_code == 200
     assert actions(app, "user.totp_disabled") == ["user.totp_disabled"]
     assert log_in(app.test_client(), "ana", PASSWORD).headers["Location"] == "/"
+
+
+def _enrolment_page(client) -> str:
+    return code_text(text_of(client.get("/account/two-factor")), "totp-secret").replace(" ", "")
+
+
+def test_a_session_cookie_alone_cannot_turn_totp_on(app, client):
+    """The attack: with a stolen session, enrol one's own phone as the victim's second factor."""
+    make_user(app, "ana", "moderator")
+    log_in(client, "ana")
+    secret = _enrolment_page(client)
+    for password in (None, "", "not her password"):
+        data = {"code": code_at(0, secret)} | ({} if password is None else {"password": password})
+        refused = post_form(client, "/account/two-factor", data)
+        assert refused.status_code == 400
+        assert ("The current password is wrong." in text_of(refused)) == bool(password)
+    with app.app_context():
+        assert not db.session.scalar(select(User).where(User.username == "ana")).totp_enabled
+    assert actions(app, "user.") == ["user.created", "user.reauth_failed"]
+    assert json.loads(audit_events(app, "user.reauth_failed")[0].payload) == {"purpose": "totp_enable"}
+    done = post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code_at(0, secret)})
+    assert done.status_code == 302
+
+
+def test_turning_totp_off_needs_the_password_too(app, client):
+    make_user(app, "ana", "moderator")
+    step = totp.time_step(time.time())
+    enable_totp(app, "ana", step - 1)
+    log_in(client, "ana")
+    assert post_form(client, "/login/code", {"code": totp.hotp(totp.decode_secret(SECRET), step)}).status_code == 302
+    fresh = totp.hotp(totp.decode_secret(SECRET), step + 1)
+    refused = post_form(client, "/account/two-factor", {"password": "not her password", "code": fresh})
+    assert refused.status_code == 400 and "The current password is wrong." in text_of(refused)
+    assert "Two-factor authentication is on" in text_of(client.get("/account/two-factor"))
+    assert post_form(client, "/account/two-factor", {"code": fresh}).status_code == 400  # no password at all
+    assert post_form(client, "/account/two-factor", {"password": PASSWORD, "code": fresh}).status_code == 302
+    assert actions(app, "user.totp") == ["user.totp_enabled", "user.totp_disabled"]
+
+
+def test_wrong_passwords_in_the_form_count_in_the_login_backoff(app, client):
+    """The form is no unthrottled password oracle for whoever holds the cookie."""
+    make_user(app, "ana", "moderator")
+    log_in(client, "ana")
+    secret = _enrolment_page(client)
+    for _ in range(5):
+        guess = post_form(client, "/account/two-factor", {"password": "guess", "code": code_at(0, secret)})
+        assert guess.status_code == 400
+    refused = post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code_at(0, secret)})
+    assert refused.status_code == 429 and "Too many failed attempts. Try again in 15 seconds." in text_of(refused)
+    assert log_in(app.test_client(), "ana").status_code == 429  # the same account backoff as the login
+    assert actions(app, "user.reauth_failed") == ["user.reauth_failed"] * 5

@@ -69,6 +69,20 @@ def test_change_own_password(app, client):
     assert log_in(app.test_client(), "ana", "a brand new passphrase").status_code == 302
 
 
+def test_wrong_current_passwords_count_in_the_login_backoff(app, client):
+    """A stolen session cookie cannot make the password form an unthrottled password oracle."""
+    make_user(app, "ana", "moderator")
+    log_in(client, "ana")
+    form = {"new": "a brand new passphrase", "confirm": "a brand new passphrase"}
+    for _ in range(5):
+        assert post_form(client, "/account/password", {"current": "guess", **form}).status_code == 400
+    refused = post_form(client, "/account/password", {"current": PASSWORD, **form})
+    assert refused.status_code == 429 and "Try again in 15 seconds." in text_of(refused)
+    assert log_in(app.test_client(), "ana").status_code == 429  # the same backoff as the login page
+    assert actions(app, "user.reauth_failed") == ["user.reauth_failed"] * 5
+    assert actions(app, "user.password_changed") == []
+
+
 def test_passwords_are_hashed_with_the_configured_method(app, tmp_path):
     from workbench.config import load_config
     from workbench.extensions import db

@@ -55,3 +55,19 @@ def test_logout_is_audited_and_clears_the_session(app, client):
     assert response.status_code == 302
     assert client.get("/").status_code == 302
     assert actions(app, "logout") == ["logout"]
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(app, client):
+    """Someone copied the cookie (shared computer, a proxy's log); the owner logs out."""
+    make_user(app, "ana", "moderator")
+    log_in(client, "ana")
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/").status_code == 200  # the copy works while the session lives
+    assert post_form(client, "/logout", token_from="/account/").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", copied)
+    assert replay.get("/").status_code == 302 and replay.get("/account/").status_code == 302
+    assert thief.get("/").status_code == 302
+    assert log_in(client, "ana").status_code == 302 and client.get("/").status_code == 200  # logging in again works

@@ -29,7 +29,9 @@ def test_text_item_is_created_and_described(app, api):
     assert document["content_date"] == "2026-11-01T10:00:00Z"
     assert document["text"] == "Hallo Welt"
     # The platform's user id is never stored, only its keyed pseudonym.
-    assert document["author"] == pseudonymise("test-pseudonym-key", "user-42")
+    with app.app_context():
+        client_id = db.session.get(Item, body["id"]).client_id
+    assert document["author"] == pseudonymise("test-pseudonym-key", client_id, "user-42")
     assert document["author"] != "user-42"
 
 

@@ -135,11 +135,13 @@ def test_an_erasure_request_deletes_the_complainants_contact_but_keeps_the_appea
     from workbench.audit import Actor
     from workbench.services.blobstore import BlobStore
     from workbench.services.privacy import erase_person
-    _, decision_id = decided_item(app, client_of(app, api))
+    client_id = client_of(app, api)
+    _, decision_id = decided_item(app, client_id)
     api.post_json("/appeals", appeal_body(decision_id=decision_id, complainant={"id": "u-1", "email": "c@example.org"}))
     with app.app_context():
         outcome = erase_person(db.session, actor=Actor.system("tests"), pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                               blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), platform_user_id="u-1")
+                               blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), client_id=client_id,
+                               platform_user_id="u-1")
         assert outcome.contacts_erased == 1
         appeal = db.session.scalar(select(Appeal))
         assert appeal.complainant_pseudonym is None and appeal.contact is None

@@ -14,7 +14,8 @@ from workbench.audit.checkpoints import create_checkpoint
 from workbench.audit.cli import signing_key
 from workbench.extensions import db
 from workbench.models.base import utcnow
-from workbench.services.audit_search import AuditQuery, InvalidAuditQuery, proof_ranges, search_events
+from workbench.audit.tree import proof_ranges
+from workbench.services.audit_search import AuditQuery, InvalidAuditQuery, search_events
 
 HOSTILE = '<script>window.__xss=1</script>'
 

@@ -3,7 +3,8 @@
 Every endpoint in the URL map (except `static`) must be listed. A value is:
   PUBLIC   anyone, logged in or not
   LOGIN    any logged-in user; anonymous visitors are sent to the login page
-  API      an API client's bearer key (/api/v1); no session cookie counts
+  API      an API client's bearer key (/api/v1) that carries the scope API_SCOPES names; no session
+           cookie counts
   LOOPBACK /metrics: a bearer token, or a request from the machine itself
   "<permission>"  a logged-in user whose role has it in workbench.authz.PERMISSIONS (else 403)
 REGION_SCOPED: endpoints that show one case's or appeal's content, keyed by the URL parameter
@@ -48,11 +49,13 @@ EXPECTATIONS: dict[str, str] = {
     "banks.image_entries": "banks.manage", "banks.paste_entries": "banks.manage",
     "banks.start_import_view": "banks.manage", "banks.resume_import": "banks.manage",
     "banks.video_entries": "banks.manage", "banks.vpdq_settings": "banks.manage", "banks.add_track": "banks.manage",
+    "banks.requeue_media_upload": "banks.manage",
     # administration
     "users_admin.index": "users.manage", "users_admin.edit": "users.manage", "users_admin.create": "users.manage",
     "users_admin.reset_password": "users.manage", "users_admin.reset_two_factor": "users.manage",
     "users_admin.revoke_sessions": "users.manage", "users_admin.unlock": "users.manage",
     "clients.index": "clients.manage", "clients.detail": "clients.manage", "clients.replay_delivery": "clients.manage",
+    "clients.create": "clients.manage", "clients.scopes": "clients.manage",
     "privacy.erase": "privacy.manage", "privacy.export": "privacy.manage",
     # auditors: the audit log and exports; operations
     "auditor.audit_log": "audit.view", "auditor.event_proof": "audit.view",
@@ -69,6 +72,17 @@ EXPECTATIONS: dict[str, str] = {
         "export_bank_list", "create_bank_import", "get_bank_import", "get_bank_import_errors",
         "resume_bank_import", "compare_two_images")},
 }
+
+# The one scope (workbench/services/api_scopes.py) each API endpoint needs.
+API_SCOPES: dict[str, str] = {f"api_v1.{name}": scope for scope, names in {
+    "items": ("create_item", "find_item_by_external_id", "get_item"),
+    "reports": ("post_report",),
+    "appeals": ("post_appeal", "get_appeal_status"),
+    "webhooks": ("get_webhook", "put_webhook", "rotate_webhook_secret", "list_deliveries"),
+    "banks:read": ("list_banks", "get_bank", "list_entries", "get_entry", "export_bank_list", "compare_two_images"),
+    "banks:write": ("create_bank", "update_bank", "add_entries", "update_entry", "delete_entry", "create_bank_import",
+                    "get_bank_import", "get_bank_import_errors", "resume_bank_import"),
+}.items() for name in names}
 
 REGION_SCOPED: dict[str, str] = {"review.case": "case_id", "review.media": "case_id", "review.case_video": "case_id",
                                  "review.case_frame": "case_id", "appeals.show": "appeal_id",

@@ -96,7 +96,7 @@ def _values(world, region: str) -> dict:
     return {"case_id": world["case"][region], "appeal_id": world["appeal"][region], "bank_id": world["bank"],
             "client_id": world["client"], "user_id": world["users"]["moderator"], "item_id": 1, "entry_id": 1,
             "import_id": 424242, "sample_id": world["sample"][region], "delivery_id": 424242, "draft_id": 424242,
-            "backtest_id": 424242, "event_id": 1, "run_id": 424242, "number": 1, "jurisdiction": "DE", "queue": "user_reports"}
+            "backtest_id": 424242, "upload_id": 424242, "event_id": 1, "run_id": 424242, "number": 1, "jurisdiction": "DE", "queue": "user_reports"}
 
 
 def _url(rule, values: dict) -> str:

@@ -57,7 +57,7 @@ def post_track(client, bank_id: int, data: bytes, **fields):
     return client.post(f"/banks/{bank_id}/tracks", data=form, content_type="multipart/form-data")
 
 
-def test_an_uploaded_video_is_listed_audited_and_matches_a_reencoded_copy(app, client, auth):
+def test_an_uploaded_video_is_listed_audited_and_matches_a_reencoded_copy(app, client, auth, run_worker):
     bank_id = make_bank(app, "terrorism")
     auth.login("admin")
     # A clip whose sampled frames all keep their detail through the re-encode below (in many seeds
@@ -65,11 +65,15 @@ def test_an_uploaded_video_is_listed_audited_and_matches_a_reencoded_copy(app, c
     original = make_clip(39, 4.0, width=128, height=96, fps=8, audio=False)
     response = post_video(client, bank_id, original, note="known clip")
     assert response.status_code == 302, response.get_data(as_text=True)
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Video added as entry" in page and "known clip" in page and "vpdq" in page and 'id="add-video"' in page
+    assert "Video received (upload 1)" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert counts(app) == (0, 0, 0, 0)  # the request only checked the container; a worker decodes
+    run_worker()
+    page = client.get(f"/banks/{bank_id}").get_data(as_text=True)
+    assert "done: entry 1" in page and "known clip" in page and "vpdq" in page and 'id="add-video"' in page
     entries, frames, _, changes = counts(app)
     assert entries == 1 and frames >= 3 and changes == 1
-    (action, payload), = audit_actions(app)
+    queued, (action, payload), done = audit_actions(app)
+    assert (queued[0], done[0]) == ("bank.media_upload_queued", "bank.media_upload_done")
     assert action == "bank.entry_added" and payload["algorithm"] == "vpdq" and payload["frames"] == frames
 
     copy = transcode(original, container="webm", size=(112, 84), brightness=12)
@@ -85,7 +89,9 @@ def test_an_uploaded_video_is_listed_audited_and_matches_a_reencoded_copy(app, c
 
     # The same video again: nothing new is written.
     response = post_video(client, bank_id, original)
+    run_worker()
     assert response.status_code == 302 and counts(app)[:2] == (entries, frames)
+    assert "done: already in the bank" in client.get(f"/banks/{bank_id}").get_data(as_text=True)
 
 
 @sqlite_only
@@ -144,7 +150,7 @@ def test_vpdq_settings_are_validated_saved_and_audited(app, client, auth):
 
 
 @sqlite_only
-def test_music_tracks_are_added_listed_with_territories_and_removed(app, client, auth):
+def test_music_tracks_are_added_listed_with_territories_and_removed(app, client, auth, run_worker):
     bank_id = make_bank(app, "music")
     auth.login("admin")
     song = make_clip(0, 6.0, width=32, height=32, fps=2, music_seed=41)
@@ -165,6 +171,7 @@ def test_music_tracks_are_added_listed_with_territories_and_removed(app, client,
     response = post_track(client, bank_id, song, title="<i>Chords</i>", rights_holder="Example & Sons",
                           territories="us fr, de")
     assert response.status_code == 302, response.get_data(as_text=True)
+    run_worker()
     page = client.get(f"/banks/{bank_id}").get_data(as_text=True)
     assert "&lt;i&gt;Chords&lt;/i&gt;" in page and "Example &amp; Sons" in page and "DE FR US" in page
     with app.app_context():
@@ -174,12 +181,13 @@ def test_music_tracks_are_added_listed_with_territories_and_removed(app, client,
     response = client.post(f"/banks/{bank_id}/entries/{entry_id}/remove", data={"csrf_token": token(client, bank_id)})
     assert response.status_code == 302
     assert counts(app)[:3] == (0, 0, 0)
-    assert [action for action, _ in audit_actions(app)] == ["bank.entry_added", "bank.entry_removed"]
+    assert [action for action, _ in audit_actions(app)] == [
+        "bank.media_upload_queued", "bank.entry_added", "bank.media_upload_done", "bank.entry_removed"]
     assert "No reference tracks." in client.get(f"/banks/{bank_id}").get_data(as_text=True)
 
 
 @sqlite_only
-def test_a_plain_mp3_track_is_accepted_and_a_text_file_is_refused(app, client, auth):
+def test_a_plain_mp3_track_is_accepted_and_a_text_file_is_refused(app, client, auth, run_worker):
     from classifiers.video.synthetic import audio_file, chord_track
     bank_id = make_bank(app, "music")
     auth.login("admin")
@@ -189,7 +197,9 @@ def test_a_plain_mp3_track_is_accepted_and_a_text_file_is_refused(app, client, a
     assert response.status_code == 400 and "MP3, WAV" in response.get_data(as_text=True)
     response = post_track(client, bank_id, audio_file(chord_track(3, 8.0), "mp3"), title="Plain MP3")
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert "Plain MP3" in client.get(f"/banks/{bank_id}").get_data(as_text=True)
+    run_worker()
+    with app.app_context():
+        assert db.session.scalar(select(MusicTrack.title)) == "Plain MP3"
 
 
 @sqlite_only

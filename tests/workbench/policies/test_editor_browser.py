@@ -57,6 +57,13 @@ def test_inline_validation_and_backtest_progress(app, tmp_path):
         assert selected_line == broken_line
         shot(page, tmp_path, "policy-editor-error")
 
+        # A billion-laughs text: the endpoint refuses it (422) and the editor lists the refusal's line.
+        from tests.policies.test_yaml_limits import alias_line, billion_laughs
+        bomb = billion_laughs(7)
+        page.fill("#text", bomb)
+        page.wait_for_selector(f"#issues li[data-line='{alias_line(bomb)[0]}']")
+        assert "too many aliases" in page.inner_text("#issues") and page.inner_text("#validity") == "1 error(s)"
+
         page.fill("#text", text.replace('"identity_attack >= 0.8"', '"identity_attack >= 0.65"'))
         page.wait_for_selector("#issues li.issue-ok")
         page.click("text=Save draft")

@@ -6,6 +6,7 @@ import os
 
 from sqlalchemy import String, Text, inspect, select
 
+from tests.support.appeals_qa import client_of
 from tests.support.auth import csrf_token_from
 from tests.support.factories import image_bytes, text_item
 from workbench.audit import Actor
@@ -47,10 +48,11 @@ def seed_person(api, image: bytes):
     return text_id, image_id, other_id
 
 
-def erase(app, **who):
+def erase(app, client_id: int, **who):
     with app.app_context():
         return erase_person(db.session, actor=Actor.system("test"), pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), **who)
+                            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), client_id=client_id,
+                            export_dir=app.config["WORKBENCH_EXPORT_DIR"], **who)
 
 
 def test_erasure_leaves_no_trace_and_a_verifying_chain(app, api, run_worker):
@@ -62,9 +64,9 @@ def test_erasure_leaves_no_trace_and_a_verifying_chain(app, api, run_worker):
     sha = hashlib.sha256(image).hexdigest()
     assert SECRET_TEXT in all_text_in_database(app) and sha in blob_files(app)
 
-    outcome = erase(app, platform_user_id="person-1")
+    outcome = erase(app, client_of(app, api), platform_user_id="person-1")
     assert (outcome.items_erased, len(outcome.blobs_purged), outcome.held) == (2, 1, [])
-    outcome_email = erase(app, email=REPORTER["email"])
+    outcome_email = erase(app, client_of(app, api), email=REPORTER["email"])
     assert outcome_email.contacts_erased == 1
 
     everything = all_text_in_database(app)
@@ -83,7 +85,7 @@ def test_a_shared_blob_stays_for_the_other_person(app, api):
     image = image_bytes("PNG", color=(9, 9, 9))
     api.post_image(image, external_id="a", author_id="person-1", country="DE")
     api.post_image(image, external_id="b", author_id="person-2", country="DE")
-    outcome = erase(app, platform_user_id="person-1")
+    outcome = erase(app, client_of(app, api), platform_user_id="person-1")
     assert outcome.items_erased == 1 and outcome.blobs_purged == []
     assert hashlib.sha256(image).hexdigest() in blob_files(app)
 
@@ -100,7 +102,7 @@ def test_content_under_an_evidence_hold_is_kept(app, api):
         db.session.flush()
         db.session.add(HashMatch(item_id=item_id, bank_id=bank.id, entry_id=entry.id, algorithm="md5", distance=0))
         db.session.commit()
-    outcome = erase(app, platform_user_id="person-1")
+    outcome = erase(app, client_of(app, api), platform_user_id="person-1")
     assert outcome.items_erased == 0
     assert [hold["item_id"] for hold in outcome.held] == [item_id]
     assert "2258A" in outcome.held[0]["reason"]
@@ -112,9 +114,9 @@ def test_subject_access_export_has_everything_about_the_person(app, api, run_wor
     run_worker()
     with app.app_context():
         document = subject_access_export(db.session, pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                                         platform_user_id="person-1")
+                                         client_id=client_of(app, api), platform_user_id="person-1")
         reporter = subject_access_export(db.session, pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                                         platform_user_id=REPORTER["id"])
+                                         client_id=client_of(app, api), platform_user_id=REPORTER["id"])
     assert [i["id"] for i in document["items"]] == [text_id, image_id]
     assert document["items"][0]["text"] == SECRET_TEXT
     assert {h["algorithm"] for h in document["items"][0]["hashes"]} >= {"text_sha256"}
@@ -130,12 +132,13 @@ def test_admin_page_erases_and_others_are_refused(app, api, auth, client):
     auth.login("admin")
     page = client.get("/admin/privacy/")
     token = csrf_token_from(page.get_data(as_text=True))
-    assert client.post("/admin/privacy/", data={"user_id": "person-1"}).status_code == 400  # no CSRF token
-    response = client.post("/admin/privacy/", data={"user_id": "person-1", "csrf_token": token})
+    platform = str(client_of(app, api))
+    assert client.post("/admin/privacy/", data={"client_id": platform, "user_id": "person-1"}).status_code == 400
+    response = client.post("/admin/privacy/", data={"client_id": platform, "user_id": "person-1", "csrf_token": token})
     assert response.status_code == 200 and "1 item(s) erased" in response.get_data(as_text=True)
     assert SECRET_TEXT not in all_text_in_database(app)
-    empty = client.post("/admin/privacy/", data={"csrf_token": token})
-    assert "Give a platform user id" in empty.get_data(as_text=True)
+    empty = client.post("/admin/privacy/", data={"client_id": platform, "csrf_token": token})
+    assert empty.status_code == 400 and "Give a platform user id" in empty.get_data(as_text=True)
 
 
 def test_the_retention_job_finishes_an_erasure_once_the_hold_ends(app, api):

@@ -163,7 +163,7 @@ def test_no_personal_data_in_the_export(app, tmp_path):
     from flask import current_app
     from workbench.services.pseudonyms import pseudonymise
     with app.app_context():
-        pseudonym = pseudonymise(current_app.config["WORKBENCH_PSEUDONYM_KEY"], AUTHOR_PLATFORM_ID)
+        pseudonym = pseudonymise(current_app.config["WORKBENCH_PSEUDONYM_KEY"], 1, AUTHOR_PLATFORM_ID)
     moderator = user(app, "mod-privacy")
     case_id = make_case(app, country="DE", text=ITEM_TEXT, author=pseudonym)
     item_id = item_of_case(app, case_id)

@@ -1,6 +1,6 @@
-"""Retention: exactly the due files are purged, evidence holds keep theirs, every purge is
-audited and the chain still verifies; a dry run changes nothing; the case page and the API
-say the content was purged instead of failing."""
+"""Retention: exactly the due items are purged (text, file and hashes), evidence holds keep
+theirs, every purge is audited and the chain still verifies; a dry run changes nothing; the
+case page and the API say the content was purged instead of failing."""
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +13,7 @@ from tests.workbench.review.helpers import publish_default_packs
 from workbench.audit.checkpoints import create_checkpoint, verify_log
 from workbench.audit.cli import signing_key
 from workbench.extensions import db
-from workbench.models import AuditEvent, Blob, Decision, Item
+from workbench.models import AuditEvent, Blob, Decision, Item, ItemHash
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
 from workbench.services.retention import RetentionSettings, add_period, run_retention
@@ -48,11 +48,12 @@ def decide(app, item_id: int, rule, *, visibility: str = "removed", outcome: str
         db.session.commit()
 
 
-def run(app, *, days: float, dry_run: bool = False):
+def run(app, *, days: float, dry_run: bool = False) -> list[int]:
+    """The ids of the items purged (or, dry, due) by a round `days` from now."""
     with app.app_context():
         report = run_retention(db.session, BlobStore(app.config["WORKBENCH_BLOB_DIR"]), SETTINGS,
                                now=utcnow() + timedelta(days=days), dry_run=dry_run)
-        return sorted(plan.sha256 for plan in report.purged)
+        return sorted(plan.item_id for plan in report.purged)
 
 
 def stored(app, sha256: str) -> bool:
@@ -82,17 +83,17 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
         create_checkpoint(db.session, signing_key())
 
     # A dry run past every deadline lists what is due and changes nothing.
-    assert run(app, days=400, dry_run=True) == sorted([plain_sha, labelled_sha, de_sha, us_sha])
+    assert run(app, days=400, dry_run=True) == sorted([plain, labelled, de, us])
     assert purge_events(app) == [] and all(stored(app, s) for s in (plain_sha, labelled_sha, de_sha, us_sha))
 
     assert run(app, days=29) == []                                   # inside the default 30 days
-    assert run(app, days=31) == sorted([plain_sha, labelled_sha])    # default period over; holds keep the rest
+    assert run(app, days=31) == sorted([plain, labelled])            # default period over; holds keep the rest
     assert not stored(app, plain_sha) and not stored(app, labelled_sha)
     assert stored(app, de_sha) and stored(app, us_sha) and stored(app, pending_sha)
     assert run(app, days=69) == []                                   # NetzDG: ten weeks = 70 days
-    assert run(app, days=71) == [de_sha]
+    assert run(app, days=71) == [de]
     assert run(app, days=364) == []                                  # 18 U.S.C. 2258A(h): one year
-    assert run(app, days=367) == [us_sha]
+    assert run(app, days=367) == [us]
     assert stored(app, pending_sha)                                  # never purged while in the pipeline
     assert run(app, days=367) == []                                  # nothing twice
 
@@ -100,10 +101,13 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
     assert [int(object_id) for object_id, _ in events] == [plain, labelled, de, us]
     assert events[2][1]["reason"] == "retention" and "de.netzdg.complaint" in events[2][1]["holds_ended"][0]
     with app.app_context():
-        blobs = {b.sha256: b for b in db.session.scalars(select(Blob))}
-        assert all(blobs[s].purged_at is not None for s in (plain_sha, labelled_sha, de_sha, us_sha))
-        assert blobs[pending_sha].purged_at is None
-        assert db.session.get(Item, de).blob_sha256 == de_sha  # the row and hash stay for the audit trail
+        # The file's row goes with the file (its SHA-256 is a hash of the content), and so do the
+        # item's link to it and its content hashes; the item row stays for the decisions and figures.
+        assert set(db.session.scalars(select(Blob.sha256))) == {pending_sha}
+        for item_id in (plain, labelled, de, us):
+            item = db.session.get(Item, item_id)
+            assert item.content_purged_at is not None and item.blob_sha256 is None and item.text is None
+            assert db.session.scalars(select(ItemHash).where(ItemHash.item_id == item_id)).all() == []
         create_checkpoint(db.session, signing_key())
         result = verify_log(db.session, signing_key())
         assert result.ok and result.checkpoints == 2, result.problems
@@ -127,7 +131,7 @@ def test_a_hash_bank_match_holds_from_ingest(app, api):
     finish(app, item)
     add_match(app, item, "terrorism")
     assert run(app, days=100) == []     # Regulation (EU) 2021/784 Art. 6: six months
-    assert run(app, days=190) == [sha]
+    assert run(app, days=190) == [item] and not stored(app, sha)
 
 
 def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app, api, auth, client):
@@ -141,23 +145,24 @@ def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app,
     runner = app.test_cli_runner()
     plan = runner.invoke(args=["retention", "plan", "--within", "400"])
     assert plan.exit_code == 0, plan.output
-    assert gone_sha[:16] in plan.output and "2258A" in plan.output
+    assert f"{gone:>10}" in plan.output and "2258A" in plan.output
     dry = runner.invoke(args=["retention", "run", "--dry-run"])
-    assert "would purge 1 file(s)" in dry.output and stored(app, gone_sha) and purge_events(app) == []
+    assert "would purge 1 item(s)" in dry.output and stored(app, gone_sha) and purge_events(app) == []
     real = runner.invoke(args=["retention", "run"])
-    assert "purged 1 file(s)" in real.output, real.output
+    assert "purged 1 item(s)" in real.output and "1 file(s) deleted" in real.output, real.output
     assert not stored(app, gone_sha) and stored(app, kept_sha)
     verify = runner.invoke(args=["audit", "verify"])
     assert verify.exit_code == 0 and verify.output.startswith("OK"), verify.output
 
     document = api.get(f"/items/{gone}").json
-    assert document["blob"]["content"] == "purged_under_retention" and document["blob"]["purged_at"]
-    assert api.get(f"/items/{kept}").json["blob"]["content"] == "stored"
+    assert document["content"] == "purged_under_retention" and document["content_purged_at"]
+    assert document["blob"] is None and document["hashes"] == []
+    assert api.get(f"/items/{kept}").json["content"] == "stored"
 
     case_id = make_case(app, country="FR", language=None)
     with app.app_context():
         from workbench.models import Case
-        db.session.get(Item, db.session.get(Case, case_id).item_id).blob_sha256 = gone_sha
+        db.session.get(Item, db.session.get(Case, case_id).item_id).content_purged_at = utcnow()
         db.session.commit()
     auth.login("moderator")
     page = client.get(f"/cases/{case_id}")
@@ -169,9 +174,10 @@ def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app,
 def test_the_same_bytes_sent_again_revive_a_purged_file(app, api):
     item, sha = post_image(api, "first", (9, 9, 9), "FR")
     finish(app, item)
-    assert run(app, days=31) == [sha] and not stored(app, sha)
+    assert run(app, days=31) == [item] and not stored(app, sha)
     again = api.post_image(image_bytes("PNG", color=(9, 9, 9)), external_id="second", author_id="u2", country="FR")
     assert again.status_code == 201 and stored(app, sha)
     with app.app_context():
         assert db.session.get(Blob, sha).purged_at is None
     assert run(app, days=31) == []  # the new item starts a new period
+    assert stored(app, sha)

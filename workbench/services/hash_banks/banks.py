@@ -101,7 +101,8 @@ def create_bank(session: Session, fields: dict[str, Any], actor: Actor) -> HashB
         session.rollback()
         raise BankNameTaken(f"a bank named {values['name']!r} exists", "name") from exc
     audit.record(session, actor, "bank.created", "hash_bank", bank.id, bank=bank.name, kind=bank.kind,
-                 enabled=bank.enabled, **{k: getattr(bank, k) for k in THRESHOLD_LIMITS})
+                 enabled=bank.enabled, visibility=bank.visibility, owner_client_id=bank.owner_client_id,
+                 **{k: getattr(bank, k) for k in THRESHOLD_LIMITS})
     record_change(session, bank.id, BankChangeOp.BANK_CHANGED)
     session.commit()
     return bank
@@ -130,7 +131,8 @@ def update_bank(session: Session, bank: HashBank, fields: dict[str, Any], actor:
     return bank
 
 
-def list_banks(session: Session) -> list[BankSummary]:
+def list_banks(session: Session, *where) -> list[BankSummary]:
+    """Every bank with its entry counts (`where`: SQL conditions on HashBank, e.g. what a client may see)."""
     counts = dict(
         (bank_id, (total, enabled)) for bank_id, total, enabled in session.execute(
             select(BankEntry.bank_id, func.count(),
@@ -138,7 +140,7 @@ def list_banks(session: Session) -> list[BankSummary]:
             .group_by(BankEntry.bank_id)
         )
     )
-    banks = session.scalars(select(HashBank).order_by(HashBank.name)).all()
+    banks = session.scalars(select(HashBank).where(*where).order_by(HashBank.name)).all()
     return [BankSummary(bank, *(int(n or 0) for n in counts.get(bank.id, (0, 0)))) for bank in banks]
 
 

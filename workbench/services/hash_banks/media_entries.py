@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from classifiers.video.chromaprint import FingerprintError, reference_phases
-from classifiers.video.media import VideoDecodeError
+from classifiers.video.media import AudioCaps, VideoDecodeError
 from classifiers.video.vpdq import VpdqFormatError, VpdqFrame, hash_frames, parse_text, to_text
 from workbench import audit
 from workbench.audit import Actor
@@ -86,7 +86,7 @@ def parse_territories(text: str) -> str:
 
 
 def add_music_entry(session: Session, bank: HashBank, actor: Actor, *, data: bytes, title: str, rights_holder: str,
-                    territories: str, note: str = "", source: str = "") -> BankEntry | None:
+                    territories: str, note: str = "", source: str = "", caps: AudioCaps = AudioCaps()) -> BankEntry | None:
     """Fingerprint an uploaded track (audio or video file) into a music bank."""
     if bank.kind != "music":
         raise ValidationFailed("invalid_bank", "reference tracks go into a bank of kind 'music'", "bank")
@@ -98,7 +98,7 @@ def add_music_entry(session: Session, bank: HashBank, actor: Actor, *, data: byt
         raise ValidationFailed("fingerprinting_unavailable", "reference tracks cannot be fingerprinted on this host: "
                                + capabilities.by_name("music_fingerprinting").missing_reason, "track", 503)
     try:
-        phases = reference_phases(data)
+        phases = reference_phases(data, caps)  # a track longer than the cap: its first part
     except (VideoDecodeError, FingerprintError) as exc:
         raise ValidationFailed("corrupt_audio", f"the track could not be fingerprinted: {exc}"[:500], "track", 422) from exc
     if len(phases[0].words) < 16:

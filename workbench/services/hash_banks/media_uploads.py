@@ -1,6 +1,7 @@
 """Video and music entries added by hand (the bank pages): uploaded files checked like API
-uploads before anything is written, pasted vPDQ text checked line by line, a bank's vPDQ
-thresholds, and the reference tracks of a music bank.
+uploads before anything is written (the container only: media_upload_queue.py hands them to a
+worker, which decodes them), pasted vPDQ text checked line by line, a bank's vPDQ thresholds,
+and the reference tracks of a music bank.
 
 Each `add_*` commits the entry, its audit event and its change-feed row together, or
 raises ValidationFailed having written nothing.
@@ -53,7 +54,7 @@ def is_music_bank(bank: HashBank) -> bool:
     return bank.kind == "music"
 
 
-def _video_bank(bank: HashBank) -> None:
+def check_video_bank(bank: HashBank) -> None:
     if is_music_bank(bank):
         raise ValidationFailed("invalid_bank", "a music bank holds reference tracks, not videos", "video")
 
@@ -64,16 +65,6 @@ def _commit_new(session: Session, entry: BankEntry | None) -> BankEntry | None:
         return None
     session.commit()
     return entry
-
-
-def add_video_upload(session: Session, bank: HashBank, actor: Actor, data: bytes, config: Mapping, *,
-                     note: str = "", source: str = "") -> BankEntry | None:
-    """Add an uploaded video by its vPDQ frames; None when the bank already holds them."""
-    _video_bank(bank)
-    check_video(data, config)  # sniffed, size/length/picture limits, fully decoded
-    frames = media_entries.video_frames_from_upload(data, config["WORKBENCH_VPDQ_FRAMES_PER_S"])
-    return _commit_new(session, media_entries.add_video_entry(session, bank, actor, frames=frames, note=note,
-                                                              source=source))
 
 
 def parse_vpdq_lines(text: str):
@@ -95,7 +86,7 @@ def parse_vpdq_lines(text: str):
 
 def add_video_text(session: Session, bank: HashBank, actor: Actor, text: str, *, note: str = "",
                    source: str = "") -> BankEntry | None:
-    _video_bank(bank)
+    check_video_bank(bank)
     frames = parse_vpdq_lines(text)
     return _commit_new(session, media_entries.add_video_entry(session, bank, actor, frames=frames, note=note,
                                                               source=source))
@@ -122,7 +113,7 @@ def parse_vpdq_settings(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def update_vpdq_settings(session: Session, bank: HashBank, data: Mapping[str, Any], actor: Actor) -> HashBank:
     """Validated, then saved like any bank edit (audit event and feed row in the same commit)."""
-    _video_bank(bank)
+    check_video_bank(bank)
     return bank_service.update_bank(session, bank, parse_vpdq_settings(data), actor)
 
 
@@ -148,28 +139,25 @@ def check_track(data: bytes, config: Mapping) -> None:
     finally:
         container.close()
     if has_video:  # a video: the same checks as a video upload, with the track's error field
-        try:
-            check_video(data, {**config, "WORKBENCH_MAX_VIDEO_SECONDS": max_s})
+        try:  # no decoded-pixel budget: a track's worker decodes only its sound
+            check_video(data, {**config, "WORKBENCH_MAX_VIDEO_SECONDS": max_s,
+                               "WORKBENCH_MAX_VIDEO_DECODED_PIXELS": None})
         except ValidationFailed as exc:
             raise ValidationFailed(exc.code, exc.message, "track", exc.status) from exc
     elif declared is not None and declared > max_s:
         raise ValidationFailed("track_too_long", f"{declared:.0f} s exceeds the {max_s:g} s limit", "track", 413)
 
 
-def add_track_upload(session: Session, bank: HashBank, actor: Actor, data: bytes, config: Mapping, *, title: str,
-                     rights_holder: str, territories: str, note: str = "", source: str = "") -> BankEntry | None:
+def check_track_fields(bank: HashBank, title: str, rights_holder: str, territories: str) -> str:
+    """Cheap checks first: a bad territory must not cost reading the file. Returns the territories."""
     if not is_music_bank(bank):
         raise ValidationFailed("invalid_bank", "reference tracks go into a bank of kind 'music'", "track")
-    # Cheap checks first: a bad territory must not cost a full decode.
-    media_entries.parse_territories(territories or "")
+    licensed = media_entries.parse_territories(territories or "")
     if not (title or "").strip():
         raise ValidationFailed("missing_field", "a track needs a title", "title")
     if not (rights_holder or "").strip():
         raise ValidationFailed("missing_field", "a track needs a rights holder", "rights_holder")
-    check_track(data, config)
-    entry = media_entries.add_music_entry(session, bank, actor, data=data, title=title, rights_holder=rights_holder,
-                                          territories=territories, note=note, source=source)
-    return _commit_new(session, entry)
+    return licensed
 
 
 def list_tracks(session: Session, bank: HashBank, limit: int = 200) -> list[TrackRow]:

@@ -1,5 +1,5 @@
 """Bulk decisions: from one case, the same decision on every open case with the same hash
-match (bank entry) or the same pseudonymous author.
+match (bank entry) or the same pseudonymous author (of the same platform).
 
 Each target is claimed and decided in its own transaction through `decide_case`: its own
 Decision, audit events and webhook, exactly as if decided one by one. A target someone
@@ -43,7 +43,8 @@ def bulk_targets(session: Session, case_id: int, user, by: str, *, now: datetime
     if by == "author":
         if not item.author_pseudonym or item.erased_at is not None:
             return []
-        query = query.where(Item.author_pseudonym == item.author_pseudonym)
+        # Pseudonyms are per platform already; the client check keeps rows of any other scheme apart too.
+        query = query.where(Item.client_id == item.client_id, Item.author_pseudonym == item.author_pseudonym)
     else:
         entries = select(HashMatch.entry_id).where(HashMatch.item_id == item.id)
         query = query.where(Case.item_id.in_(select(HashMatch.item_id).where(HashMatch.entry_id.in_(entries))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workbench.models import BankEntry, Blob, Case, Decision, HashBank, HashMatch, Item, ItemSignal, PolicyEvaluation, Report
@@ -16,6 +16,9 @@ from workbench.services.review.decisions import AllowedRule, allowed_rules
 CONTENT_CLASS_BY_QUEUE = {"adult_content": "nudity", "child_safety": "nudity", "ncii": "nudity",
                           "violence": "violence", "violent_extremism": "violence", "hate_speech": "hate"}
 SAFE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+# A mass-reported item can carry tens of thousands of notices: the page lists the newest and
+# counts the rest, by source, so an authority order among them is not lost from sight.
+CASE_PAGE_REPORTS = 50
 
 
 @dataclass
@@ -25,14 +28,21 @@ class CaseView:
     blob: Blob | None
     signals: list[ItemSignal]
     matches: list[tuple[HashMatch, HashBank, BankEntry]]
-    reports: list[Report]
-    author_history: list[Decision]          # earlier decisions on other items of the same author
+    reports: list[Report]                   # the newest CASE_PAGE_REPORTS, newest first
+    author_history: list[Decision]          # earlier decisions on other items of the same author (same platform)
     decisions: list[Decision]               # decisions on this item
     evaluation: PolicyEvaluation | None
     routing_explanation: list[str]          # the routing rule's condition, line by line (✔/✘)
     rules: list[AllowedRule]
     mine: bool                              # the viewer holds a live claim
+    report_count: int = 0                   # all reports on the item
+    report_sources: dict[str, int] = field(default_factory=dict)  # all reports, by source
+    video_frames: list[int] = field(default_factory=list)  # frames with a stored thumbnail (video items)
     now: datetime = field(default_factory=utcnow)
+
+    @property
+    def reports_not_shown(self) -> int:
+        return max(0, self.report_count - len(self.reports))
 
     @property
     def content_class(self) -> str:
@@ -42,9 +52,9 @@ class CaseView:
     def graphic(self) -> bool:
         return self.case.queue in GRAPHIC_QUEUES and self.blob is not None
 
-    def video_strip(self, frame_count: int) -> list:
+    def video_strip(self) -> list:
         from workbench.services.review.video_view import strip_for
-        return strip_for(self.item, self.signals, frame_count)
+        return strip_for(self.item, self.signals, self.video_frames)
 
     @property
     def seconds_left(self) -> int | None:
@@ -82,18 +92,28 @@ def case_view(session: Session, case_id: int, user) -> CaseView:
         select(HashMatch, HashBank, BankEntry).join(HashBank, HashBank.id == HashMatch.bank_id)
         .join(BankEntry, BankEntry.id == HashMatch.entry_id).where(HashMatch.item_id == item.id)
         .order_by(HashMatch.distance)).all())
-    reports = list(session.scalars(select(Report).where(Report.item_id == item.id).order_by(Report.received_at)))
+    reports = list(session.scalars(select(Report).where(Report.item_id == item.id)
+                                   .order_by(Report.received_at.desc(), Report.id.desc()).limit(CASE_PAGE_REPORTS)))
+    report_sources = dict(session.execute(select(Report.source, func.count()).where(Report.item_id == item.id)
+                                          .group_by(Report.source).order_by(Report.source)).all())
     history = []
     if item.author_pseudonym and item.erased_at is None:
         history = list(session.scalars(
             select(Decision).join(Item, Item.id == Decision.item_id)
-            .where(Item.author_pseudonym == item.author_pseudonym, Decision.item_id != item.id)
+            .where(Item.client_id == item.client_id, Item.author_pseudonym == item.author_pseudonym,
+                   Decision.item_id != item.id)
             .order_by(Decision.decided_at.desc()).limit(20)))
     decisions = list(session.scalars(select(Decision).where(Decision.item_id == item.id).order_by(Decision.id)))
     evaluation = session.get(PolicyEvaluation, case.evaluation_id) if case.evaluation_id else None
     return CaseView(case, item, blob, signals, matches, reports, history, decisions, evaluation,
                     _routing_explanation(session, case, item), allowed_rules(session, case),
-                    holds_live_claim(case, user))
+                    holds_live_claim(case, user), report_count=sum(report_sources.values()),
+                    report_sources=report_sources, video_frames=_video_frames(session, item))
+
+
+def _video_frames(session: Session, item: Item) -> list[int]:
+    from workbench.services.review.video_view import stored_frame_numbers
+    return stored_frame_numbers(session, item.id) if item.kind == "video" and item.blob_sha256 else []
 
 
 def media_for(session: Session, case_id: int, user) -> Blob | None:

@@ -1,12 +1,17 @@
 """The frame strip of a video case: the frames NudeNet scored (spread evenly over the
-video, classifiers.video.media.classification_frames), with the flagged ones marked."""
+video), with the flagged ones marked. The classify worker stored a thumbnail of each
+(pipeline/frame_thumbnails.py); the page serves those and never decodes the video."""
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 
-from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.models import Case
+from workbench.models.frame_thumbnail import ItemFrameThumbnail
+from workbench.services.review.case_view import media_for
 
 FLAG_LABELS = ("exposed", "explicit")
 FLAG_AT = 0.5
@@ -20,9 +25,9 @@ class StripFrame:
     labels: tuple[str, ...]
 
 
-def strip_for(item, signals, frame_count: int) -> list[StripFrame]:
-    """One entry per classified frame; a frame is flagged when NudeNet's worst frame for a
-    nudity label at or above FLAG_AT is that frame."""
+def strip_for(item, signals, numbers: list[int]) -> list[StripFrame]:
+    """One entry per stored frame thumbnail (none before the item is classified); a frame is
+    flagged when NudeNet's worst frame for a nudity label at or above FLAG_AT is that frame."""
     if item.kind != "video" or not item.blob_sha256:
         return []
     flagged: dict[int, list[str]] = {}
@@ -33,20 +38,20 @@ def strip_for(item, signals, frame_count: int) -> list[StripFrame]:
             except (ValueError, TypeError, AttributeError):
                 continue
             flagged.setdefault(frame, []).append(f"{signal.label} {signal.score:.2f}")
-    return [StripFrame(n, n in flagged, tuple(flagged.get(n, ()))) for n in range(frame_count)]
+    return [StripFrame(n, n in flagged, tuple(flagged.get(n, ()))) for n in numbers]
 
 
-def frame_jpeg(data: bytes, number: int, frame_count: int) -> bytes | None:
-    """Frame `number` of the strip as a JPEG, or None when there is no such frame."""
-    from classifiers.video.media import VideoDecodeError, classification_frames
-    if not 0 <= number < frame_count:
+def frame_thumbnail(session: Session, case_id: int, user, number: int) -> bytes | None:
+    """The stored JPEG of frame `number` of the case's video, for a user who may see the case
+    (CaseNotFound otherwise, as for the video itself); None when there is none (yet)."""
+    blob = media_for(session, case_id, user)
+    if blob is None or blob.mime not in SAFE_VIDEO_TYPES:
         return None
-    try:
-        frames = classification_frames(data, frame_count)
-    except VideoDecodeError:
-        return None
-    if number >= len(frames):
-        return None
-    buffer = io.BytesIO()
-    Image.fromarray(frames[number].rgb).save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
+    return session.scalar(select(ItemFrameThumbnail.jpeg).where(
+        ItemFrameThumbnail.item_id == session.get(Case, case_id).item_id, ItemFrameThumbnail.number == number))
+
+
+def stored_frame_numbers(session: Session, item_id: int) -> list[int]:
+    """The frames of the strip: those the classify worker kept a thumbnail of."""
+    return list(session.scalars(select(ItemFrameThumbnail.number).where(ItemFrameThumbnail.item_id == item_id)
+                                .order_by(ItemFrameThumbnail.number)))

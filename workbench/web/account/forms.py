@@ -12,7 +12,9 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("New password again", validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")])
 
 
-class CodeForm(FlaskForm):
+class TwoFactorForm(FlaskForm):
+    """Turning TOTP on or off: the current password (a session cookie alone is not enough) and a code."""
+    password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)])
     code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=12)])
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from datetime import timezone
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, render_template, request
 
+from workbench.audit.keys import public_key_path, read_public_key
 from workbench.authz import require_permission
 from workbench.extensions import db
 from workbench.services.audit_search import AuditQuery, InvalidAuditQuery, inclusion_document, search_events
@@ -42,9 +43,9 @@ def audit_log():
 @bp.get("/audit/events/<int:event_id>/proof.json")
 @require_permission("audit.view")
 def event_proof(event_id: int):
-    from workbench.audit.cli import signing_key
-    from workbench.audit.keys import public_key_pem
-    document = inclusion_document(db.session, event_id, public_key_pem(signing_key()))
+    # The published public key only: the web process never opens (or creates) the private key.
+    public_key = read_public_key(public_key_path(current_app.config))
+    document = inclusion_document(db.session, event_id, public_key)
     db.session.rollback()
     if document is None:
         abort(404)

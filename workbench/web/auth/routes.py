@@ -4,19 +4,19 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
-from workbench import audit
 from workbench.audit import Actor
-from workbench.extensions import db, get_redis
-from workbench.services.login import attempt_login, attempt_second_factor
-from workbench.services.login_throttle import LoginThrottle, ThrottleSettings
-from workbench.web.auth.client import client_address
+from workbench.extensions import db
+from workbench.services.login import attempt_login, attempt_second_factor, log_out
+from workbench.services.login_throttle import wait_message
+from workbench.web.auth.client import client_address, login_throttle, warn_about_an_unconfigured_proxy
 from workbench.web.auth.forms import LoginForm, TotpForm
 from workbench.web.auth.session_guard import start_session
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(warn_about_an_unconfigured_proxy)
 PENDING = "pending_login"  # {user_id, token, started, next} between the password and the code
 PENDING_MAX_AGE_S = 300
 
@@ -28,16 +28,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _throttle() -> LoginThrottle:
-    return LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         result = attempt_login(db.session, form.username.data, form.password.data,
-                               throttle=_throttle(), client=client_address())
+                               throttle=login_throttle(), client=client_address())
         if result.outcome == "locked":
             return _locked_page("auth/login.html", form, form.password, result.retry_after_s)
         if result.outcome == "totp_required":
@@ -53,8 +49,7 @@ def login():
 
 
 def _locked_page(template: str, form, field, retry_after_s: int):
-    minutes = max(1, -(-retry_after_s // 60))
-    field.errors.append(f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+    field.errors.append(wait_message(retry_after_s))
     return render_template(template, form=form), 429, {"Retry-After": str(retry_after_s)}
 
 
@@ -67,12 +62,16 @@ def login_totp():
     form = TotpForm()
     if form.validate_on_submit():
         result = attempt_second_factor(db.session, pending["user_id"], pending["token"], form.code.data,
-                                       throttle=_throttle(), client=client_address())
+                                       throttle=login_throttle(), client=client_address())
         if result.outcome == "locked":
             return _locked_page("auth/login_totp.html", form, form.code, result.retry_after_s)
         if result.outcome == "expired":
             session.pop(PENDING, None)
             return redirect(url_for("auth.login"))
+        if result.outcome == "unavailable":
+            form.code.errors.append("Two-factor codes cannot be checked at the moment. Ask an admin: the server "
+                                    "cannot read your second factor with its current key.")
+            return render_template("auth/login_totp.html", form=form), 503
         if result.ok:
             start_session(result.user)
             return redirect(pending["next"])
@@ -83,8 +82,7 @@ def login_totp():
 @bp.post("/logout")
 @login_required
 def logout():
-    audit.record(db.session, Actor.user(current_user.id), "logout", "user", current_user.id)
-    db.session.commit()
+    log_out(db.session, current_user, Actor.user(current_user.id))
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -21,6 +21,14 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+VISIBILITY_CHOICES = [("private", "Private: staff only (and the owning platform, if any)"),
+                      ("shared-read", "Shared: every platform whose key has banks:read may read and export it")]
+
+
+def _owner_id(value):
+    return None if value in (None, "", "None") else int(value)
+
+
 class BankForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=MAX_DESCRIPTION_CHARS)])
@@ -32,6 +40,12 @@ class BankForm(FlaskForm):
                                    validators=[NumberRange(0, THRESHOLD_LIMITS["phash_threshold"])])
     dhash_threshold = IntegerField("dHash threshold (bits of 64)", default=8,
                                    validators=[NumberRange(0, THRESHOLD_LIMITS["dhash_threshold"])])
+    visibility = SelectField("Platforms", choices=VISIBILITY_CHOICES, default="private")
+    # Choices are the API clients, filled in by the route (web/banks/sharing.py).
+    owner_client_id = SelectField("Owner", coerce=_owner_id, choices=[("", "Staff")], default="")
+
+    def sharing_values(self) -> dict:
+        return {"visibility": self.visibility.data, "owner_client_id": self.owner_client_id.data}
 
     def values(self) -> dict:
         return {"name": self.name.data, "description": self.description.data or "", "kind": self.kind.data,

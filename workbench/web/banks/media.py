@@ -1,16 +1,21 @@
 """Video entries, vPDQ settings and music reference tracks on a bank page.
 
+An uploaded video or track is checked (its container, never decoded) and queued: a worker
+hashes it and adds the entry (services/hash_banks/media_upload_queue.py).
 Tracks are removed with the bank page's usual Remove button (routes.remove_entry).
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 
 from workbench.authz import require_permission
 from workbench.extensions import db
-from workbench.services.hash_banks import media_uploads
+from workbench.jobs.media_uploads import enqueue_media_upload
+from workbench.models import BankMediaUpload
+from workbench.services.hash_banks import media_upload_queue, media_uploads
 from workbench.services.validation import ValidationFailed
 from workbench.web.banks import bp
+from workbench.web.banks.forms import ActionForm
 from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
 from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error
 
@@ -24,6 +29,15 @@ def _read_upload(field, limit: int) -> bytes | None:
 
 def _back(bank, anchor: str):
     return redirect(url_for("banks.bank", bank_id=bank.id) + anchor)
+
+
+def _queued(bank, upload, anchor: str):
+    what = "Video" if upload.kind == "video" else "Track"
+    if enqueue_media_upload(upload.id):
+        flash(f"{what} received (upload {upload.id}): a worker hashes it now; the entry appears here when it is done.")
+    else:
+        flash(f"{what} received (upload {upload.id}), but the job queue is unavailable: queue it again below.")
+    return _back(bank, anchor)
 
 
 @bp.post("/<int:bank_id>/entries/video")
@@ -40,9 +54,10 @@ def video_entries(bank_id: int):
             if data is not None and text:
                 raise ValidationFailed("invalid_type", "upload a video or paste vPDQ lines, not both", "video")
             if data is not None:
-                entry = media_uploads.add_video_upload(db.session, bank, actor(), data, config, note=note,
-                                                       source=source or form.video.data.filename)
-            elif text:
+                upload = media_upload_queue.queue_video_upload(db.session, bank, actor(), data, config, note=note,
+                                                               source=source or form.video.data.filename)
+                return _queued(bank, upload, "#media-uploads")
+            if text:
                 entry = media_uploads.add_video_text(db.session, bank, actor(), text, note=note, source=source)
             else:
                 raise ValidationFailed("missing_field", "choose a video or paste vPDQ lines", "video")
@@ -83,13 +98,27 @@ def add_track(bank_id: int):
             data = _read_upload(form.track, config["WORKBENCH_MAX_VIDEO_BYTES"])
             if data is None:
                 raise ValidationFailed("missing_field", "choose an audio or video file", "track")
-            entry = media_uploads.add_track_upload(
+            upload = media_upload_queue.queue_track_upload(
                 db.session, bank, actor(), data, config, title=form.title.data, rights_holder=form.rights_holder.data,
                 territories=form.territories.data or "", note=form.note.data or "", source=form.track.data.filename)
         except ValidationFailed as exc:
             db.session.rollback()
             show_field_error(form, exc)
         else:
-            flash(f"Track added as entry {entry.id}." if entry else "This file is already in the bank.")
-            return _back(bank, "#tracks")
+            return _queued(bank, upload, "#media-uploads")
     return render_bank(bank, media_forms={"track_form": form}, status=400)
+
+
+@bp.post("/<int:bank_id>/media-uploads/<int:upload_id>/queue")
+@require_permission("banks.manage")
+def requeue_media_upload(bank_id: int, upload_id: int):
+    bank = bank_or_404(bank_id)
+    upload = db.session.get(BankMediaUpload, upload_id)
+    if upload is None or upload.bank_id != bank.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if upload.is_final:
+        flash(f"Upload {upload.id} is already {upload.status}.")
+        return _back(bank, "#media-uploads")
+    return _queued(bank, upload, "#media-uploads")

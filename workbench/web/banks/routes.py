@@ -13,11 +13,12 @@ from workbench.services.hash_banks import imports as import_service
 from workbench.services.hash_banks.errors import BankNotFound, EntryNotFound, InvalidHashLines
 from workbench.services.hash_banks.feed import latest_change_id
 from workbench.services.hash_banks.runtime import worker_feed_status
-from workbench.services.image_validation import ImageRejected, check_image
+from workbench.services.image_validation import ImageRejected, check_image, image_limits
 from workbench.services.validation import ValidationFailed
 from workbench.web.banks import bp
 from workbench.web.banks.forms import ActionForm, BankForm, ImageEntryForm, ImportForm, PasteForm
 from workbench.web.banks.media_context import media_context
+from workbench.web.banks.sharing import sharing_fields, with_owner_choices
 
 PAGE_SIZE = 50
 
@@ -52,10 +53,10 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @require_permission("banks.manage")
 def create():
-    form = BankForm()
+    form = with_owner_choices(BankForm())
     if form.validate_on_submit():
         try:
-            fields = bank_service.parse_bank_fields(form.values(), partial=False)
+            fields = {**bank_service.parse_bank_fields(form.values(), partial=False), **sharing_fields(form)}
             bank = bank_service.create_bank(db.session, fields, actor())
         except ValidationFailed as exc:
             show_field_error(form, exc)
@@ -69,10 +70,10 @@ def create():
 @require_permission("banks.manage")
 def edit(bank_id: int):
     bank = bank_or_404(bank_id)
-    form = BankForm(obj=bank)
+    form = with_owner_choices(BankForm(obj=bank))
     if form.validate_on_submit():
         try:
-            fields = bank_service.parse_bank_fields(form.values(), partial=True)
+            fields = {**bank_service.parse_bank_fields(form.values(), partial=True), **sharing_fields(form)}
             bank_service.update_bank(db.session, bank, fields, actor())
         except ValidationFailed as exc:
             show_field_error(form, exc)
@@ -155,8 +156,7 @@ def image_entries(bank_id: int):
             if not upload:
                 raise ValidationFailed("missing_field", "choose a picture", "image")
             data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
-            check_image(data, max_bytes=config["WORKBENCH_MAX_UPLOAD_BYTES"],
-                        max_pixels=config["WORKBENCH_MAX_IMAGE_PIXELS"], max_frames=config["WORKBENCH_MAX_IMAGE_FRAMES"])
+            check_image(data, **image_limits(config))
             specs, warnings = entry_service.specs_from_image(data, set(form.algorithms.data or []))
             if not specs:
                 raise ValidationFailed("missing_field", "no hash left to add: " + " ".join(warnings), "algorithms")

@@ -1,7 +1,7 @@
 """Admin pages for API clients: webhook URL, the delivery log per attempt, replay."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from workbench.authz import require_permission
 from workbench.extensions import db
 from workbench.jobs.webhooks import enqueue_item_webhooks
 from workbench.models import ApiClient, WebhookDelivery
+from workbench.services.outbound import public_error
 from workbench.services.webhooks import InvalidWebhookUrl, replay, set_webhook
 
 bp = Blueprint("clients", __name__, url_prefix="/admin/clients")
@@ -47,15 +48,17 @@ def detail(client_id: int):
     new_secret = None
     if form.validate_on_submit():
         try:
-            new_secret = set_webhook(db.session, client, form.url.data or None, Actor.user(current_user.id))
-        except InvalidWebhookUrl as exc:
+            new_secret = set_webhook(db.session, client, form.url.data or None, Actor.user(current_user.id),
+                                     allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"])
+        except InvalidWebhookUrl as exc:  # also WebhookUrlNotAllowed; nothing was changed
             form.url.errors.append(str(exc))
     page = max(1, request.args.get("page", 1, type=int))
     deliveries = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.client_id == client.id)
                                     .order_by(WebhookDelivery.id.desc()).offset((page - 1) * PAGE_SIZE)
                                     .limit(PAGE_SIZE)).all()
     return render_template("clients/detail.html", client=client, form=form, new_secret=new_secret,
-                           deliveries=deliveries, page=page, page_size=PAGE_SIZE, replay_form=ReplayForm())
+                           deliveries=deliveries, page=page, page_size=PAGE_SIZE, replay_form=ReplayForm(),
+                           public_error=public_error)
 
 
 @bp.post("/deliveries/<int:delivery_id>/replay")
@@ -70,3 +73,6 @@ def replay_delivery(delivery_id: int):
     enqueue_item_webhooks(delivery.item_id)
     flash(f"Delivery {delivery_id} queued again.")
     return redirect(url_for("clients.detail", client_id=delivery.client_id))
+
+
+from workbench.web.clients import keys  # noqa: E402,F401  (new clients and scopes; routes register on import)

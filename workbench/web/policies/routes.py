@@ -110,6 +110,9 @@ def save_draft(jurisdiction: str, draft_id: int):
     except packs.DraftClosed as exc:
         form.text.errors.append(str(exc))
         return render_draft(pack, draft, form, packs.validate_for_pack(draft.text, pack.jurisdiction), 409)
+    if not saved.stored:  # the submitted text stays in the form; the stored draft is unchanged
+        form.text.errors.append(f"Not saved: {saved.report.errors[0]}")
+        return render_draft(pack, draft, form, saved.report, 422)
     if saved.report.valid:
         flash("Draft saved. It has no errors" + (" (see the warnings)." if saved.report.warnings else "."))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from policies import PackInvalid
 from workbench.authz import require_permission
@@ -21,15 +22,39 @@ from workbench.web.policies.forms import ActionForm, BacktestForm, DraftForm
 from workbench.web.policies.routes import current_actor, draft_or_404, pack_or_404, render_draft
 
 
+# A pack over the library's size limit is refused; its JSON (escapes included) is read only up to this.
+MAX_VALIDATE_BODY = 8 * packs.MAX_PACK_CHARS
+
+
+def _body_too_large():
+    return jsonify({"error": {"code": "pack_too_large", "message": f"the request is larger than "
+                              f"{MAX_VALIDATE_BODY:,} bytes; a pack is at most {packs.MAX_PACK_CHARS:,}"}}), 413
+
+
 @bp.post("/validate")
 @require_permission("policies.edit")
 def validate():
-    """JSON for the editor's inline checks: {"text", "jurisdiction"} -> {"valid", "issues"}."""
-    body = request.get_json(silent=True)
+    """JSON for the editor's inline checks: {"text", "jurisdiction"} -> {"valid", "issues"}.
+
+    A text over the YAML limits (size, aliases, values, depth) is a 413 or 422 with an error
+    code and the same issues, so the editor lists it like any other problem."""
+    if (request.content_length or 0) > MAX_VALIDATE_BODY:
+        return _body_too_large()
+    request.max_content_length = MAX_VALIDATE_BODY  # also without a Content-Length header
+    try:
+        body = request.get_json(silent=True)
+    except RequestEntityTooLarge:
+        return _body_too_large()
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
         return jsonify({"error": {"code": "bad_request", "message": "send {\"text\": \"...\"}"}}), 400
     jurisdiction = body.get("jurisdiction") if isinstance(body.get("jurisdiction"), str) else None
-    return jsonify(packs.validate_for_pack(body["text"], jurisdiction).to_dict())
+    report = packs.validate_for_pack(body["text"], jurisdiction)
+    if report.limit is None:
+        return jsonify(report.to_dict())
+    first = report.errors[0]
+    code, status = ("pack_too_large", 413) if report.limit == "bytes" else ("pack_too_complex", 422)
+    return jsonify({**report.to_dict(), "error": {"code": code, "message": first.message, "line": first.line,
+                                                  "column": first.column}}), status
 
 
 @bp.get("/test")

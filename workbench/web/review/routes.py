@@ -112,7 +112,7 @@ def media(case_id: int):
         if purged_at is None:
             abort(404)
         return {"error": {"code": "content_purged", "message": "Content purged under retention on "
-                          f"{purged_at:%Y-%m-%d}; its hashes and metadata are kept."}}, 410
+                          f"{purged_at:%Y-%m-%d}."}}, 410
     from workbench.services.blobstore import BlobNotFound, BlobStore
     try:
         data = BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)

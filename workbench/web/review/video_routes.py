@@ -1,4 +1,4 @@
-"""The video of a case and its sampled frames, only for users who may see the case."""
+"""The video of a case and the thumbnails of its classified frames, only for users who may see the case."""
 from __future__ import annotations
 
 import io
@@ -10,7 +10,7 @@ from workbench.authz import require_permission
 from workbench.extensions import db
 from workbench.services.review.case_view import media_for
 from workbench.services.review.errors import CaseNotFound
-from workbench.services.review.video_view import SAFE_VIDEO_TYPES, frame_jpeg
+from workbench.services.review.video_view import SAFE_VIDEO_TYPES, frame_thumbnail
 from workbench.web.review import bp
 from workbench.web.review.media_headers import private_media
 
@@ -39,8 +39,11 @@ def case_video(case_id: int):
 @bp.get("/cases/<int:case_id>/frames/<int:number>")
 @require_permission("cases.decide")
 def case_frame(case_id: int, number: int):
-    _, data = _video_bytes(case_id)
-    jpeg = frame_jpeg(data, number, int(current_app.config.get("WORKBENCH_NUDENET_MAX_FRAMES") or 8))
+    """A thumbnail the classify worker stored (404 until then): no request decodes a video."""
+    try:
+        jpeg = frame_thumbnail(db.session, case_id, current_user, number)
+    except CaseNotFound:
+        abort(404)
     if jpeg is None:
         abort(404)
     return private_media(current_app.response_class(jpeg, mimetype="image/jpeg"), case_id)
