@@ -64,12 +64,12 @@ def cpu_seconds() -> float:
 def measure_verify(app, processes: int | None) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds over all processes, events)."""
     from workbench.audit.checkpoints import create_checkpoint, verify_log
-    from workbench.audit.cli import signing_key
+    from workbench.audit.keys import signer_key
     from workbench.extensions import db
     with app.app_context():
-        create_checkpoint(db.session, signing_key())
+        create_checkpoint(db.session, signer_key())
         started, cpu = time.perf_counter(), cpu_seconds()
-        result = verify_log(db.session, signing_key(), processes=processes)
+        result = verify_log(db.session, signer_key(), processes=processes)
         elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         db.session.rollback()
         if not result.ok:
@@ -92,11 +92,11 @@ def child_peak_mb(args: list[str]) -> float:
 def run_child(mode: str, database_url: str, instance: str, out_dir: str) -> None:
     app = make_app(database_url, instance)
     if mode == "export":
-        from workbench.audit.cli import signing_key
-        from workbench.exports.audit_bundle import export_audit_bundle
+        from workbench.audit.keys import signer_key
+        from workbench.services.exports.audit_bundle import export_audit_bundle
         from workbench.extensions import db
         with app.app_context():
-            export_audit_bundle(db.session, signing_key(), out_dir)
+            export_audit_bundle(db.session, signer_key(), out_dir)
     print(own_peak_mb())
 
 

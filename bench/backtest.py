@@ -124,7 +124,7 @@ DRAFT_EDITS = [
 
 
 def prepare_draft(app) -> int:
-    from workbench.services import policy_packs
+    from workbench.services.policy import packs as policy_packs
     with app.app_context():
         policy_packs.ensure_default_packs(db.session, BENCH_ACTOR)
         pack = policy_packs.get_pack(db.session, "GLOBAL")
@@ -140,8 +140,8 @@ def prepare_draft(app) -> int:
 
 def load_only(app, count: int) -> float:
     """Seconds to load every in-scope item's facts, chunk by chunk, exactly as the backtest does."""
-    from workbench.services.backtests import BACKTEST_CHUNK
-    from workbench.services.item_facts import ItemScope, item_ids_in_scope, iter_fact_chunks
+    from workbench.services.policy.backtests import BACKTEST_CHUNK
+    from workbench.services.policy.facts import ItemScope, item_ids_in_scope, iter_fact_chunks
     with app.app_context():
         started = time.perf_counter()
         ids = item_ids_in_scope(db.session, ItemScope(last_n=count))
@@ -156,7 +156,7 @@ def load_only(app, count: int) -> float:
 
 
 def backtest(app, draft_id: int, count: int) -> tuple[float, dict]:
-    from workbench.services.backtests import BacktestRequest, request_backtest, run_backtest
+    from workbench.services.policy.backtests import BacktestRequest, request_backtest, run_backtest
     with app.app_context():
         draft = db.session.get(PolicyDraft, draft_id)
         backtest_id = request_backtest(db.session, draft, BENCH_ACTOR, BacktestRequest(last_n=count)).id

@@ -106,10 +106,10 @@ def bare_insert(url: str, folder: Path, unique: np.ndarray) -> float:
 
 def run_backend(name: str, url: str, baseline_url: str, args) -> dict:
     from workbench.jobs.bank_imports import import_store
-    from workbench.services.hash_banks.banks import create_bank, parse_bank_fields
-    from workbench.services.hash_banks.entries import set_entry_disabled, add_entries, EntrySpec
-    from workbench.services.hash_banks.imports import create_import, run_import
-    from workbench.services.hash_banks.matcher import BankMatcher
+    from workbench.services.banks.banks import create_bank, parse_bank_fields
+    from workbench.services.banks.entries import set_entry_disabled, add_entries, EntrySpec
+    from workbench.services.banks.imports import create_import, run_import
+    from workbench.services.banks.matcher import BankMatcher
 
     folder = Path(tempfile.mkdtemp(prefix=f"wb-bench-banks-{name}-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder), "REDIS_URL": "unix:///nonexistent",

@@ -70,9 +70,9 @@ def prepare(app, cases: int, moderators: int) -> None:
     from workbench.audit import Actor
     from workbench.models import Case, Item
     from workbench.models.base import utcnow
-    from workbench.services.api_clients import create_client
-    from workbench.services.policy_runtime import published_policies
-    from workbench.services.users import create_user
+    from workbench.services.platforms.clients import create_client
+    from workbench.services.policy.runtime import published_policies
+    from workbench.services.accounts.users import create_user
     actor = Actor.system("bench")
     catalogue = default_catalogue()
     with app.app_context():

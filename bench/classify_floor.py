@@ -46,7 +46,7 @@ from bench.classifiers import Bench, texts  # noqa: E402
 from workbench.audit.log import canonical_json, timestamp_text  # noqa: E402
 from workbench.audit.verifier import canonical_line  # noqa: E402
 from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
-from workbench.jobs.enqueue import add_items_job  # noqa: E402
+from workbench.queues import add_items_job  # noqa: E402
 from workbench.models import ItemStatus  # noqa: E402
 from workbench.models.base import utcnow  # noqa: E402
 from workbench.pipeline.batch_queue import batch_queue_for  # noqa: E402

@@ -30,7 +30,7 @@ def _setup(count: int):
     from tests.support.factories import make_user
     from workbench.models import ApiClient, Case, Item, User
     from workbench.models.base import utcnow
-    from workbench.services.policy_runtime import published_policies
+    from workbench.services.policy.runtime import published_policies
     from flask import current_app
     published_policies(db.session, seed_if_empty=True)
     db.session.commit()

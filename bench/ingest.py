@@ -133,7 +133,7 @@ def run_backend(name: str, database_url: str, args) -> dict:
         from flask_migrate import upgrade
         upgrade(directory=str(ROOT / "migrations"))
         from workbench.audit import Actor
-        from workbench.services.api_clients import create_client
+        from workbench.services.platforms.clients import create_client
         key = create_client(db.session, "bench", Actor.system("bench")).key
         db.session.remove()
     baseline = baseline_inserts(app, args.items)

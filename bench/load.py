@@ -80,9 +80,9 @@ def prepare(app, moderators: int) -> str:
     import hashlib
     from workbench.audit import Actor
     from workbench.models import BankEntry, HashBank
-    from workbench.services.api_clients import create_client
-    from workbench.services.policy_runtime import published_policies
-    from workbench.services.users import create_user
+    from workbench.services.platforms.clients import create_client
+    from workbench.services.policy.runtime import published_policies
+    from workbench.services.accounts.users import create_user
     actor = Actor.system("bench")
     with app.app_context():
         db.create_all()

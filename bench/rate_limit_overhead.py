@@ -58,7 +58,7 @@ def closed_loop(uploads_class, base_url: str, key: str, seconds: float, clients:
 def check_cost_us(redis_url: str, calls: int = 2000) -> float:
     """Median microseconds of one bucket check (a Lua script in Redis) from one client."""
     from redis import Redis
-    from workbench.services.token_buckets import Limit, TokenBuckets
+    from workbench.services.platforms.token_buckets import Limit, TokenBuckets
     buckets = TokenBuckets(Redis.from_url(redis_url), prefix="wb:bench-ratelimit:")
     limit = Limit(per_second=1e6, burst=10**9)
     timings = []
@@ -71,7 +71,7 @@ def check_cost_us(redis_url: str, calls: int = 2000) -> float:
 
 def address_check_us(calls: int = 2000) -> float:
     """Median microseconds of one webhook address check of a named receiver (the resolver runs)."""
-    from workbench.services.outbound import check_url
+    from workbench.services.webhooks.outbound import check_url
     timings = []
     for _ in range(calls):
         started = time.perf_counter()

@@ -8,10 +8,14 @@ from flask import Flask
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` overrides what the environment says (tests use it)."""
-    from workbench import cli, database, extensions, logging_setup, security
+    # Imported here, not at the top: Python runs this package's __init__ before any of its
+    # modules, so importing the app's layers at the top would load them all for `import workbench.models`.
+    from workbench import cli, database, extensions, logging_setup
     from workbench.api import init_app as init_api
     from workbench.config import ensure_instance_secrets, load_config
     from workbench.web import init_app as init_web
+    from workbench.services.qa.reviews import install_hooks
+    from workbench.web import security
 
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("WORKBENCH_INSTANCE_PATH")
     app = Flask(__name__, instance_path=os.path.abspath(instance_path) if instance_path else None,
@@ -33,4 +37,5 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     init_web(app)
     cli.init_app(app)
+    install_hooks()  # QA sampling and the appeal-case guard join the review decision hooks
     return app

@@ -18,6 +18,9 @@ import requests
 
 from workbench import create_app
 from workbench.embedded_redis import EmbeddedRedis
+from workbench.demo.seed import seed
+from workbench.pipeline.classify_stage import classify_enabled
+from workbench.pipeline.classify_worker import EXIT_MODELS_DID_NOT_LOAD
 
 HOST = "127.0.0.1"
 
@@ -50,7 +53,6 @@ class Supervisor:
             print(f"embedded Redis on {self.redis.url}")
         for index in range(self.workers):
             self.spawn(f"worker-{index + 1}", self.flask("worker", "--name", f"devserver-{os.getpid()}-{index + 1}"))
-        from workbench.pipeline.classify_stage import classify_enabled
         if classify_enabled(config):
             self.spawn("classify-worker", self.flask("classify-worker", "--name", f"devserver-{os.getpid()}-classify"))
         self.spawn("sweeper", self.flask("pipeline", "sweeper"))
@@ -75,7 +77,6 @@ class Supervisor:
     def check_children(self) -> None:
         for name, process in list(self.children.items()):
             if process.poll() is not None:
-                from workbench.jobs.classify_worker import EXIT_MODELS_DID_NOT_LOAD
                 if name == "classify-worker" and process.returncode == EXIT_MODELS_DID_NOT_LOAD:
                     raise RuntimeError("the classify worker could not load its models (its message is above); "
                                        "see docs/classifiers.md")
@@ -116,7 +117,6 @@ def main() -> int:
             print(f"warning: {health['status']}: {reason}", flush=True)
         if not args.no_seed:
             with app.app_context():
-                from workbench.demo import seed
                 seed(supervisor.base_url)
         print(f"\nThe workbench is running: {supervisor.base_url}/  (health: {supervisor.base_url}/healthz)."
               " Log in with a user above. Ctrl-C stops it.\n", flush=True)

@@ -36,6 +36,7 @@ from classifiers.text.detoxify_loading import (
     use_fast_tokenizer,
 )
 from classifiers.text.passes import plan_passes
+from classifiers.text.language import UNDETERMINED, identify_language
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,6 @@ class DetoxifyClassifier:
     def _language_of(self, item: ClassifierInput) -> str | None:
         if item.language:
             return item.language.split("-")[0].lower()
-        from classifiers.text.language import UNDETERMINED, identify_language
 
         code, _ = identify_language(item.text or "")
         return None if code == UNDETERMINED else code

@@ -35,6 +35,7 @@ def _truthy(value: Any) -> bool:
 
 def _online_cache_note(model: str) -> str:
     try:
+        # Only the online model needs the loader (and torch behind it), which may be missing here.
         from classifiers.text.detoxify_loading import released_checkpoint_path
         cached = released_checkpoint_path(model)
     except Exception:  # torch/detoxify missing: load() will say so loudly

@@ -13,6 +13,8 @@ import av
 import numpy as np
 from PIL import Image
 
+from classifiers.video.media import decode_audio
+
 AUDIO_RATE = 22050
 
 
@@ -147,7 +149,6 @@ def transcode(data: bytes, *, container: str = "mp4", codec: str | None = None, 
             frames.append(rgb)
     audio = None
     if not drop_audio:
-        from classifiers.video.media import decode_audio
         pcm = decode_audio(data, AUDIO_RATE)
         if pcm is not None:
             audio = pcm.astype(np.float32) / 32768.0

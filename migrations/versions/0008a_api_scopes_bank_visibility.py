@@ -20,7 +20,7 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-# workbench.services.api_scopes.DEFAULT_SCOPES when this was written (kept literal: a
+# workbench.services.platforms.scopes.DEFAULT_SCOPES when this was written (kept literal: a
 # migration must not change when the code's default does).
 SCOPES_OF_EXISTING_KEYS = "items reports appeals webhooks"
 

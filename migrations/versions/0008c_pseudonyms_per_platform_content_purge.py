@@ -5,7 +5,7 @@ Revises: 0008a
 
 Pseudonyms used to be HMAC(key, user id) whatever the platform, so user "42" of two platforms
 was one person. They are now HMAC(key, "v2" NUL client id NUL HMAC(key, user id)) (see
-workbench/services/pseudonyms.py). The raw ids were never stored, but the old value is the
+workbench/services/privacy/pseudonyms.py). The raw ids were never stored, but the old value is the
 inner HMAC, so each stored pseudonym is re-keyed from itself and its row's client. Every
 old -> new pair is recorded per client in pseudonym_rekeys. The audit log is not touched: its
 events keep what they held, so the hash chain still verifies.
@@ -41,7 +41,7 @@ class PseudonymKeyMissing(RuntimeError):
 
 
 def new_pseudonym(key: str, client_id: int, old: str) -> str:
-    # A frozen copy of workbench.services.pseudonyms.client_pseudonym: migrations must not change.
+    # A frozen copy of workbench.services.privacy.pseudonyms.client_pseudonym: migrations must not change.
     return hmac.new(key.encode("utf-8"), f"v2\x00{int(client_id)}\x00{old}".encode("utf-8"),
                     hashlib.sha256).hexdigest()
 

@@ -24,7 +24,7 @@ _users = sa.table('users', sa.column('id', sa.Integer), sa.column('totp_secret',
 
 def _key():
     from flask import current_app
-    from workbench.services.totp_secrets import TotpKeyError, read_key_file
+    from workbench.services.accounts.totp_secrets import TotpKeyError, read_key_file
     path = current_app.config["WORKBENCH_TOTP_KEY_FILE"]
     try:
         return path, read_key_file(path)
@@ -50,8 +50,8 @@ def upgrade():
     rows = _stored_secrets(bind)
     if not rows:
         return
-    from workbench.services.totp import decode_secret
-    from workbench.services.totp_secrets import TotpKeyError, is_sealed, seal, unseal, user_context
+    from workbench.services.accounts.totp import decode_secret
+    from workbench.services.accounts.totp_secrets import TotpKeyError, is_sealed, seal, unseal, user_context
     path, key = _key()
     sealed, problems = {}, []
     for user_id, stored in rows:
@@ -84,7 +84,7 @@ def downgrade():
     bind = op.get_bind()
     rows = _stored_secrets(bind)
     if rows:
-        from workbench.services.totp_secrets import TotpKeyError, is_sealed, unseal, user_context
+        from workbench.services.accounts.totp_secrets import TotpKeyError, is_sealed, unseal, user_context
         path, key = _key()
         plain, problems = {}, []
         for user_id, stored in rows:

@@ -13,8 +13,8 @@ TEST_ACTOR = Actor.system("tests")
 
 def make_api_key(app, name: str = "test-platform", scopes=None) -> str:
     """A key with every scope unless `scopes` narrows it (the scope tests choose theirs)."""
-    from workbench.services.api_clients import create_client
-    from workbench.services.api_scopes import SCOPES
+    from workbench.services.platforms.clients import create_client
+    from workbench.services.platforms.scopes import SCOPES
     with app.app_context():
         return create_client(db.session, name, TEST_ACTOR, SCOPES if scopes is None else scopes).key
 
@@ -22,7 +22,7 @@ def make_api_key(app, name: str = "test-platform", scopes=None) -> str:
 def make_user(app, username: str, role: str, password: str = "correct horse battery", *,
               jurisdictions=("GLOBAL",), languages=("*",)) -> int:
     """A user who sees every case unless the test narrows the scope."""
-    from workbench.services.users import create_user
+    from workbench.services.accounts.users import create_user
     with app.app_context():
         return create_user(db.session, username, role, password, TEST_ACTOR,
                            jurisdictions=jurisdictions, languages=languages).id

@@ -12,7 +12,7 @@ from tests.support.auth import csrf_token_from
 from tests.support.tools import path_without
 from workbench.extensions import db, get_queue, get_redis
 from workbench.models import HashBank
-from workbench.services import capabilities
+from workbench.services.operations import capabilities
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}  # not loopback: an anonymous caller from the internet
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import current_app, g, url_for
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
-from workbench.api.serializers import iso
+from workbench.models.base import iso
 from workbench.extensions import db
 from workbench.models import Appeal
-from workbench.services.appeals import (
+from workbench.services.appeals.complaints import (
     AppealError, AppealSettings, get_appeal, parse_appeal_fields, receive_appeal,
 )
 

@@ -8,14 +8,14 @@ from flask import g, request
 from workbench.api.errors import ApiError
 from workbench.api.rate_limits import enforce_rate_limit
 from workbench.extensions import db
-from workbench.services.api_clients import authenticate
-from workbench.services.api_scopes import known_scope
+from workbench.services.platforms.clients import authenticate
+from workbench.services.platforms.scopes import known_scope
 
 ROUTE_SCOPES: dict[str, str] = {}  # view name -> the scope it needs (read by the OpenAPI document)
 
 
 def require_api_client(scope: str):
-    """A valid key that carries `scope` (workbench/services/api_scopes.py); else 401 or 403."""
+    """A valid key that carries `scope` (workbench/services/platforms/scopes.py); else 401 or 403."""
     return functools.partial(_require_api_client, scope=known_scope(scope))
 
 

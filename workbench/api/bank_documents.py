@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import g, url_for
 
-from workbench.api.serializers import iso
+from workbench.models.base import iso
 from workbench.models import BankEntry, BankImport, BankImportError
-from workbench.services.hash_banks.banks import BankSummary
+from workbench.services.banks.banks import BankSummary
 
 
 def bank_document(summary: BankSummary) -> dict:

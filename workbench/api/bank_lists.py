@@ -1,22 +1,23 @@
 """Hash-list imports and exports, and the compare tool, over the API."""
 from __future__ import annotations
 
-from flask import Response, current_app, g, request, stream_with_context, url_for
+from flask import current_app, g, request, url_for
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.bank_documents import import_document, import_error_document
 from workbench.api.errors import ApiError
 from workbench.api.request_body import multipart_fields
 from workbench.audit import Actor
 from workbench.extensions import db
+from workbench.responses import export_response
 from workbench.jobs.bank_imports import enqueue_import, start_import
-from workbench.services.hash_banks import access
-from workbench.services.hash_banks import imports as import_service
-from workbench.services.hash_banks.compare import compare_images
-from workbench.services.hash_banks.exports import export_bank
-from workbench.services.hash_banks.import_files import FileTooLarge
-from workbench.services.image_validation import image_limits as check_image_limits
+from workbench.services.banks import access
+from workbench.services.banks import imports as import_service
+from workbench.services.banks.compare import compare_images
+from workbench.services.banks.exports import export_bank
+from workbench.services.banks.import_files import FileTooLarge
+from workbench.services.intake.images import image_limits as check_image_limits
 from workbench.services.validation import reject_unknown_fields
 
 MiB = 1024 * 1024
@@ -90,18 +91,6 @@ def export_bank_list(bank_id: int):
     return export_response(export)
 
 
-def export_response(export) -> Response:
-    response = Response(stream_with_context(export.chunks), mimetype=export.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    response.headers["X-Entry-Count"] = str(export.count)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def image_limits() -> dict:
-    return check_image_limits(current_app.config)
-
-
 @bp.post("/banks/compare")
 @require_api_client("banks:read")
 def compare_two_images():
@@ -114,5 +103,5 @@ def compare_two_images():
             raise ApiError(400, "missing_field", "send two images, 'image_a' and 'image_b'", name)
     limit = current_app.config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1
     comparison = compare_images(files["image_a"].stream.read(limit), files["image_b"].stream.read(limit),
-                                limits=image_limits())
+                                limits=check_image_limits(current_app.config))
     return comparison.as_dict()

@@ -6,18 +6,18 @@ from flask import current_app, g, request, url_for
 from classifiers.hashing.distance import ALGORITHMS, InvalidHashError, normalize_hash
 from classifiers.hashing.formats import LineError
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.bank_documents import bank_document, entry_document
 from workbench.api.errors import ApiError, error_response
 from workbench.api.request_body import json_object, multipart_fields
 from workbench.audit import Actor
 from workbench.extensions import db
-from workbench.services.hash_banks import access
-from workbench.services.hash_banks import banks as bank_service
-from workbench.services.hash_banks import entries as entry_service
-from workbench.services.hash_banks.errors import InvalidHashLines
-from workbench.services.image_validation import check_image, image_limits
+from workbench.services.banks import access
+from workbench.services.banks import banks as bank_service
+from workbench.services.banks import entries as entry_service
+from workbench.services.banks.errors import InvalidHashLines
+from workbench.services.intake.images import check_image, image_limits
 from workbench.services.validation import ValidationFailed, reject_unknown_fields, string_field
 
 MAX_PAGE = 500

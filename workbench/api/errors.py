@@ -8,7 +8,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workbench.extensions import db
-from workbench.services.image_validation import ImageRejected
+from workbench.services.intake.images import ImageRejected
 from workbench.services.validation import ValidationFailed
 
 log = logging.getLogger(__name__)

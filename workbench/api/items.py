@@ -4,20 +4,20 @@ from __future__ import annotations
 from flask import current_app, g, request, url_for
 from sqlalchemy import func, select
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object, multipart_fields
 from workbench.api.serializers import item_document
 from workbench.extensions import db
-from workbench.jobs.enqueue import enqueue_item
+from workbench.queues import enqueue_item
 from workbench.metrics import inc
 from workbench.models import Item, Report
 from workbench.services.blobstore import BlobStore
-from workbench.services.image_validation import check_image, image_limits
-from workbench.services.ingest import UploadedImage, find_item, ingest_item
-from workbench.services.submissions import parse_item_fields
-from workbench.services.video_validation import check_video
+from workbench.services.intake.images import check_image, image_limits
+from workbench.services.intake.ingest import UploadedImage, find_item, ingest_item
+from workbench.services.intake.submissions import parse_item_fields
+from workbench.services.intake.videos import check_video
 
 
 def _read_submission():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app
 
 from policies.vocabulary import REPORT_CATEGORIES
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.openapi_scopes import scopes_description, with_scopes
 from workbench.models.hash_bank import BANK_KINDS
 from workbench.models.report import REPORT_SOURCES

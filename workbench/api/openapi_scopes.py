@@ -4,7 +4,7 @@ a key without it gets. Read from the routes' own decorators, so the document can
 from __future__ import annotations
 
 from workbench.api.auth import ROUTE_SCOPES
-from workbench.services.api_scopes import BANKS_WRITE, SCOPES
+from workbench.services.platforms.scopes import BANKS_WRITE, SCOPES
 
 FORBIDDEN = "the key lacks this operation's scope (`insufficient_scope`)"
 NOT_OWNED = "; or the hash bank is shared read-only and only its owner may change it (`bank_not_owned`)"

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.models import Case, Decision
-from workbench.services.policy_evaluation import latest_evaluation
+from workbench.services.policy.evaluation import latest_evaluation
 
 
 def _iso(value):

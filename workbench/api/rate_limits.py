@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from flask import current_app, g, has_app_context, request
 from redis.exceptions import RedisError
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError
 from workbench.extensions import get_redis
 from workbench.metrics import inc
 from workbench.metrics.gauges import Gauge, gauge_source
-from workbench.services.token_buckets import Limit, TokenBuckets, Verdict
+from workbench.services.platforms.token_buckets import Limit, TokenBuckets, Verdict
 
 log = logging.getLogger(__name__)
 KINDS = ("uploads", "reports", "reads", "writes")

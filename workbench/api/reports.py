@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
 from workbench.api.serializers import report_document
 from workbench.extensions import db
 from workbench.jobs.policy import enqueue_reevaluation
-from workbench.services.reports import ItemNotFound, create_report
-from workbench.services.submissions import parse_report_fields
+from workbench.services.intake.reports import ItemNotFound, create_report
+from workbench.services.intake.submissions import parse_report_fields
 
 
 @bp.post("/reports")

@@ -1,7 +1,6 @@
 """JSON documents the API returns."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import url_for
 
@@ -9,10 +8,7 @@ from workbench.api.policy_document import policy_document
 from workbench.api.signal_document import signals_document
 from workbench.extensions import db
 from workbench.models import Item, Report
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+from workbench.models.base import iso
 
 
 def item_document(item: Item, *, report_count: int) -> dict:

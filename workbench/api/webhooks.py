@@ -4,17 +4,17 @@ from __future__ import annotations
 from flask import current_app, g, request
 from sqlalchemy import select
 
-from workbench.api import bp
+from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
-from workbench.api.serializers import iso
+from workbench.models.base import iso
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import DeliveryStatus, WebhookDelivery
-from workbench.services.outbound import public_error
+from workbench.services.webhooks.outbound import public_error
 from workbench.services.validation import reject_unknown_fields
-from workbench.services.webhooks import InvalidWebhookUrl, WebhookUrlNotAllowed, rotate_secret, set_webhook
+from workbench.services.webhooks.delivery import InvalidWebhookUrl, WebhookUrlNotAllowed, rotate_secret, set_webhook
 
 
 def _webhook_document(secret: str | None = None) -> dict:

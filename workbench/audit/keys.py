@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from flask import current_app
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -88,3 +89,15 @@ def key_id(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def signer_key(app=None) -> Ed25519PrivateKey:
+    """The app's (default: the current app's) private key, for signers only (the sweeper,
+    `flask audit …`, the export worker), loaded once per process; loading it also publishes the
+    public key file web processes read."""
+    app = app or current_app
+    cached = app.extensions.get("workbench_audit_key")
+    if cached is None:
+        cached = load_or_create_signing_key(app.config["WORKBENCH_AUDIT_SIGNING_KEY"], public_key_path(app.config))
+        app.extensions["workbench_audit_key"] = cached
+    return cached

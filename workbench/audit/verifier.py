@@ -126,8 +126,9 @@ def inclusion_proof(leaves: list[bytes], index: int) -> list[bytes]:
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
-    """RFC 9162 section 2.1.3.2: does `proof` place `leaf` at `index` under `root`?"""
-    if index >= size:
+    """RFC 9162 section 2.1.3.2: does `proof` place `leaf` at `index` under `root`? Every hash
+    is a SHA-256 digest: anything of another length is refused, as the RFC's verifiers do."""
+    if index >= size or any(len(value) != 32 for value in (leaf, root, *proof)):
         return False
     fn, sn, result = index, size - 1, leaf
     for sibling in proof:

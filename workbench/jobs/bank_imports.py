@@ -10,8 +10,9 @@ from rq.job import Job
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
-from workbench.services.hash_banks.import_files import ImportFileMissing, ImportFileStore
-from workbench.services.hash_banks.imports import ImportTakenOver, mark_failed, run_import
+from workbench.services.banks.import_files import ImportFileMissing, ImportFileStore
+from workbench.services.banks.imports import ImportTakenOver, mark_failed, run_import
+from workbench.services.banks.imports import create_import
 
 log = logging.getLogger(__name__)
 RUN_IMPORT = "workbench.jobs.bank_imports.run_import_job"
@@ -85,7 +86,6 @@ def start_import(session, bank, stream, filename: str, fields: dict, actor) -> t
 
     Returns (import, queued_or_done). Raises the services' validation errors and FileTooLarge.
     """
-    from workbench.services.hash_banks.imports import create_import
     config = current_app.config
     chunk_lines = config["WORKBENCH_IMPORT_CHUNK_LINES"]
     bank_import = create_import(

@@ -1,22 +1,21 @@
 """The export job: an id in, the service does the work (services/export_runs.py)."""
 from __future__ import annotations
 
-
 from flask import current_app
 
+from workbench.audit.keys import signer_key
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
-from workbench.jobs.enqueue import try_enqueue
+from workbench.queues import try_enqueue
+from workbench.services.exports.runs import mark_failed, run_export as run
 
 EXPORT_TIMEOUT_S = 6 * 3600
 
 
 def run_export(run_id: int) -> str:
-    from workbench.audit.cli import signing_key
-    from workbench.services.export_runs import mark_failed, run_export as run
     with job_app_context() as app:
         try:
-            result = run(db.session, run_id, export_dir=app.config["WORKBENCH_EXPORT_DIR"], signing_key=signing_key())
+            result = run(db.session, run_id, export_dir=app.config["WORKBENCH_EXPORT_DIR"], signing_key=signer_key(app))
             return result.status if result is not None else "missing"
         except Exception as exc:
             mark_failed(db.session, run_id, exc)

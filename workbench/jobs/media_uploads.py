@@ -10,7 +10,8 @@ from rq import Retry, get_current_job
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
-from workbench.jobs.enqueue import try_enqueue
+from workbench.queues import try_enqueue
+from workbench.services.banks.media_upload_queue import mark_failed, run_media_upload
 
 RUN_MEDIA_UPLOAD = "workbench.jobs.media_uploads.run_media_upload_job"
 
@@ -29,7 +30,6 @@ def enqueue_media_upload(upload_id: int) -> bool:
 
 
 def run_media_upload_job(upload_id: int) -> str:
-    from workbench.services.hash_banks.media_upload_queue import mark_failed, run_media_upload
     with job_app_context() as app:
         session = db.session
         try:

@@ -6,19 +6,8 @@ from rq import get_current_job
 from workbench.extensions import db
 from workbench.jobs.context import job_app_context
 from workbench.pipeline.runner import record_failure, run_pipeline
-from workbench.pipeline.stages import StageContext
-from workbench.services.blobstore import BlobStore
-
-
-
-
-
-def stage_context(app) -> StageContext:
-    cached = app.extensions.get("workbench_stage_context")
-    if cached is None:
-        cached = StageContext(blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), config=app.config)
-        app.extensions["workbench_stage_context"] = cached
-    return cached
+from workbench.pipeline.stages import stage_context
+from workbench.queues import forget_continuations
 
 
 def process_item(item_id: int) -> str:
@@ -45,7 +34,6 @@ class ItemsFailed(RuntimeError):
 def process_items(item_ids: list[int]) -> dict:
     """The remaining stages for a batch of items, one after the other, each on its own
     (the classify worker hands its batches on this way). Safe to run twice."""
-    from workbench.jobs.enqueue import forget_continuations
     with job_app_context() as app:
         session = db.session
         job = get_current_job()

@@ -10,7 +10,9 @@ from flask import current_app
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
-from workbench.jobs.enqueue import try_enqueue
+from workbench.queues import try_enqueue
+from workbench.services.policy.reevaluation import reevaluate_item as reevaluate
+from workbench.services.policy.backtests import mark_failed, run_backtest as run
 
 BACKTEST_TIMEOUT_S = 3600
 
@@ -18,7 +20,6 @@ BACKTEST_TIMEOUT_S = 3600
 
 
 def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
-    from workbench.services.policy_reevaluation import reevaluate_item as reevaluate
     with job_app_context():
         try:
             return reevaluate(db.session, item_id, report_id=report_id)
@@ -30,7 +31,6 @@ def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
 
 
 def run_backtest(backtest_id: int) -> str:
-    from workbench.services.backtests import mark_failed, run_backtest as run
     with job_app_context():
         try:
             return run(db.session, backtest_id).status

@@ -12,7 +12,8 @@ from flask import current_app
 from rq import SimpleWorker
 
 from workbench.extensions import get_queue, get_redis
-from workbench.services import capabilities
+from workbench.services.operations import capabilities
+from workbench.services.banks.runtime import start_refresher
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, wit
     if not burst and current_app.config["WORKBENCH_PIPELINE_QUEUE"] in {queue.name for queue in queues}:
         # Build the bank matcher now and keep it current through the change feed
         # (only pipeline workers match; a dedicated import worker needs no index).
-        from workbench.services.hash_banks.runtime import start_refresher
         start_refresher(current_app._get_current_object(), get_redis(), worker.name)
     try:
         return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")

@@ -63,6 +63,3 @@ def collect_gauges(session, redis) -> list[Gauge]:
         gauges.extend(source(session, redis))
     session.rollback()
     return gauges
-
-
-from workbench.metrics import review_gauges  # noqa: E402,F401  (registers the review-queue gauges)

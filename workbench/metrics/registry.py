@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
+from workbench.extensions import get_redis
 
 log = logging.getLogger(__name__)
 PREFIX = "wb:metrics:"
@@ -37,7 +38,6 @@ HISTOGRAMS = {m.name: m for m in (
 
 
 def _redis():
-    from workbench.extensions import get_redis
     return get_redis()
 
 

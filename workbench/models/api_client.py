@@ -22,7 +22,7 @@ class ApiClient(Base):
     # Decisions are delivered here, signed with the secret (HMAC-SHA256; see docs/webhooks.md).
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(64))
-    # What the key may do, space-separated (workbench/services/api_scopes.py); empty: nothing.
+    # What the key may do, space-separated (workbench/services/platforms/scopes.py); empty: nothing.
     scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     @property

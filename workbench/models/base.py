@@ -48,3 +48,8 @@ class UTCDateTime(TypeDecorator):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def iso(value: datetime | None) -> str | None:
+    """A UTC time as the API and exports write it: ISO 8601 with a Z."""
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
 
 ITEM_KINDS = ("text", "image", "video")
+# The pipeline's stages in order; Item.stage is the last one an item completed.
+STAGE_ORDER = ("hash", "classify", "policy", "route")
 
 
 class ItemStatus:

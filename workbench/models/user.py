@@ -2,7 +2,7 @@
 
 Scope: `jurisdictions` (ISO 3166-1 country codes, "EU" or "GLOBAL") and `languages`
 (ISO 639-1 codes, or "*" for any) bound which cases a user may see; both empty means the
-user sees no case at all (fail closed). workbench/scope.py reads them.
+user sees no case at all (fail closed). workbench/services/access/scope.py reads them.
 
 Sessions: the session cookie holds `get_id()`, "<id>:<session_token>". Rotating the token
 (logout, password reset, TOTP change, "log out everywhere", deactivation) invalidates every session.

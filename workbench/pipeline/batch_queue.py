@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis import Redis
+from workbench.extensions import get_redis
+from workbench.pipeline.stages import registered_stages
 
 KEY_PREFIX = "workbench:batch"
 
@@ -218,14 +220,12 @@ class BatchQueue:
 
 def batch_queue_for(stage: str) -> BatchQueue:
     """The stage's queue on the app's Redis (inside an app context)."""
-    from workbench.extensions import get_redis
     return BatchQueue(get_redis(), stage)
 
 
 def batch_stage_health(config, redis: Redis) -> dict[str, dict]:
     """/healthz: per batched stage, its live workers and queue lengths. A stage that is on
     but has no live worker is not ok: its items would wait forever."""
-    from workbench.pipeline.stages import registered_stages
     health = {}
     for stage in registered_stages():
         if not stage.batched:

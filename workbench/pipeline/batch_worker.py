@@ -31,8 +31,8 @@ from workbench.extensions import db
 from workbench.faults import pause_point
 from workbench.metrics import timed
 from workbench.metrics.registry import add_observation, deferred_observations
-from workbench.jobs.enqueue import add_items_job
-from workbench.jobs.pipeline import stage_context
+from workbench.queues import add_items_job
+from workbench.pipeline.stages import stage_context
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.pipeline.batch_queue import BatchQueue

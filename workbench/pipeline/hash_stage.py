@@ -18,9 +18,10 @@ from classifiers.hashing.images import ImageDecodeError
 from classifiers.hashing.pdq import is_matchable_quality
 from workbench.models import HashMatch, Item, ItemHash
 from workbench.pipeline.stages import StageContext, register_stage
-from workbench.services.hash_banks.access import keep_matches_for_client
-from workbench.services.hash_banks.matching import BankHit, find_matches
-from workbench.services.hash_banks.runtime import matcher_for
+from workbench.services.banks.access import keep_matches_for_client
+from workbench.services.banks.matching import BankHit, find_matches
+from workbench.services.banks.runtime import matcher_for
+from workbench.pipeline.video_hash import run_video_hashing
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,6 @@ def run_hash_stage(session: Session, item: Item, ctx: StageContext) -> dict:
         hits = find_matches(session, matcher, {algorithm: value for algorithm, (value, _) in hashes.items()},
                             pdq_matchable=pdq_matchable)
         if item.kind == "video":  # vPDQ, frames against image banks, music (pipeline/video_hash.py)
-            from workbench.pipeline.video_hash import run_video_hashing
             hits += run_video_hashing(session, item, ctx, summary)
         if pdq_quality is not None:
             summary["pdq_quality"] = pdq_quality

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workbench.pipeline import runner  # noqa: F401  (registers every stage, batched ones included)
 from workbench.pipeline.batch_queue import batch_stage_health
-from workbench.services import capabilities
+from workbench.services.operations import capabilities
 
 
 @dataclass

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from workbench.models import Item
 from workbench.pipeline.stages import StageContext, register_stage
-from workbench.services.policy_evaluation import evaluate_item, evaluation_summary
+from workbench.services.policy.evaluation import evaluate_item, evaluation_summary
 
 
 def run_policy_stage(session: Session, item: Item, ctx: StageContext | None = None, *, trigger: str = "pipeline") -> dict:

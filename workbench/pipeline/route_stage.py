@@ -5,8 +5,8 @@ from sqlalchemy.orm import Session
 
 from workbench.models import Item
 from workbench.pipeline.stages import StageContext, register_stage
-from workbench.services.policy_evaluation import latest_evaluation
-from workbench.services.routing import apply_evaluation
+from workbench.services.policy.evaluation import latest_evaluation
+from workbench.services.review.routing import apply_evaluation
 
 
 class NotEvaluated(RuntimeError):

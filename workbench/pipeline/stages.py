@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from sqlalchemy.orm import Session
 
-STAGE_ORDER = ("hash", "classify", "policy", "route")
+from workbench.models.item import STAGE_ORDER
+from workbench.services.blobstore import BlobStore
 
 
 class UnknownStage(KeyError):
@@ -134,3 +135,12 @@ def next_stage(completed: str | None, config: Mapping[str, Any] | None = None) -
 
 def batched_stages(config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
     return tuple(stage for stage in registered_stages(config) if stage.batched)
+
+
+def stage_context(app) -> StageContext:
+    """The worker process's StageContext (built on first use, kept on the app)."""
+    cached = app.extensions.get("workbench_stage_context")
+    if cached is None:
+        cached = StageContext(blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), config=app.config)
+        app.extensions["workbench_stage_context"] = cached
+    return cached

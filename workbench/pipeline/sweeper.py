@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.jobs.enqueue import discard_job, enqueue_item, job_status
+from workbench.queues import discard_job, enqueue_item, job_status
 from workbench.metrics import inc
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.pipeline.batch_queue import BatchQueue, batch_queue_for
 from workbench.pipeline.stages import batched_stages, next_stage
+from workbench.services.review.claims import expire_leases
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("sweeper")
@@ -88,7 +89,6 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
 def expire_review_leases(session: Session, *, now: datetime | None = None) -> int:
     """Every sweep hands expired review claims back to their queues, one audit event each
     (case.lease_expired), so the queue overview counts them free and the log says when."""
-    from workbench.services.review.claims import expire_leases
     expired = expire_leases(session, now=now)
     if expired:
         log.info("sweeper returned %d case(s) with an expired lease to their queues", expired)

@@ -23,14 +23,14 @@ from workbench.models import Item
 from workbench.models.media import ItemVideoFrame, MediaMatchDetail
 from workbench.pipeline.signal_store import store_signals
 from workbench.pipeline.stages import StageContext
-from workbench.services import capabilities
-from workbench.services.hash_banks.access import keep_matches_for_client
-from workbench.services.hash_banks.matching import BankHit
-from workbench.services.hash_banks.media_matching import (
+from workbench.services.operations import capabilities
+from workbench.services.banks.access import keep_matches_for_client
+from workbench.services.banks.matching import BankHit
+from workbench.services.banks.media_matching import (
     match_frames_against_images, match_music, match_video_entries, media_index_for,
 )
-from workbench.services.hash_banks.runtime import matcher_for
-from workbench.services.video_validation import audio_caps
+from workbench.services.banks.runtime import matcher_for
+from workbench.services.intake.videos import audio_caps
 
 log = logging.getLogger(__name__)
 IDENTITIES = {"vpdq": {"version": "vpdq-1", "model_checksum": None},

@@ -10,7 +10,7 @@ from tests.support.accounts import PASSWORD, actions, audit_events, code_text, l
 from tests.support.factories import TEST_ACTOR, make_user
 from workbench.extensions import db
 from workbench.models import User
-from workbench.services import second_factor, totp
+from workbench.services.accounts import second_factor, totp
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

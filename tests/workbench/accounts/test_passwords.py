@@ -5,7 +5,7 @@ import pytest
 
 from tests.support.accounts import PASSWORD, actions, log_in, post_form, text_of
 from tests.support.factories import TEST_ACTOR, make_user
-from workbench.services.passwords import PasswordRejected, check_password_policy, generate_password
+from workbench.services.accounts.passwords import PasswordRejected, check_password_policy, generate_password
 
 
 @pytest.mark.parametrize("password,username,message", [
@@ -35,7 +35,7 @@ def test_minimum_length_comes_from_the_configuration(app):
 
 def test_create_user_refuses_a_weak_password_and_writes_nothing(app):
     from workbench.extensions import db
-    from workbench.services.users import create_user, find_user
+    from workbench.services.accounts.users import create_user, find_user
     with app.app_context():
         with pytest.raises(PasswordRejected):
             create_user(db.session, "weak", "moderator", "weak", TEST_ACTOR)
@@ -86,7 +86,7 @@ def test_wrong_current_passwords_count_in_the_login_backoff(app, client):
 def test_passwords_are_hashed_with_the_configured_method(app, tmp_path):
     from workbench.config import load_config
     from workbench.extensions import db
-    from workbench.services.users import find_user
+    from workbench.services.accounts.users import find_user
     assert load_config({}, str(tmp_path))["WORKBENCH_PASSWORD_HASH_METHOD"] == "scrypt"  # production default
     make_user(app, "ana", "moderator")
     with app.app_context():

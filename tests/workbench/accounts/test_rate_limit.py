@@ -11,7 +11,7 @@ import pytest
 from tests.support.accounts import PASSWORD, actions, audit_events, log_in, post_form, text_of
 from tests.support.factories import make_user
 from tests.workbench.accounts.test_login_totp import code_at, enable_totp
-from workbench.services import login_throttle
+from workbench.services.accounts import login_throttle
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from policies.catalogue import default_catalogue
 from tests.support.accounts import make_items
-from workbench.authz import can_see_item, user_scope
-from workbench.scope import ScopeError, parse_jurisdictions, parse_languages, primary_language, scope_clause
+from workbench.services.access.permissions import can_see_item, user_scope
+from workbench.services.access.scope import ScopeError, parse_jurisdictions, parse_languages, primary_language, scope_clause
 
 
 def person(jurisdictions, languages, active=True):

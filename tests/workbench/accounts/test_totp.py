@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from workbench.services import totp
+from workbench.services.accounts import totp
 
 SHA1_SEED = b"12345678901234567890"
 # RFC 6238 Appendix B: (time, SHA-1, SHA-256, SHA-512), 8 digits. The RFC uses a seed of

@@ -14,7 +14,7 @@ from tests.support.factories import make_user
 from tests.workbench.accounts.test_login_totp import SECRET, code_at, enable_totp
 from workbench.extensions import db
 from workbench.models import User
-from workbench.services import second_factor, totp_secrets
+from workbench.services.accounts import second_factor, totp_secrets
 
 
 def _stored(app, username: str) -> str:
@@ -54,7 +54,7 @@ def test_a_secret_sealed_with_another_key_fails_closed(app, client, tmp_path, ca
     refused = post_form(client, "/login/code", {"code": code_at(30)})
     assert refused.status_code == 503 and "Ask an admin" in text_of(refused)
     assert client.get("/").status_code == 302  # not logged in: no code is accepted without the secret
-    logged = [record.getMessage() for record in caplog.records if record.name == "workbench.services.login"]
+    logged = [record.getMessage() for record in caplog.records if record.name == "workbench.services.accounts.login"]
     assert len(logged) == 1 and "encrypted with another key" in logged[0] and "WORKBENCH_TOTP_KEY_FILE" in logged[0]
     assert actions(app, "login.totp_failed") == []  # not the user's mistake: nothing counted
 

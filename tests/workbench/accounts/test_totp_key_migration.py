@@ -13,7 +13,7 @@ from alembic.util import CommandError
 from sqlalchemy import text
 
 from tests.workbench.accounts.test_login_totp import SECRET
-from workbench.services import totp_secrets
+from workbench.services.accounts import totp_secrets
 
 MIGRATIONS = str(Path(__file__).resolve().parents[3] / "migrations")
 REVISION = "0008e"

@@ -14,7 +14,7 @@ from tests.workbench.api.test_bad_input import assert_error, nothing_written
 from workbench.config import load_config
 from workbench.extensions import db
 from workbench.models import Blob
-from workbench.services.image_validation import ImageRejected, check_image, image_limits
+from workbench.services.intake.images import ImageRejected, check_image, image_limits
 
 _blocks: dict[tuple[int, int], tuple[bytes, bytes]] = {}
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from tests.support.factories import image_bytes, text_item
 from workbench.extensions import db
 from workbench.models import AuditEvent, Blob, Item
-from workbench.services.pseudonyms import pseudonymise
+from workbench.services.privacy.pseudonyms import pseudonymise
 
 
 def count(app, model) -> int:

@@ -15,7 +15,7 @@ from tests.support.factories import image_bytes, make_api_key, text_item
 from tests.workbench.test_metrics import scrape
 from workbench.extensions import db, get_redis
 from workbench.models import Blob, Item
-from workbench.services.token_buckets import Limit, TokenBuckets, Verdict
+from workbench.services.platforms.token_buckets import Limit, TokenBuckets, Verdict
 
 KINDS = ("UPLOADS", "REPORTS", "READS", "WRITES")
 

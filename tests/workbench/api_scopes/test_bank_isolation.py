@@ -21,7 +21,7 @@ from tests.workbench.banks.pictures import picture
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import AuditEvent, BankChange, BankEntry, BankImport, HashBank, HashMatch
-from workbench.services.api_scopes import DEFAULT_SCOPES
+from workbench.services.platforms.scopes import DEFAULT_SCOPES
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 MD5 = "0123456789abcdef0123456789abcdef"
@@ -35,8 +35,8 @@ class Platform(ApiHelper):
 @pytest.fixture
 def tenants(app, client):
     """A staff bank and platform A's bank (each with entries and an import), and platforms B and C."""
-    from workbench.services.hash_banks import banks as bank_service
-    from workbench.services.hash_banks import entries as entry_service
+    from workbench.services.banks import banks as bank_service
+    from workbench.services.banks import entries as entry_service
     a = Platform(client, make_api_key(app, "platform-a"))
     b = Platform(client, make_api_key(app, "platform-b"))
     c = Platform(client, make_api_key(app, "platform-c", DEFAULT_SCOPES))
@@ -134,7 +134,7 @@ def test_another_platform_cannot_see_or_touch_a_private_bank(app, tenants):
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_a_shared_bank_can_be_read_and_exported_but_only_its_owner_changes_it(app, tenants):
-    from workbench.services.hash_banks import banks as bank_service
+    from workbench.services.banks import banks as bank_service
     with app.app_context():
         for bank_id in (tenants["staff"], tenants["a_bank"]):
             bank_service.update_bank(db.session, db.session.get(HashBank, bank_id), {"visibility": "shared-read"},
@@ -194,7 +194,7 @@ def test_hashes_planted_in_a_platforms_own_bank_never_act_on_another_platforms_i
     assert b.post_json(f"/banks/{planted.json['id']}/entries",
                        {"entries": [{"algorithm": "md5", "value": md5}]}).status_code == 201
     with app.app_context():
-        from workbench.services.hash_banks import entries as entry_service
+        from workbench.services.banks import entries as entry_service
         staff = db.session.get(HashBank, tenants["staff"])
         entry_service.add_entries(db.session, staff, [entry_service.EntrySpec("md5", md5)], TEST_ACTOR)
     a_item = a.post_image(victim, external_id="a-photo", author_id="u1", country="DE").json["id"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.services.api_scopes import SCOPES
+from workbench.services.platforms.scopes import SCOPES
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

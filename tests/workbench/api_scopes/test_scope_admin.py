@@ -14,7 +14,7 @@ from tests.support.auth import csrf_token_from
 from tests.support.factories import make_api_key
 from workbench.extensions import db
 from workbench.models import ApiClient, AuditEvent, HashBank
-from workbench.services.api_scopes import DEFAULT_SCOPES
+from workbench.services.platforms.scopes import DEFAULT_SCOPES
 
 KEY = re.compile(r"wb_[0-9a-f]{12}_[A-Za-z0-9_-]+")
 
@@ -181,9 +181,9 @@ def test_staff_set_visibility_and_owner_on_the_bank_page_audited(app, client, au
 def test_the_demo_key_has_only_what_the_demo_needs_and_its_bank_needs_no_bank_scope(app):
     from tests.support.images import encode
     from PIL import Image
-    from workbench import demo
-    from workbench.demo_banks import DEMO_BANK, ensure_demo_bank
-    from workbench.services.api_clients import create_client
+    from workbench.demo import seed as demo
+    from workbench.demo.banks import DEMO_BANK, ensure_demo_bank
+    from workbench.services.platforms.clients import create_client
     with app.app_context():
         # A demo client from before scopes existed keeps only what the demo needs.
         create_client(db.session, demo.DEMO_CLIENT, demo.DEMO_ACTOR, DEFAULT_SCOPES)

@@ -12,7 +12,7 @@ from tests.support.receiver import Receiver
 from tests.workbench.review.helpers import decision_kwargs, make_case
 from workbench.extensions import db
 from workbench.models import Case, Decision, DeliveryStatus, Item, WebhookDelivery
-from workbench.services.appeals import (
+from workbench.services.appeals.complaints import (
     AppealSettings, OriginalDeciderRefused, decide_appeal, parse_appeal_fields, receive_appeal,
 )
 from workbench.services.review.claims import claim_next

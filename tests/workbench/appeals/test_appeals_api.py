@@ -134,7 +134,7 @@ def test_another_clients_item_decision_and_appeal_are_404(app, api):
 def test_an_erasure_request_deletes_the_complainants_contact_but_keeps_the_appeal(app, api):
     from workbench.audit import Actor
     from workbench.services.blobstore import BlobStore
-    from workbench.services.privacy import erase_person
+    from workbench.services.privacy.erasure import erase_person
     client_id = client_of(app, api)
     _, decision_id = decided_item(app, client_id)
     api.post_json("/appeals", appeal_body(decision_id=decision_id, complainant={"id": "u-1", "email": "c@example.org"}))

@@ -10,7 +10,7 @@ from tests.support.accounts import actions
 from tests.support.appeals_qa import appeal_body, client_of, count, decided_item, set_webhook, staff
 from workbench.extensions import db
 from workbench.models import Appeal, Case, Decision, DecisionReversal, WebhookDelivery
-from workbench.services.appeals import (
+from workbench.services.appeals.complaints import (
     AppealAlreadyDecided, AppealNotFound, NotAllowed, OriginalDeciderRefused, decide_appeal,
 )
 
@@ -126,7 +126,7 @@ def test_an_appeal_is_decided_once(app, api):
 
 
 def test_an_appeal_another_senior_has_claimed_is_refused(app, api):
-    from workbench.services.appeals import AppealClaimedByOther
+    from workbench.services.appeals.complaints import AppealClaimedByOther
     from workbench.services.review.claims import claim_next
     holder, other = staff(app, "senior-holder"), staff(app, "senior-other")
     appeal_id, _, _ = _appeal(app, api)

@@ -13,8 +13,8 @@ from tests.support.api import ApiHelper
 from tests.support.factories import text_item
 from workbench.audit import Actor, record, verifier
 from workbench.audit.checkpoints import create_checkpoint, iter_event_dicts, verify_log
-from workbench.audit.cli import signing_key
-from workbench.exports.audit_bundle import export_audit_bundle
+from workbench.audit.keys import signer_key
+from workbench.services.exports.audit_bundle import export_audit_bundle
 from workbench.extensions import db
 from workbench.models.audit import AuditEvent, AuditLogIsAppendOnly
 
@@ -37,7 +37,7 @@ def raw_sql(app, backend, statement: str, **params) -> None:
 
 def verification(app):
     with app.app_context():
-        result = verify_log(db.session, signing_key())
+        result = verify_log(db.session, signer_key())
         db.session.rollback()
         return result
 
@@ -75,7 +75,7 @@ def test_a_checkpoint_catches_a_rewritten_tail(app, api, backend):
     """Recomputing every hash after an edit makes the chain consistent again — but not the signed head."""
     make_events(api)
     with app.app_context():
-        assert create_checkpoint(db.session, signing_key()).tree_size == 7
+        assert create_checkpoint(db.session, signer_key()).tree_size == 7
         events = list(iter_event_dicts(db.session))
     events[5]["payload"] = '{"forged":true}'
     prev = events[4]["event_hash"]
@@ -139,7 +139,7 @@ def test_concurrent_writers_keep_one_chain(app, api, backend):
 def test_inclusion_proof_of_one_event(app, api):
     make_events(api)
     with app.app_context():
-        root = bytes.fromhex(create_checkpoint(db.session, signing_key()).root_hash)
+        root = bytes.fromhex(create_checkpoint(db.session, signer_key()).root_hash)
         leaves = [verifier.leaf_hash(e["event_hash"]) for e in iter_event_dicts(db.session)]
     proof = verifier.inclusion_proof(leaves, 3)
     assert verifier.verify_inclusion(leaves[3], 3, len(leaves), proof, root)
@@ -149,9 +149,9 @@ def test_inclusion_proof_of_one_event(app, api):
 def _bundle(app, api, tmp_path):
     make_events(api)
     with app.app_context():
-        create_checkpoint(db.session, signing_key())
+        create_checkpoint(db.session, signer_key())
         make_events(ApiHelper(app.test_client(), api.key), 0)
-        return export_audit_bundle(db.session, signing_key(), tmp_path / "bundle")
+        return export_audit_bundle(db.session, signer_key(), tmp_path / "bundle")
 
 
 def run_verifier(bundle_dir) -> subprocess.CompletedProcess:

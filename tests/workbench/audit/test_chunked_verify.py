@@ -11,7 +11,7 @@ from tests.support.factories import text_item
 from tests.workbench.audit.test_chain import _bundle, raw_sql
 from workbench.audit import verifier
 from workbench.audit.checkpoints import create_checkpoint, verify_log
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.extensions import db
 
 
@@ -96,7 +96,7 @@ def test_canonical_line_is_json_dumps():
 
 def _chunked(app, processes: int):
     with app.app_context():
-        result = verify_log(db.session, signing_key(), processes=processes, chunk_size=2)
+        result = verify_log(db.session, signer_key(), processes=processes, chunk_size=2)
         db.session.rollback()
         return result
 
@@ -106,7 +106,7 @@ def _log_of_eleven(app, api):
         assert api.post_json("/items", text_item(f"c{index}")).status_code == 201
         if index == 7:
             with app.app_context():
-                create_checkpoint(db.session, signing_key())  # at 9: inside a chunk
+                create_checkpoint(db.session, signer_key())  # at 9: inside a chunk
 
 
 def _tamper(app, backend, tamper):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from workbench.audit import Actor, record, record_many
 from workbench.audit.checkpoints import iter_event_dicts, verify_log
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.audit.log import PersonalDataInAuditPayload
 from workbench.extensions import db
 from workbench.models.audit import AuditEvent
@@ -23,7 +23,7 @@ def test_record_many_events_are_chained_and_verify(app):
         record(db.session, actor, "thing.closed", "thing", 3)
         db.session.commit()
         events = list(iter_event_dicts(db.session))
-        result = verify_log(db.session, signing_key())
+        result = verify_log(db.session, signer_key())
         db.session.rollback()
     assert result.ok and result.events == 4
     assert [(e["id"], e["action"], e["object_id"]) for e in events] == [

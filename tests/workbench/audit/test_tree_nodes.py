@@ -8,7 +8,7 @@ from tests.workbench.audit.test_chain import raw_sql
 from workbench import audit
 from workbench.audit import Actor, tree, verifier
 from workbench.audit.checkpoints import create_checkpoint, iter_event_dicts, verify_log
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.extensions import db
 from workbench.models.audit import AuditCheckpoint, AuditEvent, AuditTreeNode
 
@@ -39,13 +39,13 @@ def test_checkpoints_store_the_verifiers_tree_incrementally(app):
     for size in (5, 17, 40, 70):  # a checkpoint after each: the nodes grow with the log
         grow_log_to(app, size)
         with app.app_context():
-            assert create_checkpoint(db.session, signing_key()).tree_size == size
+            assert create_checkpoint(db.session, signer_key()).tree_size == size
     all_leaves = leaves(app)
     expected = {(level, index): verifier.merkle_root(all_leaves[index << level:(index + 1) << level]).hex()
                 for level in range(tree.STORED_FROM_LEVEL, 7) for index in range(64 >> level)}
     assert stored_nodes(app) == expected  # every complete aligned subtree of >= 16 leaves, once
     with app.app_context():
-        assert verify_log(db.session, signing_key()).checkpoints == 4
+        assert verify_log(db.session, signer_key()).checkpoints == 4
         connection = db.session.connection()
         for size in (1, 2, 3, 15, 16, 17, 31, 33, 48, 63, 64, 65, 70):
             assert tree.tree_head(connection, size)[0] == verifier.merkle_root(all_leaves[:size])
@@ -59,7 +59,7 @@ def test_a_log_without_nodes_gets_them_from_the_signer(app, auth, client):
     auth.login("auditor")
     grow_log_to(app, 40)
     with app.app_context():
-        signed_root = create_checkpoint(db.session, signing_key()).root_hash
+        signed_root = create_checkpoint(db.session, signer_key()).root_hash
         db.session.execute(text("DELETE FROM audit_tree_nodes"))  # as a log from before the nodes
         db.session.commit()
     missing = client.get("/audit/events/3/proof.json")
@@ -74,11 +74,11 @@ def test_a_log_without_nodes_gets_them_from_the_signer(app, auth, client):
 def test_the_signer_stops_at_a_missing_event(app, backend, auth, client):
     grow_log_to(app, 10)
     with app.app_context():
-        assert create_checkpoint(db.session, signing_key()).tree_size == 10
+        assert create_checkpoint(db.session, signer_key()).tree_size == 10
     grow_log_to(app, 40)
     raw_sql(app, backend, "DELETE FROM audit_events WHERE id = 20")
     with app.app_context():
-        assert create_checkpoint(db.session, signing_key()) is None  # nothing signed over the gap
+        assert create_checkpoint(db.session, signer_key()) is None  # nothing signed over the gap
         assert tree.stored_leaves(db.session.connection()) == 16  # the block before it is right
         assert db.session.scalar(select(func.max(AuditCheckpoint.tree_size))) == 10
         db.session.rollback()

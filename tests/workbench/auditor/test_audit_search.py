@@ -11,11 +11,11 @@ from tests.support.auth import csrf_token_from
 from workbench import audit
 from workbench.audit import Actor, verifier
 from workbench.audit.checkpoints import create_checkpoint
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.extensions import db
 from workbench.models.base import utcnow
 from workbench.audit.tree import proof_ranges
-from workbench.services.audit_search import AuditQuery, InvalidAuditQuery, search_events
+from workbench.services.exports.audit_search import AuditQuery, InvalidAuditQuery, search_events
 
 HOSTILE = '<script>window.__xss=1</script>'
 
@@ -93,7 +93,7 @@ def test_the_page_filters_escapes_and_pages(app, auth, client):
 def test_inclusion_proof_matches_the_signed_checkpoint(app, auth, client):
     seed(app, 13)
     with app.app_context():
-        create_checkpoint(db.session, signing_key())
+        create_checkpoint(db.session, signer_key())
     seed(app, 2)  # not covered yet
     auth.login("auditor")
     response = client.get("/audit/events/6/proof.json")

@@ -11,7 +11,7 @@ from tests.workbench.auditor.test_exports import actions, start
 from workbench.extensions import db
 from workbench.models import AuditEvent, ExportRun
 from workbench.models.base import utcnow
-from workbench.services.export_expiry import expire_exports
+from workbench.services.exports.expiry import expire_exports
 
 
 def _expire(app, *, days_later: float) -> list[int]:

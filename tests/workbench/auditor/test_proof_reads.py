@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from workbench import audit
 from workbench.audit import Actor, verifier
 from workbench.audit.checkpoints import create_checkpoint, iter_event_dicts
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.audit.tree import BLOCK
 from workbench.extensions import db
 from workbench.models.audit import AuditEvent
@@ -83,7 +83,7 @@ def grow_log_to(app, size: int) -> None:
         audit.record_many(db.session, Actor.system("tests"), "thing.done", "thing",
                           ((n, {"n": n}) for n in range(have, size)))
         db.session.commit()
-        assert create_checkpoint(db.session, signing_key()).tree_size == size
+        assert create_checkpoint(db.session, signer_key()).tree_size == size
 
 
 def proof_costs(app, client, event_ids) -> list[dict]:

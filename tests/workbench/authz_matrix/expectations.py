@@ -6,7 +6,7 @@ Every endpoint in the URL map (except `static`) must be listed. A value is:
   API      an API client's bearer key (/api/v1) that carries the scope API_SCOPES names; no session
            cookie counts
   LOOPBACK /metrics: a bearer token, or a request from the machine itself
-  "<permission>"  a logged-in user whose role has it in workbench.authz.PERMISSIONS (else 403)
+  "<permission>"  a logged-in user whose role has it in workbench.services.access.permissions.PERMISSIONS (else 403)
 REGION_SCOPED: endpoints that show one case's or appeal's content, keyed by the URL parameter
 that names it: out of the user's region they answer 403 or 404, never the content.
 """
@@ -73,7 +73,7 @@ EXPECTATIONS: dict[str, str] = {
         "resume_bank_import", "compare_two_images")},
 }
 
-# The one scope (workbench/services/api_scopes.py) each API endpoint needs.
+# The one scope (workbench/services/platforms/scopes.py) each API endpoint needs.
 API_SCOPES: dict[str, str] = {f"api_v1.{name}": scope for scope, names in {
     "items": ("create_item", "find_item_by_external_id", "get_item"),
     "reports": ("post_report",),

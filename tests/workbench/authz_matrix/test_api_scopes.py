@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.workbench.authz_matrix.expectations import API, API_SCOPES, EXPECTATIONS
 from tests.workbench.authz_matrix.test_matrix import _rules, _url
 from workbench.extensions import db
-from workbench.services.api_scopes import SCOPES
+from workbench.services.platforms.scopes import SCOPES
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -18,7 +18,7 @@ def test_every_api_endpoint_lists_the_scope_its_route_requires(app):
     api_endpoints = {endpoint for endpoint, requirement in EXPECTATIONS.items() if requirement == API}
     assert set(API_SCOPES) == api_endpoints, "every API endpoint needs one row in API_SCOPES, and only those"
     for endpoint, scope in API_SCOPES.items():
-        assert scope in SCOPES, f"{endpoint}: {scope!r} is not in workbench/services/api_scopes.py"
+        assert scope in SCOPES, f"{endpoint}: {scope!r} is not in workbench/services/platforms/scopes.py"
         declared = getattr(app.view_functions[endpoint], "required_scope", None)
         assert declared == scope, f"{endpoint} requires {declared!r}, the table says {scope!r}"
     assert set(API_SCOPES.values()) == set(SCOPES), "a scope no route needs"

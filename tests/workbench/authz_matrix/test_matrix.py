@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.support.auth import csrf_token_from
 from tests.workbench.authz_matrix.expectations import API, EXPECTATIONS, LOGIN, LOOPBACK, PUBLIC, REGION_SCOPED
-from workbench.authz import PERMISSIONS
+from workbench.services.access.permissions import PERMISSIONS
 from workbench.extensions import db
 
 ROLES = tuple(PERMISSIONS)  # moderator, senior_moderator, policy_editor, auditor, admin
@@ -67,11 +67,11 @@ def _world(app):
         _, decision_id = decided_item(app, cid, decider_id=decider, country=country, language=language, text=text)
         with app.app_context():
             from workbench.models import Decision
-            from workbench.services.qa import sample_decision
+            from workbench.services.qa.reviews import sample_decision
             samples[region] = sample_decision(db.session, db.session.get(Decision, decision_id), rate=1.0).id
             db.session.commit()
-            from workbench.services.appeal_submissions import parse_appeal_fields
-            from workbench.services.appeals import AppealSettings, receive_appeal
+            from workbench.services.appeals.submissions import parse_appeal_fields
+            from workbench.services.appeals.complaints import AppealSettings, receive_appeal
             submission = parse_appeal_fields({"external_id": f"matrix-{region}", "decision_id": decision_id,
                                               "explanation": text}, max_explanation_chars=5000)
             appeals[region] = receive_appeal(db.session, client_id=cid, submission=submission,

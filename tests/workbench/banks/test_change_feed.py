@@ -18,7 +18,7 @@ from tests.workbench.banks.conftest import matches_of
 from tests.workbench.banks.pictures import near_duplicate, picture
 from workbench.extensions import db, get_redis
 from workbench.models import Item
-from workbench.services.hash_banks.runtime import STATUS_PREFIX
+from workbench.services.banks.runtime import STATUS_PREFIX
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 WORKER = "feed-test-worker"

@@ -6,7 +6,7 @@ import io
 import random
 
 from workbench.extensions import db
-from workbench.services.hash_banks.matcher import PERCEPTUAL, BankMatcher
+from workbench.services.banks.matcher import PERCEPTUAL, BankMatcher
 
 
 def index_state(matcher: BankMatcher) -> dict:

@@ -14,7 +14,7 @@ from tests.workbench.banks.pictures import near_duplicate, picture
 from workbench.extensions import db, get_redis
 from workbench.jobs.bank_imports import import_store
 from workbench.models import BankEntry, BankImport, BankImportError, HashBank
-from workbench.services.hash_banks.imports import run_import
+from workbench.services.banks.imports import run_import
 
 PDQ = ["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
        "e64cc9d91c623882f8d1f1d9a398e78c9f199b3bd83924f2b7e11e0bf861b064",
@@ -126,8 +126,8 @@ def test_bad_lines_are_reported_with_line_numbers_and_duplicates_merged(app, ban
 
 def test_an_interrupted_import_resumes_where_it_stopped(app, bank, tmp_path):
     from workbench.audit import Actor
-    from workbench.services.hash_banks.banks import find_bank
-    from workbench.services.hash_banks.imports import create_import
+    from workbench.services.banks.banks import find_bank
+    from workbench.services.banks.imports import create_import
     lines = [f"{i:064x}" for i in range(1, 11)] + ["zz", f"{3:064x}"]
     with app.app_context():
         target = find_bank(db.session, bank)

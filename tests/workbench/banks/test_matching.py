@@ -102,7 +102,7 @@ def test_each_bank_matches_at_its_own_threshold(app, banks, run_worker):
 
 
 def matcher_builds(app) -> int:
-    from workbench.services.hash_banks.runtime import matcher_for
+    from workbench.services.banks.runtime import matcher_for
     return matcher_for(app).builds
 
 
@@ -115,7 +115,7 @@ def test_a_hash_added_after_the_matcher_was_built_matches_without_a_rebuild(app,
     item = banks.upload_item(near_duplicate(8), "after")
     run_worker()
     assert [m[0] for m in matches_of(app, item)] == ["phash"]
-    from workbench.services.hash_banks.runtime import matcher_for
+    from workbench.services.banks.runtime import matcher_for
     matcher = matcher_for(app)
     assert matcher.builds == 1 and matcher.position >= added["change_id"]
 

@@ -13,7 +13,7 @@ from tests.workbench.banks.test_media_web import audit_actions, counts, make_ban
 from workbench.extensions import db
 from workbench.models import BankMediaUpload
 from workbench.models.media import MusicTrack
-from workbench.services.hash_banks.media_upload_queue import media_store
+from workbench.services.banks.media_upload_queue import media_store
 
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

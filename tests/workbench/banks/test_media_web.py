@@ -14,7 +14,7 @@ from tests.support.auth import csrf_token_from
 from workbench.extensions import db
 from workbench.models import AuditEvent, BankChange, BankEntry, HashBank
 from workbench.models.media import BankVideoFrame, MusicTrack
-from workbench.services.hash_banks.media_matching import match_video_entries, media_index_for
+from workbench.services.banks.media_matching import match_video_entries, media_index_for
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -108,7 +108,7 @@ def test_a_crash_between_storing_and_handing_on_is_recovered_by_the_sweeper(app,
 
 def test_a_batch_is_handed_on_as_one_job_that_the_sweeper_sees(app, api, run_worker):
     from tests.support.classify import classify_worker
-    from workbench.jobs.enqueue import CONTINUATIONS, job_status
+    from workbench.queues import CONTINUATIONS, job_status
     ids = [handed_off_item(app, api, f"item-{i}") for i in range(3)]
     assert classify_worker(app).work(burst=True) == 1
     with app.app_context():
@@ -144,5 +144,5 @@ def test_one_item_failing_a_later_stage_of_a_handed_on_batch(app, api, run_worke
         failed = items[ids[1]]
         assert failed.attempts == app.config["WORKBENCH_JOB_RETRIES"] + 1 and "policy engine exploded" in failed.error
         assert failed.stage == "classify"  # what it finished stays finished
-        from workbench.jobs.enqueue import CONTINUATIONS
+        from workbench.queues import CONTINUATIONS
         assert get_redis().hlen(CONTINUATIONS) == 0

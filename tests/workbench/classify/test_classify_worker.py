@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.factories import text_item
-from workbench.jobs.classify_worker import EXIT_MODELS_DID_NOT_LOAD
+from workbench.pipeline.classify_worker import EXIT_MODELS_DID_NOT_LOAD
 from workbench.pipeline.batch_queue import batch_queue_for
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])  # about the process, not the database

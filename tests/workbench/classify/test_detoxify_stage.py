@@ -53,7 +53,7 @@ def test_detoxify_scores_text_items_through_the_pipeline(app, api, run_worker, t
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_worker_says_detoxify_is_active_and_why(app):
-    from workbench.jobs.classify_worker import load_classifiers
+    from workbench.pipeline.classify_worker import load_classifiers
     lines: list[str] = []
     loaded = load_classifiers(app.config, echo=lines.append)
     assert lines[0].startswith("text model: detoxify (WORKBENCH_DETOXIFY_CHECKPOINT is set: Detoxify "

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from classifiers.hashing.crypto import normalise_text
 from tests.support.factories import image_bytes, text_item
 from workbench.extensions import db, get_redis
-from workbench.jobs.enqueue import job_id_for
+from workbench.queues import job_id_for
 from workbench.models import AuditEvent, Item, ItemHash
 from workbench.pipeline import stages as stage_registry
 from workbench.pipeline.runner import run_pipeline
-from workbench.jobs.pipeline import stage_context
+from workbench.pipeline.stages import stage_context
 
 
 def item_state(app, item_id):
@@ -83,7 +83,7 @@ def test_running_the_pipeline_twice_leaves_the_same_rows(app, api, run_worker):
 def test_duplicate_jobs_process_the_item_once(app, api, run_worker):
     item_id = api.post_json("/items", text_item()).json["id"]
     with app.app_context():
-        from workbench.jobs.enqueue import enqueue_item
+        from workbench.queues import enqueue_item
         enqueue_item(item_id)
         enqueue_item(item_id)
     run_worker()

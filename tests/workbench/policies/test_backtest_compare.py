@@ -5,7 +5,7 @@ import random
 
 from policies import ItemFacts, PolicySet, compile_pack_text, default_pack_texts
 from policies.yaml_source import load_yaml_with_marks
-from workbench.services.backtest_compare import (
+from workbench.services.policy.backtest_compare import (
     OutcomeComparer, _actioned, _effective, _queue, same_effect_rules, unchanged_rules,
 )
 

@@ -11,7 +11,7 @@ from tests.support.policies import rows, stored_item
 from workbench.extensions import db
 from workbench.models import Backtest, PolicyDraft
 from workbench.models.base import utcnow
-from workbench.services import policy_packs
+from workbench.services.policy import packs as policy_packs
 
 
 def make_draft(app, jurisdiction: str, edit) -> int:
@@ -133,7 +133,7 @@ def test_an_invalid_draft_is_not_backtested(app, auth, client):
 
 
 def test_running_a_finished_backtest_again_changes_nothing(app):
-    from workbench.services.backtests import BacktestRequest, request_backtest, run_backtest
+    from workbench.services.policy.backtests import BacktestRequest, request_backtest, run_backtest
     draft_id = make_draft(app, "GLOBAL", global_draft)
     stored_item(app, "US", signals={"threat": 0.7})
     with app.app_context():

@@ -25,8 +25,8 @@ def shot(page, tmp_path, name: str) -> None:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_inline_validation_and_backtest_progress(app, tmp_path):
     from workbench.models import Backtest
-    from workbench.services.backtests import run_backtest
-    from workbench.services.policy_packs import ensure_default_packs
+    from workbench.services.policy.backtests import run_backtest
+    from workbench.services.policy.packs import ensure_default_packs
     with app.app_context():
         ensure_default_packs(db.session)
     for index in range(5):

@@ -12,7 +12,7 @@ from tests.support.factories import TEST_ACTOR
 from tests.support.policies import add_signals, report, rows, stored_item
 from workbench.extensions import db
 from workbench.models import AuditEvent, PolicyDraft, PolicyVersion, User
-from workbench.services import policy_packs
+from workbench.services.policy import packs as policy_packs
 
 
 def seed(app):
@@ -239,7 +239,7 @@ def test_test_on_one_item_explains_every_rule(app, api, auth, client, run_worker
     assert "reports (category [illegal_hate_speech]) count &gt;= 1: 1 of 1 report(s) fit" in html
     assert '<li class="fail"><span class="mark">✘</span> hash match (bank kind [terrorism]): the item matched no bank' in html
     with app.app_context():
-        from workbench.services.policy_runtime import published_policies
+        from workbench.services.policy.runtime import published_policies
         packs = published_policies(db.session).policy_set
         total = sum(len(packs.packs[j].rules) for j in ("GLOBAL", "EU", "DE"))
     assert html.count('<details class="rule') == total

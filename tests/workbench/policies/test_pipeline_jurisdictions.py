@@ -212,7 +212,7 @@ def test_rerunning_the_policy_and_route_stages_leaves_the_same_rows(app, api, ru
 
 def test_shadow_rules_never_act(app, api, run_worker):
     from tests.support.factories import TEST_ACTOR
-    from workbench.services.policy_packs import ensure_default_packs, publish_text
+    from workbench.services.policy.packs import ensure_default_packs, publish_text
     shadow_pack = """
 jurisdiction: GLOBAL
 version: "x"
@@ -239,7 +239,7 @@ rules:
 
 def test_a_new_version_applies_to_the_next_item_and_old_cases_keep_their_version(app, api, run_worker):
     from tests.support.factories import TEST_ACTOR
-    from workbench.services.policy_packs import ensure_default_packs, get_pack, current_version, publish_text
+    from workbench.services.policy.packs import ensure_default_packs, get_pack, current_version, publish_text
     first = submit(app, api, "before-v2", "DE", bank_kind="terrorism")
     run_worker()
     with app.app_context():

@@ -13,7 +13,7 @@ from tests.support.auth import csrf_token_from
 from tests.support.policies import rows
 from workbench.extensions import db
 from workbench.models import AuditEvent, PolicyDraft, PolicyVersion
-from workbench.services import policy_packs
+from workbench.services.policy import packs as policy_packs
 
 BOMB = billion_laughs(7)  # 9**8 = 43 M strings once expanded, from a few hundred bytes
 BOMB_LINE, BOMB_COLUMN = alias_line(BOMB)

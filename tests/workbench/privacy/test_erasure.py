@@ -11,11 +11,11 @@ from tests.support.auth import csrf_token_from
 from tests.support.factories import image_bytes, text_item
 from workbench.audit import Actor
 from workbench.audit.checkpoints import create_checkpoint, verify_log
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.extensions import db
 from workbench.models import ErasureRequest, HashBank, HashMatch, Item
 from workbench.services.blobstore import BlobStore
-from workbench.services.privacy import erase_person, subject_access_export
+from workbench.services.privacy.erasure import erase_person, subject_access_export
 
 SECRET_TEXT = "Meine Telefonnummer ist 0171 5550199"
 REPORTER = {"id": "reporter-7", "name": "Erika Mustermann", "email": "erika@example.org"}
@@ -60,7 +60,7 @@ def test_erasure_leaves_no_trace_and_a_verifying_chain(app, api, run_worker):
     text_id, image_id, other_id = seed_person(api, image)
     run_worker()
     with app.app_context():
-        create_checkpoint(db.session, signing_key())
+        create_checkpoint(db.session, signer_key())
     sha = hashlib.sha256(image).hexdigest()
     assert SECRET_TEXT in all_text_in_database(app) and sha in blob_files(app)
 
@@ -76,7 +76,7 @@ def test_erasure_leaves_no_trace_and_a_verifying_chain(app, api, run_worker):
     with app.app_context():
         assert db.session.get(Item, other_id).text == "unrelated"  # other people untouched
         assert db.session.get(Item, text_id).erased_at is not None
-        assert verify_log(db.session, signing_key()).ok
+        assert verify_log(db.session, signer_key()).ok
         assert len(db.session.scalars(select(ErasureRequest)).all()) == 2
     assert api.get(f"/items/{image_id}").json["blob"] is None
 
@@ -145,18 +145,18 @@ def test_the_retention_job_finishes_an_erasure_once_the_hold_ends(app, api):
     from datetime import timedelta
 
     from workbench.models import AuditEvent
-    from workbench.retention_cli import run_retention_now
+    from workbench.services.privacy.retention import run_retention_round
     test_content_under_an_evidence_hold_is_kept(app, api)
     with app.app_context():
-        run_retention_now()  # the 1-year hold still runs: nothing changes
+        run_retention_round(db.session, app.config)  # the 1-year hold still runs: nothing changes
         assert SECRET_TEXT in all_text_in_database(app)
         item = db.session.scalar(select(Item))
         item.created_at = item.created_at - timedelta(days=366)
         db.session.commit()
-        run_retention_now()
+        run_retention_round(db.session, app.config)
         request = db.session.scalar(select(ErasureRequest))
         assert (request.held, request.items_erased) == ("[]", 1)
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "item.content_erased")).all()
         assert [event.object_id for event in events] == [str(item.id)]
-        assert verify_log(db.session, signing_key()).ok
+        assert verify_log(db.session, signer_key()).ok
     assert SECRET_TEXT not in all_text_in_database(app)

@@ -33,7 +33,7 @@ from workbench.extensions import db, get_redis
 from workbench.models import Item, ItemHash
 from workbench.models.frame_thumbnail import ItemFrameThumbnail
 from workbench.models.media import ItemVideoFrame
-from workbench.services.pseudonyms import pseudonymise
+from workbench.services.privacy.pseudonyms import pseudonymise
 
 pytestmark = pytest.mark.slow  # the real pipeline on an image and a video, exports, then a full search
 
@@ -56,10 +56,10 @@ def post_video(api, data: bytes, **fields):
 
 def plant(app, api, run_worker, marker: str) -> dict:
     """Everything a person leaves, marked. Returns the needles and the ids of the person's items."""
-    from workbench.audit.cli import signing_key
-    from workbench.services.appeals import decide_appeal
-    from workbench.services.export_runs import request_export, run_export
-    from workbench.services.qa import QaReview, review_sample
+    from workbench.audit.keys import signer_key
+    from workbench.services.appeals.complaints import decide_appeal
+    from workbench.services.exports.runs import request_export, run_export
+    from workbench.services.qa.reviews import QaReview, review_sample
     from workbench.models import QaSample
     from workbench.services.review import claims
     from workbench.services.review.decisions import decide_case
@@ -120,7 +120,7 @@ def plant(app, api, run_worker, marker: str) -> dict:
                             ("transparency", {"date_from": date.today(), "date_to": date.today()})):
             run = request_export(db.session, kind, Actor.system("tests"), **dates)
             done = run_export(db.session, run.id, export_dir=app.config["WORKBENCH_EXPORT_DIR"],
-                              signing_key=signing_key())
+                              signing_key=signer_key())
             assert done.status == "done", done.error
 
     with app.app_context():

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from workbench import create_app
 from workbench.extensions import db
-from workbench.services.pseudonyms import legacy_pseudonym, pseudonymise
+from workbench.services.privacy.pseudonyms import legacy_pseudonym, pseudonymise
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "migrations")
 KEY = "the-key-that-made-the-old-pseudonyms"

@@ -10,7 +10,7 @@ from tests.support.accounts import actions
 from tests.support.appeals_qa import client_of, decided_item, staff
 from workbench.extensions import db
 from workbench.models import Decision, QaSample
-from workbench.services.qa import (
+from workbench.services.qa.reviews import (
     OwnDecisionRefused, QaAlreadyReviewed, QaNotAllowed, QaReview, InvalidQaReview, agreement_by_moderator,
     agreement_by_rule, in_sample, next_sample, review_sample, sample_decision,
 )

@@ -6,7 +6,7 @@ from tests.support.appeals_qa import client_of, decided_item
 from tests.support.factories import make_user
 from workbench.extensions import db
 from workbench.models import Decision, QaSample
-from workbench.services.qa import sample_decision
+from workbench.services.qa.reviews import sample_decision
 
 XSS = '<script>alert("qa")</script>'
 

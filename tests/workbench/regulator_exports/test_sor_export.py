@@ -29,7 +29,7 @@ ENUM_FIELDS = {  # statement field → the reference's enum
 
 
 def export(app, path, **kwargs) -> list[dict]:
-    from workbench.exports.sor import write_sor_export
+    from workbench.services.exports.sor import write_sor_export
     with app.app_context():
         write_sor_export(db.session, path, actor=ACTOR, **kwargs)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -40,7 +40,7 @@ def statements(batches: list[dict]) -> list[dict]:
 
 
 def check_against_reference(statement: dict) -> None:
-    from workbench.exports.sor import statement_errors
+    from workbench.services.exports.sor import statement_errors
     assert statement_errors(statement) == [], statement
     enums = dsa_transparency_db_enums()
     for field, enum in ENUM_FIELDS.items():
@@ -136,7 +136,7 @@ def _bulk_decisions(app, count: int, decided_at: datetime) -> None:
 
 def test_250_decisions_make_three_batches_and_progress_is_reported(app, tmp_path):
     _bulk_decisions(app, 250, datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
-    from workbench.exports.sor import write_sor_export
+    from workbench.services.exports.sor import write_sor_export
     seen = []
     path = tmp_path / "many.jsonl"
     with app.app_context():
@@ -161,7 +161,7 @@ def test_since_and_until_select_decisions_by_day(app, tmp_path):
 
 def test_no_personal_data_in_the_export(app, tmp_path):
     from flask import current_app
-    from workbench.services.pseudonyms import pseudonymise
+    from workbench.services.privacy.pseudonyms import pseudonymise
     with app.app_context():
         pseudonym = pseudonymise(current_app.config["WORKBENCH_PSEUDONYM_KEY"], 1, AUTHOR_PLATFORM_ID)
     moderator = user(app, "mod-privacy")
@@ -184,7 +184,7 @@ def test_no_personal_data_in_the_export(app, tmp_path):
 
 
 def test_an_invalid_statement_stops_the_export_and_writes_nothing(app, tmp_path):
-    from workbench.exports.sor import InvalidStatement, write_sor_export
+    from workbench.services.exports.sor import InvalidStatement, write_sor_export
     _bulk_decisions(app, 3, datetime(2026, 3, 2, tzinfo=timezone.utc))
     out_dir = tmp_path / "exports"
     out_dir.mkdir()

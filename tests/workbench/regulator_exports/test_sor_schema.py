@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.support.reference import dsa_transparency_db_enums
-from workbench.exports.sor import SCHEMA_PATH, statement_errors, sor_schema
+from workbench.services.exports.sor import SCHEMA_PATH, statement_errors, sor_schema
 
 
 VALID = {

@@ -89,7 +89,7 @@ def build_period(app) -> None:
 
 
 def test_figures_match_the_hand_built_period(app):
-    from workbench.exports.transparency import transparency_figures
+    from workbench.services.exports.transparency import transparency_figures
     build_period(app)
     with app.app_context():
         figures = transparency_figures(db.session, *FEB)
@@ -120,7 +120,7 @@ def test_figures_match_the_hand_built_period(app):
 
 
 def test_an_empty_period_has_zero_figures(app):
-    from workbench.exports.transparency import transparency_figures
+    from workbench.services.exports.transparency import transparency_figures
     with app.app_context():
         figures = transparency_figures(db.session, date(2020, 1, 1), date(2020, 1, 31))
     assert figures["notices_total"] == 0 and figures["median_hours_to_action"] is None
@@ -128,7 +128,7 @@ def test_an_empty_period_has_zero_figures(app):
 
 
 def test_csv_files_and_audit_event(app, tmp_path):
-    from workbench.exports.transparency import write_transparency_report
+    from workbench.services.exports.transparency import write_transparency_report
     build_period(app)
     seen = []
     with app.app_context():

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from tests.support.factories import image_bytes
 from tests.workbench.review.helpers import publish_default_packs
 from workbench.audit.checkpoints import create_checkpoint, verify_log
-from workbench.audit.cli import signing_key
+from workbench.audit.keys import signer_key
 from workbench.extensions import db
 from workbench.models import AuditEvent, Blob, Decision, Item, ItemHash
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
-from workbench.services.retention import RetentionSettings, add_period, run_retention
+from workbench.services.privacy.retention import RetentionSettings, add_period, run_retention
 
 SETTINGS = RetentionSettings(default_days=30, batch_size=2)  # small batches: the keyset paging runs too
 DE_REMOVAL = ("DE", 1, "de.netzdg.complaint")        # content class DE/unlawful: P10W (NetzDG s. 3(2) no. 4)
@@ -80,7 +80,7 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
     decide(app, de, DE_REMOVAL)
     decide(app, us, US_CSAM_REPORT)
     with app.app_context():
-        create_checkpoint(db.session, signing_key())
+        create_checkpoint(db.session, signer_key())
 
     # A dry run past every deadline lists what is due and changes nothing.
     assert run(app, days=400, dry_run=True) == sorted([plain, labelled, de, us])
@@ -108,8 +108,8 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
             item = db.session.get(Item, item_id)
             assert item.content_purged_at is not None and item.blob_sha256 is None and item.text is None
             assert db.session.scalars(select(ItemHash).where(ItemHash.item_id == item_id)).all() == []
-        create_checkpoint(db.session, signing_key())
-        result = verify_log(db.session, signing_key())
+        create_checkpoint(db.session, signer_key())
+        result = verify_log(db.session, signer_key())
         assert result.ok and result.checkpoints == 2, result.problems
 
 

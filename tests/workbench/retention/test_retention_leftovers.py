@@ -9,7 +9,7 @@ from workbench.extensions import db
 from workbench.models import Blob
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
-from workbench.services.retention_leftovers import delete_leftover_files
+from workbench.services.privacy.retention_leftovers import delete_leftover_files
 
 from tests.workbench.retention.test_retention import finish, post_image, purge_events, run, stored
 

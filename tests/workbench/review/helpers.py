@@ -14,7 +14,7 @@ ROUTING_RULE = ("GLOBAL", "global.reports.user-volume")
 
 
 def publish_default_packs(app) -> None:
-    from workbench.services.policy_runtime import published_policies
+    from workbench.services.policy.runtime import published_policies
     with app.app_context():
         published_policies(db.session, seed_if_empty=True)
         db.session.commit()

@@ -136,7 +136,7 @@ class _EraseWhileDecoding:
         return self.real.load(config)
 
     def compute(self, items, ctx, loaded):
-        from workbench.services.privacy import erase_person
+        from workbench.services.privacy.erasure import erase_person
         results = self.real.compute(items, ctx, loaded)
         self.decoded += sum(len(result.thumbnails or ()) for result in results.values())
         outcome = erase_person(db.session, actor=Actor.system("tests"), pseudonym_key=self.app.config[

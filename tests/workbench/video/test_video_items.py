@@ -16,7 +16,7 @@ from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import Blob, HashBank, HashMatch, Item, ItemSignal
 from workbench.models.media import ItemVideoFrame, MediaMatchDetail
-from workbench.services.hash_banks.media_entries import add_music_entry, add_video_entry
+from workbench.services.banks.media_entries import add_music_entry, add_video_entry
 
 ACTOR = Actor.system("test")
 
@@ -70,7 +70,7 @@ def test_a_video_is_hashed_matched_and_classified_end_to_end(app, api, run_worke
         add_video_entry(db.session, banks["terrorism"], ACTOR, frames=hash_frames(original))
         add_music_entry(db.session, banks["music"], ACTOR, data=song, title="Chords No. 21",
                         rights_holder="Example Records", territories="FR US")
-        from workbench.services.hash_banks.entries import EntrySpec
+        from workbench.services.banks.entries import EntrySpec
         db.session.add(__import__("workbench.models", fromlist=["BankEntry"]).BankEntry(
             bank_id=banks["other"].id, algorithm="pdq", value=hash_image(buffer.getvalue()).pdq))
         db.session.commit()

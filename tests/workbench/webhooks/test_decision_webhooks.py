@@ -11,7 +11,7 @@ from tests.support.receiver import Receiver
 from workbench.extensions import db
 from workbench.jobs.worker import run_worker as drain
 from workbench.models import Decision, DeliveryStatus, WebhookDelivery
-from workbench.services.webhooks import SIGNATURE_HEADER, signature_valid
+from workbench.services.webhooks.delivery import SIGNATURE_HEADER, signature_valid
 
 
 def test_automated_decision_is_delivered(app, api, run_worker):

@@ -1,4 +1,4 @@
-"""The outbound guard (workbench/services/outbound.py) on its own: which URLs and addresses
+"""The outbound guard (workbench/services/webhooks/outbound.py) on its own: which URLs and addresses
 it refuses, with the system resolver for literals and odd IPv4 spellings, and a resolver
 of the test's for names."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from workbench.services.outbound import (
+from workbench.services.webhooks.outbound import (
     ERROR_CODES, OutboundRefused, check_url, parse_allow_list, public_error, refusal_reason,
 )
 

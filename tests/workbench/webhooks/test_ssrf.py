@@ -17,10 +17,10 @@ from tests.workbench.webhooks.test_outbound_guard import NON_PUBLIC_URLS
 from tests.workbench.webhooks.test_webhooks import FAST, LOOPBACK, deliveries, queue_events, register
 from workbench.audit import Actor
 from workbench.extensions import db
-from workbench.jobs.webhooks import enqueue_item_webhooks
+from workbench.queues import enqueue_item_webhooks
 from workbench.jobs.worker import run_worker
 from workbench.models import ApiClient, AuditEvent, DeliveryStatus, WebhookAttempt, WebhookDelivery
-from workbench.services.webhooks import deliver_item, set_webhook
+from workbench.services.webhooks.delivery import deliver_item, set_webhook
 
 ONCE = replace(FAST, max_attempts=1)
 RAW_TEXT = ("Errno", "Error", "Exception", "Traceback", "HTTPConnection", "timed out", "Connection refused",

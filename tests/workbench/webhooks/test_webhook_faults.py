@@ -14,11 +14,11 @@ from tests.support.factories import text_item
 from tests.support.receiver import Receiver
 from tests.workbench.webhooks.test_webhooks import queue_events, register
 from workbench.extensions import db, get_redis
-from workbench.jobs.webhooks import enqueue_item_webhooks
+from workbench.queues import enqueue_item_webhooks
 from workbench.jobs.worker import run_worker
 from workbench.models.base import utcnow
 from workbench.models import AuditEvent, DeliveryStatus, WebhookAttempt, WebhookDelivery
-from workbench.services.webhooks import DELIVERY_HEADER, due_items
+from workbench.services.webhooks.delivery import DELIVERY_HEADER, due_items
 
 EXPECTED_ERROR = {"500": "http_500", "slow": "timeout", "reset": "connection_closed"}
 

@@ -14,7 +14,7 @@ from tests.support.receiver import Receiver
 from workbench.extensions import db
 from workbench.models import AuditEvent, DeliveryStatus, Item, WebhookDelivery
 from workbench.models.base import utcnow
-from workbench.services.webhooks import (
+from workbench.services.webhooks.delivery import (
     SIGNATURE_HEADER, WebhookSettings, deliver_item, queue_delivery, signature_valid,
 )
 
@@ -70,7 +70,7 @@ def test_signed_delivery_through_the_job(app, api):
         secret = register(api, receiver.url)
         queue_events(app, item_id, "decision:1")
         with app.app_context():
-            from workbench.jobs.webhooks import enqueue_item_webhooks
+            from workbench.queues import enqueue_item_webhooks
             from workbench.jobs.worker import run_worker
             assert enqueue_item_webhooks(item_id)
             run_worker(["webhooks"], burst=True, with_scheduler=False)

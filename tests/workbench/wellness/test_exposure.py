@@ -10,7 +10,7 @@ from tests.support.accounts import log_in, make_items, text_of
 from tests.support.factories import make_user
 from workbench.extensions import db
 from workbench.models import User
-from workbench.services.exposure import exposure_report, exposure_today, over_budget, record_exposure
+from workbench.services.wellness.exposure import exposure_report, exposure_today, over_budget, record_exposure
 
 NOON = datetime(2031, 5, 6, 12, 0, tzinfo=timezone.utc)
 

@@ -8,7 +8,7 @@ from tests.support.accounts import actions, audit_events, log_in, post_form, tex
 from tests.support.factories import TEST_ACTOR, make_user
 from workbench.extensions import db
 from workbench.models import CONTENT_CLASSES
-from workbench.services.wellness_prefs import DEFAULT_PREFS, MediaPrefs, media_prefs, preferences, save_preferences
+from workbench.services.wellness.preferences import DEFAULT_PREFS, MediaPrefs, media_prefs, preferences, save_preferences
 
 
 def figures(html: str) -> dict[str, str]:

@@ -33,8 +33,8 @@ def _plant(app, api) -> dict:
     from tests.support.appeals_qa import decided_item
     from tests.workbench.review.helpers import make_case, user
     from workbench.models import ApiClient, HashBank
-    from workbench.services.appeal_submissions import parse_appeal_fields
-    from workbench.services.appeals import AppealSettings, receive_appeal
+    from workbench.services.appeals.submissions import parse_appeal_fields
+    from workbench.services.appeals.complaints import AppealSettings, receive_appeal
     from workbench.services.review import claims
     from workbench.services.review.decisions import decide_case
     from sqlalchemy import select
@@ -60,7 +60,7 @@ def _plant(app, api) -> dict:
         from tests.workbench.review.helpers import decision_kwargs
         decision = decide_case(db.session, decided, moderator, **decision_kwargs(internal_note=HOSTILE,
                                                                                  user_explanation=HOSTILE))
-        from workbench.services.qa import sample_decision
+        from workbench.services.qa.reviews import sample_decision
         sample_id = sample_decision(db.session, db.session.merge(decision), rate=1.0).id
         db.session.commit()
         cid = db.session.scalar(select(ApiClient.id).where(ApiClient.name == "review-tests"))
@@ -85,7 +85,7 @@ def _plant_policy(app) -> dict:
     hostile, and an open draft whose (invalid) text is hostile too."""
     import json
     from tests.support.factories import TEST_ACTOR
-    from workbench.services import policy_packs as packs
+    from workbench.services.policy import packs
     quoted = json.dumps(HOSTILE)  # a YAML double-quoted scalar
     with app.app_context():
         pack = packs.get_pack(db.session, "DE")
@@ -102,7 +102,7 @@ def _plant_policy(app) -> dict:
 
 def _pages(app, planted: dict) -> dict[str, list[str]]:
     """role → the pages to visit: every GET page without parameters, plus the planted objects."""
-    from workbench.authz import PERMISSIONS
+    from workbench.services.access.permissions import PERMISSIONS
     plain = sorted(rule.rule for rule in app.url_map.iter_rules()
                    if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(("/api/", "/static"))
                    and rule.rule not in ("/metrics", "/healthz", "/login/code"))

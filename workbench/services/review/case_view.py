@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session
 
 from workbench.models import BankEntry, Blob, Case, Decision, HashBank, HashMatch, Item, ItemSignal, PolicyEvaluation, Report
 from workbench.models.base import utcnow
+from workbench.models.frame_thumbnail import ItemFrameThumbnail
 from workbench.services.review.claims import GRAPHIC_QUEUES, _load, holds_live_claim
 from workbench.services.review.decisions import AllowedRule, allowed_rules
+from workbench.services.review.video_view import SAFE_VIDEO_TYPES, stored_frame_numbers, strip_for
+from workbench.services.policy.evaluation import explain_item
 
 # Which wellness content class a queue's media belongs to (docs/wellness.md).
 CONTENT_CLASS_BY_QUEUE = {"adult_content": "nudity", "child_safety": "nudity", "ncii": "nudity",
@@ -53,7 +56,6 @@ class CaseView:
         return self.case.queue in GRAPHIC_QUEUES and self.blob is not None
 
     def video_strip(self) -> list:
-        from workbench.services.review.video_view import strip_for
         return strip_for(self.item, self.signals, self.video_frames)
 
     @property
@@ -70,7 +72,6 @@ class CaseView:
 
 def _routing_explanation(session: Session, case: Case, item: Item) -> list[str]:
     try:
-        from workbench.services.policy_evaluation import explain_item
         explained = explain_item(session, item.id)
     except Exception:  # noqa: BLE001 - an explanation is a help, never a reason to hide the case
         return []
@@ -112,7 +113,6 @@ def case_view(session: Session, case_id: int, user) -> CaseView:
 
 
 def _video_frames(session: Session, item: Item) -> list[int]:
-    from workbench.services.review.video_view import stored_frame_numbers
     return stored_frame_numbers(session, item.id) if item.kind == "video" and item.blob_sha256 else []
 
 
@@ -124,3 +124,13 @@ def media_for(session: Session, case_id: int, user) -> Blob | None:
         return None
     blob = session.get(Blob, item.blob_sha256)
     return blob if blob is not None and blob.purged_at is None else None
+
+
+def frame_thumbnail(session: Session, case_id: int, user, number: int) -> bytes | None:
+    """The stored JPEG of frame `number` of the case's video, for a user who may see the case
+    (CaseNotFound otherwise, as for the video itself); None when there is none (yet)."""
+    blob = media_for(session, case_id, user)
+    if blob is None or blob.mime not in SAFE_VIDEO_TYPES:
+        return None
+    return session.scalar(select(ItemFrameThumbnail.jpeg).where(
+        ItemFrameThumbnail.item_id == session.get(Case, case_id).item_id, ItemFrameThumbnail.number == number))

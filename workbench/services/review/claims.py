@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.authz import has_permission, user_scope
+from workbench.services.access.permissions import has_permission, user_scope
 from workbench.models import Appeal, Case, CaseStatus, Decision, ExposureEvent, Item
 from workbench.models.base import utcnow
-from workbench.scope import scope_clause
+from workbench.services.access.scope import scope_clause
 from workbench.services.review.errors import CaseClosed, CaseNotFound, LeaseLost, NotAllowed, ReviewError
+from workbench.services.wellness.exposure import exposure_budget
 
 DEFAULT_LEASE_S = 300
 DEFAULT_HOLD_MAX_S = 24 * 3600
@@ -193,7 +194,7 @@ def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budge
     exposure budget (docs/wellness.md; the count exposure.over_budget makes)."""
     mine = (select(Case.id).where(Case.status == CaseStatus.OPEN, _mine(user, now), Case.held_until.is_(None))
             .order_by(Case.id).limit(1).scalar_subquery())
-    budget = _exposure_budget() if check_budget else 0
+    budget = exposure_budget() if check_budget else 0
     if budget <= 0:
         return session.scalar(select(mine)), False
     seen = (select(func.count()).select_from(ExposureEvent)
@@ -201,14 +202,6 @@ def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budge
             .scalar_subquery())
     mine_id, graphic_seen = session.execute(select(mine, seen)).one()
     return mine_id, (graphic_seen or 0) >= budget
-
-
-def _exposure_budget() -> int:
-    try:
-        from workbench.services.exposure import exposure_budget
-    except ImportError:  # wellness not installed: no budget
-        return 0
-    return exposure_budget()
 
 
 def _guarded_update(session: Session, case_id: int, user, now: datetime, values: dict, *, live: bool = True) -> None:

@@ -28,6 +28,10 @@ from workbench.services.review.claims import _mine, _require_decider, lease_lost
 from workbench.services.review.errors import (
     CaseClosed, CaseNotFound, InvalidDecision, OutcomeNotAllowed, RuleNotAllowed,
 )
+from workbench.services.webhooks.delivery import notify_decision
+from workbench.services.validation import COUNTRY_CODES
+from policies.catalogue import default_catalogue
+from workbench.services.policy.facts import load_facts
 
 NO_ACTION = "no_action"  # reviewed: the content stays up
 OUTCOME_LABELS = {"remove": "Remove everywhere", "geo_restrict": "Restrict in some countries",
@@ -122,7 +126,6 @@ def _check(case: Case, rules: list[AllowedRule], rule, outcome: str, scope) -> t
             outside = sorted(set(countries) - chosen.territory)
             raise OutcomeNotAllowed(f"Rule {chosen.rule_id} cannot restrict in {', '.join(outside)}: outside its "
                                     f"territory.", "territorial_scope")
-        from workbench.services.validation import COUNTRY_CODES
         unknown = [c for c in countries if c not in COUNTRY_CODES]
         if unknown:
             raise InvalidDecision(f"Not country codes: {', '.join(unknown)}.", "territorial_scope")
@@ -146,8 +149,6 @@ def _statement_of_reasons(session: Session, item: Item, rule: AllowedRule, outco
     """DSA Art. 17 fields for a restricting decision on an item from the EU/EEA."""
     if outcome == NO_ACTION:
         return None
-    from policies.catalogue import default_catalogue
-    from workbench.services.item_facts import load_facts
     catalogue = default_catalogue()
     if not catalogue.statement_of_reasons_required(catalogue.applicable_jurisdictions(item.country)):
         return None
@@ -162,18 +163,6 @@ def _statement_of_reasons(session: Session, item: Item, rule: AllowedRule, outco
             "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
             "rule": {"jurisdiction": rule.jurisdiction, "pack_version": str(rule.pack_version),
                      "rule_id": rule.rule_id}}
-
-
-def _notify(session: Session, item: Item, decision: Decision) -> bool:
-    from workbench.services import webhooks
-    notify = getattr(webhooks, "notify_decision", None)
-    if notify is not None:
-        delivery = notify(session, item, decision)
-    else:
-        delivery = webhooks.queue_delivery(session, item, "decision.created", f"decision:{decision.id}",
-                                           webhooks.decision_data(decision))
-    # Newer webhooks.py enqueues itself after commit; older versions need us to.
-    return delivery is not None and not hasattr(webhooks, "_TO_SEND")
 
 
 def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, territorial_scope=None,
@@ -226,12 +215,9 @@ def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, ter
                  rule=chosen.key, queue=case.queue, bulk_source_case_id=bulk_source_case_id)
     for hook in DECISION_HOOKS:
         hook(session, decision)
-    enqueue = _notify(session, item, decision)
+    notify_decision(session, item, decision)  # its delivery job is queued once this commits
     if _commit:
         session.flush()
         session.expunge(decision)  # flushed: the caller reads it after the commit without a reload
         session.commit()
-        if enqueue:
-            from workbench.jobs.webhooks import enqueue_item_webhooks
-            enqueue_item_webhooks(item.id)
     return decision

@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from workbench.models import PolicyVersion
+from workbench.services.policy.runtime import published_policies
 
 DEFAULT_TTL_S = 2.0
 _lock = threading.Lock()
@@ -43,7 +44,6 @@ def invalidate() -> None:
 
 def published(session: Session):
     """policy_runtime.published_policies(session), cached as described above."""
-    from workbench.services.policy_runtime import published_policies
     engine = session.get_bind()
     now = time.monotonic()
     with _lock:

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.models import Case
 from workbench.models.frame_thumbnail import ItemFrameThumbnail
-from workbench.services.review.case_view import media_for
 
 FLAG_LABELS = ("exposed", "explicit")
 FLAG_AT = 0.5
@@ -39,16 +37,6 @@ def strip_for(item, signals, numbers: list[int]) -> list[StripFrame]:
                 continue
             flagged.setdefault(frame, []).append(f"{signal.label} {signal.score:.2f}")
     return [StripFrame(n, n in flagged, tuple(flagged.get(n, ()))) for n in numbers]
-
-
-def frame_thumbnail(session: Session, case_id: int, user, number: int) -> bytes | None:
-    """The stored JPEG of frame `number` of the case's video, for a user who may see the case
-    (CaseNotFound otherwise, as for the video itself); None when there is none (yet)."""
-    blob = media_for(session, case_id, user)
-    if blob is None or blob.mime not in SAFE_VIDEO_TYPES:
-        return None
-    return session.scalar(select(ItemFrameThumbnail.jpeg).where(
-        ItemFrameThumbnail.item_id == session.get(Case, case_id).item_id, ItemFrameThumbnail.number == number))
 
 
 def stored_frame_numbers(session: Session, item_id: int) -> list[int]:

@@ -1,8 +1,7 @@
 """The signed-in user's own account: password, two-factor authentication, sessions."""
 from __future__ import annotations
 
-from flask import Blueprint
+from workbench.web.account import routes  # noqa: F401  (views register on import)
+from workbench.web.account.blueprint import bp
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-from workbench.web.account import routes  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required, logout_user
 
 from workbench.audit import Actor
 from workbench.extensions import db
-from workbench.services import reauth, second_factor, totp, totp_secrets, users
-from workbench.web.account import bp
+from workbench.services.accounts import reauth, second_factor, totp, totp_secrets, users
+from workbench.web.account.blueprint import bp
 from workbench.web.account.forms import ActionForm, ChangePasswordForm, TwoFactorForm
 from workbench.web.auth.client import client_address, login_throttle
 from workbench.web.auth.session_guard import keep_session

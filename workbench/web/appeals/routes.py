@@ -5,15 +5,18 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import Appeal, AppealStatus, Case, Decision, Item, User
-from workbench.services.appeals import (
+from workbench.services.appeals.complaints import (
     AppealError, AppealNotFound, appeal_for_case, check_can_decide, decide_appeal, is_reversed,
 )
 from workbench.services.validation import ValidationFailed
-from workbench.web.appeals import bp
+from workbench.web.appeals.blueprint import bp
 from workbench.web.appeals.forms import AppealDecisionForm
+from workbench.services.access.permissions import user_scope
+from workbench.services.access.scope import scope_clause
+from workbench.services.review.claims import claim_next
 
 
 def _visible_or_404(appeal_id: int) -> Appeal:
@@ -32,8 +35,6 @@ def _visible_or_404(appeal_id: int) -> Appeal:
 @bp.get("/appeals")
 @require_permission("appeals.decide")
 def index():
-    from workbench.authz import user_scope
-    from workbench.scope import scope_clause
     countries, languages = user_scope(current_user)
     rows = db.session.execute(
         select(Appeal, Case).join(Item, Item.id == Appeal.item_id).outerjoin(Case, Case.id == Appeal.case_id)
@@ -46,7 +47,6 @@ def index():
 @require_permission("appeals.decide")
 def next_appeal():
     """Claim the most urgent appeal case with the review queues' own claim (lease and audit)."""
-    from workbench.services.review.claims import claim_next
     case = claim_next(db.session, current_user, queue=current_app.config["WORKBENCH_APPEALS_QUEUE"])
     appeal = appeal_for_case(db.session, case.id) if case is not None else None
     if appeal is None:

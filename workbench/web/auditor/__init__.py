@@ -1,8 +1,7 @@
 """Pages for auditors: the searchable audit log with inclusion proofs, and exports."""
 from __future__ import annotations
 
-from flask import Blueprint
+from workbench.web.auditor import audit_log, exports  # noqa: F401  (views register on import)
+from workbench.web.auditor.blueprint import bp
 
-bp = Blueprint("auditor", __name__)
-
-from workbench.web.auditor import audit_log, exports  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -7,10 +7,10 @@ from datetime import timezone
 from flask import Response, abort, current_app, render_template, request
 
 from workbench.audit.keys import public_key_path, read_public_key
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
-from workbench.services.audit_search import AuditQuery, InvalidAuditQuery, inclusion_document, search_events
-from workbench.web.auditor import bp
+from workbench.services.exports.audit_search import AuditQuery, InvalidAuditQuery, inclusion_document, search_events
+from workbench.web.auditor.blueprint import bp
 from workbench.web.auditor.forms import AuditSearchForm
 
 

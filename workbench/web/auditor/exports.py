@@ -5,12 +5,13 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import ExportRun
-from workbench.services.export_runs import ExportExpired, ExportRefused, open_for_download, recent_runs, request_export
-from workbench.web.auditor import bp
+from workbench.services.exports.runs import ExportExpired, ExportRefused, open_for_download, recent_runs, request_export
+from workbench.web.auditor.blueprint import bp
 from workbench.web.auditor.forms import ExportForm
+from workbench.jobs.exports import enqueue_export
 
 
 def _render_index(form: ExportForm, status: int = 200):
@@ -28,7 +29,6 @@ def exports_index():
 @bp.post("/exports")
 @require_permission("exports.run")
 def start_export():
-    from workbench.jobs.exports import enqueue_export
     form = ExportForm()
     if not form.validate_on_submit():
         return _render_index(form, 400)

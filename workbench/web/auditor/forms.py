@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import Length, Optional, Regexp
 
-from workbench.services.export_runs import EXPORT_KINDS
+from workbench.services.exports.runs import EXPORT_KINDS
 
 
 class AuditSearchForm(FlaskForm):

@@ -15,7 +15,7 @@ import logging
 from flask import current_app, request
 
 from workbench.extensions import get_redis
-from workbench.services.login_throttle import LoginThrottle, ThrottleSettings
+from workbench.services.accounts.login_throttle import LoginThrottle, ThrottleSettings
 
 log = logging.getLogger(__name__)
 _WARNED = "workbench_forwarded_for_warned"

@@ -4,18 +4,18 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from workbench.audit import Actor
 from workbench.extensions import db
-from workbench.services.login import attempt_login, attempt_second_factor, log_out
-from workbench.services.login_throttle import wait_message
+from workbench.services.accounts.login import attempt_login, attempt_second_factor, log_out
+from workbench.services.accounts.login_throttle import wait_message
 from workbench.web.auth.client import client_address, login_throttle, warn_about_an_unconfigured_proxy
 from workbench.web.auth.forms import LoginForm, TotpForm
 from workbench.web.auth.session_guard import start_session
+from workbench.web.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
 bp.before_app_request(warn_about_an_unconfigured_proxy)
 PENDING = "pending_login"  # {user_id, token, started, next} between the password and the code
 PENDING_MAX_AGE_S = 300

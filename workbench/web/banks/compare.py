@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, render_template
 
-from workbench.api.bank_lists import image_limits
-from workbench.authz import require_permission
-from workbench.services.hash_banks.compare import compare_images, thumbnail_data_uri
-from workbench.services.image_validation import ImageRejected
+from workbench.services.intake.images import image_limits
+from workbench.web.permissions import require_permission
+from workbench.services.banks.compare import compare_images, thumbnail_data_uri
+from workbench.services.intake.images import ImageRejected
 from workbench.services.validation import ValidationFailed
-from workbench.web.banks import bp
+from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import CompareForm
 
 
@@ -27,7 +27,7 @@ def compare():
                 pictures.append(field.data.stream.read(limit))
         if len(pictures) == 2:
             try:
-                comparison = compare_images(*pictures, limits=image_limits())
+                comparison = compare_images(*pictures, limits=image_limits(current_app.config))
                 thumbnails = [thumbnail_data_uri(data) for data in pictures]
             except (ImageRejected, ValidationFailed) as exc:
                 form.form_errors.append(exc.message)

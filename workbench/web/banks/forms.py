@@ -9,8 +9,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from classifiers.hashing.formats import FORMATS
 from workbench.models import BANK_KINDS
-from workbench.services.hash_banks.banks import MAX_DESCRIPTION_CHARS, THRESHOLD_LIMITS
-from workbench.services.hash_banks.entries import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
+from workbench.services.banks.banks import MAX_DESCRIPTION_CHARS, THRESHOLD_LIMITS
+from workbench.services.banks.entries import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
 
 ALGORITHM_CHOICES = [("pdq", "PDQ"), ("phash", "pHash"), ("dhash", "dHash"), ("md5", "MD5"), ("sha256", "SHA-256")]
 FORMAT_LABELS = {"hma_csv": "HMA / pytx CSV", "pytx_lines": "pytx lines (<signal_type> <hash>)",

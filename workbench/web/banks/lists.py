@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from workbench.api.bank_lists import export_response
-from workbench.authz import require_permission
+from workbench.responses import export_response
+from workbench.web.permissions import require_permission
 from workbench.extensions import csrf, db
 from workbench.jobs.bank_imports import enqueue_import, import_job_state, start_import
-from workbench.services.hash_banks import imports as import_service
-from workbench.services.hash_banks.errors import ImportNotFound
-from workbench.services.hash_banks.exports import export_bank
-from workbench.services.hash_banks.import_files import FileTooLarge
+from workbench.services.banks import imports as import_service
+from workbench.services.banks.errors import ImportNotFound
+from workbench.services.banks.exports import export_bank
+from workbench.services.banks.import_files import FileTooLarge
 from workbench.services.validation import ValidationFailed
-from workbench.web.banks import bp
+from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm, ImportForm
 from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error
 

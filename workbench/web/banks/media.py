@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, url_for
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.jobs.media_uploads import enqueue_media_upload
 from workbench.models import BankMediaUpload
-from workbench.services.hash_banks import media_upload_queue, media_uploads
+from workbench.services.banks import media_upload_queue, media_uploads
 from workbench.services.validation import ValidationFailed
-from workbench.web.banks import bp
+from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm
 from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
 from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error

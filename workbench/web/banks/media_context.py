@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from workbench.extensions import db
-from workbench.services import capabilities
-from workbench.services.hash_banks.media_upload_queue import recent_uploads
-from workbench.services.hash_banks.media_uploads import is_music_bank, list_tracks
+from workbench.services.operations import capabilities
+from workbench.services.banks.media_upload_queue import recent_uploads
+from workbench.services.banks.media_uploads import is_music_bank, list_tracks
 from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
 
 

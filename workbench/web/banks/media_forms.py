@@ -6,9 +6,9 @@ from flask_wtf.file import FileField
 from wtforms import DecimalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from workbench.services.hash_banks.entries import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
-from workbench.services.hash_banks.media_entries import MAX_TITLE_CHARS
-from workbench.services.hash_banks.media_uploads import VPDQ_LIMITS
+from workbench.services.banks.entries import MAX_NOTE_CHARS, MAX_SOURCE_CHARS
+from workbench.services.banks.media_entries import MAX_TITLE_CHARS
+from workbench.services.banks.media_uploads import VPDQ_LIMITS
 
 # 3600 frames (vPDQ's maximum) of ~75 characters each.
 MAX_VPDQ_TEXT_CHARS = 300_000

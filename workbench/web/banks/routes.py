@@ -5,17 +5,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db, get_redis
-from workbench.services.hash_banks import banks as bank_service
-from workbench.services.hash_banks import entries as entry_service
-from workbench.services.hash_banks import imports as import_service
-from workbench.services.hash_banks.errors import BankNotFound, EntryNotFound, InvalidHashLines
-from workbench.services.hash_banks.feed import latest_change_id
-from workbench.services.hash_banks.runtime import worker_feed_status
-from workbench.services.image_validation import ImageRejected, check_image, image_limits
+from workbench.services.banks import banks as bank_service
+from workbench.services.banks import entries as entry_service
+from workbench.services.banks import imports as import_service
+from workbench.services.banks.errors import BankNotFound, EntryNotFound, InvalidHashLines
+from workbench.services.banks.feed import latest_change_id
+from workbench.services.banks.runtime import worker_feed_status
+from workbench.services.intake.images import ImageRejected, check_image, image_limits
 from workbench.services.validation import ValidationFailed
-from workbench.web.banks import bp
+from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm, BankForm, ImageEntryForm, ImportForm, PasteForm
 from workbench.web.banks.media_context import media_context
 from workbench.web.banks.sharing import sharing_fields, with_owner_choices

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from workbench.extensions import db
 from workbench.models import ApiClient
-from workbench.services.hash_banks.access import parse_sharing_fields
+from workbench.services.banks.access import parse_sharing_fields
 
 
 def with_owner_choices(form):

@@ -9,13 +9,13 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import ApiClient
-from workbench.services.api_clients import create_client, set_scopes
-from workbench.services.api_scopes import DEFAULT_SCOPES, SCOPES
+from workbench.services.platforms.clients import create_client, set_scopes
+from workbench.services.platforms.scopes import DEFAULT_SCOPES, SCOPES
 from workbench.services.validation import ValidationFailed
-from workbench.web.clients.routes import bp
+from workbench.web.clients.blueprint import bp
 
 SCOPE_CHOICES = [(scope, f"{scope}: {text}") for scope, text in SCOPES.items()]
 

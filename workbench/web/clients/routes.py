@@ -1,7 +1,7 @@
 """Admin pages for API clients: webhook URL, the delivery log per attempt, replay."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -9,14 +9,14 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
-from workbench.jobs.webhooks import enqueue_item_webhooks
+from workbench.queues import enqueue_item_webhooks
 from workbench.models import ApiClient, WebhookDelivery
-from workbench.services.outbound import public_error
-from workbench.services.webhooks import InvalidWebhookUrl, replay, set_webhook
+from workbench.services.webhooks.outbound import public_error
+from workbench.services.webhooks.delivery import InvalidWebhookUrl, replay, set_webhook
+from workbench.web.clients.blueprint import bp
 
-bp = Blueprint("clients", __name__, url_prefix="/admin/clients")
 PAGE_SIZE = 50
 
 
@@ -73,6 +73,3 @@ def replay_delivery(delivery_id: int):
     enqueue_item_webhooks(delivery.item_id)
     flash(f"Delivery {delivery_id} queued again.")
     return redirect(url_for("clients.detail", client_id=delivery.client_id))
-
-
-from workbench.web.clients import keys  # noqa: E402,F401  (new clients and scopes; routes register on import)

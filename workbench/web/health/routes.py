@@ -6,15 +6,14 @@ and to signed-in users who may see the operations page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import current_app
 from flask_login import current_user
 
-from workbench.authz import has_permission
+from workbench.services.access.permissions import has_permission
 from workbench.extensions import db, get_queue, get_redis
 from workbench.pipeline import health
 from workbench.web.metrics.routes import scraper_allowed
-
-bp = Blueprint("health", __name__)
+from workbench.web.health.blueprint import bp
 
 
 @bp.get("/healthz")

@@ -1,14 +1,13 @@
 """The landing page: pipeline status at a glance."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_login import login_required
 from sqlalchemy import func, select
 
 from workbench.extensions import db
 from workbench.models import Item
-
-bp = Blueprint("home", __name__)
+from workbench.web.home.blueprint import bp
 
 
 @bp.get("/")

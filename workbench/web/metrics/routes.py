@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Response, abort, current_app, request
 
 from workbench.extensions import db, get_redis
 from workbench.metrics.exposition import render
-
-bp = Blueprint("metrics", __name__)
+from workbench.web.metrics.blueprint import bp
 
 
 def scraper_allowed() -> bool:

@@ -1,8 +1,7 @@
 """/operations: the team leads' dashboard of queue, pipeline and webhook health over time."""
 from __future__ import annotations
 
-from flask import Blueprint
+from workbench.web.operations import routes  # noqa: F401  (views register on import)
+from workbench.web.operations.blueprint import bp
 
-bp = Blueprint("operations", __name__)
-
-from workbench.web.operations import routes  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db, get_queue, get_redis
 from workbench.pipeline import health
-from workbench.services.ops_dashboard import WINDOWS_HOURS, build_dashboard
+from workbench.services.operations.dashboard import WINDOWS_HOURS, build_dashboard
 from workbench.web.charts import line_chart
-from workbench.web.operations import bp
+from workbench.web.operations.blueprint import bp
 
 
 @bp.get("/operations")

@@ -6,8 +6,8 @@ from wtforms import DateField, IntegerField, RadioField, StringField, TextAreaFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from workbench.services.backtests import MAX_LAST_N
-from workbench.services.policy_packs import MAX_PACK_CHARS
+from workbench.services.policy.backtests import MAX_LAST_N
+from workbench.services.policy.packs import MAX_PACK_CHARS
 
 
 class NewPackForm(FlaskForm):

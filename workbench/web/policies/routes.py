@@ -5,12 +5,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
-from workbench.services import policy_packs as packs
-from workbench.services.backtests import backtests_of
-from workbench.services.policy_stats import diff_texts, text_for
-from workbench.web.policies import bp
+from workbench.services.policy import packs
+from workbench.services.policy.backtests import backtests_of
+from workbench.services.policy.stats import diff_texts, text_for
+from workbench.web.policies.blueprint import bp
 from workbench.web.policies.forms import ActionForm, BacktestForm, DraftForm, NewPackForm, PublishForm, RollbackForm
 
 

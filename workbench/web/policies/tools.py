@@ -7,17 +7,17 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from policies import PackInvalid
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.jobs.policy import enqueue_backtest
 from workbench.models import Backtest, PolicyDraft
-from workbench.services import policy_packs as packs
-from workbench.services.backtest_compare import CATEGORIES
-from workbench.services.backtests import BacktestRefused, BacktestRequest, request_backtest
-from workbench.services.policy_evaluation import ItemNotFound, explain_item
-from workbench.services.policy_runtime import compile_draft
-from workbench.services.policy_stats import hit_rates
-from workbench.web.policies import bp
+from workbench.services.policy import packs
+from workbench.services.policy.backtest_compare import CATEGORIES
+from workbench.services.policy.backtests import BacktestRefused, BacktestRequest, request_backtest
+from workbench.services.policy.evaluation import ItemNotFound, explain_item
+from workbench.services.policy.runtime import compile_draft
+from workbench.services.policy.stats import hit_rates
+from workbench.web.policies.blueprint import bp
 from workbench.web.policies.forms import ActionForm, BacktestForm, DraftForm
 from workbench.web.policies.routes import current_actor, draft_or_404, pack_or_404, render_draft
 

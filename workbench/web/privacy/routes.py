@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Response, current_app, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -14,13 +14,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.services.blobstore import BlobStore
-from workbench.services.privacy import erase_person
-from workbench.services.subject_access import platforms, subject_access_export
-
-bp = Blueprint("privacy", __name__, url_prefix="/admin/privacy")
+from workbench.services.privacy.erasure import erase_person
+from workbench.services.privacy.subject_access import platforms, subject_access_export
+from workbench.web.privacy.blueprint import bp
 
 
 def _client_id(value) -> int | None:

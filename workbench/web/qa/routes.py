@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import Decision, Item, User
-from workbench.services.qa import (
+from workbench.services.qa.reviews import (
     QaError, QaReview, QaSampleNotFound, agreement_by_moderator, agreement_by_rule, load_sample, next_sample,
     pending_count, review_sample, sample_rate,
 )
-from workbench.web.qa import bp
+from workbench.web.qa.blueprint import bp
 from workbench.web.qa.forms import QaReviewForm
 
 

@@ -4,8 +4,7 @@ Keyboard shortcuts live in static/review.js (docs/moderator-guide.md lists them)
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from workbench.web.review import api, routes, video_routes  # noqa: F401  (views register on import)
+from workbench.web.review.blueprint import bp
 
-bp = Blueprint("review", __name__)
-
-from workbench.web.review import api, routes, video_routes  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

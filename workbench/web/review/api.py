@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.services.review import claims
 from workbench.services.review.decisions import allowed_rules, decide_case
 from workbench.services.review.errors import ReviewError
-from workbench.web.review import bp
+from workbench.web.review.blueprint import bp
 
 
 def _error(exc: ReviewError):

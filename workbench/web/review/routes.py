@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case, CaseStatus, Item
 from workbench.services.review import claims
@@ -15,9 +15,12 @@ from workbench.services.review.claims import visible_cases
 from workbench.services.review.decisions import decide_case
 from workbench.services.review.errors import CaseNotFound, ReviewError
 from workbench.services.review.queues import my_cases, queue_overview, urgent_cases
-from workbench.web.review import bp
+from workbench.web.review.blueprint import bp
 from workbench.web.review.forms import DecisionForm, NextForm, PlainForm, ReasonForm
+from workbench.services.wellness.exposure import exposure_budget, exposure_today, over_budget, record_exposure
 from workbench.web.review.media_headers import private_media
+from workbench.services.blobstore import BlobNotFound, BlobStore
+from workbench.services.privacy.retention import case_content_purged_at
 
 
 def _near_s() -> int:
@@ -25,10 +28,6 @@ def _near_s() -> int:
 
 
 def _wellness(user):
-    try:
-        from workbench.services.exposure import exposure_budget, exposure_today, over_budget
-    except ImportError:
-        return None
     return {"over": over_budget(user), "seen": exposure_today(user), "budget": exposure_budget()}
 
 
@@ -74,12 +73,8 @@ def _render_case(case_id: int, form: DecisionForm | None = None, status: int = 2
         form = DecisionForm(claim_token=str(view.case.claim_token))
     form.fill_choices(view)
     if view.blob is not None and view.mine:
-        try:
-            from workbench.services.exposure import record_exposure
-            record_exposure(db.session, current_user.id, view.item.id, view.content_class, view.graphic)
-            db.session.commit()
-        except ImportError:
-            pass
+        record_exposure(db.session, current_user.id, view.item.id, view.content_class, view.graphic)
+        db.session.commit()
     history = db.session.scalars(select(AuditEvent).where(or_(
         (AuditEvent.object_type == "case") & (AuditEvent.object_id == str(case_id)),
         (AuditEvent.object_type == "decision") & AuditEvent.object_id.in_([str(d.id) for d in view.decisions]),
@@ -107,13 +102,11 @@ def media(case_id: int):
     except CaseNotFound:
         abort(404)
     if blob is None:
-        from workbench.services.retention import case_content_purged_at
         purged_at = case_content_purged_at(db.session, case_id)
         if purged_at is None:
             abort(404)
         return {"error": {"code": "content_purged", "message": "Content purged under retention on "
                           f"{purged_at:%Y-%m-%d}."}}, 410
-    from workbench.services.blobstore import BlobNotFound, BlobStore
     try:
         data = BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)
     except (BlobNotFound, OSError):

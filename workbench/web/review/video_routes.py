@@ -6,17 +6,17 @@ import io
 from flask import abort, current_app, send_file
 from flask_login import current_user
 
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
-from workbench.services.review.case_view import media_for
 from workbench.services.review.errors import CaseNotFound
-from workbench.services.review.video_view import SAFE_VIDEO_TYPES, frame_thumbnail
-from workbench.web.review import bp
+from workbench.services.review.case_view import frame_thumbnail, media_for
+from workbench.services.review.video_view import SAFE_VIDEO_TYPES
+from workbench.web.review.blueprint import bp
 from workbench.web.review.media_headers import private_media
+from workbench.services.blobstore import BlobNotFound, BlobStore
 
 
 def _video_bytes(case_id: int):
-    from workbench.services.blobstore import BlobNotFound, BlobStore
     try:
         blob = media_for(db.session, case_id, current_user)
     except CaseNotFound:

@@ -5,11 +5,11 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import render_template, request
 
-from workbench.authz import require_permission
-from workbench.exports.transparency import GROUND_LABELS, SOURCE_LABELS, transparency_figures
+from workbench.web.permissions import require_permission
+from workbench.services.exports.transparency import GROUND_LABELS, SOURCE_LABELS, transparency_figures
 from workbench.extensions import db
 from workbench.web.charts import bar_chart, line_chart
-from workbench.web.transparency import bp
+from workbench.web.transparency.blueprint import bp
 from workbench.web.transparency.forms import PeriodForm, default_period
 
 

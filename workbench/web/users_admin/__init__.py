@@ -1,8 +1,7 @@
 """/admin/users: accounts, roles, scopes, password and second-factor resets (users.manage)."""
 from __future__ import annotations
 
-from flask import Blueprint
+from workbench.web.users_admin import routes  # noqa: F401  (views register on import)
+from workbench.web.users_admin.blueprint import bp
 
-bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
-
-from workbench.web.users_admin import routes  # noqa: E402,F401  (routes register on import)
+__all__ = ["bp"]

@@ -5,13 +5,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db, get_redis
 from workbench.models import User
-from workbench.scope import ScopeError
-from workbench.services import second_factor, users
-from workbench.services.login_throttle import LoginThrottle, ThrottleSettings
-from workbench.web.users_admin import bp
+from workbench.services.access.scope import ScopeError
+from workbench.services.accounts import second_factor, users
+from workbench.services.accounts.login_throttle import LoginThrottle, ThrottleSettings
+from workbench.web.users_admin.blueprint import bp
 from workbench.web.users_admin.forms import ActionForm, CreateUserForm, EditUserForm
 
 

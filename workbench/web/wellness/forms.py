@@ -6,7 +6,7 @@ from wtforms import BooleanField, IntegerField
 from wtforms.validators import NumberRange, Optional
 
 from workbench.models import CONTENT_CLASSES
-from workbench.services.wellness_prefs import SETTINGS, MediaPrefs
+from workbench.services.wellness.preferences import SETTINGS, MediaPrefs
 
 LABELS = {"blur": "Blur until I click", "grayscale": "Grayscale", "mute": "Mute videos"}
 

@@ -5,12 +5,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from workbench.audit import Actor
-from workbench.authz import require_permission
+from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import CONTENT_CLASSES
-from workbench.services.exposure import exposure_budget, exposure_report, exposure_today
-from workbench.services.wellness_prefs import SETTINGS, preferences, save_preferences
-from workbench.web.wellness import bp
+from workbench.services.wellness.exposure import exposure_budget, exposure_report, exposure_today
+from workbench.services.wellness.preferences import SETTINGS, preferences, save_preferences
+from workbench.web.wellness.blueprint import bp
 from workbench.web.wellness.forms import LABELS, PreferencesForm, ReportForm, field_name
 
 

@@ -1,1 +1,0 @@
-"""Exports for auditors and regulators, streamed so their size does not matter."""

@@ -1,0 +1,1 @@
+"""Staff accounts: users, passwords, login and its backoff, second factor, re-authentication."""

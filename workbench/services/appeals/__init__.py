@@ -1,0 +1,1 @@
+"""Appeals (DSA Art. 20 internal complaints): receiving them, deciding them."""

@@ -1,0 +1,1 @@
+"""What platforms send: items (text, images, videos, checked within budgets) and notices."""

@@ -1,0 +1,1 @@
+"""Platforms (API clients): their keys, scopes and rate-limit buckets."""

@@ -1,0 +1,1 @@
+"""Personal data: pseudonyms, erasure, subject access, retention and the content purge they share."""

@@ -1,0 +1,1 @@
+"""Quality assurance: a deterministic sample of decisions reviewed a second time."""

@@ -1,0 +1,1 @@
+"""Decision webhooks: the outbox, signed delivery, and the outbound address guard."""

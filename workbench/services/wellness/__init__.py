@@ -1,0 +1,1 @@
+"""Moderator wellness: exposure budgets and display preferences."""

@@ -1,0 +1,6 @@
+"""The `appeals` blueprint; its views are in the modules `__init__` imports."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("appeals", __name__)

@@ -1,0 +1,6 @@
+"""The `auditor` blueprint; its views are in the modules `__init__` imports."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("auditor", __name__)

@@ -1,0 +1,6 @@
+"""The `clients` blueprint; its views are in the modules `__init__` imports."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("clients", __name__, url_prefix="/admin/clients")

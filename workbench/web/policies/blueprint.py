@@ -1,0 +1,6 @@
+"""The `policies` blueprint; its views are in the modules `__init__` imports."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("policies", __name__, url_prefix="/policies")

@@ -1,0 +1,6 @@
+"""The `qa` blueprint; its views are in the modules `__init__` imports."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("qa", __name__)
