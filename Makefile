@@ -7,11 +7,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SYSTEM := PYTHON=$(PYTHON) scripts/system-packages
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 run:
@@ -23,6 +23,11 @@ test:
 	@$(SYSTEM) test
 	@$(MAKE) --no-print-directory $(STAMP)
 	$(PY) -m pytest
+
+lint:
+	@$(MAKE) --no-print-directory $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 bench:
 	@$(SYSTEM) test

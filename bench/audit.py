@@ -19,6 +19,7 @@
 
 Prints one JSON line last.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,19 +36,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine  # noqa: E402
+from sqlalchemy import create_engine
 
 
 def make_app(database_url: str, instance: str):
     from tests.support.apps import test_config
     from workbench import create_app
+
     return create_app(test_config(database_url, Path(instance), "unix:///nonexistent"))
 
 
 def prepare_database(database_url: str, events: int) -> float:
-    import workbench.models  # noqa: F401
-    from workbench.extensions import db
+    import workbench.models  # noqa: F401  (registers every table)
     from bench.audit_log import fill_chain
+    from workbench.extensions import db
+
     engine = create_engine(database_url)
     db.metadata.create_all(engine)
     seconds = fill_chain(engine, events)
@@ -66,6 +69,7 @@ def measure_verify(app, processes: int | None) -> tuple[float, float, int]:
     from workbench.audit.checkpoints import create_checkpoint, verify_log
     from workbench.audit.keys import signer_key
     from workbench.extensions import db
+
     with app.app_context():
         create_checkpoint(db.session, signer_key())
         started, cpu = time.perf_counter(), cpu_seconds()
@@ -93,8 +97,9 @@ def run_child(mode: str, database_url: str, instance: str, out_dir: str) -> None
     app = make_app(database_url, instance)
     if mode == "export":
         from workbench.audit.keys import signer_key
-        from workbench.services.exports.audit_bundle import export_audit_bundle
         from workbench.extensions import db
+        from workbench.services.exports.audit_bundle import export_audit_bundle
+
         with app.app_context():
             export_audit_bundle(db.session, signer_key(), out_dir)
     print(own_peak_mb())
@@ -111,12 +116,14 @@ def own_peak_mb() -> float:
 def decision_costs(app, count: int) -> tuple[float, float]:
     """Seconds per decision with and without its audit event (see bench/decision_model.py)."""
     from bench.decision_model import time_decisions
+
     with app.app_context():
         return time_decisions(count)
 
 
 def minimal_transaction_costs(app, count: int) -> tuple[float, float]:
     from bench.decision_model import time_minimal_transactions
+
     with app.app_context():
         return time_minimal_transactions(count)
 
@@ -135,6 +142,7 @@ def main() -> None:
     cluster = None
     if args.backend == "postgresql":
         from tests.support.postgres import PostgresCluster
+
         cluster = PostgresCluster().start()
         url = cluster.create_database("audit_bench")
     else:

@@ -12,6 +12,7 @@ Prints its figures and, last, one JSON line with items, seconds, items_per_s,
 load_only_items_per_s, overhead (backtest time / load time), and the same for PostgreSQL
 under "postgresql" when --postgres is given.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,33 +27,73 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from workbench import create_app  # noqa: E402
-from workbench.audit import Actor  # noqa: E402
-from workbench.extensions import db  # noqa: E402
-from workbench.models import (  # noqa: E402
-    ApiClient, BankEntry, HashBank, HashMatch, Item, ItemSignal, PolicyDraft, Report,
-)
-from workbench.models.base import utcnow  # noqa: E402
+from workbench import create_app
+from workbench.audit import Actor
+from workbench.extensions import db
+from workbench.models import ApiClient, BankEntry, HashBank, HashMatch, Item, ItemSignal, PolicyDraft, Report
+from workbench.models.base import utcnow
 
 BENCH_ACTOR = Actor.system("bench")
-COUNTRIES = ["DE"] * 15 + ["FR"] * 10 + ["GB"] * 10 + ["US"] * 25 + ["IN"] * 15 + ["AU"] * 5 + ["BR"] * 10 + \
-    ["ES", "IT", "PL", "NL", "JP"] * 2
-TEXT_LABELS = ["toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack", "sexual_explicit",
-               "profanity"]
-IMAGE_LABELS = ["exposed", "FEMALE_BREAST_EXPOSED", "BUTTOCKS_EXPOSED", "FEMALE_GENITALIA_EXPOSED",
-                "MALE_GENITALIA_EXPOSED"]
-BANKS = [("csam-list", "csam", 0.001), ("tvec-list", "terrorism", 0.003), ("stopncii", "ncii", 0.001),
-         ("rights-refs", "copyright", 0.01), ("spam-hashes", "spam", 0.005)]
-CATEGORIES = ["illegal_hate_speech", "terrorism", "csam", "ncii", "harassment", "threat", "nudity", "scam", "spam",
-              "other"]
+COUNTRIES = (
+    ["DE"] * 15
+    + ["FR"] * 10
+    + ["GB"] * 10
+    + ["US"] * 25
+    + ["IN"] * 15
+    + ["AU"] * 5
+    + ["BR"] * 10
+    + ["ES", "IT", "PL", "NL", "JP"] * 2
+)
+TEXT_LABELS = [
+    "toxicity",
+    "severe_toxicity",
+    "obscene",
+    "threat",
+    "insult",
+    "identity_attack",
+    "sexual_explicit",
+    "profanity",
+]
+IMAGE_LABELS = [
+    "exposed",
+    "FEMALE_BREAST_EXPOSED",
+    "BUTTOCKS_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+]
+BANKS = [
+    ("csam-list", "csam", 0.001),
+    ("tvec-list", "terrorism", 0.003),
+    ("stopncii", "ncii", 0.001),
+    ("rights-refs", "copyright", 0.01),
+    ("spam-hashes", "spam", 0.005),
+]
+CATEGORIES = [
+    "illegal_hate_speech",
+    "terrorism",
+    "csam",
+    "ncii",
+    "harassment",
+    "threat",
+    "nudity",
+    "scam",
+    "spam",
+    "other",
+]
 
 
 def config_for(url: str, folder: Path) -> dict:
-    return {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder / "instance"),
-            "REDIS_URL": "unix:///nonexistent/redis.sock", "REDIS_EMBEDDED": False, "SECRET_KEY": "bench",
-            "WORKBENCH_PSEUDONYM_KEY": "bench", "WORKBENCH_BLOB_DIR": str(folder / "blobs")}
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": str(folder / "instance"),
+        "REDIS_URL": "unix:///nonexistent/redis.sock",
+        "REDIS_EMBEDDED": False,
+        "SECRET_KEY": "bench",
+        "WORKBENCH_PSEUDONYM_KEY": "bench",
+        "WORKBENCH_BLOB_DIR": str(folder / "blobs"),
+    }
 
 
 def score(rng: random.Random) -> float:
@@ -66,13 +107,19 @@ def fill(app, count: int, seed: int = 7) -> dict:
     with app.app_context():
         db.create_all()
         with db.engine.begin() as conn:
-            client_id = conn.execute(insert(ApiClient).returning(ApiClient.id),
-                                     {"name": "bench", "key_prefix": "bench", "key_hash": "0" * 64}).scalar_one()
+            client_id = conn.execute(
+                insert(ApiClient).returning(ApiClient.id),
+                {"name": "bench", "key_prefix": "bench", "key_hash": "0" * 64},
+            ).scalar_one()
             banks = []
             for name, kind, share in BANKS:
-                bank_id = conn.execute(insert(HashBank).returning(HashBank.id), {"name": name, "kind": kind}).scalar_one()
-                entry_id = conn.execute(insert(BankEntry).returning(BankEntry.id),
-                                        {"bank_id": bank_id, "algorithm": "pdq", "value": f"{bank_id:064x}"}).scalar_one()
+                bank_id = conn.execute(
+                    insert(HashBank).returning(HashBank.id), {"name": name, "kind": kind}
+                ).scalar_one()
+                entry_id = conn.execute(
+                    insert(BankEntry).returning(BankEntry.id),
+                    {"bank_id": bank_id, "algorithm": "pdq", "value": f"{bank_id:064x}"},
+                ).scalar_one()
                 banks.append((bank_id, entry_id, share))
         counts = {"signals": 0, "matches": 0, "reports": 0}
         start = utcnow() - timedelta(days=30)
@@ -83,25 +130,55 @@ def fill(app, count: int, seed: int = 7) -> dict:
                 for index in range(first, min(count, first + batch)):
                     kind = "text" if rng.random() < 0.7 else "image"
                     created = start + timedelta(seconds=index * 25)
-                    items.append({"client_id": client_id, "external_id": f"bench-{index}", "kind": kind,
-                                  "author_pseudonym": f"{index % 5000:064x}", "country": rng.choice(COUNTRIES),
-                                  "account_age_days": rng.randint(0, 2000) if rng.random() < 0.5 else None,
-                                  "status": "processed", "stage": "route", "created_at": created,
-                                  "updated_at": created})
+                    items.append(
+                        {
+                            "client_id": client_id,
+                            "external_id": f"bench-{index}",
+                            "kind": kind,
+                            "author_pseudonym": f"{index % 5000:064x}",
+                            "country": rng.choice(COUNTRIES),
+                            "account_age_days": rng.randint(0, 2000) if rng.random() < 0.5 else None,
+                            "status": "processed",
+                            "stage": "route",
+                            "created_at": created,
+                            "updated_at": created,
+                        }
+                    )
                 ids = conn.execute(insert(Item).returning(Item.id, sort_by_parameter_order=True), items).scalars().all()
                 for item_id, item in zip(ids, items):
-                    for label in (TEXT_LABELS if item["kind"] == "text" else IMAGE_LABELS):
-                        signals.append({"item_id": item_id, "classifier": "bench", "classifier_version": "1",
-                                        "label": label, "score": score(rng)})
+                    for label in TEXT_LABELS if item["kind"] == "text" else IMAGE_LABELS:
+                        signals.append(
+                            {
+                                "item_id": item_id,
+                                "classifier": "bench",
+                                "classifier_version": "1",
+                                "label": label,
+                                "score": score(rng),
+                            }
+                        )
                     for bank_id, entry_id, share in banks:
                         if rng.random() < share:
-                            matches.append({"item_id": item_id, "bank_id": bank_id, "entry_id": entry_id,
-                                            "algorithm": "pdq", "distance": rng.randint(0, 30)})
+                            matches.append(
+                                {
+                                    "item_id": item_id,
+                                    "bank_id": bank_id,
+                                    "entry_id": entry_id,
+                                    "algorithm": "pdq",
+                                    "distance": rng.randint(0, 30),
+                                }
+                            )
                     if rng.random() < 0.05:
                         for _ in range(rng.choice((1, 1, 1, 2, 3))):
                             source = rng.choices(["user", "trusted_flagger", "authority_order"], [85, 10, 5])[0]
-                            reports.append({"item_id": item_id, "client_id": client_id, "source": source,
-                                            "category": rng.choice(CATEGORIES), "received_at": item["created_at"]})
+                            reports.append(
+                                {
+                                    "item_id": item_id,
+                                    "client_id": client_id,
+                                    "source": source,
+                                    "category": rng.choice(CATEGORIES),
+                                    "received_at": item["created_at"],
+                                }
+                            )
                 for model, rows in ((ItemSignal, signals), (HashMatch, matches), (Report, reports)):
                     if rows:
                         conn.execute(insert(model), rows)
@@ -114,17 +191,20 @@ def fill(app, count: int, seed: int = 7) -> dict:
 
 DRAFT_EDITS = [
     ('signal: "threat >= 0.8"', 'signal: "threat >= 0.7"'),
-    ('      value: 0.8\n', '      value: 0.75\n'),  # identity-attack threshold
+    ("      value: 0.8\n", "      value: 0.75\n"),  # identity-attack threshold
     ('signal: "severe_toxicity >= 0.9"', 'signal: "severe_toxicity >= 0.85"'),
-    ("  - id: global.toxicity.demote-trial\n    description: Trial - demote very toxic text without review."
-     " Shadow until the backtest is signed off.\n    mode: shadow\n",
-     "  - id: global.toxicity.demote-trial\n    description: Demote very toxic text without review.\n"
-     "    mode: enforce\n"),
+    (
+        "  - id: global.toxicity.demote-trial\n    description: Trial - demote very toxic text without review."
+        " Shadow until the backtest is signed off.\n    mode: shadow\n",
+        "  - id: global.toxicity.demote-trial\n    description: Demote very toxic text without review.\n"
+        "    mode: enforce\n",
+    ),
 ]
 
 
 def prepare_draft(app) -> int:
     from workbench.services.policy import packs as policy_packs
+
     with app.app_context():
         policy_packs.ensure_default_packs(db.session, BENCH_ACTOR)
         pack = policy_packs.get_pack(db.session, "GLOBAL")
@@ -142,6 +222,7 @@ def load_only(app, count: int) -> float:
     """Seconds to load every in-scope item's facts, chunk by chunk, exactly as the backtest does."""
     from workbench.services.policy.backtests import BACKTEST_CHUNK
     from workbench.services.policy.facts import ItemScope, item_ids_in_scope, iter_fact_chunks
+
     with app.app_context():
         started = time.perf_counter()
         ids = item_ids_in_scope(db.session, ItemScope(last_n=count))
@@ -157,6 +238,7 @@ def load_only(app, count: int) -> float:
 
 def backtest(app, draft_id: int, count: int) -> tuple[float, dict]:
     from workbench.services.policy.backtests import BacktestRequest, request_backtest, run_backtest
+
     with app.app_context():
         draft = db.session.get(PolicyDraft, draft_id)
         backtest_id = request_backtest(db.session, draft, BENCH_ACTOR, BacktestRequest(last_n=count)).id
@@ -171,8 +253,11 @@ def backtest(app, draft_id: int, count: int) -> tuple[float, dict]:
 def measure(url: str, folder: Path, count: int, backend: str, rounds: int) -> dict:
     app = create_app(config_for(url, folder))
     counts = fill(app, count)
-    print(f"[{backend}] stored {count} items, {counts['signals']} signals, {counts['matches']} matches, "
-          f"{counts['reports']} reports in {counts['fill_seconds']} s", flush=True)
+    print(
+        f"[{backend}] stored {count} items, {counts['signals']} signals, {counts['matches']} matches, "
+        f"{counts['reports']} reports in {counts['fill_seconds']} s",
+        flush=True,
+    )
     draft_id = prepare_draft(app)
     loads, runs = [], []
     for _ in range(rounds):  # interleaved, so that both see the same machine (2 shared cores)
@@ -194,9 +279,12 @@ def measure(url: str, folder: Path, count: int, backend: str, rounds: int) -> di
         "changed": results["changed"]["count"],
         **{k: v for k, v in counts.items() if k != "fill_seconds"},
     }
-    print(f"[{backend}] best of {rounds}: backtest {figures['seconds']} s ({figures['items_per_s']} items/s), load "
-          f"only {figures['load_only_seconds']} s; overhead {figures['overhead']}x; {figures['changed']} items change "
-          f"outcome, {figures['planned']} planned twice", flush=True)
+    print(
+        f"[{backend}] best of {rounds}: backtest {figures['seconds']} s ({figures['items_per_s']} items/s), load "
+        f"only {figures['load_only_seconds']} s; overhead {figures['overhead']}x; {figures['changed']} items change "
+        f"outcome, {figures['planned']} planned twice",
+        flush=True,
+    )
     with app.app_context():
         db.engine.dispose()
     return figures
@@ -212,12 +300,14 @@ def main() -> int:
     figures = measure(f"sqlite:///{folder / 'bench.db'}", folder, args.items, "sqlite", args.rounds)
     if args.postgres:
         from tests.support.postgres import PostgresCluster
+
         cluster = PostgresCluster().start()
         try:
             pg_folder = folder / "pg"
             pg_folder.mkdir()
-            figures["postgresql"] = measure(cluster.create_database("bench_backtest"), pg_folder, args.items,
-                                            "postgresql", args.rounds)
+            figures["postgresql"] = measure(
+                cluster.create_database("bench_backtest"), pg_folder, args.items, "postgresql", args.rounds
+            )
         finally:
             cluster.stop()
     print(json.dumps(figures))

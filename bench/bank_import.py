@@ -15,6 +15,7 @@
 
 Prints its figures and, last, one JSON line: {"sqlite": {...}, "postgresql": {...}}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,15 +33,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from classifiers.hashing.index import HammingIndex  # noqa: E402
-from tests.support.postgres import PostgresCluster  # noqa: E402
-from workbench import create_app  # noqa: E402
-from workbench.audit import Actor  # noqa: E402
-from workbench.extensions import db  # noqa: E402
-from workbench.models import BankEntry  # noqa: E402
-from workbench.models.base import utcnow  # noqa: E402
+from classifiers.hashing.index import HammingIndex
+from tests.support.postgres import PostgresCluster
+from workbench import create_app
+from workbench.audit import Actor
+from workbench.extensions import db
+from workbench.models import BankEntry
+from workbench.models.base import utcnow
 
 ACTOR = Actor.system("bench")
 
@@ -85,16 +86,38 @@ def peak_rss_mb() -> float:
 def bare_insert(url: str, folder: Path, unique: np.ndarray) -> float:
     """Baseline, in a database of its own: the same rows by one executemany, nothing else."""
     from workbench.models import HashBank
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder), "REDIS_URL": "unix:///nonexistent",
-                      "REDIS_EMBEDDED": False, "SECRET_KEY": "bench", "WORKBENCH_PSEUDONYM_KEY": "bench"})
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(folder),
+            "REDIS_URL": "unix:///nonexistent",
+            "REDIS_EMBEDDED": False,
+            "SECRET_KEY": "bench",
+            "WORKBENCH_PSEUDONYM_KEY": "bench",
+        }
+    )
     with app.app_context():
         db.create_all()
         bank = HashBank(name="baseline", kind="other", created_at=utcnow(), updated_at=utcnow())
         db.session.add(bank)
         db.session.commit()
-        rows = [{"bank_id": bank.id, "algorithm": "pdq", "value": row.tobytes().hex(), "note": "",
-                 "source": "bench", "added_by": "bench", "added_at": utcnow(), "tags": "", "category": "",
-                 "descriptor_id": "", "external_added_on": ""} for row in unique]
+        rows = [
+            {
+                "bank_id": bank.id,
+                "algorithm": "pdq",
+                "value": row.tobytes().hex(),
+                "note": "",
+                "source": "bench",
+                "added_by": "bench",
+                "added_at": utcnow(),
+                "tags": "",
+                "category": "",
+                "descriptor_id": "",
+                "external_added_on": "",
+            }
+            for row in unique
+        ]
         started = time.perf_counter()
         db.session.execute(insert(BankEntry), rows)
         db.session.commit()
@@ -107,14 +130,22 @@ def bare_insert(url: str, folder: Path, unique: np.ndarray) -> float:
 def run_backend(name: str, url: str, baseline_url: str, args) -> dict:
     from workbench.jobs.bank_imports import import_store
     from workbench.services.banks.banks import create_bank, parse_bank_fields
-    from workbench.services.banks.entries import set_entry_disabled, add_entries, EntrySpec
+    from workbench.services.banks.entries import EntrySpec, add_entries, set_entry_disabled
     from workbench.services.banks.imports import create_import, run_import
     from workbench.services.banks.matcher import BankMatcher
 
     folder = Path(tempfile.mkdtemp(prefix=f"wb-bench-banks-{name}-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(folder), "REDIS_URL": "unix:///nonexistent",
-                      "REDIS_EMBEDDED": False, "SECRET_KEY": "bench", "WORKBENCH_PSEUDONYM_KEY": "bench",
-                      "WORKBENCH_IMPORT_DIR": str(folder / "imports")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "INSTANCE_PATH": str(folder),
+            "REDIS_URL": "unix:///nonexistent",
+            "REDIS_EMBEDDED": False,
+            "SECRET_KEY": "bench",
+            "WORKBENCH_PSEUDONYM_KEY": "bench",
+            "WORKBENCH_IMPORT_DIR": str(folder / "imports"),
+        }
+    )
     data, unique = make_file(args.lines)
     with app.app_context():
         db.create_all()
@@ -129,14 +160,27 @@ def run_backend(name: str, url: str, baseline_url: str, args) -> dict:
             last[0] = now
 
         started = time.perf_counter()
-        bank_import = create_import(db.session, bank, io.BytesIO(data), filename="bench.csv", fmt="hma_csv",
-                                    algorithm=None, source="", actor=ACTOR, store=import_store(app),
-                                    max_bytes=len(data) + 1)
+        bank_import = create_import(
+            db.session,
+            bank,
+            io.BytesIO(data),
+            filename="bench.csv",
+            fmt="hma_csv",
+            algorithm=None,
+            source="",
+            actor=ACTOR,
+            store=import_store(app),
+            max_bytes=len(data) + 1,
+        )
         last[0] = time.perf_counter()
         result = run_import(db.session, bank_import.id, import_store(app), chunk_lines=args.chunk, progress=progress)
         import_s = time.perf_counter() - started
-        counts = {"lines": result.total_lines, "added": result.added,
-                  "duplicates_merged": result.duplicates_merged, "bad_lines": result.error_count}
+        counts = {
+            "lines": result.total_lines,
+            "added": result.added,
+            "duplicates_merged": result.duplicates_merged,
+            "bad_lines": result.error_count,
+        }
         rss_growth = peak_rss_mb() - rss_before
 
         matcher = BankMatcher(db.engine, poll_interval_s=0.5)
@@ -165,15 +209,22 @@ def run_backend(name: str, url: str, baseline_url: str, args) -> dict:
         db.engine.dispose()
     baseline_s = bare_insert(baseline_url, folder, unique)
     figures = {
-        **counts, "chunk_lines": args.chunk,
-        "import_s": round(import_s, 2), "import_lines_per_s": round(counts["lines"] / import_s),
-        "baseline_insert_s": round(baseline_s, 2), "import_vs_bare_insert": round(import_s / baseline_s, 2),
+        **counts,
+        "chunk_lines": args.chunk,
+        "import_s": round(import_s, 2),
+        "import_lines_per_s": round(counts["lines"] / import_s),
+        "baseline_insert_s": round(baseline_s, 2),
+        "import_vs_bare_insert": round(import_s / baseline_s, 2),
         "max_chunk_tx_s": round(max(chunk_times), 3),
-        "slowest_chunk": chunk_times.index(max(chunk_times)) + 1, "chunks": len(chunk_times), "median_chunk_tx_s": round(statistics.median(chunk_times), 3),
+        "slowest_chunk": chunk_times.index(max(chunk_times)) + 1,
+        "chunks": len(chunk_times),
+        "median_chunk_tx_s": round(statistics.median(chunk_times), 3),
         "import_peak_rss_growth_mb": round(rss_growth, 1),
-        "matcher_build_s": round(build_s, 2), "index_only_build_s": round(pure_build_s, 2),
+        "matcher_build_s": round(build_s, 2),
+        "index_only_build_s": round(pure_build_s, 2),
         "matcher_memory_mb": round(sum(i.memory_bytes for i in matcher._indexes.values()) / 1e6, 1),
-        "feed_apply_p50_ms": round(statistics.median(feed_ms), 2), "feed_apply_max_ms": round(max(feed_ms), 2),
+        "feed_apply_p50_ms": round(statistics.median(feed_ms), 2),
+        "feed_apply_max_ms": round(max(feed_ms), 2),
     }
     print(f"{name}: {figures}", flush=True)
     return figures
@@ -187,12 +238,14 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     sqlite_dir = tempfile.mkdtemp(prefix="wb-bench-banks-db-")
-    results["sqlite"] = run_backend("sqlite", f"sqlite:///{sqlite_dir}/bench.db",
-                                    f"sqlite:///{sqlite_dir}/baseline.db", args)
+    results["sqlite"] = run_backend(
+        "sqlite", f"sqlite:///{sqlite_dir}/bench.db", f"sqlite:///{sqlite_dir}/baseline.db", args
+    )
     cluster = PostgresCluster().start()
     try:
-        results["postgresql"] = run_backend("postgresql", cluster.create_database("bench_banks"),
-                                            cluster.create_database("bench_baseline"), args)
+        results["postgresql"] = run_backend(
+            "postgresql", cluster.create_database("bench_banks"), cluster.create_database("bench_baseline"), args
+        )
     finally:
         cluster.stop()
     print(json.dumps(results))

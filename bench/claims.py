@@ -26,6 +26,7 @@ figures and, last, one JSON line with cases, moderators, moderator_think_ms, cla
 claim_p95_ms, decisions_per_s, double_claims (must be 0; counted over all phases),
 baseline_claim_p50_ms and the stress_* figures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,13 +50,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from bench.ingest import free_port, percentile  # noqa: E402
-from tests.support.postgres import PostgresCluster  # noqa: E402
-from workbench import create_app  # noqa: E402
-from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
-from workbench.extensions import db  # noqa: E402
+from bench.ingest import free_port, percentile
+from tests.support.postgres import PostgresCluster
+from workbench import create_app
+from workbench.embedded_redis import EmbeddedRedis
+from workbench.extensions import db
 
 PASSWORD = "bench passphrase 1"
 COUNTRIES = ["DE", "FR", "US", "IN", "GB", "BR", "AT", "PL"]
@@ -70,9 +71,10 @@ def prepare(app, cases: int, moderators: int) -> None:
     from workbench.audit import Actor
     from workbench.models import Case, Item
     from workbench.models.base import utcnow
+    from workbench.services.accounts.users import create_user
     from workbench.services.platforms.clients import create_client
     from workbench.services.policy.runtime import published_policies
-    from workbench.services.accounts.users import create_user
+
     actor = Actor.system("bench")
     catalogue = default_catalogue()
     with app.app_context():
@@ -81,34 +83,57 @@ def prepare(app, cases: int, moderators: int) -> None:
         db.session.commit()
         client_id = create_client(db.session, "bench", actor).client.id
         for n in range(moderators + 1):
-            create_user(db.session, f"mod{n}", "moderator", PASSWORD, actor, jurisdictions=["GLOBAL"],
-                        languages=["*"])
+            create_user(db.session, f"mod{n}", "moderator", PASSWORD, actor, jurisdictions=["GLOBAL"], languages=["*"])
         rng = random.Random(7)
         now = utcnow()
         started = time.perf_counter()
         chunk = 5000
         for start in range(0, cases, chunk):
             count = min(chunk, cases - start)
-            items = [{"client_id": client_id, "external_id": f"bench-{start + i}", "kind": "text",
-                      "author_pseudonym": f"author-{rng.randrange(20000)}", "country": rng.choice(COUNTRIES),
-                      "language": None, "text": "bench text", "status": "processed", "attempts": 0,
-                      "created_at": now, "updated_at": now} for i in range(count)]
+            items = [
+                {
+                    "client_id": client_id,
+                    "external_id": f"bench-{start + i}",
+                    "kind": "text",
+                    "author_pseudonym": f"author-{rng.randrange(20000)}",
+                    "country": rng.choice(COUNTRIES),
+                    "language": None,
+                    "text": "bench text",
+                    "status": "processed",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(count)
+            ]
             ids = db.session.scalars(insert(Item).returning(Item.id, sort_by_parameter_order=True), items).all()
             rows = []
             for item_id, item in zip(ids, items):
                 priority = rng.choice(PRIORITIES)
-                rows.append({"item_id": item_id, "queue": rng.choice(QUEUES), "priority": priority,
-                             "priority_rank": PRIORITY_RANK[priority], "status": "open",
-                             "due_at": now + timedelta(minutes=rng.randrange(10, 72 * 60)),
-                             "rule_jurisdiction": "GLOBAL", "rule_pack_version": 1,
-                             "rule_id": "global.reports.user-volume",
-                             "jurisdictions": catalogue.applicable_jurisdictions(item["country"]),
-                             "escalations": [], "created_at": now, "updated_at": now, "claim_token": 0,
-                             "escalated": False})
+                rows.append(
+                    {
+                        "item_id": item_id,
+                        "queue": rng.choice(QUEUES),
+                        "priority": priority,
+                        "priority_rank": PRIORITY_RANK[priority],
+                        "status": "open",
+                        "due_at": now + timedelta(minutes=rng.randrange(10, 72 * 60)),
+                        "rule_jurisdiction": "GLOBAL",
+                        "rule_pack_version": 1,
+                        "rule_id": "global.reports.user-volume",
+                        "jurisdictions": catalogue.applicable_jurisdictions(item["country"]),
+                        "escalations": [],
+                        "created_at": now,
+                        "updated_at": now,
+                        "claim_token": 0,
+                        "escalated": False,
+                    }
+                )
             db.session.execute(insert(Case), rows)
             db.session.commit()
         print(f"inserted {cases} cases in {time.perf_counter() - started:.1f} s", flush=True)
         from sqlalchemy import text
+
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         db.session.remove()
@@ -118,8 +143,9 @@ def log_in(base_url: str, username: str) -> tuple[requests.Session, str]:
     session = requests.Session()
     page = session.get(f"{base_url}/login", timeout=30).text
     token = CSRF_INPUT.search(page) or CSRF_META.search(page)
-    response = session.post(f"{base_url}/login", data={"username": username, "password": PASSWORD,
-                                                       "csrf_token": token.group(1)}, timeout=30)
+    response = session.post(
+        f"{base_url}/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)}, timeout=30
+    )
     response.raise_for_status()
     queues = session.get(f"{base_url}/queues", timeout=30)
     queues.raise_for_status()
@@ -139,9 +165,17 @@ class Tally:
             self.errors[kind] += 1
 
 
-def moderate(base_url: str, username: str, stop: threading.Event, tally: Tally, start: threading.Event,
-             ready: threading.Semaphore, max_decisions: int | None = None, think_ms: tuple[int, int] = (0, 0),
-             seed: int = 0) -> None:
+def moderate(
+    base_url: str,
+    username: str,
+    stop: threading.Event,
+    tally: Tally,
+    start: threading.Event,
+    ready: threading.Semaphore,
+    max_decisions: int | None = None,
+    think_ms: tuple[int, int] = (0, 0),
+    seed: int = 0,
+) -> None:
     try:
         session, token = log_in(base_url, username)
     except (requests.RequestException, AttributeError) as exc:
@@ -179,7 +213,7 @@ def moderate(base_url: str, username: str, stop: threading.Event, tally: Tally, 
 
 
 class ClaimFailed(Exception):
-    """"Next case" did not answer 200: the message is the tally's error kind."""
+    """ "Next case" did not answer 200: the message is the tally's error kind."""
 
 
 def claim_next_case(session: requests.Session, base_url: str, headers: dict) -> tuple[dict | None, float]:
@@ -199,31 +233,62 @@ def decide_routed(session: requests.Session, base_url: str, headers: dict, case:
     """Decide `case` under its routed rule with no action: None when stored, else the error kind."""
     rule = next(r for r in case["rules"] if r["routed"])["rule"]
     try:
-        decided = session.post(f"{base_url}/review/api/cases/{case['id']}/decide", headers=headers, timeout=60,
-                               json={"rule": rule, "outcome": "no_action", "internal_note": note,
-                                     "user_explanation": "No violation.", "claim_token": case["claim_token"]})
+        decided = session.post(
+            f"{base_url}/review/api/cases/{case['id']}/decide",
+            headers=headers,
+            timeout=60,
+            json={
+                "rule": rule,
+                "outcome": "no_action",
+                "internal_note": note,
+                "user_explanation": "No violation.",
+                "claim_token": case["claim_token"],
+            },
+        )
     except requests.RequestException as exc:
         return f"decide {type(exc).__name__}"
     return None if decided.status_code == 201 else f"decide {decided.status_code}"
 
 
-def _client_process(base_url: str, crowd: list[tuple[int, str]], stop, tally_parts, start, ready,
-                    max_decisions: int | None, think_ms: tuple[int, int]) -> None:
+def _client_process(
+    base_url: str,
+    crowd: list[tuple[int, str]],
+    stop,
+    tally_parts,
+    start,
+    ready,
+    max_decisions: int | None,
+    think_ms: tuple[int, int],
+) -> None:
     """One load-generator process: a thread per moderator; its tally goes back in parts."""
     tally = Tally()
-    threads = [threading.Thread(target=moderate, args=(base_url, name, stop, tally, start, ready, max_decisions,
-                                                       think_ms, n))
-               for n, name in crowd]
+    threads = [
+        threading.Thread(target=moderate, args=(base_url, name, stop, tally, start, ready, max_decisions, think_ms, n))
+        for n, name in crowd
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    tally_parts.put((tally.claims_ms, {case: sorted(names) for case, names in tally.handed.items()},
-                     tally.decisions, dict(tally.errors)))
+    tally_parts.put(
+        (
+            tally.claims_ms,
+            {case: sorted(names) for case, names in tally.handed.items()},
+            tally.decisions,
+            dict(tally.errors),
+        )
+    )
 
 
-def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int | None = None,
-        think_ms: tuple[int, int] = (0, 0), cpu=lambda: 0.0, client_processes: int = 1) -> tuple[Tally, float, float]:
+def run(
+    base_url: str,
+    moderators: list[str],
+    seconds: float,
+    max_decisions: int | None = None,
+    think_ms: tuple[int, int] = (0, 0),
+    cpu=lambda: 0.0,
+    client_processes: int = 1,
+) -> tuple[Tally, float, float]:
     """Log everyone in, start them together once all are in, stop them after `seconds` (or
     their quota). Returns the tally, the measured span and the server CPU seconds used in it.
 
@@ -234,9 +299,12 @@ def run(base_url: str, moderators: list[str], seconds: float, max_decisions: int
     start, stop, ready, tally_parts = context.Event(), context.Event(), context.Semaphore(0), context.Queue()
     count = max(1, min(client_processes, len(moderators)))
     groups = [list(enumerate(moderators))[i::count] for i in range(count)]
-    clients = [context.Process(target=_client_process, args=(base_url, group, stop, tally_parts, start, ready,
-                                                             max_decisions, think_ms))
-               for group in groups]
+    clients = [
+        context.Process(
+            target=_client_process, args=(base_url, group, stop, tally_parts, start, ready, max_decisions, think_ms)
+        )
+        for group in groups
+    ]
     for client in clients:
         client.start()
     for _ in moderators:  # logins (and their /queues page) are not part of the measurement
@@ -266,18 +334,28 @@ def explain_claim(app, username: str) -> list[str]:
     """EXPLAIN ANALYZE of the statement "next case" runs for `username`, rolled back."""
     from sqlalchemy import update
     from sqlalchemy.dialects import postgresql
+
     from workbench.models import Case, User
     from workbench.models.base import utcnow
     from workbench.services.review import claims
+
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))
         now = utcnow()
-        candidate = claims._candidate_query(user, now, None, None).with_for_update(of=Case, skip_locked=True) \
+        candidate = (
+            claims._candidate_query(user, now, None, None)
+            .with_for_update(of=Case, skip_locked=True)
             .subquery("candidate")
-        statement = (update(Case).where(Case.id == candidate.c.id).values(**claims._claim_values(user, now))
-                     .returning(Case.id, candidate.c.previous))
+        )
+        statement = (
+            update(Case)
+            .where(Case.id == candidate.c.id)
+            .values(**claims._claim_values(user, now))
+            .returning(Case.id, candidate.c.previous)
+        )
         sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
         from sqlalchemy import text
+
         lines = [row[0] for row in db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
         db.session.rollback()
         db.session.remove()
@@ -311,12 +389,14 @@ def server_cpu_s(root_pids: list[int]) -> float:
 
 def figures_of(tally: Tally, span: float, cpu_s: float, prefix: str = "") -> dict:
     claims_ms = tally.claims_ms or [float("nan")]
-    return {f"{prefix}claims": len(tally.claims_ms),
-            f"{prefix}claim_p50_ms": round(percentile(claims_ms, 0.5), 1),
-            f"{prefix}claim_p95_ms": round(percentile(claims_ms, 0.95), 1),
-            f"{prefix}decisions_per_s": round(tally.decisions / span, 1),
-            # gunicorn + PostgreSQL CPU per claim-and-decide: the figure the neighbours do not move
-            f"{prefix}server_cpu_ms_per_decision": round(1000 * cpu_s / max(tally.decisions, 1), 1)}
+    return {
+        f"{prefix}claims": len(tally.claims_ms),
+        f"{prefix}claim_p50_ms": round(percentile(claims_ms, 0.5), 1),
+        f"{prefix}claim_p95_ms": round(percentile(claims_ms, 0.95), 1),
+        f"{prefix}decisions_per_s": round(tally.decisions / span, 1),
+        # gunicorn + PostgreSQL CPU per claim-and-decide: the figure the neighbours do not move
+        f"{prefix}server_cpu_ms_per_decision": round(1000 * cpu_s / max(tally.decisions, 1), 1),
+    }
 
 
 def wait_for(base_url: str) -> None:
@@ -333,8 +413,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--moderators", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=60.0,
-                        help="the crowd phase: ~25 claims/s, so 60 s gives ~1,500 claims for the p95")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="the crowd phase: ~25 claims/s, so 60 s gives ~1,500 claims for the p95",
+    )
     parser.add_argument("--think-ms", default="1000-3000", help="per-case reading time, uniform: MIN-MAX ms")
     parser.add_argument("--stress-seconds", type=float, default=15.0, help="0 skips the zero-think-time phase")
     parser.add_argument("--baseline-decisions", type=int, default=100)
@@ -342,8 +426,9 @@ def main() -> None:
     # the time a request waits on PostgreSQL (more only add GIL contention).
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--gunicorn-threads", type=int, default=4)
-    parser.add_argument("--client-processes", type=int, default=5,
-                        help="load-generator processes the moderators are spread over")
+    parser.add_argument(
+        "--client-processes", type=int, default=5, help="load-generator processes the moderators are spread over"
+    )
     args = parser.parse_args()
     low, _, high = args.think_ms.partition("-")
     think_ms = (int(low), int(high or low))
@@ -355,9 +440,14 @@ def main() -> None:
     figures = {}
     try:
         url = cluster.create_database("claims")
-        settings = {"DATABASE_URL": url, "REDIS_URL": redis.url, "WORKBENCH_INSTANCE_PATH": str(folder),
-                    "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "SECRET_KEY": "bench-secret",
-                    "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": "1000"}
+        settings = {
+            "DATABASE_URL": url,
+            "REDIS_URL": redis.url,
+            "WORKBENCH_INSTANCE_PATH": str(folder),
+            "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SECRET_KEY": "bench-secret",
+            "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": "1000",
+        }
         os.environ.update(settings)
         env = {**os.environ, **settings}
         app = create_app()
@@ -371,41 +461,81 @@ def main() -> None:
         # --timeout: a worker starved of CPU by the neighbours must not be killed mid-request;
         # --keep-alive past the longest think time, or a moderator's next POST races the server
         # closing the idle connection (a ConnectionError that requests does not retry).
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
-             str(args.gunicorn_workers), "--threads", str(args.gunicorn_threads), "--backlog", "256",
-             "--timeout", "120", "--keep-alive", str(max(5, think_ms[1] // 1000 + 5)), "wsgi:app"],
-            cwd=ROOT, env=env, stdout=log, stderr=log))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(args.gunicorn_workers),
+                    "--threads",
+                    str(args.gunicorn_threads),
+                    "--backlog",
+                    "256",
+                    "--timeout",
+                    "120",
+                    "--keep-alive",
+                    str(max(5, think_ms[1] // 1000 + 5)),
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+        )
         base_url = f"http://127.0.0.1:{port}"
         wait_for(base_url)
         postmaster = int((Path(cluster.data) / "postmaster.pid").read_text().split()[0])
         cpu = functools.partial(server_cpu_s, [processes[0].pid, postmaster])
         baseline, _, baseline_cpu = run(base_url, ["mod0"], 3600, max_decisions=args.baseline_decisions, cpu=cpu)
-        crowd, span, crowd_cpu = run(base_url, [f"mod{n}" for n in range(1, args.moderators + 1)], args.seconds,
-                                     think_ms=think_ms, cpu=cpu, client_processes=args.client_processes)
+        crowd, span, crowd_cpu = run(
+            base_url,
+            [f"mod{n}" for n in range(1, args.moderators + 1)],
+            args.seconds,
+            think_ms=think_ms,
+            cpu=cpu,
+            client_processes=args.client_processes,
+        )
         tallies = [baseline, crowd]
         stress = None
         if args.stress_seconds > 0:
             stress, stress_span, stress_cpu = run(
-                base_url, [f"mod{n}" for n in range(args.moderators + 1, 2 * args.moderators + 1)],
-                args.stress_seconds, cpu=cpu, client_processes=args.client_processes)
+                base_url,
+                [f"mod{n}" for n in range(args.moderators + 1, 2 * args.moderators + 1)],
+                args.stress_seconds,
+                cpu=cpu,
+                client_processes=args.client_processes,
+            )
             tallies.append(stress)
         with app.app_context():
             from workbench.models import Decision
-            repeated = db.session.execute(select(Decision.case_id).where(Decision.automated.is_(False))
-                                          .group_by(Decision.case_id).having(func.count() > 1)).all()
+
+            repeated = db.session.execute(
+                select(Decision.case_id)
+                .where(Decision.automated.is_(False))
+                .group_by(Decision.case_id)
+                .having(func.count() > 1)
+            ).all()
             db.session.remove()
             db.engine.dispose()
         handed: dict[int, set[str]] = collections.defaultdict(set)
         for tally in tallies:
             for case_id, names in tally.handed.items():
                 handed[case_id] |= names
-        figures = {"cases": args.cases, "moderators": args.moderators, "moderator_think_ms": list(think_ms),
-                   **figures_of(crowd, span, crowd_cpu),
-                   "double_claims": sum(1 for names in handed.values() if len(names) > 1) + len(repeated),
-                   "baseline_claim_p50_ms": round(percentile(baseline.claims_ms, 0.5), 1),
-                   "baseline_claim_p95_ms": round(percentile(baseline.claims_ms, 0.95), 1),
-                   "baseline_server_cpu_ms_per_decision": round(1000 * baseline_cpu / max(baseline.decisions, 1), 1)}
+        figures = {
+            "cases": args.cases,
+            "moderators": args.moderators,
+            "moderator_think_ms": list(think_ms),
+            **figures_of(crowd, span, crowd_cpu),
+            "double_claims": sum(1 for names in handed.values() if len(names) > 1) + len(repeated),
+            "baseline_claim_p50_ms": round(percentile(baseline.claims_ms, 0.5), 1),
+            "baseline_claim_p95_ms": round(percentile(baseline.claims_ms, 0.95), 1),
+            "baseline_server_cpu_ms_per_decision": round(1000 * baseline_cpu / max(baseline.decisions, 1), 1),
+        }
         if stress is not None:
             figures.update(figures_of(stress, stress_span, stress_cpu, "stress_"))
         figures["gunicorn"] = f"{args.gunicorn_workers}x{args.gunicorn_threads} gthread"
@@ -419,8 +549,11 @@ def main() -> None:
         if timeouts:
             figures["gunicorn_worker_timeouts"] = timeouts
         figures["load_average_1m"] = round(os.getloadavg()[0], 1)  # how busy the shared machine was
-        print(f"crowd: {len(crowd.claims_ms)} claims in {span:.1f} s; baseline: {len(baseline.claims_ms)} claims"
-              + (f"; stress: {len(stress.claims_ms)} claims" if stress is not None else ""), flush=True)
+        print(
+            f"crowd: {len(crowd.claims_ms)} claims in {span:.1f} s; baseline: {len(baseline.claims_ms)} claims"
+            + (f"; stress: {len(stress.claims_ms)} claims" if stress is not None else ""),
+            flush=True,
+        )
     finally:
         for process in processes:
             process.terminate()

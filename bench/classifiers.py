@@ -30,6 +30,7 @@ The pipeline and the direct calls are timed batch by batch in alternation on the
 Prints its figures and, last, one JSON line:
   {"batch_size": 32, "offline_text": {...}, "detoxify": {...}, "nudenet": {...}}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,27 +46,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
 
-from workbench import create_app  # noqa: E402
-from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
-from workbench.extensions import db  # noqa: E402
-from workbench.models import ApiClient, Blob, Item, ItemStatus  # noqa: E402
-from workbench.models.base import utcnow  # noqa: E402
-from workbench.pipeline import runner  # noqa: E402,F401  (registers every stage)
-from workbench.pipeline.batch_queue import batch_queue_for  # noqa: E402
-from workbench.pipeline.batch_worker import BatchWorker  # noqa: E402
-from workbench.pipeline.classify_stage import ClassifyStage  # noqa: E402
-from workbench.services.blobstore import BlobStore  # noqa: E402
+from workbench import create_app
+from workbench.embedded_redis import EmbeddedRedis
+from workbench.extensions import db
+from workbench.models import ApiClient, Blob, Item, ItemStatus
+from workbench.models.base import utcnow
+from workbench.pipeline import runner  # noqa: F401  (registers every stage)
+from workbench.pipeline.batch_queue import batch_queue_for
+from workbench.pipeline.batch_worker import BatchWorker
+from workbench.pipeline.classify_stage import ClassifyStage
+from workbench.services.blobstore import BlobStore
 
 # Words a bert-base-uncased vocabulary holds whole (and so does the benchmark checkpoint's
 # vocabulary, see classifiers/text/tiny_checkpoint.py): one WordPiece token per word, as for
 # real comments, instead of rarer words spelt out letter by letter.
-WORDS = ("the a you your this that what love hate great stupid idiot thanks video post comment "
-         "friend friends today tomorrow game music watch ugly nice people no just like so good "
-         "fun happy sad angry night play win free money click link buy sell block spam user report "
-         "family hello please thank kill dumb can not do it is are was my me we they all one").split()
+WORDS = (
+    "the a you your this that what love hate great stupid idiot thanks video post comment "
+    "friend friends today tomorrow game music watch ugly nice people no just like so good "
+    "fun happy sad angry night play win free money click link buy sell block spam user report "
+    "family hello please thank kill dumb can not do it is are was my me we they all one"
+).split()
 # What a short-video platform's text items look like: mostly short comments, some captions.
 LENGTHS = ((0.6, 3, 12), (0.3, 13, 25), (0.1, 26, 40))  # (share, min words, max words)
 
@@ -75,13 +78,12 @@ def texts(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     out = []
     for _ in range(count):
-        pick, low, high = rng.random(), 3, 12
-        for share, low, high in LENGTHS:
+        pick = rng.random()
+        for share, low, high in LENGTHS:  # noqa: B007 - the bucket the loop stops in is used below
             if pick < share:
                 break
             pick -= share
-        out.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize()
-                   + rng.choice(".!?"))
+        out.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high))).capitalize() + rng.choice(".!?"))
     return out
 
 
@@ -105,12 +107,19 @@ def photos(count: int, seed: int) -> list[bytes]:
 class Bench:
     def __init__(self, folder: Path, redis_url: str):
         from tests.support.apps import _schema_metadata
+
         database = self.database = folder / "bench.db"
-        self.app = create_app({
-            "INSTANCE_PATH": str(folder / "instance"), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "REDIS_URL": redis_url, "REDIS_EMBEDDED": False, "SECRET_KEY": "bench", "WORKBENCH_PSEUDONYM_KEY": "bench",
-            "WORKBENCH_BLOB_DIR": str(folder / "blobs"),
-        })
+        self.app = create_app(
+            {
+                "INSTANCE_PATH": str(folder / "instance"),
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+                "REDIS_URL": redis_url,
+                "REDIS_EMBEDDED": False,
+                "SECRET_KEY": "bench",
+                "WORKBENCH_PSEUDONYM_KEY": "bench",
+                "WORKBENCH_BLOB_DIR": str(folder / "blobs"),
+            }
+        )
         with self.app.app_context():
             _schema_metadata().create_all(db.engine)  # the models' schema (as the tests build it)
             client = ApiClient(name="bench", key_prefix="bench", key_hash="0" * 64)
@@ -138,12 +147,24 @@ class Bench:
                         reservation.keep()
                         sha = reservation.sha256
                     if db.session.get(Blob, sha) is None:
-                        db.session.add(Blob(sha256=sha, mime="image/jpeg", size=len(payload), width=640,
-                                            height=480, frames=1))
-                items.append(Item(client_id=self.client_id, external_id=f"bench-{self.serial}", kind=kind,
-                                  author_pseudonym="0" * 64, country="DE", text=payload if kind == "text" else None,
-                                  blob_sha256=sha, status=ItemStatus.PROCESSING, stage="hash",
-                                  created_at=now, updated_at=now))
+                        db.session.add(
+                            Blob(sha256=sha, mime="image/jpeg", size=len(payload), width=640, height=480, frames=1)
+                        )
+                items.append(
+                    Item(
+                        client_id=self.client_id,
+                        external_id=f"bench-{self.serial}",
+                        kind=kind,
+                        author_pseudonym="0" * 64,
+                        country="DE",
+                        text=payload if kind == "text" else None,
+                        blob_sha256=sha,
+                        status=ItemStatus.PROCESSING,
+                        stage="hash",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
             db.session.add_all(items)
             db.session.commit()
             ids = [item.id for item in items]
@@ -152,7 +173,7 @@ class Bench:
 
     def chunks(self, values: list, size: int | None = None) -> list[list]:
         size = size or self.batch_size
-        return [values[start:start + size] for start in range(0, len(values), size)]
+        return [values[start : start + size] for start in range(0, len(values), size)]
 
     def paired(self, loaded, kind: str, payloads: list, direct: dict, rounds: int) -> dict[str, float]:
         """Rates of the pipeline and of each `direct` call (chunk -> items done), measured
@@ -168,9 +189,9 @@ class Bench:
             with self.app.app_context():
                 worker.queue.register_worker(worker.name, worker.info(), ttl_s=3600)
                 for index, chunk in enumerate(self.chunks(payloads)):
-                    steps = [("pipeline_per_s", lambda: self._pipeline_step(worker))]
-                    steps += [(name, lambda call=call: call(chunk)) for name, call in direct.items()]
-                    for name, step in (steps if index % 2 == 0 else steps[::-1]):
+                    steps = [("pipeline_per_s", lambda worker=worker: self._pipeline_step(worker))]
+                    steps += [(name, lambda call=call, chunk=chunk: call(chunk)) for name, call in direct.items()]
+                    for name, step in steps if index % 2 == 0 else steps[::-1]:
                         started = time.perf_counter()
                         done[name] += step()
                         seconds[name] += time.perf_counter() - started
@@ -188,21 +209,30 @@ class Bench:
 
 def bench_offline_text(bench: Bench, count: int, rounds: int) -> dict:
     from classifiers.base import ClassifierInput
+
     loaded = bench.load("profanity_check")
     model = loaded.classifiers[0]
     inputs = texts(count, seed=1)
-    bench.paired(loaded, "text", inputs[:bench.batch_size * 2], {}, 1)  # warm-up
-    return bench.paired(loaded, "text", inputs, {
-        "direct_per_s": lambda chunk: len(model.predict_prob(chunk)),
-        "classify_batch_per_s": lambda chunk: len(model.classify_batch(
-            [ClassifierInput.for_text(i, text) for i, text in enumerate(chunk)])),
-    }, rounds)
+    bench.paired(loaded, "text", inputs[: bench.batch_size * 2], {}, 1)  # warm-up
+    return bench.paired(
+        loaded,
+        "text",
+        inputs,
+        {
+            "direct_per_s": lambda chunk: len(model.predict_prob(chunk)),
+            "classify_batch_per_s": lambda chunk: len(
+                model.classify_batch([ClassifierInput.for_text(i, text) for i, text in enumerate(chunk)])
+            ),
+        },
+        rounds,
+    )
 
 
 def offline_text_floor(bench: Bench, count: int) -> dict:
     """The most a stage that stores the offline model's results could reach on the same texts:
     bench/classify_floor.py's stage stripped to its duties, at the same batch size."""
     from bench.classify_floor import FloorStage
+
     stage = FloorStage(bench)
     bench.seed("text", texts(count, seed=1))
     figures = stage.measure(bench.batch_size)
@@ -212,15 +242,23 @@ def offline_text_floor(bench: Bench, count: int) -> dict:
 
 def bench_nudenet(bench: Bench, count: int, rounds: int) -> dict:
     from classifiers.base import ClassifierInput
+
     loaded = bench.load("nudenet")
     model = loaded.classifiers[0]
     images = photos(count, seed=2)
     model.detector.detect_batch(images[:4], batch_size=model.batch_size)  # warm-up
-    return bench.paired(loaded, "image", images, {
-        "direct_per_s": lambda chunk: len(model.detector.detect_batch(chunk, batch_size=model.batch_size)),
-        "classify_batch_per_s": lambda chunk: len(model.classify_batch(
-            [ClassifierInput.for_image(i, data) for i, data in enumerate(chunk)])),
-    }, rounds)
+    return bench.paired(
+        loaded,
+        "image",
+        images,
+        {
+            "direct_per_s": lambda chunk: len(model.detector.detect_batch(chunk, batch_size=model.batch_size)),
+            "classify_batch_per_s": lambda chunk: len(
+                model.classify_batch([ClassifierInput.for_image(i, data) for i, data in enumerate(chunk)])
+            ),
+        },
+        rounds,
+    )
 
 
 def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
@@ -228,6 +266,7 @@ def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
 
     from classifiers.text.passes import plan_passes
     from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
+
     print("building a bert-base-sized random Detoxify checkpoint…", flush=True)
     checkpoint = build_tiny_checkpoint(folder / "detoxify", size="base")
     loaded = bench.load("text", WORKBENCH_DETOXIFY_CHECKPOINT=str(checkpoint.checkpoint_path))
@@ -236,9 +275,12 @@ def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
     print(loaded.text_model, flush=True)
     inputs = texts(count, seed=3)
     detoxify = model.detoxify
-    print(f"tokenizer {type(detoxify.tokenizer).__name__}, {torch.get_num_threads()} torch thread(s), "
-          f"passes of at most {model.batch_size} (WORKBENCH_DETOXIFY_BATCH_SIZE); mean tokens per text "
-          f"{sum(len(detoxify.tokenizer(t)['input_ids']) for t in inputs) / len(inputs):.1f}", flush=True)
+    print(
+        f"tokenizer {type(detoxify.tokenizer).__name__}, {torch.get_num_threads()} torch thread(s), "
+        f"passes of at most {model.batch_size} (WORKBENCH_DETOXIFY_BATCH_SIZE); mean tokens per text "
+        f"{sum(len(detoxify.tokenizer(t)['input_ids']) for t in inputs) / len(inputs):.1f}",
+        flush=True,
+    )
 
     def sorted_passes(chunk: list[str]) -> int:
         """The model alone, batched as the classifier batches it: sorted by token count, in
@@ -248,7 +290,7 @@ def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
         start = 0
         with torch.inference_mode():
             for size in plan_passes([count for count, _ in ordered], model.batch_size):
-                detoxify.predict([text for _, text in ordered[start:start + size]])
+                detoxify.predict([text for _, text in ordered[start : start + size]])
                 start += size
         return len(chunk)
 
@@ -262,11 +304,15 @@ def bench_detoxify(bench: Bench, folder: Path, count: int, rounds: int) -> dict:
         with torch.inference_mode():
             return len(detoxify.predict(chunk)["toxicity"])
 
-    sorted_passes(inputs[:bench.batch_size])  # warm-up
+    sorted_passes(inputs[: bench.batch_size])  # warm-up
     per_chunk_batch1 = max(1, bench.batch_size // 4)  # one text at a time is slow: a quarter of each batch
-    return bench.paired(loaded, "text", inputs, {
-        "direct_per_s": sorted_passes, "batch1_per_s": one_by_one, "direct_one_pass_per_s": unsorted,
-    }, rounds)
+    return bench.paired(
+        loaded,
+        "text",
+        inputs,
+        {"direct_per_s": sorted_passes, "batch1_per_s": one_by_one, "direct_one_pass_per_s": unsorted},
+        rounds,
+    )
 
 
 def summarise(name: str, figures: dict) -> dict:
@@ -286,8 +332,9 @@ def main() -> None:
     parser.add_argument("--detoxify-texts", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-detoxify", action="store_true", help="(for a quick run)")
-    parser.add_argument("--batch-size", type=int, help="pipeline AND direct batch size "
-                        "(default: WORKBENCH_CLASSIFY_BATCH_SIZE)")
+    parser.add_argument(
+        "--batch-size", type=int, help="pipeline AND direct batch size (default: WORKBENCH_CLASSIFY_BATCH_SIZE)"
+    )
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so the embedded Redis and the temporary files go too.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -306,8 +353,9 @@ def main() -> None:
             print(f"offline_text  floor_ratio {floor['floor_ratio']} (bench/classify_floor.py)", flush=True)
             result["nudenet"] = summarise("nudenet", bench_nudenet(bench, args.images, args.rounds))
             if not args.skip_detoxify:
-                result["detoxify"] = summarise("detoxify", bench_detoxify(bench, folder, args.detoxify_texts,
-                                                                          args.rounds))
+                result["detoxify"] = summarise(
+                    "detoxify", bench_detoxify(bench, folder, args.detoxify_texts, args.rounds)
+                )
         finally:
             redis.stop()
     print(json.dumps(result))

@@ -28,6 +28,7 @@ Prints one line per batch size, then one JSON line:
   {"model": "...", "target": 0.8,
    "floors": [{"batch_size": 32, "model_ms": .., "stage_ms": .., "floor_overhead": .., "floor_ratio": ..}, ...]}
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,22 +43,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.classifiers import Bench, texts  # noqa: E402
-from workbench.audit.log import canonical_json, timestamp_text  # noqa: E402
-from workbench.audit.verifier import canonical_line  # noqa: E402
-from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
-from workbench.queues import add_items_job  # noqa: E402
-from workbench.models import ItemStatus  # noqa: E402
-from workbench.models.base import utcnow  # noqa: E402
-from workbench.pipeline.batch_queue import batch_queue_for  # noqa: E402
-from workbench.pipeline.runner import PIPELINE  # noqa: E402
+from bench.classifiers import Bench, texts
+from workbench.audit.log import canonical_json, timestamp_text
+from workbench.audit.verifier import canonical_line
+from workbench.embedded_redis import EmbeddedRedis
+from workbench.models import ItemStatus
+from workbench.models.base import utcnow
+from workbench.pipeline.batch_queue import batch_queue_for
+from workbench.pipeline.runner import PIPELINE
+from workbench.queues import add_items_job
 
 TARGET = 0.8
 WORKER = "floor"
-INSERT_SIGNALS = ("INSERT INTO item_signals (item_id, classifier, label, classifier_version, model_checksum, "
-                  "score, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-INSERT_EVENTS = ("INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, "
-                 "object_id, payload, prev_hash, event_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT_SIGNALS = (
+    "INSERT INTO item_signals (item_id, classifier, label, classifier_version, model_checksum, "
+    "score, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_EVENTS = (
+    "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, "
+    "object_id, payload, prev_hash, event_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class FloorStage:
@@ -101,9 +106,12 @@ class FloorStage:
         """run() reported per batch, as the figures this bench prints."""
         model_s, stage_s, batches = self.run(batch_size)
         model_ms, stage_ms = model_s / batches * 1000, stage_s / batches * 1000
-        return {"model_ms": round(model_ms, 3), "stage_ms": round(stage_ms, 3),
-                "floor_overhead": round(stage_ms / model_ms, 3),
-                "floor_ratio": round(model_ms / (model_ms + stage_ms), 3)}
+        return {
+            "model_ms": round(model_ms, 3),
+            "stage_ms": round(stage_ms, 3),
+            "floor_overhead": round(stage_ms / model_ms, 3),
+            "floor_ratio": round(model_ms / (model_ms + stage_ms), 3),
+        }
 
     def _in(self, ids) -> str:
         return ",".join("?" * len(ids))
@@ -111,31 +119,66 @@ class FloorStage:
     def _read(self, item_ids: list[int]) -> list[tuple[int, str]]:
         return self.connection.execute(
             f"SELECT id, text FROM items WHERE id IN ({self._in(item_ids)}) AND status = ? ORDER BY id",
-            [*item_ids, ItemStatus.PROCESSING]).fetchall()
+            [*item_ids, ItemStatus.PROCESSING],
+        ).fetchall()
 
     def _store(self, item_ids: list[int], scores) -> None:
         now = utcnow()
         hashed_time = timestamp_text(now)
         stored_time = f"{hashed_time[:10]} {hashed_time[11:26]}"  # SQLAlchemy's SQLite text form
         marks = self._in(item_ids)
-        payload = canonical_json({"stage": "classify", "signals": 1, "classifiers": {self.model.name: {
-            "version": self.identity["version"], "model_checksum": self.identity["model_checksum"]}}})
+        payload = canonical_json(
+            {
+                "stage": "classify",
+                "signals": 1,
+                "classifiers": {
+                    self.model.name: {
+                        "version": self.identity["version"],
+                        "model_checksum": self.identity["model_checksum"],
+                    }
+                },
+            }
+        )
         execute = self.connection.execute
         execute("BEGIN IMMEDIATE")
         execute(f"SELECT id, stage, status, attempts FROM items WHERE id IN ({marks})", item_ids).fetchall()
-        execute(f"SELECT id, item_id, classifier, label, score FROM item_signals WHERE item_id IN ({marks})",
-                item_ids).fetchall()
-        self.connection.executemany(INSERT_SIGNALS, [
-            (item_id, self.model.name, "profanity", self.identity["version"], self.identity["model_checksum"],
-             float(score), stored_time, stored_time) for item_id, score in zip(item_ids, scores)])
-        self.connection.executemany("UPDATE items SET stage = 'classify', updated_at = ? WHERE id = ?",
-                                    [(stored_time, item_id) for item_id in item_ids])
+        execute(
+            f"SELECT id, item_id, classifier, label, score FROM item_signals WHERE item_id IN ({marks})", item_ids
+        ).fetchall()
+        self.connection.executemany(
+            INSERT_SIGNALS,
+            [
+                (
+                    item_id,
+                    self.model.name,
+                    "profanity",
+                    self.identity["version"],
+                    self.identity["model_checksum"],
+                    float(score),
+                    stored_time,
+                    stored_time,
+                )
+                for item_id, score in zip(item_ids, scores)
+            ],
+        )
+        self.connection.executemany(
+            "UPDATE items SET stage = 'classify', updated_at = ? WHERE id = ?",
+            [(stored_time, item_id) for item_id in item_ids],
+        )
         seq, last_hash = execute("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1").fetchone()
         events = []
         for item_id in item_ids:
             seq += 1
-            values = (seq, hashed_time, PIPELINE.type, PIPELINE.id, "item.stage_completed", "item", str(item_id),
-                      payload)  # the verifier's EVENT_FIELDS, hashed as audit.log's seal hashes them
+            values = (
+                seq,
+                hashed_time,
+                PIPELINE.type,
+                PIPELINE.id,
+                "item.stage_completed",
+                "item",
+                str(item_id),
+                payload,
+            )  # the verifier's EVENT_FIELDS, hashed as audit.log's seal hashes them
             event_hash = hashlib.sha256(bytes.fromhex(last_hash) + canonical_line(values)).hexdigest()
             events.append((seq, stored_time, *values[2:], last_hash, event_hash))
             last_hash = event_hash

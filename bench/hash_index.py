@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from classifiers.hashing.index import HammingIndex  # noqa: E402
+from classifiers.hashing.index import HammingIndex
 
 NBYTES = 32
 
@@ -168,8 +168,10 @@ def main() -> None:
     tracemalloc.stop()
     memory_mb = (held - base) / 1e6
     build_peak_mb = (peak - base) / 1e6
-    print(f"index: {args.size} hashes built in {build_s:.2f} s, {memory_mb:.1f} MB "
-          f"(self-reported {index.memory_bytes / 1e6:.1f} MB, build peak {build_peak_mb:.1f} MB)")
+    print(
+        f"index: {args.size} hashes built in {build_s:.2f} s, {memory_mb:.1f} MB "
+        f"(self-reported {index.memory_bytes / 1e6:.1f} MB, build peak {build_peak_mb:.1f} MB)"
+    )
 
     to_bytes = [q.tobytes() for q in queries]
     index_results, index_times = time_queries(lambda q: index.query(q, t), to_bytes)
@@ -177,24 +179,30 @@ def main() -> None:
     brute_results, brute_times = time_queries(lambda q: brute.query(q, t), queries)
     identical_fresh = index_results == brute_results
     matches = sum(len(r) for r in brute_results)
-    print(f"index p50 {percentile_us(index_times, 50)} us, p99 {percentile_us(index_times, 99)} us; "
-          f"brute p50 {percentile_us(brute_times, 50)} us; {matches} matches; identical: {identical_fresh}")
+    print(
+        f"index p50 {percentile_us(index_times, 50)} us, p99 {percentile_us(index_times, 99)} us; "
+        f"brute p50 {percentile_us(brute_times, 50)} us; {matches} matches; identical: {identical_fresh}"
+    )
 
     faiss_figures = None
     if not args.no_faiss:
         faiss_figures = bench_faiss(hashes, ids, queries, t)
         faiss_identical = faiss_figures["results"] == brute_results
-        print(f"faiss IndexBinaryMultiHash: build {faiss_figures['build_s']:.2f} s, "
-              f"p50 {percentile_us(faiss_figures['times'], 50)} us, identical to brute: {faiss_identical}")
+        print(
+            f"faiss IndexBinaryMultiHash: build {faiss_figures['build_s']:.2f} s, "
+            f"p50 {percentile_us(faiss_figures['times'], 50)} us, identical to brute: {faiss_identical}"
+        )
 
     add_times, remove_times, live_ids, live_hashes = time_changes(index, rng, ids, hashes, args.changes)
     check = queries[: min(200, len(queries))]
     after = BruteForce(live_ids, live_hashes)
     after_results, after_times = time_queries(lambda q: index.query(q.tobytes(), t), check)
     identical_after = after_results == [after.query(q, t) for q in check]
-    print(f"{args.changes} adds: mean {np.mean(add_times) * 1e6:.1f} us, max {max(add_times) * 1e3:.1f} ms; "
-          f"{args.changes} removes: mean {np.mean(remove_times) * 1e6:.1f} us; "
-          f"identical after changes: {identical_after}")
+    print(
+        f"{args.changes} adds: mean {np.mean(add_times) * 1e6:.1f} us, max {max(add_times) * 1e3:.1f} ms; "
+        f"{args.changes} removes: mean {np.mean(remove_times) * 1e6:.1f} us; "
+        f"identical after changes: {identical_after}"
+    )
 
     figures = {
         "size": args.size,

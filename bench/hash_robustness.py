@@ -28,14 +28,28 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from classifiers.hashing.compute import ImageHashes, hash_image  # noqa: E402
-from classifiers.hashing.distance import DEFAULT_THRESHOLDS, hamming_distance  # noqa: E402
+from classifiers.hashing.compute import ImageHashes, hash_image
+from classifiers.hashing.distance import DEFAULT_THRESHOLDS, hamming_distance
 
 ALGORITHMS = ("pdq", "phash", "dhash", "md5")
 SKIMAGE_PHOTOS = (
-    "astronaut.png", "coffee.png", "chelsea.png", "camera.png", "rocket.jpg", "motorcycle_left.png",
-    "hubble_deep_field.jpg", "moon.png", "retina.jpg", "coins.png", "ihc.png", "brick.png",
-    "grass.png", "gravel.png", "page.png", "cell.png", "clock_motion.png",
+    "astronaut.png",
+    "coffee.png",
+    "chelsea.png",
+    "camera.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "hubble_deep_field.jpg",
+    "moon.png",
+    "retina.jpg",
+    "coins.png",
+    "ihc.png",
+    "brick.png",
+    "grass.png",
+    "gravel.png",
+    "page.png",
+    "cell.png",
+    "clock_motion.png",
 )
 SKLEARN_PHOTOS = ("china.jpg", "flower.jpg")
 
@@ -76,8 +90,14 @@ def text_overlay(image):
     draw = ImageDraw.Draw(out)
     w, h = out.size
     font = ImageFont.load_default(size=max(12, h // 12))
-    draw.text((w // 20, h - h // 5), "@someone 2024  watch this!", font=font, fill="white",
-              stroke_width=max(1, h // 150), stroke_fill="black")
+    draw.text(
+        (w // 20, h - h // 5),
+        "@someone 2024  watch this!",
+        font=font,
+        fill="white",
+        stroke_width=max(1, h // 150),
+        stroke_fill="black",
+    )
     return encode(out)
 
 
@@ -129,24 +149,33 @@ def main() -> None:
 
     thresholds = {a: DEFAULT_THRESHOLDS[a] for a in ALGORITHMS}
     print(f"{len(photos)} photographs: {', '.join(sorted(photos))}")
-    print(f"thresholds: pdq <= {thresholds['pdq']}, phash <= {thresholds['phash']}, "
-          f"dhash <= {thresholds['dhash']}, md5 equal; PDQ quality < 50: {low_quality or 'none'}\n")
+    print(
+        f"thresholds: pdq <= {thresholds['pdq']}, phash <= {thresholds['phash']}, "
+        f"dhash <= {thresholds['dhash']}, md5 equal; PDQ quality < 50: {low_quality or 'none'}\n"
+    )
     header = f"{'edit':<26}" + "".join(f"{a:>8}" for a in ALGORITHMS)
     print(header)
     print("-" * len(header))
     for edit, row in rates.items():
         print(f"{edit:<26}" + "".join(f"{row[a] * 100:>7.0f}%" for a in ALGORITHMS))
     print("-" * len(header))
-    print(f"{'false matches':<26}" + "".join(f"{false_rates[a] * 100:>7.2f}%" for a in ALGORITHMS)
-          + f"   ({pairs} pairs of different photos)")
-    print(json.dumps({
-        "photos": len(photos),
-        "thresholds": thresholds,
-        "match_rate": {e: {a: round(r, 3) for a, r in row.items()} for e, row in rates.items()},
-        "false_match_rate": {a: round(r, 5) for a, r in false_rates.items()},
-        "false_match_pairs": pairs,
-        "pdq_low_quality": low_quality,
-    }))
+    print(
+        f"{'false matches':<26}"
+        + "".join(f"{false_rates[a] * 100:>7.2f}%" for a in ALGORITHMS)
+        + f"   ({pairs} pairs of different photos)"
+    )
+    print(
+        json.dumps(
+            {
+                "photos": len(photos),
+                "thresholds": thresholds,
+                "match_rate": {e: {a: round(r, 3) for a, r in row.items()} for e, row in rates.items()},
+                "false_match_rate": {a: round(r, 5) for a, r in false_rates.items()},
+                "false_match_pairs": pairs,
+                "pdq_low_quality": low_quality,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ one transaction each, with no HTTP, validation, blob, audit or queue.
 
 Prints its figures and, last, one JSON line: {"sqlite": {...}, "postgresql": {...}}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,6 @@ import io
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,14 +29,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from tests.support.postgres import PostgresCluster  # noqa: E402
-from workbench import create_app  # noqa: E402
-from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
-from workbench.extensions import db  # noqa: E402
-from workbench.models import Item, ItemStatus  # noqa: E402
-from workbench.models.base import utcnow  # noqa: E402
+from tests.support.postgres import PostgresCluster
+from workbench import create_app
+from workbench.embedded_redis import EmbeddedRedis
+from workbench.extensions import db
+from workbench.models import Item, ItemStatus
+from workbench.models.base import utcnow
 
 
 def free_port() -> int:
@@ -60,15 +60,26 @@ def baseline_inserts(app, count: int) -> float:
     """Items/s for bare ORM inserts, one commit each (what the API's transaction has to beat)."""
     with app.app_context():
         from workbench.models import ApiClient
+
         client = ApiClient(name="baseline", key_prefix="baseline", key_hash="0" * 64)
         db.session.add(client)
         db.session.commit()
         started = time.perf_counter()
         for index in range(count):
             now = utcnow()
-            db.session.add(Item(client_id=client.id, external_id=f"baseline-{index}", kind="text",
-                                author_pseudonym="0" * 64, country="DE", text=f"baseline text {index}",
-                                status=ItemStatus.RECEIVED, created_at=now, updated_at=now))
+            db.session.add(
+                Item(
+                    client_id=client.id,
+                    external_id=f"baseline-{index}",
+                    kind="text",
+                    author_pseudonym="0" * 64,
+                    country="DE",
+                    text=f"baseline text {index}",
+                    status=ItemStatus.RECEIVED,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
             db.session.commit()
         elapsed = time.perf_counter() - started
         db.session.remove()
@@ -82,8 +93,13 @@ def post_items(base_url: str, key: str, count: int, clients: int) -> float:
         with requests.Session() as http:
             fields = {"external_id": f"bench-{index}", "author_id": f"user-{index % 97}", "country": "DE"}
             if index % 5 == 0:  # one in five is an image upload
-                response = http.post(f"{base_url}/api/v1/items", data=fields, headers=headers, timeout=60,
-                                     files={"image": ("x.jpg", small_jpeg(index), "image/jpeg")})
+                response = http.post(
+                    f"{base_url}/api/v1/items",
+                    data=fields,
+                    headers=headers,
+                    timeout=60,
+                    files={"image": ("x.jpg", small_jpeg(index), "image/jpeg")},
+                )
             else:
                 fields["text"] = f"benchmark post number {index} with some words in it"
                 response = http.post(f"{base_url}/api/v1/items", json=fields, headers=headers, timeout=60)
@@ -103,49 +119,96 @@ def wait_for_pipeline(app, count: int, timeout_s: float) -> dict:
     deadline = time.monotonic() + timeout_s
     with app.app_context():
         while time.monotonic() < deadline:
-            done = db.session.scalar(select(func.count()).select_from(Item).where(
-                Item.external_id.like("bench-%"), Item.status.in_(ItemStatus.FINAL)))
+            done = db.session.scalar(
+                select(func.count())
+                .select_from(Item)
+                .where(Item.external_id.like("bench-%"), Item.status.in_(ItemStatus.FINAL))
+            )
             db.session.rollback()
             if done >= count:
                 break
             time.sleep(0.2)
-        rows = db.session.execute(select(Item.created_at, Item.finished_at, Item.status)
-                                  .where(Item.external_id.like("bench-%"))).all()
+        rows = db.session.execute(
+            select(Item.created_at, Item.finished_at, Item.status).where(Item.external_id.like("bench-%"))
+        ).all()
         db.session.remove()
     finished = [r for r in rows if r.finished_at is not None]
     if len(finished) < count or any(r.status != ItemStatus.PROCESSED for r in rows):
         raise RuntimeError(f"only {len(finished)} of {count} items finished cleanly")
     latencies = [(r.finished_at - r.created_at).total_seconds() * 1000 for r in finished]
     span = (max(r.finished_at for r in finished) - min(r.created_at for r in finished)).total_seconds()
-    return {"pipeline_items_per_s": round(count / span, 1), "p50_ms": round(percentile(latencies, 0.5), 1),
-            "p95_ms": round(percentile(latencies, 0.95), 1)}
+    return {
+        "pipeline_items_per_s": round(count / span, 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+    }
 
 
 def run_backend(name: str, database_url: str, args) -> dict:
     folder = Path(tempfile.mkdtemp(prefix=f"wb-bench-{name}-"))
     redis = EmbeddedRedis(str(folder / "redis.sock"), str(folder / "redis"), persistent=False).start()
     env = {k: v for k, v in os.environ.items()}
-    env.update({"DATABASE_URL": database_url, "REDIS_URL": redis.url, "WORKBENCH_INSTANCE_PATH": str(folder),
-                "WORKBENCH_RATE_LIMIT_UPLOADS_PER_S": "0"})  # the most the API takes, not what one key may send
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis.url,
+            "WORKBENCH_INSTANCE_PATH": str(folder),
+            "WORKBENCH_RATE_LIMIT_UPLOADS_PER_S": "0",
+        }
+    )  # the most the API takes, not what one key may send
     os.environ.update({"DATABASE_URL": database_url, "REDIS_URL": redis.url, "WORKBENCH_INSTANCE_PATH": str(folder)})
     app = create_app()
     with app.app_context():
         from flask_migrate import upgrade
+
         upgrade(directory=str(ROOT / "migrations"))
         from workbench.audit import Actor
         from workbench.services.platforms.clients import create_client
+
         key = create_client(db.session, "bench", Actor.system("bench")).key
         db.session.remove()
     baseline = baseline_inserts(app, args.items)
     port = free_port()
-    processes = [subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                   "--threads", "4", "wsgi:app"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    processes += [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.workers)]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    processes += [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.workers)
+    ]
     # The classify stage runs in its own batching worker (models loaded once).
-    processes.append(subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "classify-worker"], cwd=ROOT,
-                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    processes.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "classify-worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
     try:
         base_url = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -165,8 +228,12 @@ def run_backend(name: str, database_url: str, args) -> dict:
         with app.app_context():
             db.engine.dispose()
         redis.stop()
-    figures = {"items": args.items, "api_items_per_s": round(api_rate, 1), **pipeline,
-               "baseline_insert_per_s": round(baseline, 1)}
+    figures = {
+        "items": args.items,
+        "api_items_per_s": round(api_rate, 1),
+        **pipeline,
+        "baseline_insert_per_s": round(baseline, 1),
+    }
     print(f"{name}: {figures}", flush=True)
     return figures
 

@@ -35,6 +35,7 @@ address check, bench/rate_limit_overhead.py), rate_limit_overhead (the fraction 
 throughput the limits cost; rate_limit_* the figures behind it, rate_limit_errors must be 0)
 and the machine's load average.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -56,19 +57,26 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from bench.claims import PASSWORD, ClaimFailed, Tally, claim_next_case, decide_routed, log_in, wait_for  # noqa: E402
-from bench.ingest import free_port, percentile, small_jpeg  # noqa: E402
-from bench.rate_limit_overhead import LIMITS_FAR_ABOVE, LIMITS_OFF, measure as measure_rate_limits  # noqa: E402
-from tests.support.postgres import PostgresCluster  # noqa: E402
-from workbench import create_app  # noqa: E402
-from workbench.embedded_redis import EmbeddedRedis  # noqa: E402
-from workbench.extensions import db  # noqa: E402
+from bench.claims import PASSWORD, ClaimFailed, Tally, claim_next_case, decide_routed, log_in, wait_for
+from bench.ingest import free_port, percentile, small_jpeg
+from bench.rate_limit_overhead import LIMITS_FAR_ABOVE, LIMITS_OFF
+from bench.rate_limit_overhead import measure as measure_rate_limits
+from tests.support.postgres import PostgresCluster
+from workbench import create_app
+from workbench.embedded_redis import EmbeddedRedis
+from workbench.extensions import db
 
 KNOWN_IMAGES = 8  # pictures in the copyright bank: uploading one queues a case
-TEXTS = ["what a lovely day at the lake", "new recipe: lentil soup with lemon", "match highlights from last night",
-         "anyone else watching the launch?", "my cat discovered the printer", "tips for learning a language"]
+TEXTS = [
+    "what a lovely day at the lake",
+    "new recipe: lentil soup with lemon",
+    "match highlights from last night",
+    "anyone else watching the launch?",
+    "my cat discovered the printer",
+    "tips for learning a language",
+]
 
 
 def known_image(index: int) -> bytes:
@@ -78,11 +86,13 @@ def known_image(index: int) -> bytes:
 def prepare(app, moderators: int) -> str:
     """Schema, policies, a copyright bank with the known pictures, users; returns an API key."""
     import hashlib
+
     from workbench.audit import Actor
     from workbench.models import BankEntry, HashBank
+    from workbench.services.accounts.users import create_user
     from workbench.services.platforms.clients import create_client
     from workbench.services.policy.runtime import published_policies
-    from workbench.services.accounts.users import create_user
+
     actor = Actor.system("bench")
     with app.app_context():
         db.create_all()
@@ -92,13 +102,13 @@ def prepare(app, moderators: int) -> str:
         db.session.add(bank)
         db.session.flush()
         for index in range(KNOWN_IMAGES):
-            db.session.add(BankEntry(bank_id=bank.id, algorithm="sha256",
-                                     value=hashlib.sha256(known_image(index)).hexdigest()))
+            db.session.add(
+                BankEntry(bank_id=bank.id, algorithm="sha256", value=hashlib.sha256(known_image(index)).hexdigest())
+            )
         db.session.commit()
         key = create_client(db.session, "load", actor).key
         for n in range(moderators + 1):
-            create_user(db.session, f"mod{n}", "moderator", PASSWORD, actor, jurisdictions=["GLOBAL"],
-                        languages=["*"])
+            create_user(db.session, f"mod{n}", "moderator", PASSWORD, actor, jurisdictions=["GLOBAL"], languages=["*"])
         db.session.remove()
     return key
 
@@ -111,13 +121,21 @@ class Uploads:
 
     def post(self, http: requests.Session, base_url: str, key: str, index: int, rng: random.Random) -> None:
         headers = {"Authorization": f"Bearer {key}"}
-        fields = {"external_id": f"load-{index}", "author_id": f"user-{index % 211}",
-                  "country": rng.choice(["DE", "FR", "US", "GB", "IN"])}
+        fields = {
+            "external_id": f"load-{index}",
+            "author_id": f"user-{index % 211}",
+            "country": rng.choice(["DE", "FR", "US", "GB", "IN"]),
+        }
         try:
             if index % 5 == 0:
                 image = known_image(index // 5 % KNOWN_IMAGES) if index % 10 == 0 else small_jpeg(index)
-                response = http.post(f"{base_url}/api/v1/items", data=fields, headers=headers, timeout=60,
-                                     files={"image": ("x.jpg", image, "image/jpeg")})
+                response = http.post(
+                    f"{base_url}/api/v1/items",
+                    data=fields,
+                    headers=headers,
+                    timeout=60,
+                    files={"image": ("x.jpg", image, "image/jpeg")},
+                )
             else:
                 fields["text"] = f"{rng.choice(TEXTS)} #{index}"
                 response = http.post(f"{base_url}/api/v1/items", json=fields, headers=headers, timeout=60)
@@ -127,13 +145,14 @@ class Uploads:
             return
         with self.lock:
             if response.status_code == 201:
-                self.accepted[response.json()["id"]] = datetime.now(timezone.utc)
+                self.accepted[response.json()["id"]] = datetime.now(UTC)
             else:
                 self.errors[f"upload {response.status_code}"] += 1
 
 
-def upload_loop(base_url: str, key: str, uploads: Uploads, rate: float, stop: threading.Event,
-                counter, seed: int) -> None:
+def upload_loop(
+    base_url: str, key: str, uploads: Uploads, rate: float, stop: threading.Event, counter, seed: int
+) -> None:
     """Open loop: each uploader keeps its share of the rate on a fixed schedule."""
     rng = random.Random(seed)
     with requests.Session() as http:
@@ -146,8 +165,15 @@ def upload_loop(base_url: str, key: str, uploads: Uploads, rate: float, stop: th
             next_at += 1 / rate
 
 
-def moderator_loop(base_url: str, username: str, tally: Tally, stop: threading.Event, think_ms: tuple[int, int],
-                   poll_ms: int, seed: int) -> None:
+def moderator_loop(
+    base_url: str,
+    username: str,
+    tally: Tally,
+    stop: threading.Event,
+    think_ms: tuple[int, int],
+    poll_ms: int,
+    seed: int,
+) -> None:
     """Claim, read for a think time, decide; poll while the queue is empty."""
     rng = random.Random(seed)
     try:
@@ -180,13 +206,26 @@ def moderator_loop(base_url: str, username: str, tally: Tally, stop: threading.E
                 tally.errors[failure] += 1
 
 
-def run_phase(base_url: str, key: str, seconds: float, rate: float, uploaders: int, moderators: list[str],
-              think_ms: tuple[int, int], poll_ms: int, counter) -> tuple[Uploads, Tally, float]:
+def run_phase(
+    base_url: str,
+    key: str,
+    seconds: float,
+    rate: float,
+    uploaders: int,
+    moderators: list[str],
+    think_ms: tuple[int, int],
+    poll_ms: int,
+    counter,
+) -> tuple[Uploads, Tally, float]:
     uploads, tally, stop = Uploads(), Tally(), threading.Event()
-    threads = [threading.Thread(target=moderator_loop, args=(base_url, name, tally, stop, think_ms, poll_ms, n))
-               for n, name in enumerate(moderators)]
-    threads += [threading.Thread(target=upload_loop, args=(base_url, key, uploads, rate / uploaders, stop,
-                                                           counter, 1000 + n)) for n in range(uploaders)]
+    threads = [
+        threading.Thread(target=moderator_loop, args=(base_url, name, tally, stop, think_ms, poll_ms, n))
+        for n, name in enumerate(moderators)
+    ]
+    threads += [
+        threading.Thread(target=upload_loop, args=(base_url, key, uploads, rate / uploaders, stop, counter, 1000 + n))
+        for n in range(uploaders)
+    ]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -201,13 +240,14 @@ def run_phase(base_url: str, key: str, seconds: float, rate: float, uploaders: i
 def drain(app, item_ids: list[int], timeout_s: float) -> dict[int, str]:
     """Wait until every accepted item is final (or the time is up); returns id -> status."""
     from workbench.models import Item, ItemStatus
+
     deadline = time.monotonic() + timeout_s
     statuses: dict[int, str] = {}
     with app.app_context():
         while True:
             statuses = {}
             for start in range(0, len(item_ids), 5000):
-                chunk = item_ids[start:start + 5000]
+                chunk = item_ids[start : start + 5000]
                 statuses.update(db.session.execute(select(Item.id, Item.status).where(Item.id.in_(chunk))).all())
             db.session.rollback()
             if all(statuses.get(i) in ItemStatus.FINAL for i in item_ids) or time.monotonic() > deadline:
@@ -220,10 +260,19 @@ def drain(app, item_ids: list[int], timeout_s: float) -> dict[int, str]:
 def queued_latencies_ms(app, accepted: dict[int, datetime]) -> list[float]:
     """Upload accepted → the item's (first) case committed, for items that got a case."""
     from sqlalchemy import func
+
     from workbench.models import Case
+
     with app.app_context():
-        rows = db.session.execute(select(Case.item_id, func.min(Case.created_at)).where(
-            Case.item_id.in_(list(accepted))).group_by(Case.item_id)).all() if accepted else []
+        rows = (
+            db.session.execute(
+                select(Case.item_id, func.min(Case.created_at))
+                .where(Case.item_id.in_(list(accepted)))
+                .group_by(Case.item_id)
+            ).all()
+            if accepted
+            else []
+        )
         db.session.remove()
     return [max(0.0, (created - accepted[item_id]).total_seconds() * 1000) for item_id, created in rows]
 
@@ -231,13 +280,15 @@ def queued_latencies_ms(app, accepted: dict[int, datetime]) -> list[float]:
 def phase_figures(app, uploads: Uploads, tally: Tally, span: float, prefix: str = "") -> dict:
     queued = queued_latencies_ms(app, uploads.accepted)
     claims = tally.claims_ms or [float("nan")]
-    return {f"{prefix}uploads_per_s": round(len(uploads.accepted) / span, 2),
-            f"{prefix}upload_to_queued_p50_ms": round(percentile(queued, 0.5), 1) if queued else None,
-            f"{prefix}upload_to_queued_p95_ms": round(percentile(queued, 0.95), 1) if queued else None,
-            f"{prefix}cases_queued": len(queued),
-            f"{prefix}claim_p50_ms": round(percentile(claims, 0.5), 1),
-            f"{prefix}claim_p95_ms": round(percentile(claims, 0.95), 1),
-            f"{prefix}decisions": tally.decisions}
+    return {
+        f"{prefix}uploads_per_s": round(len(uploads.accepted) / span, 2),
+        f"{prefix}upload_to_queued_p50_ms": round(percentile(queued, 0.5), 1) if queued else None,
+        f"{prefix}upload_to_queued_p95_ms": round(percentile(queued, 0.95), 1) if queued else None,
+        f"{prefix}cases_queued": len(queued),
+        f"{prefix}claim_p50_ms": round(percentile(claims, 0.5), 1),
+        f"{prefix}claim_p95_ms": round(percentile(claims, 0.95), 1),
+        f"{prefix}decisions": tally.decisions,
+    }
 
 
 def main() -> None:
@@ -251,8 +302,9 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=10.0, help="0 skips the baseline phase")
     parser.add_argument("--drain-seconds", type=float, default=180.0)
     parser.add_argument("--workers", type=int, default=2, help="pipeline worker processes")
-    parser.add_argument("--overhead-rounds", type=int, default=4,
-                        help="rounds with and without the API rate limits (0 skips them)")
+    parser.add_argument(
+        "--overhead-rounds", type=int, default=4, help="rounds with and without the API rate limits (0 skips them)"
+    )
     parser.add_argument("--overhead-seconds", type=float, default=5.0, help="length of each of those rounds")
     args = parser.parse_args()
     low, _, high = args.think_ms.partition("-")
@@ -264,12 +316,17 @@ def main() -> None:
     processes: list[subprocess.Popen] = []
     figures: dict = {}
     try:
-        settings = {"DATABASE_URL": cluster.create_database("load"), "REDIS_URL": redis.url,
-                    "WORKBENCH_INSTANCE_PATH": str(folder), "SECRET_KEY": "bench-secret",
-                    "WORKBENCH_PSEUDONYM_KEY": "bench-pseudonyms",
-                    "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                    "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": "1000", "WORKBENCH_SWEEP_INTERVAL_S": "10",
-                    **LIMITS_FAR_ABOVE}
+        settings = {
+            "DATABASE_URL": cluster.create_database("load"),
+            "REDIS_URL": redis.url,
+            "WORKBENCH_INSTANCE_PATH": str(folder),
+            "SECRET_KEY": "bench-secret",
+            "WORKBENCH_PSEUDONYM_KEY": "bench-pseudonyms",
+            "WORKBENCH_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT": "1000",
+            "WORKBENCH_SWEEP_INTERVAL_S": "10",
+            **LIMITS_FAR_ABOVE,
+        }
         os.environ.update(settings)
         env = {**os.environ, **settings}
         app = create_app()
@@ -278,8 +335,9 @@ def main() -> None:
         log = open(folder / "processes.log", "w")
 
         def spawn(argv: list[str], **extra_env: str) -> None:
-            processes.append(subprocess.Popen(argv, cwd=ROOT, env={**env, **extra_env}, stdout=log,
-                                              stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(argv, cwd=ROOT, env={**env, **extra_env}, stdout=log, stderr=subprocess.STDOUT)
+            )
 
         flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
         for n in range(args.workers):
@@ -288,8 +346,20 @@ def main() -> None:
         spawn(flask + ["pipeline", "sweeper"])
         # --keep-alive above the moderators' poll interval: otherwise a poll can race the server
         # closing the idle connection (a client-side ConnectionError that no real browser would see).
-        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--timeout", "120",
-                    "--keep-alive", "30", "wsgi:app"]
+        gunicorn = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--timeout",
+            "120",
+            "--keep-alive",
+            "30",
+            "wsgi:app",
+        ]
         spawn(gunicorn + ["--bind", f"127.0.0.1:{port}"])
         base_url = f"http://127.0.0.1:{port}"
         wait_for(base_url)
@@ -311,17 +381,26 @@ def main() -> None:
         all_accepted: dict[int, datetime] = {}
         errors: collections.Counter = collections.Counter()
         if args.baseline_seconds > 0:
-            uploads, tally, span = run_phase(base_url, key, args.baseline_seconds, 1.0, 1, ["mod0"], (0, 0),
-                                             250, counter)
+            uploads, tally, span = run_phase(
+                base_url, key, args.baseline_seconds, 1.0, 1, ["mod0"], (0, 0), 250, counter
+            )
             drain(app, list(uploads.accepted), args.drain_seconds)
             baseline = phase_figures(app, uploads, tally, span, "baseline_")
             all_accepted.update(uploads.accepted)
             errors.update(uploads.errors)
             errors.update(tally.errors)
             print(f"baseline: {baseline}", flush=True)
-        uploads, tally, span = run_phase(base_url, key, args.seconds, args.upload_rate, args.uploaders,
-                                         [f"mod{n}" for n in range(1, args.moderators + 1)], think_ms,
-                                         args.poll_ms, counter)
+        uploads, tally, span = run_phase(
+            base_url,
+            key,
+            args.seconds,
+            args.upload_rate,
+            args.uploaders,
+            [f"mod{n}" for n in range(1, args.moderators + 1)],
+            think_ms,
+            args.poll_ms,
+            counter,
+        )
         all_accepted.update(uploads.accepted)
         errors.update(uploads.errors)
         errors.update(tally.errors)
@@ -329,22 +408,45 @@ def main() -> None:
         statuses = drain(app, list(all_accepted), args.drain_seconds)
         drained_s = time.perf_counter() - drain_began
         from workbench.models import ItemStatus
+
         lost = [i for i in all_accepted if statuses.get(i) not in ItemStatus.FINAL]
         failed = [i for i in all_accepted if statuses.get(i) == ItemStatus.ERROR]
         handed = sum(1 for names in tally.handed.values() if len(names) > 1)
-        figures = {"seconds": args.seconds, "upload_rate_target": args.upload_rate,
-                   **phase_figures(app, uploads, tally, span),
-                   "uploads": len(uploads.accepted), "moderators": args.moderators,
-                   "moderator_think_ms": list(think_ms), "errors": sum(errors.values()),
-                   "error_kinds": dict(errors), "items_lost": len(lost), "items_error": len(failed),
-                   "double_claims": handed, "drain_s": round(drained_s, 1), **baseline,
-                   "load_average_1m": round(os.getloadavg()[0], 1)}
-        print(f"load: {len(uploads.accepted)} uploads and {tally.decisions} decisions in {span:.1f} s; "
-              f"drained in {drained_s:.1f} s; lost: {lost[:20]}", flush=True)
+        figures = {
+            "seconds": args.seconds,
+            "upload_rate_target": args.upload_rate,
+            **phase_figures(app, uploads, tally, span),
+            "uploads": len(uploads.accepted),
+            "moderators": args.moderators,
+            "moderator_think_ms": list(think_ms),
+            "errors": sum(errors.values()),
+            "error_kinds": dict(errors),
+            "items_lost": len(lost),
+            "items_error": len(failed),
+            "double_claims": handed,
+            "drain_s": round(drained_s, 1),
+            **baseline,
+            "load_average_1m": round(os.getloadavg()[0], 1),
+        }
+        print(
+            f"load: {len(uploads.accepted)} uploads and {tally.decisions} decisions in {span:.1f} s; "
+            f"drained in {drained_s:.1f} s; lost: {lost[:20]}",
+            flush=True,
+        )
         if unlimited_url:
-            figures.update(measure_rate_limits(Uploads, limited_url, unlimited_url, key, redis.url,
-                                               rounds=args.overhead_rounds, seconds=args.overhead_seconds,
-                                               clients=args.uploaders, counter=counter))
+            figures.update(
+                measure_rate_limits(
+                    Uploads,
+                    limited_url,
+                    unlimited_url,
+                    key,
+                    redis.url,
+                    rounds=args.overhead_rounds,
+                    seconds=args.overhead_seconds,
+                    clients=args.uploaders,
+                    counter=counter,
+                )
+            )
     finally:
         for process in processes:
             process.terminate()

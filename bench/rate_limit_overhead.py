@@ -17,6 +17,7 @@ receiver's name, check every address) that each delivery attempt pays; an upload
 most one delivery of its decision, so address_check_share puts one check against an upload's
 time, as above.
 """
+
 from __future__ import annotations
 
 import collections
@@ -29,13 +30,17 @@ import requests
 
 KINDS = ("UPLOADS", "REPORTS", "READS", "WRITES")
 # Far above any load this bench makes: the check runs, the bucket never empties.
-LIMITS_FAR_ABOVE = {f"WORKBENCH_RATE_LIMIT_{kind}_{part}": value for kind in KINDS
-                    for part, value in (("PER_S", "1000000"), ("BURST", "1000000000"))}
+LIMITS_FAR_ABOVE = {
+    f"WORKBENCH_RATE_LIMIT_{kind}_{part}": value
+    for kind in KINDS
+    for part, value in (("PER_S", "1000000"), ("BURST", "1000000000"))
+}
 LIMITS_OFF = {f"WORKBENCH_RATE_LIMIT_{kind}_PER_S": "0" for kind in KINDS}
 
 
-def closed_loop(uploads_class, base_url: str, key: str, seconds: float, clients: int, counter,
-                seed: int) -> tuple[int, float, collections.Counter]:
+def closed_loop(
+    uploads_class, base_url: str, key: str, seconds: float, clients: int, counter, seed: int
+) -> tuple[int, float, collections.Counter]:
     """(uploads accepted, seconds, errors) with `clients` uploaders each waiting for its answer."""
     uploads, stop = uploads_class(), threading.Event()
 
@@ -44,6 +49,7 @@ def closed_loop(uploads_class, base_url: str, key: str, seconds: float, clients:
         with requests.Session() as http:
             while not stop.is_set():
                 uploads.post(http, base_url, key, next(counter), rng)
+
     threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
     began = time.perf_counter()
     for thread in threads:
@@ -58,7 +64,9 @@ def closed_loop(uploads_class, base_url: str, key: str, seconds: float, clients:
 def check_cost_us(redis_url: str, calls: int = 2000) -> float:
     """Median microseconds of one bucket check (a Lua script in Redis) from one client."""
     from redis import Redis
+
     from workbench.services.platforms.token_buckets import Limit, TokenBuckets
+
     buckets = TokenBuckets(Redis.from_url(redis_url), prefix="wb:bench-ratelimit:")
     limit = Limit(per_second=1e6, burst=10**9)
     timings = []
@@ -72,6 +80,7 @@ def check_cost_us(redis_url: str, calls: int = 2000) -> float:
 def address_check_us(calls: int = 2000) -> float:
     """Median microseconds of one webhook address check of a named receiver (the resolver runs)."""
     from workbench.services.webhooks.outbound import check_url
+
     timings = []
     for _ in range(calls):
         started = time.perf_counter()
@@ -80,8 +89,18 @@ def address_check_us(calls: int = 2000) -> float:
     return statistics.median(timings)
 
 
-def measure(uploads_class, on_url: str, off_url: str, key: str, redis_url: str, *, rounds: int,
-            seconds: float, clients: int, counter) -> dict:
+def measure(
+    uploads_class,
+    on_url: str,
+    off_url: str,
+    key: str,
+    redis_url: str,
+    *,
+    rounds: int,
+    seconds: float,
+    clients: int,
+    counter,
+) -> dict:
     """Alternating rounds against the server with limits (on_url) and without (off_url)."""
     for url in (on_url, off_url):  # warm both: connections, the first requests of each worker
         closed_loop(uploads_class, url, key, min(2.0, seconds), clients, counter, 7)
@@ -91,8 +110,9 @@ def measure(uploads_class, on_url: str, off_url: str, key: str, redis_url: str, 
         order = ("off", "on") if n % 2 == 0 else ("on", "off")
         rates = {}
         for arm in order:
-            accepted, span, failed = closed_loop(uploads_class, on_url if arm == "on" else off_url, key, seconds,
-                                                 clients, counter, 100 * n)
+            accepted, span, failed = closed_loop(
+                uploads_class, on_url if arm == "on" else off_url, key, seconds, clients, counter, 100 * n
+            )
             totals[arm][0] += accepted
             totals[arm][1] += span
             rates[arm] = accepted / span
@@ -101,11 +121,16 @@ def measure(uploads_class, on_url: str, off_url: str, key: str, redis_url: str, 
         print(f"rate-limit round {n + 1}/{rounds}: off {rates['off']:.1f}/s, on {rates['on']:.1f}/s", flush=True)
     on_rate, off_rate = (totals[arm][0] / totals[arm][1] for arm in ("on", "off"))
     check_us, address_us = check_cost_us(redis_url), address_check_us()
-    return {"address_check_us": round(address_us, 1),
-            "address_check_share": round(address_us / 1e6 * off_rate / clients, 5),
-            "rate_limit_overhead": round(1 - on_rate / off_rate, 4),
-            "rate_limit_check_share": round(check_us / 1e6 * off_rate / clients, 5),
-            "rate_limit_on_uploads_per_s": round(on_rate, 2), "rate_limit_off_uploads_per_s": round(off_rate, 2),
-            "rate_limit_pair_overheads": pair_overheads, "rate_limit_clients": clients,
-            "rate_limit_check_us": round(check_us, 1),
-            "rate_limit_errors": sum(errors.values()), "rate_limit_error_kinds": dict(errors)}
+    return {
+        "address_check_us": round(address_us, 1),
+        "address_check_share": round(address_us / 1e6 * off_rate / clients, 5),
+        "rate_limit_overhead": round(1 - on_rate / off_rate, 4),
+        "rate_limit_check_share": round(check_us / 1e6 * off_rate / clients, 5),
+        "rate_limit_on_uploads_per_s": round(on_rate, 2),
+        "rate_limit_off_uploads_per_s": round(off_rate, 2),
+        "rate_limit_pair_overheads": pair_overheads,
+        "rate_limit_clients": clients,
+        "rate_limit_check_us": round(check_us, 1),
+        "rate_limit_errors": sum(errors.values()),
+        "rate_limit_error_kinds": dict(errors),
+    }

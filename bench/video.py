@@ -14,6 +14,7 @@ In one run, on the same generated clips (PyAV-encoded, 320x240, 12 fps, with a c
 
 The last line is one JSON object with every figure.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import av  # noqa: E402
+import av
 
-from classifiers.video.chromaprint import fingerprint_media  # noqa: E402
-from classifiers.video.synthetic import make_clip, transcode  # noqa: E402
-from classifiers.video.video_index import VideoIndex  # noqa: E402
-from classifiers.video.vpdq import VpdqFrame, hash_frames, matchable_hashes  # noqa: E402
+from classifiers.video.chromaprint import fingerprint_media
+from classifiers.video.synthetic import make_clip, transcode
+from classifiers.video.video_index import VideoIndex
+from classifiers.video.vpdq import VpdqFrame, hash_frames, matchable_hashes
 
 
 def decode_only(data: bytes) -> None:
@@ -73,8 +74,11 @@ def main() -> None:
     video_rate = throughput(clips, total_s, hash_frames, args.repeat)
     audio_rate = throughput(clips, total_s, fingerprint_media, args.repeat)
     decode_rate_again = throughput(clips, total_s, decode_only, args.repeat)  # noise check: same baseline twice
-    print(f"decode only {decode_rate:.1f} / {decode_rate_again:.1f} s/s, vPDQ {video_rate:.1f} s/s, "
-          f"audio {audio_rate:.1f} s/s", file=sys.stderr)
+    print(
+        f"decode only {decode_rate:.1f} / {decode_rate_again:.1f} s/s, vPDQ {video_rate:.1f} s/s, "
+        f"audio {audio_rate:.1f} s/s",
+        file=sys.stderr,
+    )
 
     rng = np.random.default_rng(1)
     bank = [(video_id, random_video(rng, args.frames_per_video)) for video_id in range(1, args.videos + 1)]
@@ -90,8 +94,9 @@ def main() -> None:
         t0 = time.perf_counter()
         found = [c for c in index.candidates(query) if c.score().passes()]
         times.append(time.perf_counter() - t0)
-    all_frames = np.frombuffer(b"".join(bytes.fromhex(h) for _, frames in bank for h in matchable_hashes(frames)),
-                               dtype=np.uint64).reshape(-1, 4)
+    all_frames = np.frombuffer(
+        b"".join(bytes.fromhex(h) for _, frames in bank for h in matchable_hashes(frames)), dtype=np.uint64
+    ).reshape(-1, 4)
     brute_times = []
     for _ in range(max(3, args.queries // 10)):
         t0 = time.perf_counter()

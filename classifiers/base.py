@@ -62,8 +62,7 @@ class Signal:
     def failure(cls, message: str, retryable: bool = True) -> Signal:
         """The item could not be scored. `retryable=False` when trying again cannot help
         (an upload that is not an image at all)."""
-        return cls(label=ERROR_LABEL, score=0.0, detail={"retryable": retryable},
-                   error=message or "unknown error")
+        return cls(label=ERROR_LABEL, score=0.0, detail={"retryable": retryable}, error=message or "unknown error")
 
     @property
     def is_error(self) -> bool:
@@ -108,8 +107,9 @@ class ClassifierInput:
 
     @classmethod
     def for_image(cls, item_id: Any, image: bytes, frames: Sequence[Any] | None = None) -> ClassifierInput:
-        return cls(item_id=str(item_id), kind="image", image=image,
-                   frames=tuple(frames) if frames is not None else None)
+        return cls(
+            item_id=str(item_id), kind="image", image=image, frames=tuple(frames) if frames is not None else None
+        )
 
 
 @runtime_checkable
@@ -137,11 +137,11 @@ def classifier_identity(classifier: Classifier) -> dict[str, str]:
     """What to store next to every signal: which model, exactly, produced it."""
     if not classifier.model_checksum:
         raise ClassifierNotLoaded(f"{classifier.name}: call load() first")
-    return {"classifier": classifier.name, "version": classifier.version,
-            "model_checksum": classifier.model_checksum}
+    return {"classifier": classifier.name, "version": classifier.version, "model_checksum": classifier.model_checksum}
 
 
 # --- helpers shared by the implementations ------------------------------------------
+
 
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()
@@ -193,7 +193,7 @@ def classify_isolating_failures(
     results: list[list[Signal]] = []
     start = 0
     for size in chunk_sizes:
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         start += size
         try:
             chunk_results = run_batch(chunk)
@@ -201,16 +201,16 @@ def classify_isolating_failures(
                 raise RuntimeError(f"{len(chunk_results)} results for {len(chunk)} items")
             results.extend(chunk_results)
             continue
-        except Exception:
-            log.warning("%s: batch of %d failed, retrying one by one", classifier_name,
-                        len(chunk), exc_info=True)
+        except Exception:  # noqa: BLE001 - whatever broke the batch, each item gets its own try
+            log.warning("%s: batch of %d failed, retrying one by one", classifier_name, len(chunk), exc_info=True)
         for item in chunk:
             try:
                 (one,) = run_batch([item])
                 results.append(one)
             except Exception as exc:  # noqa: BLE001 - one item's failure is data, not a crash
-                log.warning("%s: item %s failed: %s", classifier_name,
-                            getattr(item, "item_id", "?"), describe_error(exc))
+                log.warning(
+                    "%s: item %s failed: %s", classifier_name, getattr(item, "item_id", "?"), describe_error(exc)
+                )
                 results.append([Signal.failure(describe_error(exc))])
     return results
 
@@ -231,8 +231,12 @@ def classify_supported_items(
     results: list[list[Signal]] = [[] for _ in items]
     positions = [i for i, item in enumerate(items) if item.kind in kinds]
     scored = classify_isolating_failures(
-        [items[i] for i in positions], run_batch, chunk_size=chunk_size, classifier_name=classifier_name,
-        chunk_sizes=chunk_sizes)
+        [items[i] for i in positions],
+        run_batch,
+        chunk_size=chunk_size,
+        classifier_name=classifier_name,
+        chunk_sizes=chunk_sizes,
+    )
     for position, signals in zip(positions, scored):
         results[position] = signals
     return results

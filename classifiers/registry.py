@@ -40,8 +40,7 @@ class UnknownClassifier(ClassifierError, LookupError):
     def __init__(self, name: str, known: Iterable[str]) -> None:
         self.name = name
         self.known = sorted(known)
-        super().__init__(
-            f"unknown classifier {name!r}; registered: {', '.join(self.known) or 'none'}")
+        super().__init__(f"unknown classifier {name!r}; registered: {', '.join(self.known) or 'none'}")
 
 
 def register(name: str, factory: ClassifierFactory, *, replace: bool = False) -> None:
@@ -73,7 +72,7 @@ def create_classifier(name: str, settings: Mapping[str, Any] | None = None) -> C
 
 
 def parse_classifier_names(value: str | Iterable[str] | None) -> list[str]:
-    """"text, nudenet,,langid" -> ["text", "nudenet", "langid"] (order kept, no repeats)."""
+    """ "text, nudenet,,langid" -> ["text", "nudenet", "langid"] (order kept, no repeats)."""
     if value is None:
         return []
     parts = value.split(",") if isinstance(value, str) else list(value)
@@ -82,10 +81,7 @@ def parse_classifier_names(value: str | Iterable[str] | None) -> list[str]:
 
 
 def active_classifiers(
-    names: str | Iterable[str],
-    settings: Mapping[str, Any] | None = None,
-    *,
-    load: bool = True,
+    names: str | Iterable[str], settings: Mapping[str, Any] | None = None, *, load: bool = True
 ) -> list[Classifier]:
     """Build (and by default load) the configured classifiers.
 

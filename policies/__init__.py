@@ -9,6 +9,7 @@ Pure Python, no Flask and no workbench imports. The usual calls:
     results = policies.explain(facts)            # every rule, matched or not, and why
     diff = diff_pack_texts(old_text, new_text)
 """
+
 from .catalogue import Catalogue, ContentClass, Jurisdiction, Retention, default_catalogue, load_catalogue
 from .compiler import ValidationReport, compile_pack_text, validate_pack_text
 from .conditions import Explanation
@@ -22,11 +23,45 @@ from .schema_check import pack_schema
 from .yaml_limits import DEFAULT_LIMITS, DocumentTooComplex, YamlLimits
 
 __all__ = [
-    "DEFAULT_LIMITS", "Action", "Catalogue", "CompiledPack", "CompiledRule", "ContentClass", "Deadline",
-    "DecisionPlan", "DocumentTooComplex", "Explanation", "FieldChange", "HashMatch", "Issue", "ItemFacts",
-    "Jurisdiction", "LegalMapping", "PackDiff", "PackInvalid", "PlannedAction", "PolicyError", "PolicySet",
-    "QueueRequest", "Report", "Retention", "RuleRef", "RuleResult", "ShadowHit", "UnknownJurisdiction",
-    "ValidationReport", "YamlLimits",
-    "combine", "compile_pack_text", "default_catalogue", "default_pack_texts", "diff_pack_texts",
-    "evaluate_pack", "load_catalogue", "pack_schema", "plan_decision", "unified_diff", "validate_pack_text",
+    "DEFAULT_LIMITS",
+    "Action",
+    "Catalogue",
+    "CompiledPack",
+    "CompiledRule",
+    "ContentClass",
+    "Deadline",
+    "DecisionPlan",
+    "DocumentTooComplex",
+    "Explanation",
+    "FieldChange",
+    "HashMatch",
+    "Issue",
+    "ItemFacts",
+    "Jurisdiction",
+    "LegalMapping",
+    "PackDiff",
+    "PackInvalid",
+    "PlannedAction",
+    "PolicyError",
+    "PolicySet",
+    "QueueRequest",
+    "Report",
+    "Retention",
+    "RuleRef",
+    "RuleResult",
+    "ShadowHit",
+    "UnknownJurisdiction",
+    "ValidationReport",
+    "YamlLimits",
+    "combine",
+    "compile_pack_text",
+    "default_catalogue",
+    "default_pack_texts",
+    "diff_pack_texts",
+    "evaluate_pack",
+    "load_catalogue",
+    "pack_schema",
+    "plan_decision",
+    "unified_diff",
+    "validate_pack_text",
 ]

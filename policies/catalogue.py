@@ -1,4 +1,5 @@
 """The jurisdiction catalogue: which packs apply to an item, and the law behind each deadline."""
+
 from __future__ import annotations
 
 import re

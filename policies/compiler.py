@@ -3,6 +3,7 @@
 validate_pack_text() never raises on bad input (the editor shows the issues inline);
 compile_pack_text() raises PackInvalid, so a broken draft can never replace a published pack.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,8 +60,9 @@ class _Problems:
         self.items.append(Issue(line, column, format_path(path), message, severity))
 
 
-def validate_pack_text(text: str, *, catalogue: Catalogue | None = None, version: str | None = None,
-                       limits: YamlLimits = DEFAULT_LIMITS) -> ValidationReport:
+def validate_pack_text(
+    text: str, *, catalogue: Catalogue | None = None, version: str | None = None, limits: YamlLimits = DEFAULT_LIMITS
+) -> ValidationReport:
     """Parses, schema-checks and compiles; returns every issue instead of raising."""
     report = ValidationReport()
     try:
@@ -86,8 +88,9 @@ def validate_pack_text(text: str, *, catalogue: Catalogue | None = None, version
     return report
 
 
-def compile_pack_text(text: str, *, catalogue: Catalogue | None = None, version: str | None = None,
-                      limits: YamlLimits = DEFAULT_LIMITS) -> CompiledPack:
+def compile_pack_text(
+    text: str, *, catalogue: Catalogue | None = None, version: str | None = None, limits: YamlLimits = DEFAULT_LIMITS
+) -> CompiledPack:
     """Compiles a pack for evaluation. `version` overrides the pack's own (e.g. the stored version number)."""
     report = validate_pack_text(text, catalogue=catalogue, version=version, limits=limits)
     if not report.valid:
@@ -124,7 +127,10 @@ def _compile_actions(raw, path: tuple, jurisdiction: str, territory, problems: _
                 problems.add(item_path, "a GLOBAL pack must list the countries to geo-restrict in")
             elif territory is not None and not countries <= territory:
                 outside = ", ".join(sorted(countries - territory))
-                problems.add(item_path + ("countries",), f"a {jurisdiction} pack cannot geo-restrict outside its territory: {outside}")
+                problems.add(
+                    item_path + ("countries",),
+                    f"a {jurisdiction} pack cannot geo-restrict outside its territory: {outside}",
+                )
             spec["countries"] = countries
         if name == "queue":
             spec.setdefault("priority", "normal")
@@ -143,16 +149,22 @@ def _compile_actions(raw, path: tuple, jurisdiction: str, territory, problems: _
 def _rule_deadline(rule: dict, actions, content_class, path: tuple, problems: _Problems) -> Deadline | None:
     candidates: list[Deadline] = []
     if content_class is not None and content_class.deadline_hours is not None:
-        candidates.append(Deadline(
-            float(content_class.deadline_hours),
-            f"content class {content_class.jurisdiction}/{content_class.name}",
-            content_class.citation,
-        ))
+        candidates.append(
+            Deadline(
+                float(content_class.deadline_hours),
+                f"content class {content_class.jurisdiction}/{content_class.name}",
+                content_class.citation,
+            )
+        )
     if "deadline_hours" in rule:
         candidates.append(Deadline(float(rule["deadline_hours"]), "rule deadline_hours"))
         if candidates[0].source.startswith("content class") and rule["deadline_hours"] > candidates[0].hours:
-            problems.add(path + ("deadline_hours",), f"longer than the legal deadline of {candidates[0].hours:g} h "
-                         f"({candidates[0].source}); the legal one applies", "warning")
+            problems.add(
+                path + ("deadline_hours",),
+                f"longer than the legal deadline of {candidates[0].hours:g} h "
+                f"({candidates[0].source}); the legal one applies",
+                "warning",
+            )
     for action in actions:
         if action.name == "queue" and action.get("sla_hours") is not None:
             candidates.append(Deadline(float(action.get("sla_hours")), f"queue {action.get('queue')} SLA"))
@@ -162,8 +174,9 @@ def _rule_deadline(rule: dict, actions, content_class, path: tuple, problems: _P
     return min(candidates, key=lambda d: d.hours) if candidates else None
 
 
-def _compile_rule(rule: dict, index: int, pack_ref: tuple[str, str], territory, catalogue: Catalogue,
-                  problems: _Problems) -> CompiledRule | None:
+def _compile_rule(
+    rule: dict, index: int, pack_ref: tuple[str, str], territory, catalogue: Catalogue, problems: _Problems
+) -> CompiledRule | None:
     path = ("rules", index)
     jurisdiction, version = pack_ref
     try:
@@ -180,9 +193,13 @@ def _compile_rule(rule: dict, index: int, pack_ref: tuple[str, str], territory, 
         content_class = catalogue.content_class(jurisdiction, rule["content_class"])
         if content_class is None:
             known = ", ".join(catalogue.content_class_names(jurisdiction)) or "none"
-            problems.add(path + ("content_class",), f"unknown content class {rule['content_class']!r} for "
-                         f"{jurisdiction}; known: {known}")
-    legal = LegalMapping(MappingProxyType({k: (tuple(x) if isinstance(x, list) else x) for k, x in rule["legal"].items()}))
+            problems.add(
+                path + ("content_class",),
+                f"unknown content class {rule['content_class']!r} for {jurisdiction}; known: {known}",
+            )
+    legal = LegalMapping(
+        MappingProxyType({k: (tuple(x) if isinstance(x, list) else x) for k, x in rule["legal"].items()})
+    )
     return CompiledRule(
         ref=RuleRef(jurisdiction, version, rule["id"]),
         description=rule["description"],
@@ -215,8 +232,11 @@ def _compile(data: dict, text: str, problems: _Problems, catalogue: Catalogue, v
     for index, raw in enumerate(data["rules"]):
         for category in _report_categories(raw["condition"]):
             if category not in v.REPORT_CATEGORIES:
-                problems.add(("rules", index, "condition"), f"report category {category!r} is not one the default "
-                             "packs use; check the platform sends it", "warning")
+                problems.add(
+                    ("rules", index, "condition"),
+                    f"report category {category!r} is not one the default packs use; check the platform sends it",
+                    "warning",
+                )
     return CompiledPack(
         jurisdiction=jurisdiction,
         version=version,

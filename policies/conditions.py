@@ -3,19 +3,24 @@
 Nothing here parses code: the compact form ("toxicity >= 0.9") is matched by a fixed regular
 expression and turned into an operator from the `operator` module.
 """
+
 from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import vocabulary as v
 from .facts import ItemFacts
 
 _COMPARATORS = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
-    "==": operator.eq, "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 _COMPACT = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_.:-]*)\s*(>=|<=|==|!=|>|<)\s*(\S+)\s*$")
 
@@ -24,7 +29,7 @@ _COMPACT = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_.:-]*)\s*(>=|<=|==|!=|>|<)\s*(\S
 class Explanation:
     passed: bool
     text: str
-    children: tuple["Explanation", ...] = ()
+    children: tuple[Explanation, ...] = ()
 
     def lines(self, indent: int = 0) -> list[str]:
         mark = "✔" if self.passed else "✘"
@@ -166,7 +171,11 @@ def _compile_field(cond: dict, path: tuple) -> CompiledCondition:
             actual = get(facts)
             return actual is not None and ((actual in expected) != negate)
 
-    shown = _fmt(expected) if op in v.SET_OPS else _fmt(next(iter(expected)) if isinstance(expected, frozenset) else expected)
+    shown = (
+        _fmt(expected)
+        if op in v.SET_OPS
+        else _fmt(next(iter(expected)) if isinstance(expected, frozenset) else expected)
+    )
 
     def explain(facts: ItemFacts) -> Explanation:
         actual = get(facts)
@@ -205,11 +214,19 @@ def _compile_hash(cond: dict, path: tuple) -> CompiledCondition:
                 return True
         return False
 
-    wanted = ", ".join(
-        f"{label} {_fmt(val)}" for label, val in
-        (("bank kind", kinds), ("bank", banks), ("algorithm", algorithms), ("distance <=", max_distance))
-        if val is not None
-    ) or "any bank"
+    wanted = (
+        ", ".join(
+            f"{label} {_fmt(val)}"
+            for label, val in (
+                ("bank kind", kinds),
+                ("bank", banks),
+                ("algorithm", algorithms),
+                ("distance <=", max_distance),
+            )
+            if val is not None
+        )
+        or "any bank"
+    )
 
     def explain(facts: ItemFacts) -> Explanation:
         hits = [m for m in facts.hash_matches if fits(m)]
@@ -239,13 +256,18 @@ def _compile_report(cond: dict, path: tuple) -> CompiledCondition:
     def test(facts: ItemFacts) -> bool:
         return bool(facts.reports) and count(facts) >= min_count
 
-    wanted = ", ".join(
-        f"{label} {_fmt(val)}" for label, val in (("source", sources), ("category", categories)) if val is not None
-    ) or "any report"
+    wanted = (
+        ", ".join(
+            f"{label} {_fmt(val)}" for label, val in (("source", sources), ("category", categories)) if val is not None
+        )
+        or "any report"
+    )
 
     def explain(facts: ItemFacts) -> Explanation:
         n = count(facts)
-        return Explanation(n >= min_count, f"reports ({wanted}) count >= {min_count}: {n} of {len(facts.reports)} report(s) fit")
+        return Explanation(
+            n >= min_count, f"reports ({wanted}) count >= {min_count}: {n} of {len(facts.reports)} report(s) fit"
+        )
 
     return CompiledCondition(test, explain, ())
 
@@ -255,12 +277,14 @@ def _compile_group(cond: dict, path: tuple) -> CompiledCondition:
     children = [compile_condition(c, path + (kind, i)) for i, c in enumerate(cond[kind])]
     tests = tuple(c.test for c in children)
     if kind == "all":
+
         def test(facts: ItemFacts) -> bool:
             for t in tests:
                 if not t(facts):
                     return False
             return True
     else:
+
         def test(facts: ItemFacts) -> bool:
             for t in tests:
                 if t(facts):

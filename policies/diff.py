@@ -1,4 +1,5 @@
 """Readable differences between two pack texts: rules added/removed/changed, and a text diff."""
+
 from __future__ import annotations
 
 import difflib
@@ -40,8 +41,14 @@ class PackDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.metadata or self.rules_added or self.rules_removed or self.rules_changed
-                    or self.order_changed or self.error)
+        return not (
+            self.metadata
+            or self.rules_added
+            or self.rules_removed
+            or self.rules_changed
+            or self.order_changed
+            or self.error
+        )
 
     def render(self) -> str:
         if self.error:
@@ -94,9 +101,9 @@ def _rules_by_id(data) -> dict:
 
 
 def unified_diff(old_text: str, new_text: str, old_name: str = "old", new_name: str = "new") -> str:
-    return "".join(difflib.unified_diff(
-        old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), old_name, new_name,
-    ))
+    return "".join(
+        difflib.unified_diff(old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), old_name, new_name)
+    )
 
 
 def diff_pack_texts(old_text: str, new_text: str, old_name: str = "old", new_name: str = "new") -> PackDiff:
@@ -110,8 +117,9 @@ def diff_pack_texts(old_text: str, new_text: str, old_name: str = "old", new_nam
         return result
     old = old if isinstance(old, dict) else {}
     new = new if isinstance(new, dict) else {}
-    result.metadata = _changes({k: v for k, v in old.items() if k != "rules"},
-                               {k: v for k, v in new.items() if k != "rules"})
+    result.metadata = _changes(
+        {k: v for k, v in old.items() if k != "rules"}, {k: v for k, v in new.items() if k != "rules"}
+    )
     old_rules, new_rules = _rules_by_id(old), _rules_by_id(new)
     result.rules_added = [rid for rid in new_rules if rid not in old_rules]
     result.rules_removed = [rid for rid in old_rules if rid not in new_rules]

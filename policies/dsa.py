@@ -3,6 +3,7 @@
 A copy lives in policies/schema/dsa_enums.json so that the library never reads the shared
 reference at run time; a test compares the copy with the reference.
 """
+
 from __future__ import annotations
 
 import json

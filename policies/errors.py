@@ -1,4 +1,5 @@
 """Errors and validation issues that point at a line of the pack's YAML source."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

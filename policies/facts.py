@@ -1,4 +1,5 @@
 """ItemFacts: everything a rule may look at, as plain immutable data (no ORM, no I/O)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -76,15 +77,22 @@ class ItemFacts:
             set_(self, "content_date", str(self.content_date))
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "ItemFacts":
+    def from_dict(cls, data: Mapping) -> ItemFacts:
         """Builds facts from JSON-like data, e.g. a stored item with its signals and matches.
 
         hash_matches: list of {algorithm, bank_name, bank_kind, distance} or 4-tuples;
         reports: list of {source, category} or 2-tuples.
         """
         known = {
-            "kind", "country", "language", "account_age_days", "signals",
-            "hash_matches", "reports", "content_date", "item_id",
+            "kind",
+            "country",
+            "language",
+            "account_age_days",
+            "signals",
+            "hash_matches",
+            "reports",
+            "content_date",
+            "item_id",
         }
         unknown = set(data) - known
         if unknown:

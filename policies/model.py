@@ -1,9 +1,10 @@
 """Compiled packs and evaluation results: plain, immutable data the workbench can store."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from . import dsa
 from .catalogue import ContentClass, Retention
@@ -159,6 +160,8 @@ def evaluate_pack(pack: CompiledPack, facts: ItemFacts, *, explain: bool = True)
         explanation = rule.condition.explain(facts) if explain else None
         matched = explanation.passed if explanation is not None else rule.condition.test(facts)
         results.append(
-            RuleResult(rule.ref, rule.description, matched, rule.mode, rule.actions, rule.deadline, rule.legal, explanation)
+            RuleResult(
+                rule.ref, rule.description, matched, rule.mode, rule.actions, rule.deadline, rule.legal, explanation
+            )
         )
     return results

@@ -8,11 +8,12 @@ The combination rules (docs/policy-language.md, "When several regions apply"):
 - shadow rules are recorded with what they would have done and never act;
 - everything in the plan names its pack (jurisdiction + version) and rule id.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 
 from . import dsa
 from .catalogue import Catalogue, Retention, default_catalogue
@@ -38,8 +39,11 @@ class PlannedAction:
     superseded_by: RuleRef | None = None  # e.g. a geo_restrict made moot by a global remove
 
     def to_dict(self) -> dict:
-        return {**self.action.to_dict(), "rule": self.rule.to_dict(),
-                "superseded_by": self.superseded_by.to_dict() if self.superseded_by else None}
+        return {
+            **self.action.to_dict(),
+            "rule": self.rule.to_dict(),
+            "superseded_by": self.superseded_by.to_dict() if self.superseded_by else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +54,12 @@ class QueueRequest:
     rule: RuleRef
 
     def to_dict(self) -> dict:
-        return {"queue": self.queue, "priority": self.priority, "deadline_hours": self.deadline_hours,
-                "rule": self.rule.to_dict()}
+        return {
+            "queue": self.queue,
+            "priority": self.priority,
+            "deadline_hours": self.deadline_hours,
+            "rule": self.rule.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +69,11 @@ class ShadowHit:
     deadline: Deadline | None
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule.to_dict(), "would_have": [a.to_dict() for a in self.would_have],
-                "deadline": self.deadline.to_dict() if self.deadline else None}
+        return {
+            "rule": self.rule.to_dict(),
+            "would_have": [a.to_dict() for a in self.would_have],
+            "deadline": self.deadline.to_dict() if self.deadline else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +122,13 @@ class DecisionPlan:
             "shadow": [s.to_dict() for s in self.shadow],
             "statement_of_reasons": self.statement_of_reasons,
             "evidence_retention": (
-                {"period": self.evidence_retention[0].period, "citation": self.evidence_retention[0].citation,
-                 "rule": self.evidence_retention[1].to_dict()} if self.evidence_retention else None
+                {
+                    "period": self.evidence_retention[0].period,
+                    "citation": self.evidence_retention[0].citation,
+                    "rule": self.evidence_retention[1].to_dict(),
+                }
+                if self.evidence_retention
+                else None
             ),
         }
 
@@ -122,8 +138,9 @@ def plan_decision(facts: ItemFacts, packs: Sequence[CompiledPack], catalogue: Ca
     return combine(facts, [(pack, pack.matching_rules(facts)) for pack in packs], catalogue)
 
 
-def combine(facts: ItemFacts, matches: Iterable[tuple[CompiledPack, Sequence[CompiledRule]]],
-            catalogue: Catalogue | None = None) -> DecisionPlan:
+def combine(
+    facts: ItemFacts, matches: Iterable[tuple[CompiledPack, Sequence[CompiledRule]]], catalogue: Catalogue | None = None
+) -> DecisionPlan:
     catalogue = catalogue or default_catalogue()
     packs, matched, enforced, shadow = [], [], [], []
     for pack, rules in matches:
@@ -132,13 +149,30 @@ def combine(facts: ItemFacts, matches: Iterable[tuple[CompiledPack, Sequence[Com
             matched.append(rule.ref)
             (enforced if rule.enforced else shadow).append(rule)
     if not matched:  # most items: nothing to combine
-        return DecisionPlan(facts.item_id, facts.country, tuple(packs), (), (), "visible", (), None, (),
-                            None, None, (), (), (), None, None)
+        return DecisionPlan(
+            facts.item_id,
+            facts.country,
+            tuple(packs),
+            (),
+            (),
+            "visible",
+            (),
+            None,
+            (),
+            None,
+            None,
+            (),
+            (),
+            (),
+            None,
+            None,
+        )
 
     remover = next((r.ref for r in enforced for a in r.actions if a.name == "remove"), None)
     actions = tuple(
         PlannedAction(a, r.ref, remover if (remover and a.name == "geo_restrict") else None)
-        for r in enforced for a in r.actions
+        for r in enforced
+        for a in r.actions
     )
     restricted = sorted({c for pa in actions if pa.action.name == "geo_restrict" for c in pa.action.get("countries")})
     visibility = "removed" if remover else "geo_restricted" if restricted else "visible"
@@ -147,7 +181,9 @@ def combine(facts: ItemFacts, matches: Iterable[tuple[CompiledPack, Sequence[Com
     deadline = deadline_rule.deadline if deadline_rule else None
     queue_requests = tuple(
         QueueRequest(a.get("queue"), a.get("priority", "normal"), r.deadline.hours if r.deadline else None, r.ref)
-        for r in enforced for a in r.actions if a.name == "queue"
+        for r in enforced
+        for a in r.actions
+        if a.name == "queue"
     )
     retention_rule = max((r for r in enforced if r.retention), key=lambda r: r.retention.approx_days, default=None)
 
@@ -175,8 +211,10 @@ def _choose_queue(requests: Sequence[QueueRequest], deadline: Deadline | None) -
     """One case per item: the queue of the most urgent request, with the strictest deadline overall."""
     if not requests:
         return None
-    first = min(requests, key=lambda q: (q.deadline_hours if q.deadline_hours is not None else float("inf"),
-                                          PRIORITY_RANK[q.priority]))
+    first = min(
+        requests,
+        key=lambda q: (q.deadline_hours if q.deadline_hours is not None else float("inf"), PRIORITY_RANK[q.priority]),
+    )
     priority = PRIORITIES[min(PRIORITY_RANK[q.priority] for q in requests)]
     return QueueRequest(first.queue, priority, deadline.hours if deadline else None, first.rule)
 

@@ -1,8 +1,9 @@
 """A set of compiled packs, one per jurisdiction: what the pipeline holds per published version."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .catalogue import Catalogue, default_catalogue
 from .compiler import compile_pack_text
@@ -29,7 +30,7 @@ class PolicySet:
         self._applicable: dict[str | None, tuple[CompiledPack, ...]] = {}  # memo per country
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str] | Mapping[str, str], catalogue: Catalogue | None = None) -> "PolicySet":
+    def from_texts(cls, texts: Iterable[str] | Mapping[str, str], catalogue: Catalogue | None = None) -> PolicySet:
         """Compiles pack texts with their own `version`. The workbench, which stores versions,
         compiles with compile_pack_text(text, version=...) and passes the packs to PolicySet()."""
         catalogue = catalogue or default_catalogue()
@@ -37,7 +38,7 @@ class PolicySet:
         return cls([compile_pack_text(text, catalogue=catalogue) for text in items], catalogue)
 
     @classmethod
-    def defaults(cls, catalogue: Catalogue | None = None) -> "PolicySet":
+    def defaults(cls, catalogue: Catalogue | None = None) -> PolicySet:
         return cls.from_texts(default_pack_texts(), catalogue)
 
     def applicable_packs(self, country: str | None) -> list[CompiledPack]:
@@ -54,5 +55,8 @@ class PolicySet:
 
     def explain(self, facts: ItemFacts) -> list[RuleResult]:
         """Every rule of every applicable pack with why it matched or not ("test on one item")."""
-        return [result for pack in self.applicable_packs(facts.country)
-                for result in evaluate_pack(pack, facts, explain=True)]
+        return [
+            result
+            for pack in self.applicable_packs(facts.country)
+            for result in evaluate_pack(pack, facts, explain=True)
+        ]

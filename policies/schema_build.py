@@ -8,18 +8,18 @@ DSA enums come from one copy. Regenerate after changing the vocabulary:
 A test fails when the file and this builder disagree. `x-message` is our own keyword: the
 validator shows it instead of jsonschema's generic text when that subschema fails.
 """
+
 from __future__ import annotations
 
 import json
 import re
 
-from . import dsa, vocabulary as v
+from . import dsa
+from . import vocabulary as v
 
 _OPS_RE = "(>=|<=|==|!=|>|<)"
 SIGNAL_COMPACT_PATTERN = r"^\s*[A-Za-z][A-Za-z0-9_.:-]*\s*" + _OPS_RE + r"\s*-?[0-9]+(\.[0-9]+)?\s*$"
-FIELD_COMPACT_PATTERN = (
-    r"^\s*(" + "|".join(v.ITEM_FIELDS) + r")\s*" + _OPS_RE + r"\s*[A-Za-z0-9_.-]+\s*$"
-)
+FIELD_COMPACT_PATTERN = r"^\s*(" + "|".join(v.ITEM_FIELDS) + r")\s*" + _OPS_RE + r"\s*[A-Za-z0-9_.-]+\s*$"
 
 
 def _one_or_many(item: dict) -> dict:
@@ -40,17 +40,13 @@ def _when(key: str, value: str, then: dict) -> dict:
 def _condition() -> dict:
     kinds = ["all", "any", "not", "signal", "field", "hash", "report"]
     signal = {
-        "properties": {
-            "signal": {"type": "string"},
-            "op": {"enum": list(v.NUMERIC_OPS)},
-            "value": {"type": "number"},
+        "properties": {"signal": {"type": "string"}, "op": {"enum": list(v.NUMERIC_OPS)}, "value": {"type": "number"}},
+        "propertyNames": {
+            "enum": ["signal", "op", "value"],
+            "x-message": "a signal comparison has only signal, op and value",
         },
-        "propertyNames": {"enum": ["signal", "op", "value"], "x-message": "a signal comparison has only signal, op and value"},
         "if": {"required": ["op"]},
-        "then": {
-            "required": ["value"],
-            "properties": {"signal": {"pattern": v.NAME_PATTERN}},
-        },
+        "then": {"required": ["value"], "properties": {"signal": {"pattern": v.NAME_PATTERN}}},
         "else": {
             "properties": {
                 "signal": {
@@ -73,7 +69,10 @@ def _condition() -> dict:
                 ]
             },
         },
-        "propertyNames": {"enum": ["field", "op", "value"], "x-message": "a field comparison has only field, op and value"},
+        "propertyNames": {
+            "enum": ["field", "op", "value"],
+            "x-message": "a field comparison has only field, op and value",
+        },
         "if": {"required": ["op"]},
         "then": {"required": ["value"], "properties": {"field": {"enum": list(v.ITEM_FIELDS)}}},
         "else": {
@@ -107,9 +106,15 @@ def _condition() -> dict:
             *({"if": {"required": [k]}, "then": only_key} for k in ("all", "any", "not", "hash", "report")),
             {"if": {"required": ["signal"]}, "then": signal},
             {"if": {"required": ["field"]}, "then": field},
-            {"if": {"not": {"anyOf": [{"required": ["signal"]}, {"required": ["field"]}]}},
-             "then": {"propertyNames": {"not": {"enum": ["op", "value"]},
-                                        "x-message": "op and value belong to a signal or field comparison"}}},
+            {
+                "if": {"not": {"anyOf": [{"required": ["signal"]}, {"required": ["field"]}]}},
+                "then": {
+                    "propertyNames": {
+                        "not": {"enum": ["op", "value"]},
+                        "x-message": "op and value belong to a signal or field comparison",
+                    }
+                },
+            },
         ],
     }
 
@@ -120,23 +125,35 @@ def _action() -> dict:
         _when("action", "geo_restrict", {"properties": {"countries": countries}}),
         _when("action", "age_restrict", {"properties": {"min_age": {"type": "integer", "minimum": 13, "maximum": 21}}}),
         _when("action", "label", {"required": ["label"], "properties": {"label": _text(100)}}),
-        _when("action", "demote", {"properties": {"factor": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}}}),
-        _when("action", "queue", {
-            "required": ["queue"],
-            "properties": {
-                "queue": {"type": "string", "pattern": v.NAME_PATTERN},
-                "priority": {"enum": list(v.PRIORITIES)},
-                "sla_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 8760},
+        _when(
+            "action",
+            "demote",
+            {"properties": {"factor": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}}},
+        ),
+        _when(
+            "action",
+            "queue",
+            {
+                "required": ["queue"],
+                "properties": {
+                    "queue": {"type": "string", "pattern": v.NAME_PATTERN},
+                    "priority": {"enum": list(v.PRIORITIES)},
+                    "sla_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 8760},
+                },
             },
-        }),
+        ),
         _when("action", "escalate", {"properties": {"to": _text(100), "reason": _text(500)}}),
-        _when("action", "report_authority", {
-            "required": ["authority"],
-            "properties": {
-                "authority": _text(100),
-                "deadline_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 8760},
+        _when(
+            "action",
+            "report_authority",
+            {
+                "required": ["authority"],
+                "properties": {
+                    "authority": _text(100),
+                    "deadline_hours": {"type": "number", "exclusiveMinimum": 0, "maximum": 8760},
+                },
             },
-        }),
+        ),
     ]
     return {
         "if": {"type": "string"},
@@ -170,27 +187,53 @@ def _legal() -> dict:
             "incompatible_content_explanation": _text(lim["incompatible_content_explanation"]),
             "incompatible_content_illegal": {"enum": enums["INCOMPATIBLE_CONTENT_ILLEGALS"]},
             "category": {"enum": enums["STATEMENT_CATEGORIES"]},
-            "category_addition": {"type": "array", "uniqueItems": True, "items": {"enum": enums["STATEMENT_CATEGORIES"]}},
+            "category_addition": {
+                "type": "array",
+                "uniqueItems": True,
+                "items": {"enum": enums["STATEMENT_CATEGORIES"]},
+            },
             "category_specification": {"type": "array", "uniqueItems": True, "items": {"enum": enums["KEYWORDS"]}},
             "category_specification_other": _text(lim["category_specification_other"]),
-            "content_type": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": enums["CONTENT_TYPES"]}},
+            "content_type": {
+                "type": "array",
+                "minItems": 1,
+                "uniqueItems": True,
+                "items": {"enum": enums["CONTENT_TYPES"]},
+            },
             "content_type_other": _text(lim["content_type_other"]),
             "decision_ground_reference_url": {**_text(lim["decision_ground_reference_url"]), "pattern": "^https?://"},
         },
         "allOf": [
-            _when("decision_ground", dsa.ILLEGAL, {
-                "required": ["illegal_content_legal_ground"],
-                "x-message": "illegal-content rules need illegal_content_legal_ground (the law, <= 500 chars)",
-            }),
-            _when("decision_ground", dsa.INCOMPATIBLE, {
-                "required": ["incompatible_content_ground"],
-                "x-message": "terms-of-service rules need incompatible_content_ground (the clause, <= 500 chars)",
-            }),
-            {"if": {"properties": {"content_type": {"contains": {"const": "CONTENT_TYPE_OTHER"}}}, "required": ["content_type"]},
-             "then": {"required": ["content_type_other"]}},
-            {"if": {"properties": {"category_specification": {"contains": {"const": "KEYWORD_OTHER"}}},
-                    "required": ["category_specification"]},
-             "then": {"required": ["category_specification_other"]}},
+            _when(
+                "decision_ground",
+                dsa.ILLEGAL,
+                {
+                    "required": ["illegal_content_legal_ground"],
+                    "x-message": "illegal-content rules need illegal_content_legal_ground (the law, <= 500 chars)",
+                },
+            ),
+            _when(
+                "decision_ground",
+                dsa.INCOMPATIBLE,
+                {
+                    "required": ["incompatible_content_ground"],
+                    "x-message": "terms-of-service rules need incompatible_content_ground (the clause, <= 500 chars)",
+                },
+            ),
+            {
+                "if": {
+                    "properties": {"content_type": {"contains": {"const": "CONTENT_TYPE_OTHER"}}},
+                    "required": ["content_type"],
+                },
+                "then": {"required": ["content_type_other"]},
+            },
+            {
+                "if": {
+                    "properties": {"category_specification": {"contains": {"const": "KEYWORD_OTHER"}}},
+                    "required": ["category_specification"],
+                },
+                "then": {"required": ["category_specification_other"]},
+            },
         ],
     }
 
@@ -206,8 +249,11 @@ def build_pack_schema() -> dict:
         "required": ["jurisdiction", "version", "rules"],
         "additionalProperties": False,
         "properties": {
-            "jurisdiction": {"type": "string", "pattern": v.JURISDICTION_PATTERN,
-                             "x-message": "jurisdiction must be GLOBAL, EU or an ISO 3166-1 alpha-2 code like DE"},
+            "jurisdiction": {
+                "type": "string",
+                "pattern": v.JURISDICTION_PATTERN,
+                "x-message": "jurisdiction must be GLOBAL, EU or an ISO 3166-1 alpha-2 code like DE",
+            },
             "name": _text(200),
             "description": _text(5000),
             "version": {"type": ["string", "integer"], "pattern": r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$"},
@@ -222,8 +268,11 @@ def build_pack_schema() -> dict:
                 "required": ["id", "description", "condition", "outcome", "legal"],
                 "additionalProperties": False,
                 "properties": {
-                    "id": {"type": "string", "pattern": v.RULE_ID_PATTERN,
-                           "x-message": "rule ids are lower-case letters, digits, '.', '_' or '-' (max 80)"},
+                    "id": {
+                        "type": "string",
+                        "pattern": v.RULE_ID_PATTERN,
+                        "x-message": "rule ids are lower-case letters, digits, '.', '_' or '-' (max 80)",
+                    },
                     "description": _text(1000),
                     "mode": {"enum": list(v.MODES)},
                     "condition": {"$ref": "#/$defs/condition"},

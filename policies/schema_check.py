@@ -1,4 +1,5 @@
 """Checks pack data against the JSON Schema and reports each error at its YAML line."""
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,9 @@ def _message(error: ValidationError) -> str:
         return custom
     if error.validator == "enum":
         allowed = [str(x) for x in error.validator_value]
-        shown = ", ".join(allowed[:_MAX_LISTED]) + (f" (+{len(allowed) - _MAX_LISTED} more)" if len(allowed) > _MAX_LISTED else "")
+        shown = ", ".join(allowed[:_MAX_LISTED]) + (
+            f" (+{len(allowed) - _MAX_LISTED} more)" if len(allowed) > _MAX_LISTED else ""
+        )
         return f"{error.instance!r} is not allowed here; expected one of: {shown}"
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         names = _quoted_names(error.message) or ["?"]

@@ -1,4 +1,5 @@
 """The words of the rule language: one place, shared by the schema builder, compiler and docs."""
+
 from __future__ import annotations
 
 MODES = ("enforce", "shadow")
@@ -36,15 +37,7 @@ HASH_ALGORITHMS = ("pdq", "phash", "dhash", "md5", "sha256", "vpdq", "chromaprin
 
 # Signals the classifiers produce today. An unknown signal name is a warning, not an error:
 # a new classifier may add labels before the catalogue of names is updated.
-DETOXIFY_SIGNALS = (
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "threat",
-    "insult",
-    "identity_attack",
-    "sexual_explicit",
-)
+DETOXIFY_SIGNALS = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack", "sexual_explicit")
 OFFLINE_TEXT_SIGNALS = ("profanity",)
 NUDENET_CLASSES = (
     "FEMALE_GENITALIA_COVERED",

@@ -13,6 +13,7 @@ The defaults leave a wide margin over real packs: the largest default pack (GLOB
 10 KiB, builds about 600 values and uses no alias. Any bound that is hit is reported as a
 normal validation issue with the line of the alias (or value) where loading stopped.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,10 +23,10 @@ from .errors import Issue, PackInvalid
 
 @dataclass(frozen=True)
 class YamlLimits:
-    max_bytes: int = 128 * 1024   # UTF-8 size of the text; ~12x the largest default pack
-    max_nodes: int = 20_000       # values built, aliases expanded included; ~30x GLOBAL's ~600
-    max_aliases: int = 1_000      # alias and merge expansions, nested ones included; the packs use none
-    max_depth: int = 64           # nesting; packs are about 8 levels deep
+    max_bytes: int = 128 * 1024  # UTF-8 size of the text; ~12x the largest default pack
+    max_nodes: int = 20_000  # values built, aliases expanded included; ~30x GLOBAL's ~600
+    max_aliases: int = 1_000  # alias and merge expansions, nested ones included; the packs use none
+    max_depth: int = 64  # nesting; packs are about 8 levels deep
 
 
 DEFAULT_LIMITS = YamlLimits()
@@ -45,14 +46,21 @@ def check_size(text: str, limits: YamlLimits) -> None:
     if len(text) <= limits.max_bytes // 4:  # at most 4 bytes per character: no need to encode
         return
     # Only the head is encoded: a text of many megabytes costs no more than one at the limit.
-    head = text[:limits.max_bytes + 1].encode("utf-8", "surrogatepass")
+    head = text[: limits.max_bytes + 1].encode("utf-8", "surrogatepass")
     if len(head) <= limits.max_bytes:
         return
     size = f"{len(head):,} bytes" if len(text) <= limits.max_bytes + 1 else f"{len(text):,} characters"
     line = head.count(b"\n", 0, limits.max_bytes) + 1
-    raise DocumentTooComplex(Issue(line, 1, "", f"document larger than {limits.max_bytes:,} bytes ({size}; the "
-                                   "limit is passed on this line): split the pack or remove what it does not need"),
-                             "bytes")
+    raise DocumentTooComplex(
+        Issue(
+            line,
+            1,
+            "",
+            f"document larger than {limits.max_bytes:,} bytes ({size}; the "
+            "limit is passed on this line): split the pack or remove what it does not need",
+        ),
+        "bytes",
+    )
 
 
 class Budget:
@@ -66,24 +74,45 @@ class Budget:
     def add_nodes(self, count: int, where: tuple[int, int]) -> None:
         self.nodes += count
         if self.nodes > self.limits.max_nodes:
-            raise DocumentTooComplex(Issue(*where, "", f"too many values: the document builds more than "
-                                           f"{self.limits.max_nodes:,} (aliases expanded); a pack needs far fewer"),
-                                     "nodes", self.nodes, self.aliases)
+            raise DocumentTooComplex(
+                Issue(
+                    *where,
+                    "",
+                    f"too many values: the document builds more than "
+                    f"{self.limits.max_nodes:,} (aliases expanded); a pack needs far fewer",
+                ),
+                "nodes",
+                self.nodes,
+                self.aliases,
+            )
 
     def add_alias(self, where: tuple[int, int]) -> None:
         self.aliases += 1
         if self.aliases > self.limits.max_aliases:
-            raise DocumentTooComplex(Issue(*where, "", f"too many aliases: expanding the document's `*` references "
-                                           f"(and `<<` merges) takes more than {self.limits.max_aliases:,} "
-                                           "expansions; write the values out or use fewer anchors"), "aliases",
-                                     self.nodes, self.aliases)
+            raise DocumentTooComplex(
+                Issue(
+                    *where,
+                    "",
+                    f"too many aliases: expanding the document's `*` references "
+                    f"(and `<<` merges) takes more than {self.limits.max_aliases:,} "
+                    "expansions; write the values out or use fewer anchors",
+                ),
+                "aliases",
+                self.nodes,
+                self.aliases,
+            )
 
     def check_depth(self, depth: int, where: tuple[int, int]) -> None:
         if depth > self.limits.max_depth:
-            raise DocumentTooComplex(Issue(*where, "", f"document nests more than {self.limits.max_depth} levels "
-                                           "deep"), "depth", self.nodes, self.aliases)
+            raise DocumentTooComplex(
+                Issue(*where, "", f"document nests more than {self.limits.max_depth} levels deep"),
+                "depth",
+                self.nodes,
+                self.aliases,
+            )
 
 
 def cycle_error(where: tuple[int, int]) -> DocumentTooComplex:
-    return DocumentTooComplex(Issue(*where, "", "an alias refers to the value that contains it (endless expansion)"),
-                              "cycle")
+    return DocumentTooComplex(
+        Issue(*where, "", "an alias refers to the value that contains it (endless expansion)"), "cycle"
+    )

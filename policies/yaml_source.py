@@ -11,6 +11,7 @@ The loader is deliberately stricter than PyYAML's `safe_load`:
 - the document's size, depth, values built and aliases expanded are bounded (yaml_limits.py):
   aliases and `<<` merges are expanded here, one counted value at a time, never by PyYAML.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,9 +64,7 @@ _StrictLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+_StrictLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 Path = tuple  # of str keys and int indexes
 
@@ -110,8 +109,8 @@ class _Builder:
         self.loader = loader
         self.budget = loader.budget
         self.source = SourceMap()
-        self.active: set[int] = set()    # collections being built: one seen again is a cycle
-        self.merging: set[int] = set()   # mappings whose `<<` merges are being spliced
+        self.active: set[int] = set()  # collections being built: one seen again is a cycle
+        self.merging: set[int] = set()  # mappings whose `<<` merges are being spliced
         self.expanding: tuple[int, int] | None = None  # the outermost alias being expanded
 
     def _where(self, node) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 Workbench imports stay inside fixtures, so the library test suites (classifiers/,
 policies/) run without the app.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,6 +17,7 @@ BACKENDS = ("sqlite", "postgresql")
 @pytest.fixture(scope="session")
 def redis_server():
     from workbench.embedded_redis import EmbeddedRedis
+
     folder = tempfile.mkdtemp(prefix="wb-redis-")
     server = EmbeddedRedis(os.path.join(folder, "redis.sock"), folder, persistent=False).start()
     yield server
@@ -25,6 +27,7 @@ def redis_server():
 @pytest.fixture(scope="session")
 def pg_cluster():
     from tests.support.postgres import PostgresCluster
+
     cluster = PostgresCluster().start()
     yield cluster
     cluster.stop()
@@ -38,6 +41,7 @@ def backend(request):
 @pytest.fixture
 def app(backend, request, tmp_path, redis_server):
     from tests.support.apps import make_test_app
+
     with make_test_app(backend, tmp_path, redis_server, request) as test_app:
         yield test_app
 
@@ -46,6 +50,7 @@ def app(backend, request, tmp_path, redis_server):
 def db_session(app):
     """A session whose work is rolled back after the test (commits become savepoints)."""
     from workbench.extensions import db
+
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
@@ -68,18 +73,21 @@ def client(app):
 @pytest.fixture
 def api_key(app):
     from tests.support.factories import make_api_key
+
     return make_api_key(app)
 
 
 @pytest.fixture
 def api(client, api_key):
     from tests.support.api import ApiHelper
+
     return ApiHelper(client, api_key)
 
 
 @pytest.fixture
 def auth(client, app):
     from tests.support.auth import AuthHelper
+
     return AuthHelper(client, app)
 
 
@@ -91,4 +99,5 @@ def run_worker(app):
 
     def drain():
         drain_pipeline(app)
+
     return drain

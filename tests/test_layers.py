@@ -12,6 +12,7 @@ Layers, lowest first; a module may import its own layer and the ones below it:
   6  interfaces  workbench.api, workbench.web, workbench.cli  (never each other)
   7  entry       workbench (create_app), workbench.devserver
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,11 +24,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("workbench", "classifiers", "policies")
 LAYERS = (  # (module prefix, level, name): the longest matching prefix wins
-    ("classifiers", 0, "libraries"), ("policies", 0, "libraries"),
+    ("classifiers", 0, "libraries"),
+    ("policies", 0, "libraries"),
     ("workbench", 1, "foundation"),
-    ("workbench.services", 2, "services"), ("workbench.pipeline", 3, "pipeline"), ("workbench.jobs", 4, "jobs"),
+    ("workbench.services", 2, "services"),
+    ("workbench.pipeline", 3, "pipeline"),
+    ("workbench.jobs", 4, "jobs"),
     ("workbench.demo", 5, "demo"),
-    ("workbench.api", 6, "api"), ("workbench.web", 6, "web"), ("workbench.cli", 6, "cli"),
+    ("workbench.api", 6, "api"),
+    ("workbench.web", 6, "web"),
+    ("workbench.cli", 6, "cli"),
     ("workbench.devserver", 7, "entry"),
 )
 ENTRY_PACKAGE = "workbench"  # the package itself (create_app) sits on top
@@ -58,13 +64,18 @@ def module_name(path: Path, root: Path) -> str:
 
 def imports_of(module: str, source: str, known: set[str]) -> list[Import]:
     """Internal imports of one module, each resolved to the module it names."""
+
     def resolve(name: str) -> str | None:
         parts = name.split(".")
         return next((".".join(parts[:i]) for i in range(len(parts), 0, -1) if ".".join(parts[:i]) in known), None)
 
     tree, lines = ast.parse(source), source.splitlines()
-    in_function = {id(node) for func in ast.walk(tree) if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
-                   for node in ast.walk(func)}
+    in_function = {
+        id(node)
+        for func in ast.walk(tree)
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for node in ast.walk(func)
+    }
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -75,14 +86,20 @@ def imports_of(module: str, source: str, known: set[str]) -> list[Import]:
             continue
         above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
         commented = "#" in lines[node.lineno - 1] or "#" in lines[node.end_lineno - 1] or above.startswith("#")
-        found += [Import(module, target, node.lineno, id(node) in in_function, commented)
-                  for target in targets if target and target != module]
+        found += [
+            Import(module, target, node.lineno, id(node) in in_function, commented)
+            for target in targets
+            if target and target != module
+        ]
     return found
 
 
 def read_tree(root: Path) -> dict[str, str]:
-    return {module_name(path, root): path.read_text(encoding="utf-8")
-            for package in PACKAGES for path in sorted((root / package).rglob("*.py"))}
+    return {
+        module_name(path, root): path.read_text(encoding="utf-8")
+        for package in PACKAGES
+        for path in sorted((root / package).rglob("*.py"))
+    }
 
 
 def wrong_way(sources: dict[str, str]) -> list[str]:
@@ -98,8 +115,11 @@ def wrong_way(sources: dict[str, str]) -> list[str]:
 
 def cycles(sources: dict[str, str]) -> list[list[str]]:
     known = set(sources)
-    graph = {module: {imp.target for imp in imports_of(module, source, known) if imp.target.startswith("workbench")}
-             for module, source in sources.items() if module.startswith("workbench")}
+    graph = {
+        module: {imp.target for imp in imports_of(module, source, known) if imp.target.startswith("workbench")}
+        for module, source in sources.items()
+        if module.startswith("workbench")
+    }
     index, low, stack, on_stack, found = {}, {}, [], set(), []
 
     def visit(node: str) -> None:  # Tarjan's strongly connected components
@@ -144,32 +164,58 @@ def test_no_import_cycles(sources):
 
 def test_imports_inside_functions_say_why(sources):
     known = set(sources)
-    hidden = [f"{imp.source}:{imp.line} imports {imp.target}" for module, source in sources.items()
-              if module != ENTRY_PACKAGE  # create_app's imports: one comment above them says why
-              for imp in imports_of(module, source, known) if imp.in_function and not imp.commented]
+    hidden = [
+        f"{imp.source}:{imp.line} imports {imp.target}"
+        for module, source in sources.items()
+        if module != ENTRY_PACKAGE  # create_app's imports: one comment above them says why
+        for imp in imports_of(module, source, known)
+        if imp.in_function and not imp.commented
+    ]
     assert hidden == []
 
 
 def test_no_module_is_too_big():
-    big = [str(path.relative_to(ROOT)) for package in PACKAGES for path in (ROOT / package).rglob("*.py")
-           if len(path.read_text(encoding="utf-8").splitlines()) > BIG_MODULE_LINES
-           and str(path.relative_to(ROOT)) not in BIG_MODULES_ALLOWED]
+    big = [
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if len(path.read_text(encoding="utf-8").splitlines()) > BIG_MODULE_LINES
+        and str(path.relative_to(ROOT)) not in BIG_MODULES_ALLOWED
+    ]
     assert big == []
 
 
-@pytest.mark.parametrize("module, source, expected", [
-    ("workbench.services.example", "from workbench.api.items import create_item\n", "(services) imports workbench.api"),
-    ("workbench.pipeline.example", "from workbench.jobs.pipeline import process_item\n", "(pipeline) imports workbench.jobs"),
-    ("workbench.web.example", "from workbench.api.errors import ApiError\n", "(web) imports workbench.api"),
-    ("workbench.services.example", "def f():\n    import workbench.cli  # late\n", "(services) imports workbench.cli"),
-    ("policies.example", "import workbench.models\n", "(libraries) imports workbench.models"),
-])
+@pytest.mark.parametrize(
+    "module, source, expected",
+    [
+        (
+            "workbench.services.example",
+            "from workbench.api.items import create_item\n",
+            "(services) imports workbench.api",
+        ),
+        (
+            "workbench.pipeline.example",
+            "from workbench.jobs.pipeline import process_item\n",
+            "(pipeline) imports workbench.jobs",
+        ),
+        ("workbench.web.example", "from workbench.api.errors import ApiError\n", "(web) imports workbench.api"),
+        (
+            "workbench.services.example",
+            "def f():\n    import workbench.cli  # late\n",
+            "(services) imports workbench.cli",
+        ),
+        ("policies.example", "import workbench.models\n", "(libraries) imports workbench.models"),
+    ],
+)
 def test_the_checker_refuses_a_wrong_way_import(sources, module, source, expected):
     problems = wrong_way({**sources, module: source})
     assert len(problems) == 1 and expected in problems[0]
 
 
 def test_the_checker_finds_a_cycle(sources):
-    planted = {**sources, "workbench.services.loop_a": "import workbench.services.loop_b\n",
-               "workbench.services.loop_b": "import workbench.services.loop_a\n"}
+    planted = {
+        **sources,
+        "workbench.services.loop_a": "import workbench.services.loop_b\n",
+        "workbench.services.loop_b": "import workbench.services.loop_a\n",
+    }
     assert ["workbench.services.loop_a", "workbench.services.loop_b"] in cycles(planted)

@@ -1,4 +1,5 @@
 """The moderation workbench Flask application."""
+
 from __future__ import annotations
 
 import os
@@ -13,13 +14,14 @@ def create_app(config: dict | None = None) -> Flask:
     from workbench import cli, database, extensions, logging_setup
     from workbench.api import init_app as init_api
     from workbench.config import ensure_instance_secrets, load_config
-    from workbench.web import init_app as init_web
     from workbench.services.qa.reviews import install_hooks
+    from workbench.web import init_app as init_web
     from workbench.web import security
 
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("WORKBENCH_INSTANCE_PATH")
-    app = Flask(__name__, instance_path=os.path.abspath(instance_path) if instance_path else None,
-                instance_relative_config=True)
+    app = Flask(
+        __name__, instance_path=os.path.abspath(instance_path) if instance_path else None, instance_relative_config=True
+    )
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(os.environ, app.instance_path))
     if config:
@@ -31,7 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.db.init_app(app)
     with app.app_context():
         database.install_sqlite_hooks(extensions.db.engine)
-    extensions.migrate.init_app(app, extensions.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    extensions.migrate.init_app(
+        app, extensions.db, directory=os.path.join(os.path.dirname(app.root_path), "migrations")
+    )
     extensions.init_redis(app)
     security.init_app(app)
     init_api(app)

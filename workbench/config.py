@@ -4,13 +4,14 @@
 the generated development keys are created by `ensure_instance_secrets`, which
 `create_app` calls, so importing this module has no side effects.
 """
+
 from __future__ import annotations
 
 import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 MiB = 1024 * 1024
 
@@ -54,7 +55,7 @@ def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -179,15 +180,15 @@ def load_config(environ: Mapping[str, str], instance_path: str) -> dict:
         # the private key, `.pem` -> `.pub.pem` (audit/keys.py public_key_path).
         "WORKBENCH_AUDIT_PUBLIC_KEY": environ.get("WORKBENCH_AUDIT_PUBLIC_KEY") or "",
         "WORKBENCH_CHECKPOINT_INTERVAL_S": _float(environ, "WORKBENCH_CHECKPOINT_INTERVAL_S", 300.0),
-        # Retention (services/retention.py): days a blob is kept after the item's last decision
+        # Retention (services/privacy/retention.py): days a blob is kept after the item's last decision
         # (or its ingest, if never decided) unless an evidence hold runs longer; run by the sweeper.
         "WORKBENCH_RETENTION_DAYS": _int(environ, "WORKBENCH_RETENTION_DAYS", 90),
         "WORKBENCH_RETENTION_INTERVAL_SECONDS": _float(environ, "WORKBENCH_RETENTION_INTERVAL_SECONDS", 3600.0),
         "WORKBENCH_RETENTION_BATCH": _int(environ, "WORKBENCH_RETENTION_BATCH", 500),
-        # Auditor exports (services/export_runs.py): their RQ queue and where finished files live.
+        # Auditor exports (services/exports/runs.py): their RQ queue and where finished files live.
         "WORKBENCH_EXPORT_QUEUE": environ.get("WORKBENCH_EXPORT_QUEUE") or "exports",
         "WORKBENCH_EXPORT_DIR": environ.get("WORKBENCH_EXPORT_DIR") or os.path.join(instance_path, "exports"),
-        # Finished export files are deleted this long after they finish (services/export_expiry.py).
+        # Finished export files are deleted this long after they finish (services/exports/expiry.py).
         "WORKBENCH_EXPORT_KEEP_DAYS": _float(environ, "WORKBENCH_EXPORT_KEEP_DAYS", 7.0),
         # Web
         "SESSION_COOKIE_HTTPONLY": True,

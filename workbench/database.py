@@ -5,6 +5,7 @@ processes, so it runs in WAL mode with a busy timeout, and every transaction sta
 with BEGIN IMMEDIATE: a transaction that reads and then writes can otherwise fail at
 once with "database is locked" instead of waiting for the other writer.
 """
+
 from __future__ import annotations
 
 from flask import Flask

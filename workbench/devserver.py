@@ -5,6 +5,7 @@ classify worker (models loaded once, items classified in batches), the sweeper a
 web server, seeds the demo data through the real API, and prints
 where to go. Ctrl-C stops everything it started.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,8 @@ import time
 import requests
 
 from workbench import create_app
-from workbench.embedded_redis import EmbeddedRedis
 from workbench.demo.seed import seed
+from workbench.embedded_redis import EmbeddedRedis
 from workbench.pipeline.classify_stage import classify_enabled
 from workbench.pipeline.classify_worker import EXIT_MODELS_DID_NOT_LOAD
 
@@ -44,6 +45,7 @@ class Supervisor:
     def start(self) -> None:
         with self.app.app_context():
             from flask_migrate import upgrade
+
             upgrade()
         config = self.app.config
         if config["REDIS_EMBEDDED"]:
@@ -56,8 +58,23 @@ class Supervisor:
         if classify_enabled(config):
             self.spawn("classify-worker", self.flask("classify-worker", "--name", f"devserver-{os.getpid()}-classify"))
         self.spawn("sweeper", self.flask("pipeline", "sweeper"))
-        self.spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}", "--workers", "2",
-                           "--threads", "4", "--access-logfile", "-", "wsgi:app"])
+        self.spawn(
+            "web",
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "wsgi:app",
+            ],
+        )
 
     def wait_healthy(self, timeout_s: float = 60) -> dict:
         deadline = time.monotonic() + timeout_s
@@ -78,8 +95,9 @@ class Supervisor:
         for name, process in list(self.children.items()):
             if process.poll() is not None:
                 if name == "classify-worker" and process.returncode == EXIT_MODELS_DID_NOT_LOAD:
-                    raise RuntimeError("the classify worker could not load its models (its message is above); "
-                                       "see docs/classifiers.md")
+                    raise RuntimeError(
+                        "the classify worker could not load its models (its message is above); see docs/classifiers.md"
+                    )
                 if name.startswith("worker") or name in ("sweeper", "classify-worker"):
                     print(f"{name} exited with {process.returncode}; restarting it", flush=True)
                     self.spawn(name, process.args)
@@ -118,8 +136,11 @@ def main() -> int:
         if not args.no_seed:
             with app.app_context():
                 seed(supervisor.base_url)
-        print(f"\nThe workbench is running: {supervisor.base_url}/  (health: {supervisor.base_url}/healthz)."
-              " Log in with a user above. Ctrl-C stops it.\n", flush=True)
+        print(
+            f"\nThe workbench is running: {supervisor.base_url}/  (health: {supervisor.base_url}/healthz)."
+            " Log in with a user above. Ctrl-C stops it.\n",
+            flush=True,
+        )
         while True:
             supervisor.check_children()
             time.sleep(1)

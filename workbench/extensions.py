@@ -1,4 +1,5 @@
 """Extension objects, unbound until `init_app`, and the Redis/queue accessors."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app

@@ -14,6 +14,7 @@ blocks until `<dir>/release` exists. Never set these in production. Unset (the d
 environment only, never from the database or a request, so nothing outside the process
 can switch it on.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """One log format for the web server, workers and CLI."""
+
 from __future__ import annotations
 
 import logging

@@ -7,6 +7,7 @@ the pipeline can queue work without importing workbench.jobs, which sits above t
 Everything here returns False (logged) rather than raising when Redis is unreachable: the
 caller's rows are durable, and the sweeper queues what is missing once Redis is back.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,7 +54,8 @@ def enqueue_item(item_id: int) -> bool:
     retries = config["WORKBENCH_JOB_RETRIES"]
     try:
         get_queue().enqueue(
-            PROCESS_ITEM, item_id,
+            PROCESS_ITEM,
+            item_id,
             job_id=job_id_for(item_id),
             retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
             job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"],
@@ -92,9 +94,14 @@ def add_items_job(pipe, item_ids: list[int]) -> None:
     retries = config["WORKBENCH_JOB_RETRIES"]
     job_id = f"process-items-{item_ids[0]}-{uuid.uuid4().hex[:12]}"
     get_queue().enqueue(
-        PROCESS_ITEMS, list(item_ids), job_id=job_id, pipeline=pipe,
+        PROCESS_ITEMS,
+        list(item_ids),
+        job_id=job_id,
+        pipeline=pipe,
         retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
-        job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600, failure_ttl=7 * 24 * 3600,
+        job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"],
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
     )
     pipe.hset(CONTINUATIONS, mapping={str(item_id): job_id for item_id in item_ids})
 
@@ -138,9 +145,14 @@ def discard_job(item_id: int) -> None:
 
 def enqueue_item_webhooks(item_id: int) -> bool:
     """Call after the transaction that wrote deliveries committed. The sweeper covers failures."""
-    return try_enqueue(get_queue(current_app.config["WORKBENCH_WEBHOOK_QUEUE"]), DELIVER_WEBHOOKS, item_id,
-                       what=f"webhooks of item {item_id}; the sweeper will",
-                       job_id=webhook_job_id(item_id), result_ttl=600)
+    return try_enqueue(
+        get_queue(current_app.config["WORKBENCH_WEBHOOK_QUEUE"]),
+        DELIVER_WEBHOOKS,
+        item_id,
+        what=f"webhooks of item {item_id}; the sweeper will",
+        job_id=webhook_job_id(item_id),
+        result_ttl=600,
+    )
 
 
 def webhook_job_id(item_id: int) -> str:

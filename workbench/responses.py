@@ -1,4 +1,5 @@
 """HTTP responses the API and the web pages both send."""
+
 from __future__ import annotations
 
 from flask import Response, stream_with_context

@@ -1,4 +1,5 @@
 """Exact hashes of bytes and of normalised text (pure Python, no workbench imports)."""
+
 from __future__ import annotations
 
 import hashlib

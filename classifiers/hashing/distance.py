@@ -66,9 +66,7 @@ def normalize_hash(algorithm: str, value: str) -> str:
         raise InvalidHashError(f"{algorithm} hash must be a string, not {type(value).__name__}")
     text = value.strip().lower()
     if len(text) != expected:
-        raise InvalidHashError(
-            f"{algorithm} hash must be {expected} hex characters, got {len(text)}"
-        )
+        raise InvalidHashError(f"{algorithm} hash must be {expected} hex characters, got {len(text)}")
     if not _HEX_RE.fullmatch(text):
         raise InvalidHashError(f"{algorithm} hash contains non-hex characters")
     return text

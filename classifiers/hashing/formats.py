@@ -30,7 +30,7 @@ import io
 import re
 from dataclasses import dataclass, field, replace
 
-from classifiers.hashing.distance import InvalidHashError, normalize_hash, UnknownAlgorithmError, hex_length
+from classifiers.hashing.distance import InvalidHashError, UnknownAlgorithmError, hex_length, normalize_hash
 from classifiers.hashing.signal_types import (
     PYTX_NAMES,
     THREATEXCHANGE_TYPES,
@@ -95,6 +95,7 @@ def algorithm_from_filename(filename: str) -> str | None:
 
 
 # -- parsing ---------------------------------------------------------------
+
 
 class _Collector:
     """Validates records, records errors and merges duplicates in file order."""
@@ -202,7 +203,10 @@ def parse_hma_csv(text: str) -> ParseResult:
             out.error(number, str(exc), raw)
             continue
         out.add(
-            number, raw, algorithm, cell["signal_str"],
+            number,
+            raw,
+            algorithm,
+            cell["signal_str"],
             collab=cell.get("collab", ""),
             category=cell.get("category", ""),
             tags=split_tags(cell.get("tags", "")),
@@ -217,8 +221,7 @@ def _hma_header(row: list[str]) -> dict[str, int]:
     missing = [n for n in ("signal_type", "signal_str") if n not in names]
     if missing:
         raise FormatError(
-            f"line 1 is not an HMA/pytx CSV header (missing {', '.join(missing)}); "
-            f"expected {','.join(HMA_CSV_COLUMNS)}"
+            f"line 1 is not an HMA/pytx CSV header (missing {', '.join(missing)}); expected {','.join(HMA_CSV_COLUMNS)}"
         )
     # Unknown extra columns count in the width check but are otherwise ignored.
     return {name: names.index(name) for name in HMA_CSV_COLUMNS if name in names}
@@ -240,8 +243,9 @@ def parse_te_simple(text: str, algorithm: str) -> ParseResult:
         if descriptor_id and not descriptor_id.isdigit():
             out.error(number, f"descriptor id must be a number, got {descriptor_id!r}", raw)
             continue
-        out.add(number, raw, algorithm, indicator,
-                descriptor_id=descriptor_id, added_on=added_on, tags=split_tags(tags))
+        out.add(
+            number, raw, algorithm, indicator, descriptor_id=descriptor_id, added_on=added_on, tags=split_tags(tags)
+        )
     return out.result
 
 
@@ -288,6 +292,7 @@ def detect_format(text: str, filename: str | None = None) -> str:
 
 
 # -- writing ---------------------------------------------------------------
+
 
 def _te_type(algorithm: str) -> str:
     try:

@@ -40,9 +40,7 @@ def load_rgb(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
             if width <= 0 or height <= 0:
                 raise ImageDecodeError("image has no pixels")
             if width * height > max_pixels:
-                raise ImageDecodeError(
-                    f"image is {width}x{height}, more than {max_pixels} pixels"
-                )
+                raise ImageDecodeError(f"image is {width}x{height}, more than {max_pixels} pixels")
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)  # animated GIF/PNG/WebP: hash the first frame
             image.load()

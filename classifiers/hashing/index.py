@@ -48,7 +48,7 @@ class HammingIndex:
         self._reset_rows(0)
 
     @classmethod
-    def for_algorithm(cls, algorithm: str, **kwargs) -> "HammingIndex":
+    def for_algorithm(cls, algorithm: str, **kwargs) -> HammingIndex:
         return cls(bits=bit_length(algorithm), **kwargs)
 
     # -- storage ---------------------------------------------------------
@@ -178,9 +178,7 @@ class HammingIndex:
 
     def _merge_buffer(self) -> None:
         start, stop = self._postings.size, self._n_rows
-        self._postings.merge(
-            chunk_values(self._hashes[start:stop]), np.arange(start, stop, dtype=np.int32)
-        )
+        self._postings.merge(chunk_values(self._hashes[start:stop]), np.arange(start, stop, dtype=np.int32))
 
     def _compact(self) -> None:
         """Drop tombstones: rebuild from the live rows (amortised over many removes)."""

@@ -29,8 +29,23 @@ SIGNAL_TYPE_ALIASES: dict[str, str] = {
 # Signal types that exist in pytx/ThreatExchange but hash something other than
 # image bytes or pixels, so they can never match an upload here.
 UNSUPPORTED_SIGNAL_TYPES = frozenset(
-    {"url", "url_md5", "raw_text", "text_md5", "trend_query", "tmk_pdqf", "video_tmk_pdqf",
-     "hash_tmk", "tlsh", "pdf_tlsh", "clip", "pdq_ocr", "uri", "hash_sha1", "sha1"}
+    {
+        "url",
+        "url_md5",
+        "raw_text",
+        "text_md5",
+        "trend_query",
+        "tmk_pdqf",
+        "video_tmk_pdqf",
+        "hash_tmk",
+        "tlsh",
+        "pdf_tlsh",
+        "clip",
+        "pdq_ocr",
+        "uri",
+        "hash_sha1",
+        "sha1",
+    }
 )
 
 # Names used when exporting. pytx has no plain "md5": its MD5 signal type is

@@ -116,6 +116,7 @@ def _opencv_still(image: Image.Image, data: bytes) -> np.ndarray | None:
 def _video_frames(data: bytes, max_frames: int) -> list[Frame]:
     # PyAV (FFmpeg) loads only in a process that meets a video, not for every still image.
     from classifiers.video.media import VideoDecodeError, classification_frames
+
     try:
         sampled = classification_frames(data, max(1, max_frames))
     except VideoDecodeError as exc:
@@ -127,6 +128,7 @@ def decode_frames(data: bytes, max_frames: int = 8) -> list[Frame]:
     if not data:
         raise ImageDecodeError("empty image")
     from classifiers.video.media import sniff_video_type  # as above: PyAV only when needed
+
     if sniff_video_type(data):  # a video item: frames sampled evenly over its length
         return _video_frames(data, max_frames)
     try:

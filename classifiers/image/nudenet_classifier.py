@@ -34,10 +34,9 @@ log = logging.getLogger(__name__)
 
 EXPOSED_LABEL = "exposed"
 EXPLICIT_LABEL = "explicit"
-EXPLICIT_CLASSES = frozenset({
-    "FEMALE_GENITALIA_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_EXPOSED",
-    "FEMALE_BREAST_EXPOSED", "BUTTOCKS_EXPOSED",
-})
+EXPLICIT_CLASSES = frozenset(
+    {"FEMALE_GENITALIA_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_EXPOSED", "FEMALE_BREAST_EXPOSED", "BUTTOCKS_EXPOSED"}
+)
 DEFAULT_MAX_FRAMES = 8
 DEFAULT_BATCH_SIZE = 8
 
@@ -119,8 +118,12 @@ class NudeNetClassifier:
     def _signal(self, label: str, best: _Best, animated: bool, sampled: int) -> Signal:
         detail: dict[str, Any] = {}
         if animated and best.frame is not None and best.score > 0:
-            detail = {"frame": best.frame.index, "time_ms": best.frame.time_ms,
-                      "frames_sampled": sampled, "frames_total": best.frame.total_frames}
+            detail = {
+                "frame": best.frame.index,
+                "time_ms": best.frame.time_ms,
+                "frames_sampled": sampled,
+                "frames_total": best.frame.total_frames,
+            }
         return Signal(label, best.score, detail=detail)
 
     def _signals_for(self, frames: list[Frame], detections: list[list[dict]]) -> list[Signal]:
@@ -149,7 +152,7 @@ class NudeNetClassifier:
             raise RuntimeError(f"nudenet returned {len(detections)} results for {len(flat)} frames")
         results, start = [], 0
         for frames in decoded:
-            results.append(self._signals_for(frames, detections[start:start + len(frames)]))
+            results.append(self._signals_for(frames, detections[start : start + len(frames)]))
             start += len(frames)
         return results
 
@@ -172,7 +175,8 @@ class NudeNetClassifier:
             except MemoryError as exc:
                 results[position] = [Signal.failure(describe_error(exc))]
         scored = classify_isolating_failures(
-            decoded, self._detect, chunk_size=self.batch_size, classifier_name=self.name)
+            decoded, self._detect, chunk_size=self.batch_size, classifier_name=self.name
+        )
         for position, signals in zip(positions, scored):
             results[position] = signals
         return results

@@ -8,14 +8,14 @@ NudeNet's 0.2 score floor are selected at once, and only those are converted to 
 the same float32 arithmetic, so the detections are identical (tests/classifiers/test_nudenet.py
 compares it with the library's own function).
 """
+
 from __future__ import annotations
 
 import cv2
+import nudenet.nudenet as _module
 import numpy as np
 from nudenet import NudeDetector
 from nudenet.nudenet import _read_image
-
-import nudenet.nudenet as _module
 
 SCORE_FLOOR = 0.2  # nudenet's own: candidates below it are dropped before NMS
 NMS_SCORE, NMS_IOU = 0.25, 0.45  # nudenet's own cv2.dnn.NMSBoxes arguments
@@ -25,8 +25,16 @@ def _labels() -> list[str]:
     return list(getattr(_module, "__labels"))
 
 
-def postprocess(output: np.ndarray, x_pad: int, y_pad: int, image_width: int, image_height: int,
-                model_width: int, model_height: int, labels: list[str] | None = None) -> list[dict]:
+def postprocess(
+    output: np.ndarray,
+    x_pad: int,
+    y_pad: int,
+    image_width: int,
+    image_height: int,
+    model_width: int,
+    model_height: int,
+    labels: list[str] | None = None,
+) -> list[dict]:
     """nudenet.nudenet._postprocess for one image's output (1 x (4+classes) x boxes), vectorised."""
     labels = labels or _labels()
     rows = np.transpose(np.squeeze(output, axis=0))  # boxes x (4 + classes)
@@ -50,8 +58,10 @@ def postprocess(output: np.ndarray, x_pad: int, y_pad: int, image_width: int, im
     h = np.minimum(h, image_height - y)
     boxes = np.stack([x, y, w, h], axis=1)
     indices = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), NMS_SCORE, NMS_IOU)
-    return [{"class": labels[int(class_ids[i])], "score": float(scores[i]),
-             "box": [int(v) for v in boxes[i]]} for i in np.asarray(indices).reshape(-1)]
+    return [
+        {"class": labels[int(class_ids[i])], "score": float(scores[i]), "box": [int(v) for v in boxes[i]]}
+        for i in np.asarray(indices).reshape(-1)
+    ]
 
 
 class FastNudeDetector(NudeDetector):
@@ -64,9 +74,19 @@ class FastNudeDetector(NudeDetector):
     def detect_batch(self, image_paths, batch_size=4):
         detections: list[list[dict]] = []
         for start in range(0, len(image_paths), batch_size):
-            prepared = [_read_image(image, self.input_width) for image in image_paths[start:start + batch_size]]
+            prepared = [_read_image(image, self.input_width) for image in image_paths[start : start + batch_size]]
             outputs = self.onnx_session.run(None, {self.input_name: np.vstack([p[0] for p in prepared])})
             for index, (_, _x_ratio, _y_ratio, x_pad, y_pad, width, height) in enumerate(prepared):
-                detections.append(postprocess(outputs[0][index:index + 1], x_pad, y_pad, width, height,
-                                              self.input_width, self.input_height, self._labels))
+                detections.append(
+                    postprocess(
+                        outputs[0][index : index + 1],
+                        x_pad,
+                        y_pad,
+                        width,
+                        height,
+                        self.input_width,
+                        self.input_height,
+                        self._labels,
+                    )
+                )
         return detections

@@ -21,13 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifiers.base import (
-    ClassifierInput,
-    ClassifierLoadError,
-    ClassifierNotLoaded,
-    Signal,
-    classify_supported_items,
-)
+from classifiers.base import ClassifierInput, ClassifierLoadError, ClassifierNotLoaded, Signal, classify_supported_items
 from classifiers.text.detoxify_loading import (
     DETOXIFY_MODELS,
     combined_checksum,
@@ -35,8 +29,8 @@ from classifiers.text.detoxify_loading import (
     load_online_detoxify,
     use_fast_tokenizer,
 )
-from classifiers.text.passes import plan_passes
 from classifiers.text.language import UNDETERMINED, identify_language
+from classifiers.text.passes import plan_passes
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +92,7 @@ class DetoxifyClassifier:
         threads: int | None = None,
     ) -> None:
         if model not in DETOXIFY_MODELS:
-            raise ClassifierLoadError(
-                f"unknown Detoxify model {model!r}; choose one of {', '.join(DETOXIFY_MODELS)}")
+            raise ClassifierLoadError(f"unknown Detoxify model {model!r}; choose one of {', '.join(DETOXIFY_MODELS)}")
         self.model = model
         self.checkpoint = Path(checkpoint) if checkpoint else None
         self.hf_dir: Path | None = _hf_dir_for(self.checkpoint, hf_dir)
@@ -138,8 +131,10 @@ class DetoxifyClassifier:
         else:
             text = f"released '{self.model}' weights"
         if self.multilingual_checkpoint:
-            text += (f"; non-English text: multilingual checkpoint {self.multilingual_checkpoint} "
-                     f"(config {self.multilingual_hf_dir})")
+            text += (
+                f"; non-English text: multilingual checkpoint {self.multilingual_checkpoint} "
+                f"(config {self.multilingual_hf_dir})"
+            )
         return text
 
     @property
@@ -160,7 +155,8 @@ class DetoxifyClassifier:
         if self.checkpoint:
             assert self.hf_dir is not None
             model, checksum = load_local_detoxify(
-                self.checkpoint, self.hf_dir, device=self.device, allow_pickle=self.allow_pickle)
+                self.checkpoint, self.hf_dir, device=self.device, allow_pickle=self.allow_pickle
+            )
         else:
             model, checksum = load_online_detoxify(self.model, device=self.device)
         checksums = {"main": checksum}
@@ -168,8 +164,11 @@ class DetoxifyClassifier:
         if self.multilingual_checkpoint:
             assert self.multilingual_hf_dir is not None
             multilingual, checksums[MULTILINGUAL] = load_local_detoxify(
-                self.multilingual_checkpoint, self.multilingual_hf_dir, device=self.device,
-                allow_pickle=self.allow_pickle)
+                self.multilingual_checkpoint,
+                self.multilingual_hf_dir,
+                device=self.device,
+                allow_pickle=self.allow_pickle,
+            )
         self._configure_torch()
         for loaded in (model, multilingual):
             if loaded is not None:
@@ -179,10 +178,15 @@ class DetoxifyClassifier:
         # model's own when there is no multilingual one).
         self.model_checksum = combined_checksum(checksums)
         self._detoxify, self._multilingual = model, multilingual
-        self.labels = tuple(dict.fromkeys(
-            list(model.class_names) + (list(multilingual.class_names) if multilingual else [])))
-        log.info("detoxify loaded from %s, sha256 %s, %d torch thread(s)", self.source,
-                 self.model_checksum, self._torch_threads())
+        self.labels = tuple(
+            dict.fromkeys(list(model.class_names) + (list(multilingual.class_names) if multilingual else []))
+        )
+        log.info(
+            "detoxify loaded from %s, sha256 %s, %d torch thread(s)",
+            self.source,
+            self.model_checksum,
+            self._torch_threads(),
+        )
 
     def _configure_torch(self) -> None:
         import torch
@@ -213,8 +217,9 @@ class DetoxifyClassifier:
         language = self._language_of(item)
         return language if language and language not in ENGLISH else None
 
-    def _predict_with(self, model: Any, items: Sequence[ClassifierInput],
-                      detail: Mapping[str, Any] | None = None) -> list[list[Signal]]:
+    def _predict_with(
+        self, model: Any, items: Sequence[ClassifierInput], detail: Mapping[str, Any] | None = None
+    ) -> list[list[Signal]]:
         import torch
 
         texts = [item.text or "" for item in items]
@@ -242,8 +247,12 @@ class DetoxifyClassifier:
         order = sorted(range(len(items)), key=lambda i: counts[i])
         ascending = [counts[i] for i in order if items[i].kind in self.media_types]  # the texts scored
         scored = classify_supported_items(
-            [items[i] for i in order], self.media_types, run_batch, classifier_name=self.name,
-            chunk_sizes=plan_passes(ascending, self.batch_size))
+            [items[i] for i in order],
+            self.media_types,
+            run_batch,
+            classifier_name=self.name,
+            chunk_sizes=plan_passes(ascending, self.batch_size),
+        )
         results: list[list[Signal]] = [[] for _ in items]
         for position, index in enumerate(order):
             results[index] = scored[position]
@@ -282,12 +291,15 @@ class DetoxifyClassifier:
                 other[index] = language
             else:
                 english.append(index)
-        for index, signals in zip(english, self._classify_sorted([items[i] for i in english], self._predict,
-                                                                 self._detoxify)):
+        for index, signals in zip(
+            english, self._classify_sorted([items[i] for i in english], self._predict, self._detoxify)
+        ):
             results[index] = signals
         routed = list(other)
-        for index, signals in zip(routed, self._classify_sorted([items[i] for i in routed],
-                                                                self._predict_multilingual, self._multilingual)):
-            results[index] = [s if s.is_error else Signal(s.label, s.score, {**s.detail, "language": other[index]})
-                              for s in signals]
+        for index, signals in zip(
+            routed, self._classify_sorted([items[i] for i in routed], self._predict_multilingual, self._multilingual)
+        ):
+            results[index] = [
+                s if s.is_error else Signal(s.label, s.score, {**s.detail, "language": other[index]}) for s in signals
+            ]
         return results

@@ -45,9 +45,11 @@ def hub_offline() -> Iterator[None]:
         os.environ[name] = "1"
     try:
         import huggingface_hub.constants as hub_constants
+
         patched.append((hub_constants, "HF_HUB_OFFLINE", hub_constants.HF_HUB_OFFLINE))
         hub_constants.HF_HUB_OFFLINE = True
         import transformers.utils.hub as transformers_hub
+
         if hasattr(transformers_hub, "_is_offline_mode"):
             patched.append((transformers_hub, "_is_offline_mode", transformers_hub._is_offline_mode))
             transformers_hub._is_offline_mode = True
@@ -80,7 +82,8 @@ def _read_checkpoint(path: Path, allow_pickle: bool) -> dict[str, Any]:
         raise ClassifierLoadError(
             f"Detoxify checkpoint {path} holds more than tensors and plain values; if you "
             "trust this file, set WORKBENCH_DETOXIFY_TRUST_CHECKPOINT=1 to load it anyway "
-            f"({exc})") from exc
+            f"({exc})"
+        ) from exc
     except Exception as exc:
         raise ClassifierLoadError(f"cannot read Detoxify checkpoint {path}: {exc}") from exc
     try:
@@ -90,7 +93,8 @@ def _read_checkpoint(path: Path, allow_pickle: bool) -> dict[str, Any]:
     except (KeyError, TypeError) as exc:
         raise ClassifierLoadError(
             f"{path} is not a Detoxify checkpoint: it needs config.arch.args, "
-            f"config.dataset.args.classes and state_dict (missing {exc})") from exc
+            f"config.dataset.args.classes and state_dict (missing {exc})"
+        ) from exc
     return loaded
 
 
@@ -114,7 +118,8 @@ def _check_weights_loaded(model: Any, state_dict: dict[str, Any], path: Path) ->
     if missing:
         raise ClassifierLoadError(
             f"Detoxify checkpoint {path} does not provide {len(missing)} model weights "
-            f"(e.g. {missing[:3]}); refusing to run with randomly initialised layers")
+            f"(e.g. {missing[:3]}); refusing to run with randomly initialised layers"
+        )
 
 
 def local_model_files(checkpoint: Path, hf_dir: Path) -> list[Path]:
@@ -122,10 +127,7 @@ def local_model_files(checkpoint: Path, hf_dir: Path) -> list[Path]:
 
 
 def load_local_detoxify(
-    checkpoint: str | Path,
-    hf_dir: str | Path,
-    device: str = "cpu",
-    allow_pickle: bool = False,
+    checkpoint: str | Path, hf_dir: str | Path, device: str = "cpu", allow_pickle: bool = False
 ) -> tuple[Any, str]:
     """Load Detoxify from a local checkpoint and HF config/tokenizer directory, offline.
 
@@ -137,7 +139,8 @@ def load_local_detoxify(
     if not (hf_dir / "config.json").is_file():
         raise ClassifierLoadError(
             f"Hugging Face config directory {hf_dir} has no config.json (it needs the "
-            "model's config.json and tokenizer files, e.g. from save_pretrained())")
+            "model's config.json and tokenizer files, e.g. from save_pretrained())"
+        )
     checksum = sha256_files(local_model_files(checkpoint, hf_dir))
 
     detoxify = _import_detoxify()
@@ -150,7 +153,8 @@ def load_local_detoxify(
         # Detoxify builds the model from config.json here, so the head would not fit.
         raise ClassifierLoadError(
             f"{hf_dir / 'config.json'} declares {declared} labels but the checkpoint has "
-            f"{num_classes} classes; save the config with num_labels={num_classes}")
+            f"{num_classes} classes; save the config with num_labels={num_classes}"
+        )
     loaded["config"]["arch"]["args"]["model_type"] = str(hf_dir)
 
     buffer = io.BytesIO()
@@ -158,13 +162,11 @@ def load_local_detoxify(
     buffer.seek(0)
     try:
         with hub_offline():
-            model = detoxify.Detoxify(checkpoint=buffer, device=device,
-                                      huggingface_config_path=str(hf_dir))
+            model = detoxify.Detoxify(checkpoint=buffer, device=device, huggingface_config_path=str(hf_dir))
     except ClassifierLoadError:
         raise
     except Exception as exc:
-        raise ClassifierLoadError(
-            f"Detoxify could not load {checkpoint} with config {hf_dir}: {exc}") from exc
+        raise ClassifierLoadError(f"Detoxify could not load {checkpoint} with config {hf_dir}: {exc}") from exc
     _check_weights_loaded(model.model, loaded["state_dict"], checkpoint)
     return model, checksum
 
@@ -172,15 +174,15 @@ def load_local_detoxify(
 def load_online_detoxify(model_type: str, device: str = "cpu") -> tuple[Any, str]:
     """Load a released Detoxify model by name (downloads once into torch's hub cache)."""
     if model_type not in DETOXIFY_MODELS:
-        raise ClassifierLoadError(
-            f"unknown Detoxify model {model_type!r}; choose one of {', '.join(DETOXIFY_MODELS)}")
+        raise ClassifierLoadError(f"unknown Detoxify model {model_type!r}; choose one of {', '.join(DETOXIFY_MODELS)}")
     detoxify = _import_detoxify()
     try:
         model = detoxify.Detoxify(model_type=model_type, device=device)
     except Exception as exc:
         raise ClassifierLoadError(
             f"Detoxify could not load the released {model_type!r} weights (no network? "
-            f"for air-gapped use set WORKBENCH_DETOXIFY_CHECKPOINT): {exc}") from exc
+            f"for air-gapped use set WORKBENCH_DETOXIFY_CHECKPOINT): {exc}"
+        ) from exc
     cached = released_checkpoint_path(model_type)
     if cached is None or not cached.is_file():
         raise ClassifierLoadError(f"Detoxify loaded but its checkpoint file is not at {cached}")
@@ -212,8 +214,11 @@ def combined_checksum(checksums: dict[str, str]) -> str:
 
 # Texts on which a fast tokenizer must give exactly the slow one's ids before it replaces it.
 _TOKENIZER_PROBES = [
-    "you are a stupid idiot and I hate you!!!", "Thanks 4 sharing :) see u @ the game #fun",
-    "Ça va? Größe naïve façade — 東京 😂😂", "", "word " * 600,
+    "you are a stupid idiot and I hate you!!!",
+    "Thanks 4 sharing :) see u @ the game #fun",
+    "Ça va? Größe naïve façade — 東京 😂😂",
+    "",
+    "word " * 600,
 ]
 
 
@@ -231,10 +236,13 @@ def use_fast_tokenizer(model: Any) -> bool:
         return False
     try:
         with hub_offline():
-            fast = fast_class.from_pretrained(slow.name_or_path, local_files_only=True,
-                                              model_max_length=slow.model_max_length)
-        same = all(fast(text, truncation=True)["input_ids"] == slow(text, truncation=True)["input_ids"]
-                   for text in _TOKENIZER_PROBES)
+            fast = fast_class.from_pretrained(
+                slow.name_or_path, local_files_only=True, model_max_length=slow.model_max_length
+            )
+        same = all(
+            fast(text, truncation=True)["input_ids"] == slow(text, truncation=True)["input_ids"]
+            for text in _TOKENIZER_PROBES
+        )
     except Exception as exc:  # noqa: BLE001 - the slow tokenizer still works
         log.info("keeping Detoxify's slow tokenizer (%s)", exc)
         return False

@@ -44,6 +44,7 @@ def _get_identifier() -> Any:
             if _identifier is None:
                 try:
                     from py3langid.langid import LanguageIdentifier
+
                     _identifier = LanguageIdentifier.from_model_file(_model_path(), norm_probs=True)
                 except Exception as exc:
                     raise ClassifierLoadError(f"cannot load py3langid's model: {exc}") from exc
@@ -95,5 +96,4 @@ class LanguageIdClassifier:
     def classify_batch(self, items: Sequence[ClassifierInput]) -> list[list[Signal]]:
         if self.model_checksum is None:
             raise ClassifierNotLoaded(f"{self.name}: call load() first")
-        return classify_supported_items(
-            items, self.media_types, self._identify, classifier_name=self.name)
+        return classify_supported_items(items, self.media_types, self._identify, classifier_name=self.name)

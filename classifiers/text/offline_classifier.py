@@ -82,5 +82,5 @@ class ProfanityCheckClassifier:
         if self._predict_prob is None:
             raise ClassifierNotLoaded(f"{self.name}: call load() first")
         return classify_supported_items(
-            items, self.media_types, self._predict,
-            chunk_size=self.batch_size, classifier_name=self.name)
+            items, self.media_types, self._predict, chunk_size=self.batch_size, classifier_name=self.name
+        )

@@ -7,6 +7,7 @@ caption; a pass per text pays the fixed part every time. `plan_passes` picks the
 that minimise the sum, by dynamic programming over the sorted lengths (n x max_size steps,
 microseconds for a batch of 32, against hundreds of milliseconds of inference).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -17,8 +18,9 @@ from collections.abc import Sequence
 DEFAULT_PASS_COST_TOKENS = 48
 
 
-def plan_passes(token_counts: Sequence[int], max_size: int,
-                pass_cost_tokens: int = DEFAULT_PASS_COST_TOKENS) -> list[int]:
+def plan_passes(
+    token_counts: Sequence[int], max_size: int, pass_cost_tokens: int = DEFAULT_PASS_COST_TOKENS
+) -> list[int]:
     """Sizes of consecutive passes (at most `max_size` texts each) over texts whose token
     counts are `token_counts`, ascending; the sizes add up to len(token_counts)."""
     counts = list(token_counts)

@@ -37,8 +37,9 @@ def _online_cache_note(model: str) -> str:
     try:
         # Only the online model needs the loader (and torch behind it), which may be missing here.
         from classifiers.text.detoxify_loading import released_checkpoint_path
+
         cached = released_checkpoint_path(model)
-    except Exception:  # torch/detoxify missing: load() will say so loudly
+    except Exception:  # noqa: BLE001 - torch or detoxify missing or broken: load() will say so loudly
         cached = None
     if cached is not None and cached.is_file():
         return f"already downloaded to {cached}"
@@ -55,17 +56,19 @@ def select_text_model(settings: Mapping[str, Any]) -> TextModelChoice:
         return TextModelChoice(
             DETOXIFY,
             f"WORKBENCH_DETOXIFY_CHECKPOINT is set: Detoxify '{model}' from the local "
-            f"checkpoint {checkpoint}{state} with config/tokenizer {hf_dir}, no network")
+            f"checkpoint {checkpoint}{state} with config/tokenizer {hf_dir}, no network",
+        )
     if _truthy(settings.get("detoxify_online", False)):
         return TextModelChoice(
             DETOXIFY,
-            f"WORKBENCH_DETOXIFY_ONLINE is on: Detoxify's released '{model}' weights, "
-            f"{_online_cache_note(model)}")
+            f"WORKBENCH_DETOXIFY_ONLINE is on: Detoxify's released '{model}' weights, {_online_cache_note(model)}",
+        )
     return TextModelChoice(
         OFFLINE,
         f"no Detoxify weights configured (set WORKBENCH_DETOXIFY_CHECKPOINT for a local "
         f"checkpoint or WORKBENCH_DETOXIFY_ONLINE=1 for the released weights): using the "
-        f"offline model {DISTRIBUTION}")
+        f"offline model {DISTRIBUTION}",
+    )
 
 
 def build_text_classifier(settings: Mapping[str, Any]) -> DetoxifyClassifier | ProfanityCheckClassifier:

@@ -58,9 +58,7 @@ def _vocabulary(pad_to: int | None) -> list[str]:
 
 
 def build_tiny_checkpoint(
-    directory: str | Path,
-    size: Literal["tiny", "base"] = "tiny",
-    seed: int = 0,
+    directory: str | Path, size: Literal["tiny", "base"] = "tiny", seed: int = 0
 ) -> TinyCheckpoint:
     """Write checkpoint.ckpt and hf/ under `directory` and return their paths."""
     import torch
@@ -78,8 +76,13 @@ def build_tiny_checkpoint(
         config = BertConfig(vocab_size=len(vocab), num_labels=len(ORIGINAL_CLASSES))
     elif size == "tiny":
         config = BertConfig(
-            vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-            intermediate_size=37, max_position_embeddings=128, num_labels=len(ORIGINAL_CLASSES),
+            vocab_size=len(vocab),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=37,
+            max_position_embeddings=128,
+            num_labels=len(ORIGINAL_CLASSES),
             # Wider than BERT's 0.02 so random outputs differ visibly between texts.
             initializer_range=0.2,
         )
@@ -89,8 +92,7 @@ def build_tiny_checkpoint(
     config.save_pretrained(hf_dir)
 
     tokenizer = BertTokenizer(
-        vocab_file=str(vocab_file), do_lower_case=True,
-        model_max_length=config.max_position_embeddings,
+        vocab_file=str(vocab_file), do_lower_case=True, model_max_length=config.max_position_embeddings
     )
     tokenizer.save_pretrained(hf_dir)
 

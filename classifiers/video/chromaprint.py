@@ -7,6 +7,7 @@ of each aligned pair of words, smooths it over a few seconds and counts the word
 the threshold: trimming changes the offset, re-encoding and volume change a few bits, and
 speech over the music raises the error rate only partly, so the count survives them all.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -31,23 +32,23 @@ class FingerprintError(RuntimeError):
 
 @dataclass(frozen=True)
 class AudioFingerprint:
-    words: np.ndarray   # uint32
+    words: np.ndarray  # uint32
     duration_s: float
 
     def to_bytes(self) -> bytes:
         return self.words.astype("<u4").tobytes()
 
     @classmethod
-    def from_bytes(cls, raw: bytes, duration_s: float) -> "AudioFingerprint":
+    def from_bytes(cls, raw: bytes, duration_s: float) -> AudioFingerprint:
         return cls(np.frombuffer(raw, dtype="<u4").astype(np.uint32), duration_s)
 
 
 @dataclass(frozen=True)
 class MusicMatch:
-    matched_s: float     # seconds of the query that carry the reference
-    offset_s: float      # where in the reference the query starts (negative: before it)
+    matched_s: float  # seconds of the query that carry the reference
+    offset_s: float  # where in the reference the query starts (negative: before it)
     bit_error_rate: float  # over the matched part
-    coverage: float      # matched_s over the shorter of the two
+    coverage: float  # matched_s over the shorter of the two
 
 
 def fpcalc_path() -> str | None:
@@ -60,10 +61,26 @@ def fingerprint_pcm(pcm: np.ndarray, sample_rate: int = 11025) -> AudioFingerpri
     if binary is None:
         raise FingerprintError("fpcalc is not installed (Debian package libchromaprint-tools)")
     try:  # raw samples on stdin: no temporary file, no container for FFmpeg to parse again
-        result = subprocess.run([binary, "-format", "s16le", "-rate", str(sample_rate), "-channels", "1",
-                                 "-raw", "-plain", "-length", "0", "-"],
-                                input=np.asarray(pcm, dtype="<i2").tobytes(), capture_output=True,
-                                timeout=_FPCALC_TIMEOUT_S, check=False)
+        result = subprocess.run(
+            [
+                binary,
+                "-format",
+                "s16le",
+                "-rate",
+                str(sample_rate),
+                "-channels",
+                "1",
+                "-raw",
+                "-plain",
+                "-length",
+                "0",
+                "-",
+            ],
+            input=np.asarray(pcm, dtype="<i2").tobytes(),
+            capture_output=True,
+            timeout=_FPCALC_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
         raise FingerprintError("fpcalc timed out") from exc
     text = result.stdout.decode("ascii", "replace").strip()
@@ -110,15 +127,20 @@ def _smoothed_errors(query: np.ndarray, reference: np.ndarray, offset: int) -> n
     n = min(len(query) - q_lo, len(reference) - r_lo)
     if n <= 0:
         return np.zeros(0)
-    errors = np.bitwise_count(query[q_lo:q_lo + n] ^ reference[r_lo:r_lo + n]).astype(np.float32)
+    errors = np.bitwise_count(query[q_lo : q_lo + n] ^ reference[r_lo : r_lo + n]).astype(np.float32)
     if n >= _SMOOTH_ITEMS:
         kernel = np.ones(_SMOOTH_ITEMS, dtype=np.float32) / _SMOOTH_ITEMS
         errors = np.convolve(errors, kernel, mode="same")
     return errors / 32.0
 
 
-def match(query: AudioFingerprint, reference: AudioFingerprint, *, max_ber: float = DEFAULT_MAX_BER,
-          min_match_s: float = DEFAULT_MIN_MATCH_S) -> MusicMatch | None:
+def match(
+    query: AudioFingerprint,
+    reference: AudioFingerprint,
+    *,
+    max_ber: float = DEFAULT_MAX_BER,
+    min_match_s: float = DEFAULT_MIN_MATCH_S,
+) -> MusicMatch | None:
     """The best alignment of `query` inside `reference`, or None below `min_match_s`."""
     q, r = query.words, reference.words
     if len(q) == 0 or len(r) == 0:
@@ -136,4 +158,6 @@ def match(query: AudioFingerprint, reference: AudioFingerprint, *, max_ber: floa
     count, offset, ber = best
     matched_s = count * ITEM_S
     shorter = min(query.duration_s, reference.duration_s) or 1.0
-    return MusicMatch(round(matched_s, 2), round(offset * ITEM_S, 2), round(ber, 4), round(min(1.0, matched_s / shorter), 3))
+    return MusicMatch(
+        round(matched_s, 2), round(offset * ITEM_S, 2), round(ber, 4), round(min(1.0, matched_s / shorter), 3)
+    )

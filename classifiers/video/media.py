@@ -3,11 +3,12 @@ truncated and corrupt files, sampled frames and the audio track, all through PyA
 
 FFmpeg reads from memory (io.BytesIO): nothing the uploader sent touches the disk here.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import av
 import numpy as np
@@ -29,7 +30,7 @@ class VideoInfo:
     mime: str
     width: int
     height: int
-    frames: int           # decoded video frames
+    frames: int  # decoded video frames
     duration_s: float
     has_audio: bool
     video_codec: str
@@ -37,9 +38,9 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class SampledFrame:
-    index: int            # position among the sampled frames
+    index: int  # position among the sampled frames
     time_ms: int
-    rgb: np.ndarray       # H x W x 3 uint8, at most SAMPLE_MAX_SIDE on its longer side
+    rgb: np.ndarray  # H x W x 3 uint8, at most SAMPLE_MAX_SIDE on its longer side
 
 
 def sniff_video_type(data: bytes) -> str | None:
@@ -90,8 +91,9 @@ def _declared_duration_s(container, stream) -> float | None:
     return None
 
 
-def probe_video(data: bytes, *, max_pixels: int | None = None, max_duration_s: float | None = None,
-                max_frames: int | None = None) -> VideoInfo:
+def probe_video(
+    data: bytes, *, max_pixels: int | None = None, max_duration_s: float | None = None, max_frames: int | None = None
+) -> VideoInfo:
     """Decode every video frame (and demux the audio) to prove the file is whole.
 
     Costs pixels times frames: for workers and tools. A web request probes the container
@@ -152,8 +154,9 @@ def _scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
-def iter_frames_every(data: bytes, every_s: float, *, max_frames: int = 10_000,
-                      max_side: int = SAMPLE_MAX_SIDE) -> Iterator[SampledFrame]:
+def iter_frames_every(
+    data: bytes, every_s: float, *, max_frames: int = 10_000, max_side: int = SAMPLE_MAX_SIDE
+) -> Iterator[SampledFrame]:
     """One frame per `every_s` seconds (the first frame at or after each tick)."""
     if every_s <= 0:
         raise ValueError("every_s must be positive")
@@ -202,8 +205,7 @@ def frames_at(data: bytes, times_ms: list[int], *, max_side: int = SAMPLE_MAX_SI
             last = frame
             while wanted and t_ms >= wanted[0]:
                 w, h = _scaled_size(frame.width, frame.height, max_side)
-                out.append(SampledFrame(len(out), wanted.pop(0),
-                                        frame.to_ndarray(format="rgb24", width=w, height=h)))
+                out.append(SampledFrame(len(out), wanted.pop(0), frame.to_ndarray(format="rgb24", width=w, height=h)))
             if not wanted:
                 break
         for t_ms in wanted if last is not None else ():  # past the last frame: show the last one
@@ -219,7 +221,8 @@ def frames_at(data: bytes, times_ms: list[int], *, max_side: int = SAMPLE_MAX_SI
 @dataclass(frozen=True)
 class AudioCaps:
     """How much of an audio track a worker decodes: the rest of a longer one is ignored."""
-    max_seconds: float | None = None      # of audio kept, at the output rate
+
+    max_seconds: float | None = None  # of audio kept, at the output rate
     max_decoded_bytes: int | None = None  # PCM decoded from the file (all channels, before resampling)
 
 
@@ -243,7 +246,8 @@ def decode_audio(data: bytes, sample_rate: int = 11025, caps: AudioCaps = AudioC
                 chunks.append(out.to_ndarray().reshape(-1))
                 kept += chunks[-1].size
             if (max_samples is not None and kept >= max_samples) or (
-                    caps.max_decoded_bytes is not None and decoded_bytes >= caps.max_decoded_bytes):
+                caps.max_decoded_bytes is not None and decoded_bytes >= caps.max_decoded_bytes
+            ):
                 break
         else:
             for out in resampler.resample(None):

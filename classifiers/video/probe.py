@@ -10,6 +10,7 @@ short shows up as packets ending well before the declared duration. Decoding (vP
 NudeNet frames, the audio track) happens in the pipeline's workers, which also find damage
 inside the compressed pictures.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +18,12 @@ from dataclasses import dataclass
 import av
 
 from classifiers.video.media import (
-    VideoDecodeError, VideoInfo, VideoLimitExceeded, _declared_duration_s, _open, sniff_video_type,
+    VideoDecodeError,
+    VideoInfo,
+    VideoLimitExceeded,
+    _declared_duration_s,
+    _open,
+    sniff_video_type,
 )
 
 # Audio and other streams may end a little after the pictures (encoder padding).
@@ -28,8 +34,8 @@ _OTHER_STREAM_SLACK_S = 1.0
 class ProbeLimits:
     max_pixels: int | None = None
     max_duration_s: float | None = None
-    max_frames: int | None = None    # video packets (one per frame)
-    max_packets: int | None = None   # packets of every stream together
+    max_frames: int | None = None  # video packets (one per frame)
+    max_packets: int | None = None  # packets of every stream together
     max_decoded_pixels: int | None = None  # width x height x video frames: what decoding costs
 
 
@@ -59,8 +65,9 @@ def _check_declared(container, stream, limits: ProbeLimits) -> float | None:
 def _check_decoded_pixels(width: int, height: int, frames: int, limits: ProbeLimits, how: str) -> None:
     budget = limits.max_decoded_pixels
     if budget is not None and width * height * frames > budget:
-        raise VideoLimitExceeded("video_too_large", f"{frames} frames {how} of {width}x{height} exceed the "
-                                                    f"budget of {budget} decoded pixels")
+        raise VideoLimitExceeded(
+            "video_too_large", f"{frames} frames {how} of {width}x{height} exceed the budget of {budget} decoded pixels"
+        )
 
 
 def probe_container(data: bytes, limits: ProbeLimits = ProbeLimits()) -> VideoInfo:
@@ -102,8 +109,9 @@ def probe_container(data: bytes, limits: ProbeLimits = ProbeLimits()) -> VideoIn
         if declared and last_video + 1.0 < declared * 0.9:
             raise VideoDecodeError(f"the video stops at {last_video:.1f} s of a declared {declared:.1f} s (truncated)")
         duration = max(declared or 0.0, last_video)
-        return VideoInfo(mime, width, height, frames, round(duration, 3), bool(container.streams.audio),
-                         stream.codec_context.name)
+        return VideoInfo(
+            mime, width, height, frames, round(duration, 3), bool(container.streams.audio), stream.codec_context.name
+        )
     except VideoDecodeError:
         raise
     except (av.FFmpegError, OSError, ValueError, EOFError, MemoryError, IndexError) as exc:

@@ -3,6 +3,7 @@ that changes scene every second and a chord track; `transcode` makes the altered
 (re-encoded, resized, trimmed, brighter, quieter, with a voice over the music) that a
 matcher must still recognise.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,17 +24,18 @@ def _scene(seed: int, index: int, width: int, height: int) -> np.ndarray:
     """Noise in four octaves (a 1/f-like spectrum, as photographs have): PDQ hashes it stably."""
     rng = np.random.default_rng(seed * 100_003 + index)
     acc = np.zeros((height + 32, width + 32, 3))
-    weights = [1 / 1.6 ** k for k in range(4)]
+    weights = [1 / 1.6**k for k in range(4)]
     for weight, (gy, gx) in zip(weights, [(3, 4), (6, 8), (12, 16), (24, 32)]):
         grid = rng.integers(0, 256, size=(gy, gx, 3), dtype=np.uint8)
-        acc += weight * np.asarray(Image.fromarray(grid, "RGB").resize((width + 32, height + 32), Image.BICUBIC),
-                                   dtype=np.float64)
+        acc += weight * np.asarray(
+            Image.fromarray(grid, "RGB").resize((width + 32, height + 32), Image.BICUBIC), dtype=np.float64
+        )
     return (acc / sum(weights)).clip(0, 255).astype(np.uint8)
 
 
 def video_frame(seed: int, t: float, width: int = 320, height: int = 240) -> np.ndarray:
     """The picture at time t: a new still shot every two seconds (a slideshow with cuts)."""
-    return np.ascontiguousarray(_scene(seed, int(t // 2.0), width, height)[16:16 + height, 16:16 + width])
+    return np.ascontiguousarray(_scene(seed, int(t // 2.0), width, height)[16 : 16 + height, 16 : 16 + width])
 
 
 def chord_track(seed: int, duration_s: float, rate: int = AUDIO_RATE) -> np.ndarray:
@@ -51,7 +53,7 @@ def chord_track(seed: int, duration_s: float, rate: int = AUDIO_RATE) -> np.ndar
             freq = 440.0 * 2 ** ((note - 69) / 12)
             chunk += np.sin(2 * np.pi * freq * t).astype(np.float32) + 0.3 * np.sin(4 * np.pi * freq * t)
         length = min(step, n - start)
-        out[start:start + length] = (chunk * envelope / 4.0)[:length]
+        out[start : start + length] = (chunk * envelope / 4.0)[:length]
     return out
 
 
@@ -69,8 +71,18 @@ def voice_like(duration_s: float, rate: int = AUDIO_RATE, seed: int = 99) -> np.
     return (0.5 * voice / (np.abs(voice).max() or 1.0)).astype(np.float32)
 
 
-def _encode(frames, audio: np.ndarray | None, *, fps: int, width: int, height: int, container: str,
-            codec: str, audio_rate: int = AUDIO_RATE, bit_rate: int | None = None) -> bytes:
+def _encode(
+    frames,
+    audio: np.ndarray | None,
+    *,
+    fps: int,
+    width: int,
+    height: int,
+    container: str,
+    codec: str,
+    audio_rate: int = AUDIO_RATE,
+    bit_rate: int | None = None,
+) -> bytes:
     buffer = io.BytesIO()
     audio_codec = "libopus" if container == "webm" else "aac"
     out_rate = 48000 if audio_codec == "libopus" else audio_rate
@@ -104,11 +116,12 @@ def _encode(frames, audio: np.ndarray | None, *, fps: int, width: int, height: i
             pending = resampler.resample(source) + resampler.resample(None)
             data = np.concatenate([f.to_ndarray().reshape(-1) for f in pending]) if pending else np.zeros(0)
             for start in range(0, len(data), frame_size):
-                chunk = data[start:start + frame_size]
+                chunk = data[start : start + frame_size]
                 if len(chunk) < frame_size:
                     chunk = np.pad(chunk, (0, frame_size - len(chunk)))
-                frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1).astype(data.dtype),
-                                                   format=astream.format.name, layout="mono")
+                frame = av.AudioFrame.from_ndarray(
+                    chunk.reshape(1, -1).astype(data.dtype), format=astream.format.name, layout="mono"
+                )
                 frame.sample_rate, frame.pts, frame.time_base = out_rate, start, Fraction(1, out_rate)
                 for packet in astream.encode(frame):
                     out.mux(packet)
@@ -117,9 +130,18 @@ def _encode(frames, audio: np.ndarray | None, *, fps: int, width: int, height: i
     return buffer.getvalue()
 
 
-def make_clip(seed: int, duration_s: float = 4.0, *, width: int = 320, height: int = 240, fps: int = 12,
-              audio: bool = True, container: str = "mp4", codec: str | None = None,
-              music_seed: int | None = None) -> bytes:
+def make_clip(
+    seed: int,
+    duration_s: float = 4.0,
+    *,
+    width: int = 320,
+    height: int = 240,
+    fps: int = 12,
+    audio: bool = True,
+    container: str = "mp4",
+    codec: str | None = None,
+    music_seed: int | None = None,
+) -> bytes:
     """A clip whose pictures come from `seed` and whose music from `music_seed` (or `seed`)."""
     codec = codec or ("libvpx" if container == "webm" else "libx264")
     frames = (video_frame(seed, i / fps, width, height) for i in range(int(duration_s * fps)))
@@ -127,10 +149,21 @@ def make_clip(seed: int, duration_s: float = 4.0, *, width: int = 320, height: i
     return _encode(frames, track, fps=fps, width=width, height=height, container=container, codec=codec)
 
 
-def transcode(data: bytes, *, container: str = "mp4", codec: str | None = None, size: tuple[int, int] | None = None,
-              start_s: float = 0.0, end_s: float | None = None, brightness: int = 0, gain_db: float = 0.0,
-              overlay_voice: bool = False, fps: int | None = None, bit_rate: int | None = None,
-              drop_audio: bool = False) -> bytes:
+def transcode(
+    data: bytes,
+    *,
+    container: str = "mp4",
+    codec: str | None = None,
+    size: tuple[int, int] | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    brightness: int = 0,
+    gain_db: float = 0.0,
+    overlay_voice: bool = False,
+    fps: int | None = None,
+    bit_rate: int | None = None,
+    drop_audio: bool = False,
+) -> bytes:
     """Decode `data` and encode it again with the given changes."""
     codec = codec or ("libvpx" if container == "webm" else "libx264")
     with av.open(io.BytesIO(data)) as source:
@@ -152,16 +185,17 @@ def transcode(data: bytes, *, container: str = "mp4", codec: str | None = None, 
         pcm = decode_audio(data, AUDIO_RATE)
         if pcm is not None:
             audio = pcm.astype(np.float32) / 32768.0
-            audio = audio[int(start_s * AUDIO_RATE):(int(end_s * AUDIO_RATE) if end_s is not None else None)]
+            audio = audio[int(start_s * AUDIO_RATE) : (int(end_s * AUDIO_RATE) if end_s is not None else None)]
             audio = audio * (10 ** (gain_db / 20))
             if overlay_voice:
-                audio = audio + voice_like(len(audio) / AUDIO_RATE)[:len(audio)]
+                audio = audio + voice_like(len(audio) / AUDIO_RATE)[: len(audio)]
     out_fps = fps or in_fps
     if fps and fps != in_fps:
         frames = [frames[int(i * in_fps / fps)] for i in range(int(len(frames) * fps / in_fps))]
     height, width = frames[0].shape[:2]
-    return _encode(frames, audio, fps=out_fps, width=width, height=height, container=container, codec=codec,
-                   bit_rate=bit_rate)
+    return _encode(
+        frames, audio, fps=out_fps, width=width, height=height, container=container, codec=codec, bit_rate=bit_rate
+    )
 
 
 _AUDIO_FILE_CODECS = {"wav": "pcm_s16le", "flac": "flac", "mp3": "libmp3lame", "ogg": "libopus"}
@@ -175,11 +209,13 @@ def audio_file(audio: np.ndarray, container: str, rate: int = AUDIO_RATE) -> byt
     with av.open(buffer, mode="w", format=container) as out:
         stream = out.add_stream(codec, rate=out_rate)
         stream.layout = "mono"
-        source = av.AudioFrame.from_ndarray(np.clip(audio, -1, 1).astype(np.float32).reshape(1, -1),
-                                            format="flt", layout="mono")
+        source = av.AudioFrame.from_ndarray(
+            np.clip(audio, -1, 1).astype(np.float32).reshape(1, -1), format="flt", layout="mono"
+        )
         source.sample_rate, source.pts, source.time_base = rate, 0, Fraction(1, rate)
-        resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=out_rate,
-                                      frame_size=stream.codec_context.frame_size or None)
+        resampler = av.AudioResampler(
+            format=stream.format.name, layout="mono", rate=out_rate, frame_size=stream.codec_context.frame_size or None
+        )
         for frame in resampler.resample(source) + resampler.resample(None):
             for packet in stream.encode(frame):
                 out.mux(packet)

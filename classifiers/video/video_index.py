@@ -3,16 +3,24 @@
 frame instead of a comparison with every frame of every bank video. The candidate pairs
 are then scored per video by the vPDQ rule, with each bank's own thresholds.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from classifiers.hashing.index import HammingIndex
-from classifiers.video.vpdq import DEFAULT_DISTANCE, DEFAULT_QUALITY, VpdqFrame, VpdqScore, matchable_hashes, score_pairs
+from classifiers.video.vpdq import (
+    DEFAULT_DISTANCE,
+    DEFAULT_QUALITY,
+    VpdqFrame,
+    VpdqScore,
+    matchable_hashes,
+    score_pairs,
+)
 
 
 @dataclass(frozen=True)
@@ -34,8 +42,8 @@ class VideoIndex:
         self._index = HammingIndex(256)
         self._lock = threading.RLock()
         self._next_key = 1
-        self._owner: dict[int, tuple[int, int]] = {}   # index key -> (video id, hash no.)
-        self._keys: dict[int, list[int]] = {}          # video id -> its index keys
+        self._owner: dict[int, tuple[int, int]] = {}  # index key -> (video id, hash no.)
+        self._keys: dict[int, list[int]] = {}  # video id -> its index keys
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -57,8 +65,11 @@ class VideoIndex:
                     ids.append(key)
                     hashes.append(bytes.fromhex(value))
                 self._keys[video_id] = keys
-            raw = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32) if hashes else \
-                np.zeros((0, 32), dtype=np.uint8)
+            raw = (
+                np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32)
+                if hashes
+                else np.zeros((0, 32), dtype=np.uint8)
+            )
             self._index = HammingIndex(256)
             self._index.build(np.asarray(ids, dtype=np.int64), raw)
 
@@ -94,5 +105,7 @@ class VideoIndex:
                     owner = self._owner.get(int(key))
                     if owner is not None:
                         found.setdefault(owner[0], []).append((q_number, owner[1], int(distance)))
-            return [VideoCandidate(video_id, tuple(pairs), len(hashes), len(self._keys[video_id]))
-                    for video_id, pairs in sorted(found.items())]
+            return [
+                VideoCandidate(video_id, tuple(pairs), len(hashes), len(self._keys[video_id]))
+                for video_id, pairs in sorted(found.items())
+            ]

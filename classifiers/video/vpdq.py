@@ -6,10 +6,11 @@ found in the query (compared match %). Frames below the quality threshold are ig
 
 Text form, one frame per line: `pdqhex,quality,timestamp` (seconds, three decimals).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import pdqhash
 
@@ -30,16 +31,17 @@ class VpdqFormatError(ValueError):
 
 @dataclass(frozen=True)
 class VpdqFrame:
-    pdq: str          # 64 hex characters
-    quality: int      # 0..100
+    pdq: str  # 64 hex characters
+    quality: int  # 0..100
     timestamp: float  # seconds from the start
 
     def line(self) -> str:
         return f"{self.pdq},{self.quality},{self.timestamp:.3f}"
 
 
-def hash_frames(data: bytes, frames_per_s: float = DEFAULT_FRAMES_PER_S,
-                max_frames: int = MAX_FRAMES) -> list[VpdqFrame]:
+def hash_frames(
+    data: bytes, frames_per_s: float = DEFAULT_FRAMES_PER_S, max_frames: int = MAX_FRAMES
+) -> list[VpdqFrame]:
     """vPDQ of a video: one PDQ per 1/frames_per_s seconds. Raises VideoDecodeError."""
     out = []
     for frame in iter_frames_every(data, 1.0 / frames_per_s, max_frames=max_frames):
@@ -70,7 +72,7 @@ def parse_text(text: str, max_frames: int = MAX_FRAMES) -> list[VpdqFrame]:
             q, ts = int(quality), float(timestamp)
         except ValueError:
             raise VpdqFormatError(f"line {number}: quality must be an integer and timestamp a number") from None
-        if not 0 <= q <= 100 or not 0 <= ts < 10 ** 7:
+        if not 0 <= q <= 100 or not 0 <= ts < 10**7:
             raise VpdqFormatError(f"line {number}: quality 0-100 and a non-negative timestamp")
         frames.append(VpdqFrame(pdq, q, ts))
         if len(frames) > max_frames:
@@ -94,7 +96,9 @@ class VpdqScore:
     query_match_pct: float
     compared_match_pct: float
 
-    def passes(self, query_pct: float = DEFAULT_QUERY_MATCH_PCT, compared_pct: float = DEFAULT_COMPARED_MATCH_PCT) -> bool:
+    def passes(
+        self, query_pct: float = DEFAULT_QUERY_MATCH_PCT, compared_pct: float = DEFAULT_COMPARED_MATCH_PCT
+    ) -> bool:
         return self.query_match_pct >= query_pct and self.compared_match_pct >= compared_pct
 
 
@@ -106,12 +110,19 @@ def score_pairs(pairs: Iterable[tuple[int, int, int]], n_query: int, n_compared:
         if d <= distance:
             query_hit.add(q)
             compared_hit.add(c)
-    return VpdqScore(round(100.0 * len(query_hit) / n_query, 2) if n_query else 0.0,
-                     round(100.0 * len(compared_hit) / n_compared, 2) if n_compared else 0.0)
+    return VpdqScore(
+        round(100.0 * len(query_hit) / n_query, 2) if n_query else 0.0,
+        round(100.0 * len(compared_hit) / n_compared, 2) if n_compared else 0.0,
+    )
 
 
-def match_pair(query: Sequence[VpdqFrame], compared: Sequence[VpdqFrame], *, distance: int = DEFAULT_DISTANCE,
-               quality: int = DEFAULT_QUALITY) -> VpdqScore:
+def match_pair(
+    query: Sequence[VpdqFrame],
+    compared: Sequence[VpdqFrame],
+    *,
+    distance: int = DEFAULT_DISTANCE,
+    quality: int = DEFAULT_QUALITY,
+) -> VpdqScore:
     """Brute force for two videos (tests and small checks; banks use VideoIndex)."""
     q, c = matchable_hashes(query, quality), matchable_hashes(compared, quality)
     pairs = [(i, j, hamming(a, b)) for i, a in enumerate(q) for j, b in enumerate(c)]

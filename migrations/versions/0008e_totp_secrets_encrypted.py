@@ -8,23 +8,25 @@ the instance folder, created at start-up when missing). Every row is checked bef
 written: a secret that is neither valid base32 nor sealed with this very key stops the
 migration with a message, rather than being sealed into something no code opens.
 """
+
 import logging
 
 from alembic import op
 from alembic.util import CommandError
 import sqlalchemy as sa
 
-revision = '0008e'
-down_revision = '0008d'
+revision = "0008e"
+down_revision = "0008d"
 branch_labels = None
 depends_on = None
 
-_users = sa.table('users', sa.column('id', sa.Integer), sa.column('totp_secret', sa.String))
+_users = sa.table("users", sa.column("id", sa.Integer), sa.column("totp_secret", sa.String))
 
 
 def _key():
     from flask import current_app
     from workbench.services.accounts.totp_secrets import TotpKeyError, read_key_file
+
     path = current_app.config["WORKBENCH_TOTP_KEY_FILE"]
     try:
         return path, read_key_file(path)
@@ -33,8 +35,9 @@ def _key():
 
 
 def _stored_secrets(bind) -> list:
-    return bind.execute(sa.select(_users.c.id, _users.c.totp_secret)
-                        .where(_users.c.totp_secret.isnot(None), _users.c.totp_secret != '')).all()
+    return bind.execute(
+        sa.select(_users.c.id, _users.c.totp_secret).where(_users.c.totp_secret.isnot(None), _users.c.totp_secret != "")
+    ).all()
 
 
 def _write(bind, values: dict) -> None:
@@ -43,15 +46,17 @@ def _write(bind, values: dict) -> None:
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('totp_secret', existing_type=sa.String(length=64), type_=sa.String(length=255),
-                              existing_nullable=True)
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.alter_column(
+            "totp_secret", existing_type=sa.String(length=64), type_=sa.String(length=255), existing_nullable=True
+        )
     bind = op.get_bind()
     rows = _stored_secrets(bind)
     if not rows:
         return
     from workbench.services.accounts.totp import decode_secret
     from workbench.services.accounts.totp_secrets import TotpKeyError, is_sealed, seal, unseal, user_context
+
     path, key = _key()
     sealed, problems = {}, []
     for user_id, stored in rows:
@@ -71,13 +76,19 @@ def upgrade():
             continue
         sealed[user_id] = seal(key, secret, user_context(user_id))
     if problems:
-        raise CommandError(f"TOTP secrets not encrypted, nothing changed (key file {path}): " + "; ".join(problems)
-                           + ". Restore the key file they were sealed with, or reset those users' second factor "
-                           "(flask users reset-two-factor NAME) and run the upgrade again.")
+        raise CommandError(
+            f"TOTP secrets not encrypted, nothing changed (key file {path}): "
+            + "; ".join(problems)
+            + ". Restore the key file they were sealed with, or reset those users' second factor "
+            "(flask users reset-two-factor NAME) and run the upgrade again."
+        )
     _write(bind, sealed)
     logging.getLogger("alembic.env").info(
         "Encrypted the TOTP secrets of %d account(s) with the key in %s: back it up, and give every web server "
-        "the same file (WORKBENCH_TOTP_KEY_FILE).", len(sealed), path)
+        "the same file (WORKBENCH_TOTP_KEY_FILE).",
+        len(sealed),
+        path,
+    )
 
 
 def downgrade():
@@ -85,6 +96,7 @@ def downgrade():
     rows = _stored_secrets(bind)
     if rows:
         from workbench.services.accounts.totp_secrets import TotpKeyError, is_sealed, unseal, user_context
+
         path, key = _key()
         plain, problems = {}, []
         for user_id, stored in rows:
@@ -97,6 +109,7 @@ def downgrade():
         if problems:
             raise CommandError(f"TOTP secrets not decrypted, nothing changed (key file {path}): " + "; ".join(problems))
         _write(bind, plain)
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('totp_secret', existing_type=sa.String(length=255), type_=sa.String(length=64),
-                              existing_nullable=True)
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.alter_column(
+            "totp_secret", existing_type=sa.String(length=255), type_=sa.String(length=64), existing_nullable=True
+        )

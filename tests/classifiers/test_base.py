@@ -9,8 +9,8 @@ from classifiers.base import (
     Classifier,
     ClassifierInput,
     ClassifierNotLoaded,
-    classifier_identity,
     Signal,
+    classifier_identity,
     classify_isolating_failures,
     classify_supported_items,
     sha256_file,
@@ -54,8 +54,7 @@ def test_identity_needs_a_loaded_classifier():
     with pytest.raises(ClassifierNotLoaded):
         classifier_identity(fake)
     fake.load()
-    assert classifier_identity(fake) == {"classifier": "fake", "version": "1.0",
-                                         "model_checksum": "ab" * 32}
+    assert classifier_identity(fake) == {"classifier": "fake", "version": "1.0", "model_checksum": "ab" * 32}
 
 
 def test_input_rejects_unknown_kind():
@@ -85,6 +84,7 @@ def _fragile_batch(calls):
         if "poison" in items:
             raise RuntimeError("model crashed on poison")
         return [[Signal("length", len(item) / 10)] for item in items]
+
     return run
 
 
@@ -101,21 +101,21 @@ def test_one_failing_item_does_not_fail_the_batch():
 
 def test_chunks_without_failures_are_not_retried():
     calls = []
-    results = classify_isolating_failures(["a", "b", "poison", "c"], _fragile_batch(calls),
-                                          chunk_size=2)
+    results = classify_isolating_failures(["a", "b", "poison", "c"], _fragile_batch(calls), chunk_size=2)
     assert [len(c) for c in calls] == [2, 2, 1, 1]
     assert [r[0].is_error for r in results] == [False, False, True, False]
 
 
 def test_wrong_number_of_results_counts_as_failure():
-    results = classify_isolating_failures(
-        ["a", "b"], lambda items: [[Signal("x", 0.1)]] * (len(items) + 1))
+    results = classify_isolating_failures(["a", "b"], lambda items: [[Signal("x", 0.1)]] * (len(items) + 1))
     assert all(r[0].is_error for r in results)
 
 
 def test_unsupported_items_get_empty_lists_in_place():
-    items = [ClassifierInput.for_image("1", b"x"), ClassifierInput.for_text("2", "hi"),
-             ClassifierInput.for_image("3", b"y")]
-    results = classify_supported_items(
-        items, {"text"}, lambda batch: [[Signal("seen", 1.0)] for _ in batch])
+    items = [
+        ClassifierInput.for_image("1", b"x"),
+        ClassifierInput.for_text("2", "hi"),
+        ClassifierInput.for_image("3", b"y"),
+    ]
+    results = classify_supported_items(items, {"text"}, lambda batch: [[Signal("seen", 1.0)] for _ in batch])
     assert results == [[], [Signal("seen", 1.0)], []]

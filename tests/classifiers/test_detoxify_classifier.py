@@ -12,8 +12,7 @@ from classifiers.text.detoxify_classifier import DetoxifyClassifier
 from classifiers.text.detoxify_loading import hub_offline, local_model_files
 from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
 
-DETOXIFY_ORIGINAL_LABELS = {"toxicity", "severe_toxicity", "obscene", "threat", "insult",
-                            "identity_attack"}
+DETOXIFY_ORIGINAL_LABELS = {"toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"}
 TEXTS = [
     "you are a stupid idiot and I hate you",
     "what a nice video, thanks for sharing",
@@ -55,8 +54,7 @@ def _texts(texts):
 def test_load_is_offline_and_records_the_model_checksum(tiny, no_network):
     classifier = DetoxifyClassifier(checkpoint=tiny.checkpoint_path, hf_dir=tiny.hf_dir)
     classifier.load()
-    assert classifier.model_checksum == sha256_files(
-        local_model_files(tiny.checkpoint_path, tiny.hf_dir))
+    assert classifier.model_checksum == sha256_files(local_model_files(tiny.checkpoint_path, tiny.hf_dir))
     assert len(classifier.model_checksum) == 64
     assert set(classifier.labels) == DETOXIFY_ORIGINAL_LABELS
     # The checkpoint still names the hub model: only the loader's rewrite kept it local.
@@ -84,8 +82,7 @@ def test_batched_scores_equal_one_by_one(detoxify_classifier):
 def test_small_batch_size_gives_the_same_scores(tiny, detoxify_classifier):
     small = DetoxifyClassifier(checkpoint=tiny.checkpoint_path, batch_size=2)
     small.load()
-    for a, b in zip(small.classify_batch(_texts(TEXTS)),
-                    detoxify_classifier.classify_batch(_texts(TEXTS))):
+    for a, b in zip(small.classify_batch(_texts(TEXTS)), detoxify_classifier.classify_batch(_texts(TEXTS))):
         assert [s.score for s in a] == pytest.approx([s.score for s in b], abs=1e-4)
 
 
@@ -183,6 +180,7 @@ def test_hub_offline_restores_the_libraries_flags(monkeypatch):
     assert hub_constants.HF_HUB_OFFLINE is False
     assert transformers_hub.is_offline_mode() is False
     import os
+
     assert "HF_HUB_OFFLINE" not in os.environ
 
 

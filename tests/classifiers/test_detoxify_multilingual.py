@@ -25,10 +25,13 @@ def checkpoints(tmp_path_factory):
 @pytest.fixture(scope="module")
 def routed(checkpoints):
     english, multilingual = checkpoints
-    classifier = create_classifier("text", {
-        "detoxify_checkpoint": str(english.checkpoint_path),
-        "detoxify_multilingual_checkpoint": str(multilingual.checkpoint_path),
-    })
+    classifier = create_classifier(
+        "text",
+        {
+            "detoxify_checkpoint": str(english.checkpoint_path),
+            "detoxify_multilingual_checkpoint": str(multilingual.checkpoint_path),
+        },
+    )
     classifier.load()
     return classifier
 
@@ -45,8 +48,11 @@ def _scores(signals):
 
 def test_non_english_text_is_scored_by_the_multilingual_model(routed, checkpoints):
     english_model, multilingual_model = (_alone(c) for c in checkpoints)
-    items = [ClassifierInput.for_text("1", ENGLISH), ClassifierInput.for_text("2", GERMAN),
-             ClassifierInput.for_text("3", ENGLISH, language="fr")]  # the platform's language wins
+    items = [
+        ClassifierInput.for_text("1", ENGLISH),
+        ClassifierInput.for_text("2", GERMAN),
+        ClassifierInput.for_text("3", ENGLISH, language="fr"),
+    ]  # the platform's language wins
     results = routed.classify_batch(items)
 
     assert _scores(results[0]) == _scores(english_model.classify_batch(items[:1])[0])
@@ -74,11 +80,13 @@ def test_without_a_multilingual_checkpoint_every_language_goes_to_the_english_mo
 
 def test_the_workbench_settings_reach_the_classifier(checkpoints):
     english, multilingual = checkpoints
-    settings = classifier_settings({
-        "WORKBENCH_DETOXIFY_CHECKPOINT": str(english.checkpoint_path),
-        "WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT": str(multilingual.checkpoint_path),
-        "WORKBENCH_DETOXIFY_THREADS": 1,
-    })
+    settings = classifier_settings(
+        {
+            "WORKBENCH_DETOXIFY_CHECKPOINT": str(english.checkpoint_path),
+            "WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT": str(multilingual.checkpoint_path),
+            "WORKBENCH_DETOXIFY_THREADS": 1,
+        }
+    )
     classifier = create_classifier("text", settings)
     assert classifier.multilingual_checkpoint == multilingual.checkpoint_path
     assert classifier.multilingual_hf_dir == multilingual.hf_dir

@@ -5,11 +5,14 @@ from classifiers.registry import create_classifier
 from classifiers.text.language import UNDETERMINED, identify_language
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("The quick brown fox jumps over the lazy dog and runs into the forest.", "en"),
-    ("Ich habe heute Morgen mit meiner Schwester im Garten Kaffee getrunken.", "de"),
-    ("Nous sommes allés au marché pour acheter du pain et des fromages.", "fr"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The quick brown fox jumps over the lazy dog and runs into the forest.", "en"),
+        ("Ich habe heute Morgen mit meiner Schwester im Garten Kaffee getrunken.", "de"),
+        ("Nous sommes allés au marché pour acheter du pain et des fromages.", "fr"),
+    ],
+)
 def test_identifies_common_languages(text, expected):
     code, confidence = identify_language(text)
     assert code == expected
@@ -31,10 +34,12 @@ def test_language_classifier_signals():
     classifier = create_classifier("langid")
     classifier.load()
     assert len(classifier.model_checksum) == 64
-    results = classifier.classify_batch([
-        ClassifierInput.for_text("1", "Ceci est une phrase écrite en français, bien sûr."),
-        ClassifierInput.for_image("2", b"not text"),
-    ])
+    results = classifier.classify_batch(
+        [
+            ClassifierInput.for_text("1", "Ceci est une phrase écrite en français, bien sûr."),
+            ClassifierInput.for_image("2", b"not text"),
+        ]
+    )
     (signal,) = results[0]
     assert signal.label == "language" and signal.detail["language"] == "fr"
     assert 0.0 <= signal.score <= 1.0

@@ -4,12 +4,7 @@ from PIL import Image, ImageDraw
 
 from classifiers.base import ClassifierInput, sha256_files
 from classifiers.image.frames import decode_frames, sample_indices
-from classifiers.image.nudenet_classifier import (
-    EXPLICIT_LABEL,
-    EXPOSED_LABEL,
-    NudeNetClassifier,
-    nudenet_class_names,
-)
+from classifiers.image.nudenet_classifier import EXPLICIT_LABEL, EXPOSED_LABEL, NudeNetClassifier, nudenet_class_names
 from tests.support.images import encode
 
 FRAME_MS = 100
@@ -37,8 +32,7 @@ def _scene(seed):
 def _gray_gif(levels, fmt="GIF"):
     """One flat gray frame per level, FRAME_MS each, so a frame is recognisable by its value."""
     frames = [Image.new("RGB", (64, 48), (level, level, level)) for level in levels]
-    return encode(frames[0], fmt, save_all=True, append_images=frames[1:],
-                   duration=FRAME_MS, loop=0)
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=FRAME_MS, loop=0)
 
 
 def _by_label(signals):
@@ -48,8 +42,7 @@ def _by_label(signals):
 def test_labels_ranges_and_checksum_on_images_without_nudity(nudenet):
     images = [encode(_scene(seed)) for seed in range(3)]
     images.append(encode(Image.new("RGB", (500, 300), (200, 180, 160)), "JPEG"))
-    results = nudenet.classify_batch([ClassifierInput.for_image(str(i), data)
-                                      for i, data in enumerate(images)])
+    results = nudenet.classify_batch([ClassifierInput.for_image(str(i), data) for i, data in enumerate(images)])
     expected_labels = set(nudenet_class_names()) | {EXPOSED_LABEL, EXPLICIT_LABEL}
     assert len(nudenet_class_names()) == 18
     assert len(results) == len(images)
@@ -65,6 +58,7 @@ def test_checksum_is_the_onnx_file_in_the_wheel(nudenet):
     import os
 
     import nudenet as package
+
     onnx = os.path.join(os.path.dirname(package.__file__), "320n.onnx")
     assert nudenet.model_checksum == sha256_files([onnx])
 
@@ -88,9 +82,13 @@ def test_every_pixel_mode_is_decoded(nudenet, mode):
 def test_corrupt_images_get_error_signals_and_the_others_score(nudenet):
     good = encode(_scene(1))
     truncated = good[: len(good) // 2]
-    items = [ClassifierInput.for_image("good1", good), ClassifierInput.for_image("junk", b"not an image"),
-             ClassifierInput.for_image("cut", truncated), ClassifierInput.for_image("empty", b""),
-             ClassifierInput.for_image("good2", encode(_scene(2)))]
+    items = [
+        ClassifierInput.for_image("good1", good),
+        ClassifierInput.for_image("junk", b"not an image"),
+        ClassifierInput.for_image("cut", truncated),
+        ClassifierInput.for_image("empty", b""),
+        ClassifierInput.for_image("good2", encode(_scene(2))),
+    ]
     results = nudenet.classify_batch(items)
     assert [len(r) == 1 and r[0].is_error for r in results] == [False, True, True, True, False]
     assert not results[1][0].retryable
@@ -108,8 +106,9 @@ def test_inference_failure_on_one_image_is_isolated(nudenet, monkeypatch):
 
     monkeypatch.setattr(nudenet.detector, "detect_batch", detect_batch)
     poison = encode(Image.new("RGB", (40, 40), (13, 13, 13)))
-    results = nudenet.classify_batch([ClassifierInput.for_image("a", encode(_scene(3))),
-                                      ClassifierInput.for_image("b", poison)])
+    results = nudenet.classify_batch(
+        [ClassifierInput.for_image("a", encode(_scene(3))), ClassifierInput.for_image("b", poison)]
+    )
     assert not any(s.is_error for s in results[0])
     assert results[1][0].is_error and results[1][0].retryable
 
@@ -150,8 +149,12 @@ def test_animated_signal_keeps_the_best_frame(nudenet, monkeypatch):
         for frame in frames:
             level = int(frame[10, 10, 0])
             if abs(level - levels[hot]) <= 3:
-                found.append([{"class": "FEMALE_BREAST_EXPOSED", "score": 0.9, "box": [0, 0, 5, 5]},
-                              {"class": "FEET_EXPOSED", "score": 0.95, "box": [0, 0, 5, 5]}])
+                found.append(
+                    [
+                        {"class": "FEMALE_BREAST_EXPOSED", "score": 0.9, "box": [0, 0, 5, 5]},
+                        {"class": "FEET_EXPOSED", "score": 0.95, "box": [0, 0, 5, 5]},
+                    ]
+                )
             elif level == levels[sampled[-1]]:
                 found.append([{"class": "FEMALE_BREAST_EXPOSED", "score": 0.4, "box": [0, 0, 5, 5]}])
             else:
@@ -181,6 +184,7 @@ def test_vectorised_postprocessing_gives_nudenets_own_detections():
     from nudenet.nudenet import _postprocess
 
     from classifiers.image.nudenet_detector import postprocess
+
     rng = np.random.default_rng(0)
     found = 0
     for _ in range(10):
@@ -197,6 +201,7 @@ def test_vectorised_postprocessing_gives_nudenets_own_detections():
 
 def test_the_detector_matches_nudenets_on_real_images(nudenet):
     from nudenet import NudeDetector
+
     images = [encode(_scene(seed), "JPEG") for seed in range(4)]
     reference = NudeDetector(model_path=nudenet.detector.onnx_session._model_path)
     assert nudenet.detector.detect_batch(images, batch_size=3) == reference.detect_batch(images, batch_size=3)
@@ -206,8 +211,10 @@ def test_frames_the_caller_decoded_are_scored_without_decoding_again(nudenet):
     """The classify stage decodes a video's frames once (it keeps them as thumbnails too) and
     hands them over: the classifier scores those, the same as it would have decoded them."""
     from classifiers.video.synthetic import make_clip
+
     video = make_clip(3, 2.0, width=160, height=120, fps=8, audio=False)
     frames = decode_frames(video, nudenet.max_frames)
-    decoding, handed = nudenet.classify_batch([ClassifierInput.for_image("v", video),
-                                               ClassifierInput.for_image("w", b"", frames=frames)])
+    decoding, handed = nudenet.classify_batch(
+        [ClassifierInput.for_image("v", video), ClassifierInput.for_image("w", b"", frames=frames)]
+    )
     assert handed == decoding and not any(s.is_error for s in handed)  # b"" alone would be an error

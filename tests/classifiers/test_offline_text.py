@@ -40,8 +40,7 @@ def test_batch_matches_one_by_one(offline):
 
 def test_checksum_covers_the_model_files_in_the_wheel(offline):
     data = Path(str(resources.files("profanity_check") / "data"))
-    assert offline.model_checksum == sha256_files(
-        [data / "model.joblib", data / "vectorizer.joblib"])
+    assert offline.model_checksum == sha256_files([data / "model.joblib", data / "vectorizer.joblib"])
     assert offline.version and offline.version != "unknown"
 
 

@@ -1,4 +1,5 @@
 """Forward-pass planning: the cheapest split of length-sorted texts, and chunks that follow it."""
+
 import itertools
 import random
 

@@ -91,7 +91,8 @@ def test_bad_names_are_refused():
 def test_settings_reach_the_factory():
     classifier = create_classifier("nudenet", {"nudenet_max_frames": "3"})
     assert classifier.max_frames == 3
-    detoxify = create_classifier("detoxify", {"detoxify_model": "multilingual",
-                                              "detoxify_checkpoint": "/models/x.ckpt"})
+    detoxify = create_classifier(
+        "detoxify", {"detoxify_model": "multilingual", "detoxify_checkpoint": "/models/x.ckpt"}
+    )
     assert detoxify.model == "multilingual"
     assert str(detoxify.hf_dir) == "/models/hf"

@@ -40,6 +40,7 @@ def test_opencv_and_pillow_decode_the_same_picture(monkeypatch, fmt, mode):
 
 def test_the_frame_is_what_nudenet_decodes_from_the_bytes():
     from classifiers.image.nudenet_classifier import NudeNetClassifier
+
     classifier = NudeNetClassifier()
     classifier.load()
     data = encode(_photo(640, 480, seed=5), "JPEG", quality=85)

@@ -6,6 +6,7 @@ the workbench writes shows the page is enough to verify the log. Python's json m
 only to read files (a parser gives back the strings that were written); `cryptography` checks
 Ed25519 signatures.
 """
+
 from __future__ import annotations
 
 import base64
@@ -106,9 +107,11 @@ def verify_inclusion(m: int, n: int, h: bytes, proof: list[bytes], root: bytes) 
 
 
 def checkpoint_message(checkpoint: dict) -> bytes:
-    return ("workbench-audit-checkpoint-v1\n"
-            f'{{"created_at":{json_string(checkpoint["created_at"])},"head_hash":"{checkpoint["head_hash"]}",'
-            f'"root_hash":"{checkpoint["root_hash"]}","tree_size":{int(checkpoint["tree_size"])}}}').encode("ascii")
+    return (
+        "workbench-audit-checkpoint-v1\n"
+        f'{{"created_at":{json_string(checkpoint["created_at"])},"head_hash":"{checkpoint["head_hash"]}",'
+        f'"root_hash":"{checkpoint["root_hash"]}","tree_size":{int(checkpoint["tree_size"])}}}'
+    ).encode("ascii")
 
 
 def raw_public_key(pem: str) -> bytes:
@@ -126,7 +129,8 @@ def key_id(pem: str) -> str:
 def signature_valid(pem: str, checkpoint: dict) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(raw_public_key(pem)).verify(
-            bytes.fromhex(checkpoint["signature"]), checkpoint_message(checkpoint))
+            bytes.fromhex(checkpoint["signature"]), checkpoint_message(checkpoint)
+        )
         return True
     except (InvalidSignature, ValueError):
         return False
@@ -152,8 +156,10 @@ def check_log(events: list[dict], checkpoints: list[dict], pem: str) -> list[str
         size = checkpoint["tree_size"]
         if not 0 < size <= len(leaves):
             problems.append(f"checkpoint {size}: covers events that are not there")
-        elif (tree_head(leaves[:size]).hex(), events[size - 1]["event_hash"]) != \
-                (checkpoint["root_hash"], checkpoint["head_hash"]):
+        elif (tree_head(leaves[:size]).hex(), events[size - 1]["event_hash"]) != (
+            checkpoint["root_hash"],
+            checkpoint["head_hash"],
+        ):
             problems.append(f"checkpoint {size}: tree head differs from the events")
         elif not signature_valid(pem, checkpoint) or checkpoint["key_id"] != key_id(pem):
             problems.append(f"checkpoint {size}: signature invalid")

@@ -2,6 +2,7 @@
 a verifier written from the page alone (doc_verifier.py) and by the workbench's verifier, and
 that page-only verifier accepts what the real workbench writes (bundle and proof.json) on both
 databases. Change the format and this fails until the page says what the code does."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,17 @@ def _named_values(block: str) -> dict[str, str]:
 
 
 def test_the_page_has_every_example():
-    assert set(EXAMPLES) == {"test-key", "events.jsonl", "checkpoints.jsonl", "public_key.pem", "canonical-lines",
-                             "hash-input-3", "tree", "signed-message", "proof.json"}
+    assert set(EXAMPLES) == {
+        "test-key",
+        "events.jsonl",
+        "checkpoints.jsonl",
+        "public_key.pem",
+        "canonical-lines",
+        "hash-input-3",
+        "tree",
+        "signed-message",
+        "proof.json",
+    }
 
 
 def test_canonical_lines_and_chain():
@@ -54,8 +64,12 @@ def test_tree_heads():
     assert [values[f"leaf_hash(event {n})"] for n in (1, 2, 3)] == [leaf.hex() for leaf in leaves]
     assert [verifier.leaf_hash(event["event_hash"]) for event in EVENTS] == leaves
     assert values["MTH(events 1..2)"] == doc.node_hash(leaves[0], leaves[1]).hex() == doc.tree_head(leaves[:2]).hex()
-    assert values["MTH(events 1..3)"] == doc.tree_head(leaves).hex() == verifier.merkle_root(leaves).hex() \
+    assert (
+        values["MTH(events 1..3)"]
+        == doc.tree_head(leaves).hex()
+        == verifier.merkle_root(leaves).hex()
         == CHECKPOINT["root_hash"]
+    )
 
 
 def test_signed_checkpoint():
@@ -130,19 +144,40 @@ def test_the_escaping_rules_are_the_workbench_s(field):
 
 # --- What the real workbench writes --------------------------------------------------------
 
-PROOF_KEYS = {"event", "chain_position", "leaf_hash", "checkpoint", "inclusion_proof", "public_key_pem",
-              "leaf_index", "verifies", "how_to_verify", "signature_valid", "note", "public_key_note"}
+PROOF_KEYS = {
+    "event",
+    "chain_position",
+    "leaf_hash",
+    "checkpoint",
+    "inclusion_proof",
+    "public_key_pem",
+    "leaf_index",
+    "verifies",
+    "how_to_verify",
+    "signature_valid",
+    "note",
+    "public_key_note",
+}
 
 
 def _record_tricky_events(app) -> None:
     from workbench import audit
     from workbench.audit import Actor
     from workbench.extensions import db
+
     with app.app_context():
-        audit.record(db.session, Actor.user(1), "policy.published", "policy_version", 12,
-                     summary='Näher an "DSA" – Art. 17\nzweiter Absatz\t\x1b/\u2028', version=3)
-        audit.record_many(db.session, Actor.system("retention"), "item.content_purged", "item",
-                          [(7, {"basis": "retention"}), (8, {})])
+        audit.record(
+            db.session,
+            Actor.user(1),
+            "policy.published",
+            "policy_version",
+            12,
+            summary='Näher an "DSA" – Art. 17\nzweiter Absatz\t\x1b/\u2028',
+            version=3,
+        )
+        audit.record_many(
+            db.session, Actor.system("retention"), "item.content_purged", "item", [(7, {"basis": "retention"}), (8, {})]
+        )
         db.session.commit()
 
 
@@ -152,8 +187,9 @@ def test_a_page_only_verifier_accepts_the_workbench_s_bundle_and_proof(app, auth
     out = tmp_path / "bundle"
     result = app.test_cli_runner().invoke(args=["export", "audit", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert {"events.jsonl", "checkpoints.jsonl", "public_key.pem", "verifier.py", "README.txt"} <= \
-        {path.name for path in out.iterdir()}
+    assert {"events.jsonl", "checkpoints.jsonl", "public_key.pem", "verifier.py", "README.txt"} <= {
+        path.name for path in out.iterdir()
+    }
     problems, events, checkpoints = doc.check_bundle(out)
     assert problems == [] and events >= 4 and checkpoints >= 1
     lines = (out / "events.jsonl").read_text(encoding="utf-8").split("\n")[:-1]
@@ -172,7 +208,11 @@ def test_a_page_only_verifier_accepts_the_workbench_s_bundle_and_proof(app, auth
     assert doc.event_hash(proof["event"]["prev_hash"], proof["event"]) == proof["event"]["event_hash"]
     leaf = doc.leaf_hash(proof["event"]["event_hash"])
     assert proof["leaf_hash"] == leaf.hex() and proof["leaf_index"] == event_id - 1
-    assert doc.verify_inclusion(proof["leaf_index"], checkpoint["tree_size"], leaf,
-                                [bytes.fromhex(node) for node in proof["inclusion_proof"]],
-                                bytes.fromhex(checkpoint["root_hash"]))
+    assert doc.verify_inclusion(
+        proof["leaf_index"],
+        checkpoint["tree_size"],
+        leaf,
+        [bytes.fromhex(node) for node in proof["inclusion_proof"]],
+        bytes.fromhex(checkpoint["root_hash"]),
+    )
     assert doc.signature_valid(pem, checkpoint) and checkpoint["key_id"] == doc.key_id(pem)

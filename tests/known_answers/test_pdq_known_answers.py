@@ -7,6 +7,7 @@ wrong bit order, a decoder that changes pixels, or a different PDQ build all sho
 case also goes through the API and the pipeline's hash stage on a real worker. The provenance of
 every value is in tests/data/pdq_known_answers.json.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,7 +38,8 @@ def _check_input(data: bytes, case: dict, where: str) -> None:
     # The expected values belong to these exact bytes: a different file is a different question.
     assert hashlib.sha256(data).hexdigest() == case["sha256"], (
         f"{where} is not the file the known answer was computed from; recompute the answer "
-        "with ThreatExchange's tool as tests/data/pdq_known_answers.json describes")
+        "with ThreatExchange's tool as tests/data/pdq_known_answers.json describes"
+    )
 
 
 def _assert_same(data: bytes, case: dict) -> None:
@@ -67,14 +69,19 @@ def test_the_hash_stage_stores_the_published_hash(app, api, run_worker):
 
     from workbench.extensions import db
     from workbench.models import ItemHash
+
     case = PUBLISHED[0]
-    response = api.post_image(base64.b64decode(case["png_base64"]), external_id="pdq-known-answer",
-                              author_id="u", country="DE")
+    response = api.post_image(
+        base64.b64decode(case["png_base64"]), external_id="pdq-known-answer", author_id="u", country="DE"
+    )
     assert response.status_code == 201, response.json
     run_worker()
     with app.app_context():
-        stored = db.session.execute(select(ItemHash.value, ItemHash.quality).where(
-            ItemHash.item_id == response.json["id"], ItemHash.algorithm == "pdq")).one()
+        stored = db.session.execute(
+            select(ItemHash.value, ItemHash.quality).where(
+                ItemHash.item_id == response.json["id"], ItemHash.algorithm == "pdq"
+            )
+        ).one()
     assert tuple(stored) == (case["pdq"], case["quality"])
 
 

@@ -7,6 +7,7 @@ on both databases. The workbench's leaf input is an event's 32-byte event_hash; 
 any length hashes the same way, so storing the vectors' leaf inputs as event_hash gives the
 reference tree. The workbench has no consistency proofs, so those vectors are not tested.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ def _proof(case) -> list[bytes]:
 
 
 # --- The standalone verifier ------------------------------------------------------------------
+
 
 def test_leaf_and_node_hashes():
     hasher = DATA["hasher"]
@@ -60,7 +62,7 @@ def test_tree_heads_the_bundle_verifier_folds_from_subtrees():
     for chunk in (1, 2, 4, 8):  # and joins chunks of a power-of-two size
         accumulator = verifier.MerkleAccumulator()
         for start in range(0, 8, chunk):
-            accumulator.add_subtree(chunk, verifier.merkle_root(LEAVES[start:start + chunk]))
+            accumulator.add_subtree(chunk, verifier.merkle_root(LEAVES[start : start + chunk]))
             assert accumulator.root() == ROOTS[start + chunk], (chunk, start)
 
 
@@ -99,9 +101,11 @@ def _corruptions(index: int, size: int, proof: list[bytes], root: bytes, leaf: b
     yield "preceding root", (index, size, [root] + proof, root, leaf)
     for i in range(len(proof)):
         flipped = bytes([proof[i][0] ^ 8]) + proof[i][1:]
-        yield f"proof[{i}] bit 3 flipped", (index, size, proof[:i] + [flipped] + proof[i + 1:], root, leaf)
-        yield f"proof[{i}] replaced by the empty tree hash", (index, size, proof[:i] + [EMPTY_TREE] + proof[i + 1:],
-                                                             root, leaf)
+        yield f"proof[{i}] bit 3 flipped", (index, size, proof[:i] + [flipped] + proof[i + 1 :], root, leaf)
+        yield (
+            f"proof[{i}] replaced by the empty tree hash",
+            (index, size, proof[:i] + [EMPTY_TREE] + proof[i + 1 :], root, leaf),
+        )
     if proof:
         yield "removed component", (index, size, proof[:-1], root, leaf)
     if len(proof) > 1:
@@ -122,8 +126,9 @@ def test_corrupted_proofs_are_refused(case):
 
 @pytest.mark.parametrize("case", DATA["refused_inclusion_proofs"]["cases"], ids=lambda case: case["desc"])
 def test_published_wrong_proofs_are_refused(case):
-    assert not verifier.verify_inclusion(H(case["leaf_hash"]), case["index"], case["size"],
-                                         [H(node) for node in case["proof"]], H(case["root"]))
+    assert not verifier.verify_inclusion(
+        H(case["leaf_hash"]), case["index"], case["size"], [H(node) for node in case["proof"]], H(case["root"])
+    )
 
 
 def test_published_refused_probes():
@@ -145,12 +150,16 @@ def test_single_entry_tree(case):
 
 # --- The stored-node tree (workbench/audit/tree.py) --------------------------------------------
 
-@pytest.mark.parametrize("case", DATA["inclusion_proof_nodes"]["cases"],
-                         ids=lambda case: f"leaf{case['index']}-of-{case['size']}")
+
+@pytest.mark.parametrize(
+    "case", DATA["inclusion_proof_nodes"]["cases"], ids=lambda case: f"leaf{case['index']}-of-{case['size']}"
+)
 def test_audit_paths_are_made_of_the_published_nodes(case):
     # tree.py reads these (level, node_index) pieces, stored from level STORED_FROM_LEVEL up.
-    pieces = [[list(piece) for piece in reversed(tree.perfect_pieces(lo, hi))]
-              for lo, hi in tree.proof_ranges(case["index"], case["size"])]
+    pieces = [
+        [list(piece) for piece in reversed(tree.perfect_pieces(lo, hi))]
+        for lo, hi in tree.proof_ranges(case["index"], case["size"])
+    ]
     assert pieces == case["elements"]
 
 
@@ -159,17 +168,32 @@ def _store_reference_leaves(app) -> None:
     from workbench.extensions import db
     from workbench.models.audit import AuditEvent
     from workbench.models.base import utcnow
+
     with app.app_context():
-        db.session.execute(insert(AuditEvent.__table__), [
-            {"id": number, "occurred_at": utcnow(), "actor_type": "system", "actor_id": "rfc6962",
-             "action": "vector.leaf", "object_type": "vector", "object_id": str(number), "payload": "{}",
-             "prev_hash": None, "event_hash": data}
-            for number, data in enumerate(LEAF_INPUTS, start=1)])
+        db.session.execute(
+            insert(AuditEvent.__table__),
+            [
+                {
+                    "id": number,
+                    "occurred_at": utcnow(),
+                    "actor_type": "system",
+                    "actor_id": "rfc6962",
+                    "action": "vector.leaf",
+                    "object_type": "vector",
+                    "object_id": str(number),
+                    "payload": "{}",
+                    "prev_hash": None,
+                    "event_hash": data,
+                }
+                for number, data in enumerate(LEAF_INPUTS, start=1)
+            ],
+        )
         db.session.commit()
 
 
 def test_stored_tree_heads_and_proofs_match_the_vectors(app):
     from workbench.extensions import db
+
     _store_reference_leaves(app)
     with app.app_context():
         connection = db.session.connection()

@@ -1,11 +1,15 @@
 """Each kind of condition, its compact form, missing values, and the explanations."""
+
 import pytest
 
 from policies import ItemFacts
 from policies.conditions import ConditionError, compile_condition
 
 ITEM = ItemFacts(
-    kind="image", country="de", language="DE", account_age_days=3,
+    kind="image",
+    country="de",
+    language="DE",
+    account_age_days=3,
     signals={"toxicity": 0.91, "exposed": 0.4},
     hash_matches=[("PDQ", "gifct", "terrorism", 20), {"algorithm": "md5", "bank_name": "own", "bank_kind": "spam"}],
     reports=[("user", "illegal_hate_speech"), ("user", "illegal_hate_speech"), ("trusted_flagger", "terrorism")],
@@ -52,19 +56,29 @@ def test_condition(condition, expected):
 
 def test_missing_optional_fields_make_comparisons_false():
     bare = ItemFacts(kind="text")
-    for cond in ({"field": "account_age_days < 7"}, {"field": "account_age_days >= 7"},
-                 {"field": "country != DE"}, {"field": "language == en"}, {"report": {}}, {"hash": {}}):
+    for cond in (
+        {"field": "account_age_days < 7"},
+        {"field": "account_age_days >= 7"},
+        {"field": "country != DE"},
+        {"field": "language == en"},
+        {"report": {}},
+        {"hash": {}},
+    ):
         assert compile_condition(cond).test(bare) is False, cond
     assert "not known" in compile_condition({"field": "country != DE"}).explain(bare).text
 
 
 def test_explanation_shows_actual_values():
-    cond = compile_condition({"all": [
-        {"signal": "toxicity >= 0.95"},
-        {"signal": "threat >= 0.5"},
-        {"hash": {"bank_kind": "terrorism"}},
-        {"report": {"category": "illegal_hate_speech", "min_count": 2}},
-    ]})
+    cond = compile_condition(
+        {
+            "all": [
+                {"signal": "toxicity >= 0.95"},
+                {"signal": "threat >= 0.5"},
+                {"hash": {"bank_kind": "terrorism"}},
+                {"report": {"category": "illegal_hate_speech", "min_count": 2}},
+            ]
+        }
+    )
     text = cond.explain(ITEM).render()
     assert "✘ all of these hold" in text
     assert "✘ signal toxicity >= 0.95: score is 0.91" in text
@@ -73,16 +87,19 @@ def test_explanation_shows_actual_values():
     assert "2 of 3 report(s) fit" in text
 
 
-@pytest.mark.parametrize("condition,fragment", [
-    ({"field": "kind", "op": "==", "value": "book"}, "kind is one of"),
-    ({"field": "country", "op": "in", "value": ["Germany"]}, "alpha-2"),
-    ({"field": "account_age_days", "op": "in", "value": ["1"]}, "and a number"),
-    ({"field": "kind", "op": ">=", "value": "text"}, "compares with ==, !=, in, not_in"),
-    ({"field": "kind", "op": "in", "value": "text"}, "needs a list"),
-    ({"field": "height >= 3"}, "unknown item field"),
-    ({"signal": "toxicity >= high"}, "not a number"),
-    ({"colour": "red"}, "a condition needs one of"),
-])
+@pytest.mark.parametrize(
+    "condition,fragment",
+    [
+        ({"field": "kind", "op": "==", "value": "book"}, "kind is one of"),
+        ({"field": "country", "op": "in", "value": ["Germany"]}, "alpha-2"),
+        ({"field": "account_age_days", "op": "in", "value": ["1"]}, "and a number"),
+        ({"field": "kind", "op": ">=", "value": "text"}, "compares with ==, !=, in, not_in"),
+        ({"field": "kind", "op": "in", "value": "text"}, "needs a list"),
+        ({"field": "height >= 3"}, "unknown item field"),
+        ({"signal": "toxicity >= high"}, "not a number"),
+        ({"colour": "red"}, "a condition needs one of"),
+    ],
+)
 def test_bad_conditions_raise_with_a_reason(condition, fragment):
     with pytest.raises(ConditionError) as raised:
         compile_condition(condition, ("rules", 0, "condition"))
@@ -91,8 +108,14 @@ def test_bad_conditions_raise_with_a_reason(condition, fragment):
 
 
 def test_item_facts_from_dict_rejects_unknown_keys():
-    facts = ItemFacts.from_dict({"kind": "TEXT", "country": "fr", "signals": {"toxicity": "0.5"},
-                                 "reports": [{"source": "user", "category": "spam"}]})
+    facts = ItemFacts.from_dict(
+        {
+            "kind": "TEXT",
+            "country": "fr",
+            "signals": {"toxicity": "0.5"},
+            "reports": [{"source": "user", "category": "spam"}],
+        }
+    )
     assert (facts.kind, facts.country, facts.signals["toxicity"]) == ("text", "FR", 0.5)
     assert ItemFacts.from_dict(facts.to_dict()) == facts
     with pytest.raises(ValueError):

@@ -1,4 +1,5 @@
 """The structural and text diff between two pack versions."""
+
 from policies import default_pack_texts, diff_pack_texts
 
 OLD = """\
@@ -62,7 +63,9 @@ def test_identical_texts_have_an_empty_diff():
 
 
 def test_reordering_and_list_changes():
-    reordered = OLD.replace("  - id: a", "  - id: TMP").replace("  - id: b", "  - id: a").replace("  - id: TMP", "  - id: b")
+    reordered = (
+        OLD.replace("  - id: a", "  - id: TMP").replace("  - id: b", "  - id: a").replace("  - id: TMP", "  - id: b")
+    )
     diff = diff_pack_texts(OLD, reordered)
     assert diff.order_changed
     listy = diff_pack_texts(OLD, OLD.replace("outcome: remove", "outcome: [remove, escalate]"))

@@ -1,4 +1,5 @@
 """The library's copy of the DSA enums agrees with the Transparency Database's and with the schema."""
+
 from policies.dsa import dsa_enums, eu_eea_countries
 from policies.schema_check import pack_schema
 from tests.support.reference import dsa_transparency_db_enums

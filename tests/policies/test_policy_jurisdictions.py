@@ -1,4 +1,5 @@
 """Table-driven decisions of the default packs, per jurisdiction."""
+
 import pytest
 
 from policies import ItemFacts, PolicySet
@@ -24,13 +25,36 @@ CASES = [
     ("terrorism hash in DE", "DE", TERROR_HASH, "geo_restricted", ("DE",), 24, "de.netzdg.manifest-terrorism-hash"),
     ("terrorism hash from FR", "FR", TERROR_HASH, "visible", (), 48, "global.terrorism.hash-match"),
     ("TCO removal order in FR", "FR", TCO_ORDER, "geo_restricted", None, 1, "eu.tco.removal-order"),
-    ("TCO removal order in DE beats NetzDG", "DE", {**TCO_ORDER, "hash_matches": TERROR_HASH["hash_matches"]},
-     "geo_restricted", None, 1, "eu.tco.removal-order"),
-    ("government order in IN", "IN", AUTHORITY_ORDER, "geo_restricted", ("IN",), 36, "in.it-rules.government-or-court-order"),
+    (
+        "TCO removal order in DE beats NetzDG",
+        "DE",
+        {**TCO_ORDER, "hash_matches": TERROR_HASH["hash_matches"]},
+        "geo_restricted",
+        None,
+        1,
+        "eu.tco.removal-order",
+    ),
+    (
+        "government order in IN",
+        "IN",
+        AUTHORITY_ORDER,
+        "geo_restricted",
+        ("IN",),
+        36,
+        "in.it-rules.government-or-court-order",
+    ),
     ("NCII complaint in IN", "IN", NCII_REPORT, "geo_restricted", ("IN",), 24, None),
     ("eSafety notice in AU", "AU", AUTHORITY_ORDER, "geo_restricted", ("AU",), 24, "au.osa.esafety-removal-notice"),
     ("authority order elsewhere", "BR", AUTHORITY_ORDER, "visible", (), 48, "global.reports.authority-order"),
-    ("hate speech in GB", "GB", {**HATE_REPORT, "signals": {"identity_attack": 0.95}}, "geo_restricted", ("GB",), 24, None),
+    (
+        "hate speech in GB",
+        "GB",
+        {**HATE_REPORT, "signals": {"identity_attack": 0.95}},
+        "geo_restricted",
+        ("GB",),
+        24,
+        None,
+    ),
     ("CSAM hash in US", "US", CSAM_HASH, "removed", (), 4, "global.csam.hash-match"),
     ("nothing wrong in DE", "DE", dict(kind="text", signals={"toxicity": 0.1}), "visible", (), None, None),
 ]
@@ -97,7 +121,8 @@ def test_gb_csea_reporting_is_shadow_only(policies):
 @pytest.mark.parametrize("country", ["DE", "FR", "GB", "IN", "AU", "US", "BR", None])
 def test_every_decision_names_pack_version_and_rule(policies, country):
     facts = ItemFacts(
-        country=country, kind="image",
+        country=country,
+        kind="image",
         signals={"identity_attack": 0.95, "exposed": 0.9, "toxicity": 0.99, "profanity": 0.95},
         hash_matches=[("pdq", "b", "terrorism", 5), ("pdq", "c", "csam", 2)],
         reports=[("user", "illegal_hate_speech"), ("authority_order", "terrorism"), ("user", "ncii")],

@@ -1,11 +1,11 @@
 """Combining regional packs into one plan, with small purpose-built packs."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import pytest
+import yaml
 
 from policies import ItemFacts, PolicySet, compile_pack_text, plan_decision
-
-import yaml
 
 LEGAL = {
     "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
@@ -21,10 +21,13 @@ def pack(jurisdiction, *rules, version="1"):
 
 def rule(rule_id, outcome, condition=None, mode="enforce", **extra):
     return {
-        "id": rule_id, "description": "test rule", "mode": mode,
+        "id": rule_id,
+        "description": "test rule",
+        "mode": mode,
         "condition": condition or {"signal": "threat >= 0.5"},
         "outcome": yaml.safe_load(outcome) if isinstance(outcome, str) else outcome,
-        "legal": LEGAL, **extra,
+        "legal": LEGAL,
+        **extra,
     }
 
 
@@ -32,10 +35,7 @@ THREAT = ItemFacts(kind="text", country="DE", signals={"threat": 0.9})
 
 
 def test_global_remove_beats_geo_restrict():
-    packs = [
-        pack("GLOBAL", rule("g.remove", "remove")),
-        pack("DE", rule("de.geo", "geo_restrict")),
-    ]
+    packs = [pack("GLOBAL", rule("g.remove", "remove")), pack("DE", rule("de.geo", "geo_restrict"))]
     plan = plan_decision(THREAT, packs)
     assert plan.visibility == "removed"
     assert plan.geo_restricted_in == ()
@@ -57,11 +57,14 @@ def test_geo_restrictions_of_several_packs_add_up():
     assert plan.statement_of_reasons["territorial_scope"] == ["DE"]
 
 
-@pytest.mark.parametrize("global_hours,de_hours,expected,winner", [
-    (48, 24, 24, "de.q"),
-    (12, 24, 12, "g.q"),
-    (24, 24, 24, "g.q"),  # a tie keeps the earlier pack
-])
+@pytest.mark.parametrize(
+    "global_hours,de_hours,expected,winner",
+    [
+        (48, 24, 24, "de.q"),
+        (12, 24, 12, "g.q"),
+        (24, 24, 24, "g.q"),  # a tie keeps the earlier pack
+    ],
+)
 def test_strictest_deadline_wins(global_hours, de_hours, expected, winner):
     packs = [
         pack("GLOBAL", rule("g.q", f"{{action: queue, queue: general, priority: low, sla_hours: {global_hours}}}")),
@@ -83,16 +86,16 @@ def test_content_class_deadline_beats_a_longer_sla():
 
 
 def test_rule_deadline_longer_than_the_law_warns():
-    text = f"""jurisdiction: DE
+    text = """jurisdiction: DE
 version: '1'
 rules:
   - id: de.slow
     description: d
-    condition: {{report: {{}}}}
-    outcome: {{action: queue, queue: q}}
+    condition: {report: {}}
+    outcome: {action: queue, queue: q}
     content_class: manifestly_unlawful
     deadline_hours: 48
-    legal: {{decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT, incompatible_content_ground: x, category: STATEMENT_CATEGORY_VIOLENCE}}
+    legal: {decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT, incompatible_content_ground: x, category: STATEMENT_CATEGORY_VIOLENCE}
 """
     compiled = compile_pack_text(text)
     assert compiled.rules[0].deadline.hours == 24
@@ -136,12 +139,14 @@ rules:
 
 
 def test_policy_set_picks_applicable_packs_only():
-    policies = PolicySet([
-        pack("GLOBAL", rule("g", "{action: label, label: x}")),
-        pack("EU", rule("eu", "geo_restrict")),
-        pack("DE", rule("de", "geo_restrict")),
-        pack("US", rule("us", "geo_restrict")),
-    ])
+    policies = PolicySet(
+        [
+            pack("GLOBAL", rule("g", "{action: label, label: x}")),
+            pack("EU", rule("eu", "geo_restrict")),
+            pack("DE", rule("de", "geo_restrict")),
+            pack("US", rule("us", "geo_restrict")),
+        ]
+    )
     assert [p.jurisdiction for p in policies.applicable_packs("DE")] == ["GLOBAL", "EU", "DE"]
     assert [p.jurisdiction for p in policies.applicable_packs("fr")] == ["GLOBAL", "EU"]
     assert [p.jurisdiction for p in policies.applicable_packs("US")] == ["GLOBAL", "US"]
@@ -154,25 +159,31 @@ def test_policy_set_picks_applicable_packs_only():
 
 def test_due_at_adds_the_deadline():
     plan = plan_decision(THREAT, [pack("DE", rule("de.q", "{action: queue, queue: q}", content_class="unlawful"))])
-    received = datetime(2025, 1, 1, 12, tzinfo=timezone.utc)
+    received = datetime(2025, 1, 1, 12, tzinfo=UTC)
     assert plan.deadline.hours == 168
-    assert plan.due_at(received) == datetime(2025, 1, 8, 12, tzinfo=timezone.utc)
+    assert plan.due_at(received) == datetime(2025, 1, 8, 12, tzinfo=UTC)
 
 
 def test_plan_is_deterministic_and_serialisable():
     import json
 
     policies = PolicySet.defaults()
-    facts = ItemFacts(kind="image", country="DE", signals={"exposed": 0.95},
-                      reports=[("user", "illegal_hate_speech")] * 3, account_age_days=2)
+    facts = ItemFacts(
+        kind="image",
+        country="DE",
+        signals={"exposed": 0.95},
+        reports=[("user", "illegal_hate_speech")] * 3,
+        account_age_days=2,
+    )
     first = json.dumps(policies.decide(facts).to_dict(), sort_keys=True)
     assert first == json.dumps(policies.decide(facts).to_dict(), sort_keys=True)
 
 
 def test_explain_lists_every_rule_of_every_applicable_pack_with_reasons():
     policies = PolicySet.defaults()
-    facts = ItemFacts(kind="text", country="DE", signals={"identity_attack": 0.92},
-                      reports=[("user", "illegal_hate_speech")])
+    facts = ItemFacts(
+        kind="text", country="DE", signals={"identity_attack": 0.92}, reports=[("user", "illegal_hate_speech")]
+    )
     results = policies.explain(facts)
     expected = sum(len(policies.packs[code].rules) for code in ("GLOBAL", "EU", "DE"))
     assert len(results) == expected

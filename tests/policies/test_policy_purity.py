@@ -1,4 +1,5 @@
 """policies/ is a pure library: no workbench or Flask imports, no eval/exec, no I/O while evaluating."""
+
 import ast
 import builtins
 import subprocess
@@ -13,9 +14,11 @@ POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 
 def test_importing_policies_pulls_in_no_workbench_or_flask():
-    code = ("import sys, policies; policies.PolicySet.defaults(); "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('workbench', 'flask', 'sqlalchemy', 'rq')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, policies; policies.PolicySet.defaults(); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('workbench', 'flask', 'sqlalchemy', 'rq')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=POLICIES_DIR.parent, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -39,10 +42,16 @@ def test_module_size_stays_small():
 def test_evaluation_does_no_io(monkeypatch):
     policies = PolicySet.defaults()  # loading reads files; evaluating must not
     facts = [
-        ItemFacts(kind=kind, country=country, signals={"toxicity": i / 10, "exposed": 1 - i / 10},
-                  hash_matches=[("pdq", "b", "terrorism", i)] if i % 3 == 0 else (),
-                  reports=[("user", "illegal_hate_speech")] * (i % 4))
-        for i in range(10) for kind in ("text", "image") for country in ("DE", "FR", "US", "IN", None)
+        ItemFacts(
+            kind=kind,
+            country=country,
+            signals={"toxicity": i / 10, "exposed": 1 - i / 10},
+            hash_matches=[("pdq", "b", "terrorism", i)] if i % 3 == 0 else (),
+            reports=[("user", "illegal_hate_speech")] * (i % 4),
+        )
+        for i in range(10)
+        for kind in ("text", "image")
+        for country in ("DE", "FR", "US", "IN", None)
     ]
 
     def forbidden(*args, **kwargs):

@@ -1,4 +1,5 @@
 """Invalid YAML and schema errors point at the line; the default packs and the schema are sound."""
+
 import json
 
 import pytest
@@ -42,24 +43,29 @@ def test_valid_pack_compiles():
     assert report.pack.version == "3" and report.pack.rules[0].line == 4
 
 
-@pytest.mark.parametrize("line,new_text,expected_line,fragment", [
-    (8, '        - signal: "toxicity => 0.9"', 8, "label >= 0.9"),
-    (9, "        - field: colour", 9, "'colour' is not allowed"),
-    (10, "          op: like", 10, "'like' is not allowed"),
-    (13, "      - explode", 13, "bare action word"),
-    (14, "      - {action: queue, queue: netzdg, priority: urgent}", 14, "'urgent' is not allowed"),
-    (14, "      - {action: queue, queue: netzdg, colour: red}", 14, "unknown key 'colour'"),
-    (15, "    lgal:", 4, "'legal' is a required property"),
-    (17, "      illegal_content_legal_gound: x", 16, "need illegal_content_legal_ground"),
-    (18, "      category: STATEMENT_CATEGORY_HATE", 18, "'STATEMENT_CATEGORY_HATE' is not allowed"),
-    (1, "jurisdiction: Germany", 1, "GLOBAL, EU or an ISO"),
-    (4, "  - id: De Rule", 4, "rule ids"),
-    (5, "    description: " + "x" * 1001, 5, "too long"),
-])
+@pytest.mark.parametrize(
+    "line,new_text,expected_line,fragment",
+    [
+        (8, '        - signal: "toxicity => 0.9"', 8, "label >= 0.9"),
+        (9, "        - field: colour", 9, "'colour' is not allowed"),
+        (10, "          op: like", 10, "'like' is not allowed"),
+        (13, "      - explode", 13, "bare action word"),
+        (14, "      - {action: queue, queue: netzdg, priority: urgent}", 14, "'urgent' is not allowed"),
+        (14, "      - {action: queue, queue: netzdg, colour: red}", 14, "unknown key 'colour'"),
+        (15, "    lgal:", 4, "'legal' is a required property"),
+        (17, "      illegal_content_legal_gound: x", 16, "need illegal_content_legal_ground"),
+        (18, "      category: STATEMENT_CATEGORY_HATE", 18, "'STATEMENT_CATEGORY_HATE' is not allowed"),
+        (1, "jurisdiction: Germany", 1, "GLOBAL, EU or an ISO"),
+        (4, "  - id: De Rule", 4, "rule ids"),
+        (5, "    description: " + "x" * 1001, 5, "too long"),
+    ],
+)
 def test_schema_errors_give_the_line(line, new_text, expected_line, fragment):
     report = validate_pack_text(replace_line(VALID, line, new_text))
     assert not report.valid
-    assert any(i.line == expected_line and fragment in i.message for i in report.errors), [str(i) for i in report.errors]
+    assert any(i.line == expected_line and fragment in i.message for i in report.errors), [
+        str(i) for i in report.errors
+    ]
     assert all(i.column >= 1 for i in report.errors)
 
 
@@ -70,13 +76,16 @@ def test_dsa_length_limit_on_legal_ground():
     assert validate_pack_text(VALID.replace('"s. 130 StGB"', "x" * 500)).valid
 
 
-@pytest.mark.parametrize("text,expected_line", [
-    (VALID.replace("    condition:\n      all:", "    condition:\n\tall:"), 7),  # a tab as indentation
-    (VALID.replace("[DE, AT]", "[DE, AT"), 12),  # unclosed flow sequence
-    (VALID + "  - id: x\n   description: y\n", 20),  # line 20 is indented one space too far
-    ('jurisdiction: "DE\nversion: 1\n', 3),  # unterminated string, reported where it ends
-    ("jurisdiction: DE\nversion: 1\njurisdiction: FR\nrules: []\n", 3),  # duplicate key
-])
+@pytest.mark.parametrize(
+    "text,expected_line",
+    [
+        (VALID.replace("    condition:\n      all:", "    condition:\n\tall:"), 7),  # a tab as indentation
+        (VALID.replace("[DE, AT]", "[DE, AT"), 12),  # unclosed flow sequence
+        (VALID + "  - id: x\n   description: y\n", 20),  # line 20 is indented one space too far
+        ('jurisdiction: "DE\nversion: 1\n', 3),  # unterminated string, reported where it ends
+        ("jurisdiction: DE\nversion: 1\njurisdiction: FR\nrules: []\n", 3),  # duplicate key
+    ],
+)
 def test_yaml_syntax_errors_give_the_line(text, expected_line):
     report = validate_pack_text(text)
     assert not report.valid
@@ -86,22 +95,31 @@ def test_yaml_syntax_errors_give_the_line(text, expected_line):
     assert f"line {expected_line}" in str(raised.value)
 
 
-@pytest.mark.parametrize("change,expected_line,fragment", [
-    (("    condition:\n", "    content_class: no_such_class\n    condition:\n"), 6, "unknown content class"),
-    (("  - geo_restrict", "  - {action: geo_restrict, countries: [FR]}"), 13, "outside its territory: FR"),
-    (("    outcome:\n      - geo_restrict\n", "    outcome:\n      - no_action\n"), 13, "no_action cannot be combined"),
-    (("jurisdiction: DE", "jurisdiction: UK"), 1, "United Kingdom is GB"),
-    (('"toxicity >= 0.9"', '"toxicity >= 0.9"\n        - {field: "kind == book"}'), 9, "kind is one of"),
-    (("op: in", "op: '=='"), 10, "in / not_in"),
-])
+@pytest.mark.parametrize(
+    "change,expected_line,fragment",
+    [
+        (("    condition:\n", "    content_class: no_such_class\n    condition:\n"), 6, "unknown content class"),
+        (("  - geo_restrict", "  - {action: geo_restrict, countries: [FR]}"), 13, "outside its territory: FR"),
+        (
+            ("    outcome:\n      - geo_restrict\n", "    outcome:\n      - no_action\n"),
+            13,
+            "no_action cannot be combined",
+        ),
+        (("jurisdiction: DE", "jurisdiction: UK"), 1, "United Kingdom is GB"),
+        (('"toxicity >= 0.9"', '"toxicity >= 0.9"\n        - {field: "kind == book"}'), 9, "kind is one of"),
+        (("op: in", "op: '=='"), 10, "in / not_in"),
+    ],
+)
 def test_semantic_errors_give_the_line(change, expected_line, fragment):
     report = validate_pack_text(VALID.replace(*change))
     assert not report.valid
-    assert any(i.line == expected_line and fragment in i.message for i in report.errors), [str(i) for i in report.errors]
+    assert any(i.line == expected_line and fragment in i.message for i in report.errors), [
+        str(i) for i in report.errors
+    ]
 
 
 def test_duplicate_rule_ids_point_at_the_second():
-    rule = VALID[VALID.index("  - id:"):]
+    rule = VALID[VALID.index("  - id:") :]
     report = validate_pack_text(VALID + rule)
     assert [(i.line, i.message[:30]) for i in report.errors] == [(19, "rule id 'de.rule' is already u")]
 
@@ -145,20 +163,35 @@ def test_schema_file_is_the_builder_output():
     Draft202012Validator.check_schema(json.loads(schema_json()))
 
 
-@pytest.mark.parametrize("condition_lines,expected_line,fragment", [
-    (["      hash: {}", '      op: ">="'], 8, "op and value belong"),
-    (['      signal: "toxicity >= 0.9"', "      value: 3"], 8, "value belongs to the long form"),
-    (['      signal: "toxicity >= 0.9"', '      field: "kind == text"'], 8, "only signal, op and value"),
-    (["      all: []"], 7, "should be non-empty"),
-    (["      report: {source: police}"], 7, "'police' is not allowed"),
-])
+@pytest.mark.parametrize(
+    "condition_lines,expected_line,fragment",
+    [
+        (["      hash: {}", '      op: ">="'], 8, "op and value belong"),
+        (['      signal: "toxicity >= 0.9"', "      value: 3"], 8, "value belongs to the long form"),
+        (['      signal: "toxicity >= 0.9"', '      field: "kind == text"'], 8, "only signal, op and value"),
+        (["      all: []"], 7, "should be non-empty"),
+        (["      report: {source: police}"], 7, "'police' is not allowed"),
+    ],
+)
 def test_condition_shape_errors_point_at_the_offending_key(condition_lines, expected_line, fragment):
-    text = "\n".join([
-        "jurisdiction: GLOBAL", "version: 1", "rules:", "  - id: r", "    description: d", "    condition:",
-        *condition_lines,
-        "    outcome: remove",
-        "    legal: {decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT, incompatible_content_ground: x,"
-        " category: STATEMENT_CATEGORY_VIOLENCE}",
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                "jurisdiction: GLOBAL",
+                "version: 1",
+                "rules:",
+                "  - id: r",
+                "    description: d",
+                "    condition:",
+                *condition_lines,
+                "    outcome: remove",
+                "    legal: {decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT, incompatible_content_ground: x,"
+                " category: STATEMENT_CATEGORY_VIOLENCE}",
+            ]
+        )
+        + "\n"
+    )
     report = validate_pack_text(text)
-    assert any(i.line == expected_line and fragment in i.message for i in report.errors), [str(i) for i in report.errors]
+    assert any(i.line == expected_line and fragment in i.message for i in report.errors), [
+        str(i) for i in report.errors
+    ]

@@ -1,10 +1,16 @@
 """YAML bombs and oversized packs are refused with a line, having built no more than the bounds."""
+
 from __future__ import annotations
 
 import pytest
 
 from policies import (
-    DEFAULT_LIMITS, DocumentTooComplex, PackInvalid, YamlLimits, default_pack_texts, diff_pack_texts,
+    DEFAULT_LIMITS,
+    DocumentTooComplex,
+    PackInvalid,
+    YamlLimits,
+    default_pack_texts,
+    diff_pack_texts,
     validate_pack_text,
 )
 from policies.yaml_source import load_yaml_with_marks
@@ -12,7 +18,7 @@ from policies.yaml_source import load_yaml_with_marks
 
 def billion_laughs(levels: int = 7, width: int = 9) -> str:
     """Each level lists the previous one `width` times: width**levels strings from a few hundred bytes."""
-    lines = ['l0: &l0 [' + ",".join(['"lol"'] * width) + ']']
+    lines = ["l0: &l0 [" + ",".join(['"lol"'] * width) + "]"]
     lines += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * width) + "]" for i in range(1, levels + 1)]
     return "\n".join(lines) + "\n"
 
@@ -24,7 +30,7 @@ def alias_line(text: str, limits: YamlLimits = DEFAULT_LIMITS, width: int = 9) -
         level = line_number - 1
         if level == 0:
             continue
-        used += sum(width ** k for k in range(1, level + 1))  # a level-n list expands n levels of aliases
+        used += sum(width**k for k in range(1, level + 1))  # a level-n list expands n levels of aliases
         if used > limits.max_aliases:
             return line_number, line.index("*") + 1
     raise AssertionError("the document stays under the limit")
@@ -81,12 +87,15 @@ def test_a_plain_merge_still_works():
     assert data == {"base": {"x": 1}, "m": {"x": 1, "y": 2}}
 
 
-@pytest.mark.parametrize("text,limit", [
-    ("a: &x [*x]\n", "cycle"),
-    ("a: &x {<<: *x}\n", "cycle"),
-    ("a: " + "[" * 500 + "]" * 500 + "\n", "depth"),  # used to exhaust Python's stack (RecursionError)
-    ("a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 80)), "depth"),
-])
+@pytest.mark.parametrize(
+    "text,limit",
+    [
+        ("a: &x [*x]\n", "cycle"),
+        ("a: &x {<<: *x}\n", "cycle"),
+        ("a: " + "[" * 500 + "]" * 500 + "\n", "depth"),  # used to exhaust Python's stack (RecursionError)
+        ("a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 80)), "depth"),
+    ],
+)
 def test_cycles_and_deep_nesting_are_refused_before_recursing(text, limit):
     with pytest.raises(DocumentTooComplex) as caught:
         load_yaml_with_marks(text)
@@ -126,8 +135,12 @@ def test_bad_explicit_tags_are_issues_not_crashes():
 @pytest.mark.parametrize("code", sorted(default_pack_texts()))
 def test_every_default_pack_loads_well_inside_the_limits(code):
     text = default_pack_texts()[code]
-    tight = YamlLimits(max_bytes=DEFAULT_LIMITS.max_bytes // 10, max_nodes=DEFAULT_LIMITS.max_nodes // 10,
-                       max_aliases=0, max_depth=DEFAULT_LIMITS.max_depth // 4)
+    tight = YamlLimits(
+        max_bytes=DEFAULT_LIMITS.max_bytes // 10,
+        max_nodes=DEFAULT_LIMITS.max_nodes // 10,
+        max_aliases=0,
+        max_depth=DEFAULT_LIMITS.max_depth // 4,
+    )
     report = validate_pack_text(text, limits=tight)
     assert report.valid, [str(i) for i in report.issues]
 

@@ -1,4 +1,5 @@
 """Helpers for the accounts and wellness tests: form posts with CSRF, audit queries, items."""
+
 from __future__ import annotations
 
 import re
@@ -25,9 +26,11 @@ def log_in(client, username: str, password: str = PASSWORD, **kwargs):
 
 def audit_events(app, prefix: str = "") -> list:
     from workbench.models import AuditEvent
+
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like(prefix + "%"))
-                                  .order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like(prefix + "%")).order_by(AuditEvent.id)
+        ).all()
         db.session.expunge_all()
         return rows
 
@@ -40,11 +43,22 @@ def make_items(app, rows: list[tuple[str, str | None]]) -> list[int]:
     """Items with (country, language); no pipeline run, just rows to filter."""
     from tests.support.factories import make_api_key
     from workbench.models import ApiClient, Item
+
     make_api_key(app, "scope-tests")
     with app.app_context():
         client_id = db.session.scalar(select(ApiClient.id).where(ApiClient.name == "scope-tests"))
-        items = [Item(client_id=client_id, external_id=f"item-{n}", kind="text", author_pseudonym="p",
-                      country=country, language=language, text="x") for n, (country, language) in enumerate(rows)]
+        items = [
+            Item(
+                client_id=client_id,
+                external_id=f"item-{n}",
+                kind="text",
+                author_pseudonym="p",
+                country=country,
+                language=language,
+                text="x",
+            )
+            for n, (country, language) in enumerate(rows)
+        ]
         db.session.add_all(items)
         db.session.commit()
         return [item.id for item in items]

@@ -1,4 +1,5 @@
 """A thin helper around the Flask test client for API calls."""
+
 from __future__ import annotations
 
 import io

@@ -3,6 +3,7 @@
 SQLite: a schema-only template file is copied for each test. PostgreSQL: one database
 per test session, emptied with TRUNCATE after each test (faster than re-creating).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +18,9 @@ _pg_url: str | None = None
 
 
 def _schema_metadata():
-    from workbench.extensions import db
     import workbench.models  # noqa: F401  (registers every table)
+    from workbench.extensions import db
+
     return db.metadata
 
 
@@ -47,6 +49,7 @@ def _pg_database(cluster) -> str:
 def truncate_all(engine) -> None:
     tables = ", ".join(f'"{t.name}"' for t in _schema_metadata().sorted_tables)
     from workbench.models.audit import SEED_CHAIN_HEAD
+
     with engine.begin() as conn:
         # audit_events refuses TRUNCATE by trigger. Replica mode skips ordinary triggers for this
         # transaction only (SET LOCAL); it needs a superuser, which can drop the trigger anyway,
@@ -58,9 +61,11 @@ def truncate_all(engine) -> None:
 
 # API rate limits stay on (every API test goes through the bucket) but far above what a test
 # sends; tests/workbench/api/test_rate_limits.py checks the real defaults.
-GENEROUS_RATE_LIMITS = {f"WORKBENCH_RATE_LIMIT_{kind}_{part}": value
-                        for kind in ("UPLOADS", "REPORTS", "READS", "WRITES")
-                        for part, value in (("PER_S", 10_000.0), ("BURST", 1_000_000))}
+GENEROUS_RATE_LIMITS = {
+    f"WORKBENCH_RATE_LIMIT_{kind}_{part}": value
+    for kind in ("UPLOADS", "REPORTS", "READS", "WRITES")
+    for part, value in (("PER_S", 10_000.0), ("BURST", 1_000_000))
+}
 
 
 def test_config(database_url: str, instance: Path, redis_url: str, **overrides) -> dict:

@@ -1,4 +1,5 @@
 """Logging the test client in as a role, through the real login form (with CSRF)."""
+
 from __future__ import annotations
 
 import re

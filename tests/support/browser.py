@@ -3,6 +3,7 @@
 Chromium is the system package (/usr/bin/chromium; `.ci/run` installs it): nothing is
 downloaded. The flags keep it from calling out to Google's services on a closed network.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,9 +13,16 @@ from contextlib import contextmanager
 
 from werkzeug.serving import make_server
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium_path() -> str:
@@ -39,6 +47,7 @@ def live_server(app):
 @contextmanager
 def chromium_page():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         # Playwright gives every launch a fresh, empty profile.
         browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)

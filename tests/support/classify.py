@@ -4,6 +4,7 @@ that runs the real RQ worker and the real classify batch worker until nothing is
 The models load through the production path (ClassifyStage.load from the app's
 WORKBENCH_* settings) and are cached per settings, so each model set loads once per session.
 """
+
 from __future__ import annotations
 
 from workbench.pipeline.classify_stage import ClassifyStage, LoadedClassifiers, classifier_settings, classify_enabled
@@ -20,6 +21,7 @@ def loaded_classifiers(config) -> LoadedClassifiers:
 
 def classify_worker(app, loaded: LoadedClassifiers | None = None, **options):
     from workbench.pipeline.batch_worker import BatchWorker
+
     options.setdefault("name", "test-classify-worker")
     options.setdefault("wait_ms", 0)
     return BatchWorker(app, "classify", loaded or loaded_classifiers(app.config), **options)
@@ -30,6 +32,7 @@ def drain_pipeline(app, loaded: LoadedClassifiers | None = None, *, max_rounds: 
     number of classify batches run."""
     from workbench.jobs.worker import run_worker
     from workbench.pipeline.batch_queue import batch_queue_for
+
     batches = 0
     for _ in range(max_rounds):
         with app.app_context():

@@ -1,4 +1,5 @@
 """Factories for rows the tests need."""
+
 from __future__ import annotations
 
 import io
@@ -15,17 +16,27 @@ def make_api_key(app, name: str = "test-platform", scopes=None) -> str:
     """A key with every scope unless `scopes` narrows it (the scope tests choose theirs)."""
     from workbench.services.platforms.clients import create_client
     from workbench.services.platforms.scopes import SCOPES
+
     with app.app_context():
         return create_client(db.session, name, TEST_ACTOR, SCOPES if scopes is None else scopes).key
 
 
-def make_user(app, username: str, role: str, password: str = "correct horse battery", *,
-              jurisdictions=("GLOBAL",), languages=("*",)) -> int:
+def make_user(
+    app,
+    username: str,
+    role: str,
+    password: str = "correct horse battery",
+    *,
+    jurisdictions=("GLOBAL",),
+    languages=("*",),
+) -> int:
     """A user who sees every case unless the test narrows the scope."""
     from workbench.services.accounts.users import create_user
+
     with app.app_context():
-        return create_user(db.session, username, role, password, TEST_ACTOR,
-                           jurisdictions=jurisdictions, languages=languages).id
+        return create_user(
+            db.session, username, role, password, TEST_ACTOR, jurisdictions=jurisdictions, languages=languages
+        ).id
 
 
 def image_bytes(fmt: str = "PNG", size=(64, 48), mode: str = "RGB", color=(200, 30, 30)) -> bytes:

@@ -1,4 +1,5 @@
 """Encoding test pictures to bytes (Pillow only, so the library suites use it without the app)."""
+
 from __future__ import annotations
 
 import io

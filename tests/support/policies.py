@@ -3,6 +3,7 @@
 The classify and hash stages write these in production; the tests insert the same rows with
 the real models so that the policy and route stages read exactly what they would read.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -16,16 +17,19 @@ _serial = itertools.count(1)
 
 def add_signals(app, item_id: int, scores: dict[str, float], classifier: str = "tests") -> None:
     from workbench.models import ItemSignal
+
     with app.app_context():
         for label, score in scores.items():
-            db.session.add(ItemSignal(item_id=item_id, classifier=classifier, classifier_version="1",
-                                      label=label, score=score))
+            db.session.add(
+                ItemSignal(item_id=item_id, classifier=classifier, classifier_version="1", label=label, score=score)
+            )
         db.session.commit()
 
 
 def bank(app, kind: str, name: str | None = None) -> tuple[int, int]:
     """A hash bank of `kind` with one entry; returns (bank id, entry id)."""
     from workbench.models import BankEntry, HashBank
+
     name = name or f"{kind}-bank"
     with app.app_context():
         found = db.session.scalar(select(HashBank).where(HashBank.name == name))
@@ -42,7 +46,9 @@ def bank(app, kind: str, name: str | None = None) -> tuple[int, int]:
 def known_image(app, data: bytes, kind: str, name: str | None = None) -> None:
     """Put the image's SHA-256 in a bank of `kind`: the real hash stage then matches it exactly."""
     import hashlib
+
     from workbench.models import BankEntry, HashBank
+
     name = name or f"{kind}-bank"
     with app.app_context():
         found = db.session.scalar(select(HashBank).where(HashBank.name == name))
@@ -57,10 +63,12 @@ def known_image(app, data: bytes, kind: str, name: str | None = None) -> None:
 def add_match(app, item_id: int, kind: str, name: str | None = None, distance: int = 4) -> None:
     """A stored match without running the hash stage (backtests read stored rows only)."""
     from workbench.models import HashMatch
+
     bank_id, entry_id = bank(app, kind, name)
     with app.app_context():
-        db.session.add(HashMatch(item_id=item_id, bank_id=bank_id, entry_id=entry_id, algorithm="pdq",
-                                 distance=distance))
+        db.session.add(
+            HashMatch(item_id=item_id, bank_id=bank_id, entry_id=entry_id, algorithm="pdq", distance=distance)
+        )
         db.session.commit()
 
 
@@ -84,11 +92,21 @@ def rows(app, model, **filters) -> list:
         return found
 
 
-def stored_item(app, country: str, *, kind: str = "text", signals: dict | None = None, matches=(), reports=(),
-                created_at=None, external_id: str | None = None) -> int:
+def stored_item(
+    app,
+    country: str,
+    *,
+    kind: str = "text",
+    signals: dict | None = None,
+    matches=(),
+    reports=(),
+    created_at=None,
+    external_id: str | None = None,
+) -> int:
     """An item as the pipeline leaves it (rows inserted directly: no job is queued)."""
     from workbench.models import ApiClient, Item, ItemStatus, Report
     from workbench.models.base import utcnow
+
     with app.app_context():
         client = db.session.scalar(select(ApiClient).order_by(ApiClient.id).limit(1))
         if client is None:
@@ -96,14 +114,23 @@ def stored_item(app, country: str, *, kind: str = "text", signals: dict | None =
             db.session.add(client)
             db.session.flush()
         now = created_at or utcnow()
-        item = Item(client_id=client.id, external_id=external_id or f"stored-{next(_serial)}",
-                    kind=kind, author_pseudonym="p", country=country, status=ItemStatus.PROCESSED, stage="route",
-                    created_at=now, updated_at=now)
+        item = Item(
+            client_id=client.id,
+            external_id=external_id or f"stored-{next(_serial)}",
+            kind=kind,
+            author_pseudonym="p",
+            country=country,
+            status=ItemStatus.PROCESSED,
+            stage="route",
+            created_at=now,
+            updated_at=now,
+        )
         db.session.add(item)
         db.session.flush()
         for source, category in reports:
-            db.session.add(Report(item_id=item.id, client_id=client.id, source=source, category=category,
-                                  received_at=now))
+            db.session.add(
+                Report(item_id=item.id, client_id=client.id, source=source, category=category, received_at=now)
+            )
         db.session.commit()
         item_id = item.id
     add_signals(app, item_id, signals or {})

@@ -1,4 +1,5 @@
 """A throwaway PostgreSQL cluster from the installed binaries (initdb, pg_ctl)."""
+
 from __future__ import annotations
 
 import glob
@@ -42,13 +43,40 @@ class PostgresCluster:
             argv = ["runuser", "-u", self.run_as, "--", *argv]
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def start(self) -> "PostgresCluster":
-        self._run([_bin("initdb"), "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                   "--locale=C.UTF-8", "--no-sync"])
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
-        self._run([_bin("pg_ctl"), "-D", self.data, "-o", options, "-l", os.path.join(self.root, "log"),
-                   "-w", "-t", "60", "start"])
+    def start(self) -> PostgresCluster:
+        self._run(
+            [
+                _bin("initdb"),
+                "-D",
+                self.data,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+        )
+        self._run(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                self.data,
+                "-o",
+                options,
+                "-l",
+                os.path.join(self.root, "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -56,8 +84,8 @@ class PostgresCluster:
 
     def create_database(self, name: str) -> str:
         import psycopg
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as conn:
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

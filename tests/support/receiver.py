@@ -1,4 +1,5 @@
 """A real HTTP server on loopback that records webhook requests and answers as told."""
+
 from __future__ import annotations
 
 import ssl
@@ -57,7 +58,7 @@ class Receiver:
         self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         self.thread.start()
         return self
 

@@ -1,4 +1,5 @@
 """Outside facts the workbench must agree with, kept in tests/data with where they came from."""
+
 from __future__ import annotations
 
 import json

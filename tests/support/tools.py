@@ -1,4 +1,5 @@
 """Running the workbench on a host that lacks a system tool, without uninstalling it."""
+
 from __future__ import annotations
 
 import os

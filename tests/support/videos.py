@@ -1,4 +1,5 @@
 """Videos that are fine as containers but costly or broken once decoded (PyAV, in memory)."""
+
 from __future__ import annotations
 
 import io
@@ -30,13 +31,15 @@ def garbled_pictures(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def clip_with_audio(video_s: float, audio_s: float, *, fps: int = 8, container: str = "mp4",
-                    width: int = 64, height: int = 48) -> bytes:
+def clip_with_audio(
+    video_s: float, audio_s: float, *, fps: int = 8, container: str = "mp4", width: int = 64, height: int = 48
+) -> bytes:
     """A clip whose sound track runs `audio_s` seconds under `video_s` seconds of pictures."""
     frames = (video_frame(4, i / fps, width, height) for i in range(int(video_s * fps)))
     codec = "libvpx" if container == "webm" else "libx264"
-    return _encode(frames, chord_track(4, audio_s), fps=fps, width=width, height=height, container=container,
-                   codec=codec)
+    return _encode(
+        frames, chord_track(4, audio_s), fps=fps, width=width, height=height, container=container, codec=codec
+    )
 
 
 def high_rate_clip(frames: int, fps: int, container: str = "mp4") -> bytes:
@@ -52,8 +55,9 @@ def repeated_picture_clip(width: int, height: int, fps: int, frames: int, contai
     packets count them (WebM); a decoder would produce them all, at full size."""
     codec = "libvpx" if container == "webm" else "libx264"
     grey = np.full((height, width, 3), 128, dtype=np.uint8)
-    source = _encode((grey for _ in range(8)), None, fps=fps, width=width, height=height, container=container,
-                     codec=codec)
+    source = _encode(
+        (grey for _ in range(8)), None, fps=fps, width=width, height=height, container=container, codec=codec
+    )
     out = io.BytesIO()
     with av.open(io.BytesIO(source)) as original, av.open(out, "w", format=container) as target:
         stream = target.add_stream_from_template(original.streams.video[0])

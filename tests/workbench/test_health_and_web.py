@@ -1,4 +1,5 @@
 """/healthz, login with CSRF, security headers, escaping of user content."""
+
 from __future__ import annotations
 
 import threading
@@ -17,7 +18,9 @@ def test_healthz_reports_degraded_without_workers(client):
 
 def test_healthz_is_green_with_a_worker(app, client):
     from rq import SimpleWorker
+
     from workbench.extensions import get_queue, get_redis
+
     with app.app_context():
         worker = SimpleWorker([get_queue()], connection=get_redis())
         worker.register_birth()
@@ -31,7 +34,8 @@ def test_healthz_is_green_with_a_worker(app, client):
 
 def test_healthz_reports_redis_down(app, client):
     app.extensions["workbench_redis"] = type(app.extensions["workbench_redis"]).from_url(
-        "unix:///nonexistent/redis.sock", socket_connect_timeout=0.2)
+        "unix:///nonexistent/redis.sock", socket_connect_timeout=0.2
+    )
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["redis"]["ok"] is False and response.json["database"]["ok"] is True
@@ -61,8 +65,10 @@ def test_wrong_password_is_refused_and_audited(app, client):
     assert response.status_code == 401
     assert "Wrong username or password" in response.get_data(as_text=True)
     from sqlalchemy import select
+
     from workbench.extensions import db
     from workbench.models import AuditEvent
+
     with app.app_context():
         actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("login.%"))))
     assert actions == ["login.failed"]
@@ -78,8 +84,9 @@ def test_login_without_csrf_token_is_rejected(app, client):
 def test_open_redirect_after_login_is_refused(app, client):
     make_user(app, "carol", "auditor", "pw-pw-pw-pw-pw")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=//evil.example/x",
-                           data={"username": "carol", "password": "pw-pw-pw-pw-pw", "csrf_token": token})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"username": "carol", "password": "pw-pw-pw-pw-pw", "csrf_token": token}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
@@ -94,6 +101,7 @@ def test_item_text_is_escaped_on_the_overview(app, api, auth, client):
 
 def test_concurrent_identical_posts_create_one_item(app, api, backend):
     from tests.support.api import ApiHelper
+
     results = []
 
     def post():

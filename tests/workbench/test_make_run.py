@@ -1,5 +1,6 @@
 """`make run` end to end: the supervisor starts Redis, workers, the sweeper and gunicorn,
 seeds the demo items through the real API, they reach a final status, Ctrl-C stops it all."""
+
 from __future__ import annotations
 
 import os
@@ -34,9 +35,14 @@ class Devserver:
             env.pop(name, None)
         env["WORKBENCH_INSTANCE_PATH"] = str(self.instance)
         self.log = open(tmp_path / "devserver.log", "w+")
-        self.process = subprocess.Popen([sys.executable, "-m", "workbench.devserver", "--port", str(self.port)],
-                                        cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workbench.devserver", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -77,8 +83,12 @@ def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
         assert classify["ok"] and classify["count"] == 1 and classify["pending"] == 0
 
         def demo_item(external_id):
-            return requests.get(f"http://127.0.0.1:{port}/api/v1/items?external_id={external_id}",
-                                headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+            return requests.get(
+                f"http://127.0.0.1:{port}/api/v1/items?external_id={external_id}",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=5,
+            ).json()
+
         insult, french = demo_item("demo-text-3"), demo_item("demo-text-2")
         assert insult["signals"]["profanity_check"]["scores"]["profanity"] > 0.5
         assert len(insult["signals"]["profanity_check"]["model_checksum"]) == 64
@@ -86,17 +96,27 @@ def test_devserver_serves_health_and_processes_the_demo_items(tmp_path):
         for external_id in ("demo-image-1", "demo-image-3"):  # a JPEG and an animated GIF
             nudenet = demo_item(external_id)["signals"]["nudenet"]
             assert {"exposed", "explicit", "FACE_FEMALE"} <= set(nudenet["scores"]) and nudenet["error"] is None
-        item = requests.get(f"http://127.0.0.1:{port}/api/v1/items?external_id=demo-image-1",
-                            headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+        item = requests.get(
+            f"http://127.0.0.1:{port}/api/v1/items?external_id=demo-image-1",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=5,
+        ).json()
         assert item["status"] == "processed" and {h["algorithm"] for h in item["hashes"]} == {
-            "sha256", "md5", "pdq", "phash", "dhash"}
+            "sha256",
+            "md5",
+            "pdq",
+            "phash",
+            "dhash",
+        }
         # The demo bank holds a resized copy of demo-image-4: that item matches it, by perceptual hashes.
         import sqlite3
+
         with sqlite3.connect(tmp_path / "instance" / "workbench.db") as conn:
             matched = conn.execute(
                 "SELECT m.algorithm FROM hash_matches m JOIN items i ON i.id = m.item_id "
                 "JOIN hash_banks b ON b.id = m.bank_id WHERE i.external_id = 'demo-image-4' "
-                "AND b.name = 'demo-known-images' ORDER BY m.algorithm").fetchall()
+                "AND b.name = 'demo-known-images' ORDER BY m.algorithm"
+            ).fetchall()
         assert [row[0] for row in matched] == ["dhash", "pdq", "phash"]
     finally:
         server.stop()
@@ -123,8 +143,9 @@ def test_devserver_without_fpcalc_serves_degraded_and_processes_the_demo(tmp_pat
         assert "web" in music["where"] and sum(w.startswith("worker ") for w in music["where"]) == 2
         assert any("fpcalc is not installed" in reason for reason in body["reasons"])
         key = (server.instance / "demo_api_key").read_text().strip()
-        video = requests.get(server.url("/api/v1/items?external_id=demo-video-1"),
-                             headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+        video = requests.get(
+            server.url("/api/v1/items?external_id=demo-video-1"), headers={"Authorization": f"Bearer {key}"}, timeout=5
+        ).json()
         # Hashed and classified all the same; the music score is unknown, not "no match".
         assert video["status"] == "processed" and {"sha256", "md5"} <= {h["algorithm"] for h in video["hashes"]}
         assert video["signals"]["vpdq"]["error"] is None and "nudenet" in video["signals"]

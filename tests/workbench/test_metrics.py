@@ -1,4 +1,5 @@
 """/metrics: Prometheus text format, counters shared through Redis, gauges from the database."""
+
 from __future__ import annotations
 
 import re
@@ -55,6 +56,7 @@ def test_histograms(app, client):
 
 def test_webhook_failures_are_counted(app, api, client):
     from tests.workbench.webhooks.test_webhooks import FAST, deliver, queue_events, register
+
     item_id = api.post_json("/items", text_item()).json["id"]
     with Receiver() as receiver:
         register(api, receiver.url)

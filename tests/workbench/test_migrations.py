@@ -1,4 +1,5 @@
 """Alembic has one head, and the migrations build exactly the schema the models describe."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import create_engine
 
-import workbench.models  # noqa: F401
+import workbench.models  # noqa: F401  (registers every table)
 from workbench import create_app
 from workbench.extensions import db
 
@@ -26,6 +27,7 @@ def test_single_head():
 
 def _migrated_diff(url: str, tmp_path) -> list:
     from tests.support.apps import test_config
+
     app = create_app(test_config(url, tmp_path / "instance", "unix:///nonexistent"))
     with app.app_context():
         upgrade(directory=MIGRATIONS)

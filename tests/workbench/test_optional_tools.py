@@ -1,5 +1,6 @@
 """A host without an optional tool (fpcalc): the workbench serves, says what is off and where,
 and keeps processing; /healthz gives its detail only to operators."""
+
 from __future__ import annotations
 
 import io
@@ -66,6 +67,7 @@ def test_a_worker_that_is_gone_no_longer_counts(app, client):
 
 def test_anonymous_callers_learn_only_the_status(app, client):
     from tests.support.auth import AuthHelper
+
     anonymous = client.get("/healthz", environ_base=OUTSIDE)
     assert anonymous.status_code == 503 and anonymous.json == {"status": "degraded"}  # no worker runs
     signed_in = {}
@@ -102,17 +104,32 @@ def test_a_music_bank_says_tracks_cannot_be_fingerprinted_and_refuses_cleanly(ap
     page = client.get(f"/banks/{bank_id}").get_data(as_text=True)
     assert 'id="fingerprinting-unavailable"' in page and 'id="add-track"' not in page
     track = make_clip(0, 8.0, width=64, height=48, fps=4, music_seed=3)
-    response = client.post(f"/banks/{bank_id}/tracks", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token_from(page), "title": "Song", "rights_holder": "Label", "territories": "FR",
-        "note": "", "track": (io.BytesIO(track), "song.mp4")})
+    response = client.post(
+        f"/banks/{bank_id}/tracks",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "title": "Song",
+            "rights_holder": "Label",
+            "territories": "FR",
+            "note": "",
+            "track": (io.BytesIO(track), "song.mp4"),
+        },
+    )
     assert response.status_code == 400
     assert "cannot be fingerprinted on this host" in response.get_data(as_text=True)
 
 
 def test_a_video_with_sound_is_still_hashed_and_its_music_score_is_unknown(app, api, run_worker, no_fpcalc):
     from tests.workbench.video.conftest import post_video
-    response = post_video(api, make_clip(5, 4.0, width=96, height=64, fps=6, music_seed=9),
-                          external_id="v-sound", author_id="u1", country="DE")
+
+    response = post_video(
+        api,
+        make_clip(5, 4.0, width=96, height=64, fps=6, music_seed=9),
+        external_id="v-sound",
+        author_id="u1",
+        country="DE",
+    )
     assert response.status_code == 201, response.json
     run_worker()
     item = api.get(response.json["url"].removeprefix("/api/v1")).json

@@ -1,18 +1,18 @@
 """POST /api/v1/appeals (DSA Art. 20 complaints) and GET /api/v1/appeals/<id>."""
+
 from __future__ import annotations
 
 from flask import current_app, g, url_for
 
-from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
-from workbench.models.base import iso
 from workbench.extensions import db
 from workbench.models import Appeal
-from workbench.services.appeals.complaints import (
-    AppealError, AppealSettings, get_appeal, parse_appeal_fields, receive_appeal,
-)
+from workbench.models.base import iso
+from workbench.services.appeals.complaints import AppealError, AppealSettings, get_appeal, receive_appeal
+from workbench.services.appeals.submissions import parse_appeal_fields
 
 FIELD_OF = {"decision_not_found": "decision_id", "idempotency_conflict": "external_id"}
 
@@ -43,9 +43,13 @@ def post_appeal():
     config = current_app.config
     submission = parse_appeal_fields(json_object(), max_explanation_chars=config["WORKBENCH_MAX_EXPLANATION_CHARS"])
     try:
-        receipt = receive_appeal(db.session, client_id=g.api_client.id, submission=submission,
-                                 pseudonym_key=config["WORKBENCH_PSEUDONYM_KEY"],
-                                 settings=AppealSettings.from_config(config))
+        receipt = receive_appeal(
+            db.session,
+            client_id=g.api_client.id,
+            submission=submission,
+            pseudonym_key=config["WORKBENCH_PSEUDONYM_KEY"],
+            settings=AppealSettings.from_config(config),
+        )
     except AppealError as exc:
         db.session.rollback()
         raise _api_error(exc) from exc
@@ -59,4 +63,3 @@ def get_appeal_status(appeal_id: int):
         return appeal_document(get_appeal(db.session, g.api_client.id, appeal_id))
     except AppealError as exc:
         raise _api_error(exc) from exc
-

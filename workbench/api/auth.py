@@ -1,4 +1,5 @@
 """Bearer API-key authentication."""
+
 from __future__ import annotations
 
 import functools
@@ -36,5 +37,6 @@ def _require_api_client(view, scope: str):
             raise ApiError(403, "insufficient_scope", f"this API key lacks the '{scope}' scope")
         enforce_rate_limit(client)
         return view(*args, **kwargs)
+
     wrapper.required_scope = scope  # read by the authorisation-matrix test
     return wrapper

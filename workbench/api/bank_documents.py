@@ -1,10 +1,11 @@
 """JSON documents for hash banks, entries and imports."""
+
 from __future__ import annotations
 
 from flask import g, url_for
 
-from workbench.models.base import iso
 from workbench.models import BankEntry, BankImport, BankImportError
+from workbench.models.base import iso
 from workbench.services.banks.banks import BankSummary
 
 

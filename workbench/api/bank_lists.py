@@ -1,17 +1,18 @@
 """Hash-list imports and exports, and the compare tool, over the API."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request, url_for
 
-from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.bank_documents import import_document, import_error_document
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError
 from workbench.api.request_body import multipart_fields
 from workbench.audit import Actor
 from workbench.extensions import db
-from workbench.responses import export_response
 from workbench.jobs.bank_imports import enqueue_import, start_import
+from workbench.responses import export_response
 from workbench.services.banks import access
 from workbench.services.banks import imports as import_service
 from workbench.services.banks.compare import compare_images
@@ -53,9 +54,15 @@ def get_bank_import(bank_id: int, import_id: int):
     bank = access.owned_bank(db.session, g.api_client.id, bank_id)
     bank_import = import_service.get_import(db.session, bank, import_id)
     page = import_service.import_errors(db.session, bank_import, limit=100)
-    return {**import_document(bank_import), "errors": [import_error_document(e) for e in page.errors],
-            "more_errors": (url_for("api_v1.get_bank_import_errors", bank_id=bank.id, import_id=import_id,
-                                    after_line=page.next_after) if page.next_after else None)}
+    return {
+        **import_document(bank_import),
+        "errors": [import_error_document(e) for e in page.errors],
+        "more_errors": (
+            url_for("api_v1.get_bank_import_errors", bank_id=bank.id, import_id=import_id, after_line=page.next_after)
+            if page.next_after
+            else None
+        ),
+    }
 
 
 @bp.get("/banks/<int:bank_id>/imports/<int:import_id>/errors")
@@ -67,9 +74,14 @@ def get_bank_import_errors(bank_id: int, import_id: int):
     if not after.isdigit():
         raise ApiError(400, "invalid_type", "'after_line' must be a non-negative integer", "after_line")
     page = import_service.import_errors(db.session, bank_import, after_line=int(after), limit=1000)
-    return {"errors": [import_error_document(e) for e in page.errors],
-            "next": (url_for("api_v1.get_bank_import_errors", bank_id=bank.id, import_id=import_id,
-                             after_line=page.next_after) if page.next_after else None)}
+    return {
+        "errors": [import_error_document(e) for e in page.errors],
+        "next": (
+            url_for("api_v1.get_bank_import_errors", bank_id=bank.id, import_id=import_id, after_line=page.next_after)
+            if page.next_after
+            else None
+        ),
+    }
 
 
 @bp.post("/banks/<int:bank_id>/imports/<int:import_id>/resume")
@@ -86,8 +98,14 @@ def resume_bank_import(bank_id: int, import_id: int):
 def export_bank_list(bank_id: int):
     bank = access.readable_bank(db.session, g.api_client.id, bank_id)
     include_disabled = request.args.get("include_disabled", "false").lower() in ("1", "true", "yes")
-    export = export_bank(db.session, bank, request.args.get("format", ""), _actor(),
-                         algorithm=request.args.get("algorithm") or None, include_disabled=include_disabled)
+    export = export_bank(
+        db.session,
+        bank,
+        request.args.get("format", ""),
+        _actor(),
+        algorithm=request.args.get("algorithm") or None,
+        include_disabled=include_disabled,
+    )
     return export_response(export)
 
 
@@ -102,6 +120,9 @@ def compare_two_images():
         if name not in files:
             raise ApiError(400, "missing_field", "send two images, 'image_a' and 'image_b'", name)
     limit = current_app.config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1
-    comparison = compare_images(files["image_a"].stream.read(limit), files["image_b"].stream.read(limit),
-                                limits=check_image_limits(current_app.config))
+    comparison = compare_images(
+        files["image_a"].stream.read(limit),
+        files["image_b"].stream.read(limit),
+        limits=check_image_limits(current_app.config),
+    )
     return comparison.as_dict()

@@ -1,14 +1,14 @@
 """Hash banks and their entries over the API (bearer key; every change audited)."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request, url_for
 
 from classifiers.hashing.distance import ALGORITHMS, InvalidHashError, normalize_hash
 from classifiers.hashing.formats import LineError
-
-from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
 from workbench.api.bank_documents import bank_document, entry_document
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError, error_response
 from workbench.api.request_body import json_object, multipart_fields
 from workbench.audit import Actor
@@ -94,12 +94,23 @@ def _int_arg(name: str, default: int | None, maximum: int | None = None) -> int 
 def list_entries(bank_id: int):
     bank = _readable(bank_id)
     limit = _int_arg("limit", 100, MAX_PAGE)
-    args = {"q": request.args.get("q", ""), "algorithm": request.args.get("algorithm") or None,
-            "status": request.args.get("status", "all")}
+    args = {
+        "q": request.args.get("q", ""),
+        "algorithm": request.args.get("algorithm") or None,
+        "status": request.args.get("status", "all"),
+    }
     page = entry_service.search_entries(db.session, bank, before=_int_arg("before", None), limit=limit, **args)
-    next_url = (url_for("api_v1.list_entries", bank_id=bank.id, before=page.next_before, limit=limit,
-                        **{k: v for k, v in args.items() if v})
-                if page.next_before else None)
+    next_url = (
+        url_for(
+            "api_v1.list_entries",
+            bank_id=bank.id,
+            before=page.next_before,
+            limit=limit,
+            **{k: v for k, v in args.items() if v},
+        )
+        if page.next_before
+        else None
+    )
     return {"entries": [entry_document(e) for e in page.entries], "total": page.total, "next": next_url}
 
 
@@ -107,11 +118,16 @@ def _specs_from_json(data: dict) -> tuple[list, str, str]:
     reject_unknown_fields(data, {"entries", "note", "source"})
     items = data.get("entries")
     if not isinstance(items, list) or not items:
-        raise ValidationFailed("missing_field", "'entries' must be a non-empty list of "
-                               "{algorithm, value[, note, source]}", "entries")
+        raise ValidationFailed(
+            "missing_field", "'entries' must be a non-empty list of {algorithm, value[, note, source]}", "entries"
+        )
     if len(items) > entry_service.MAX_ENTRIES_PER_REQUEST:
-        raise ValidationFailed("too_many_entries", f"at most {entry_service.MAX_ENTRIES_PER_REQUEST} entries at once;"
-                               " import larger lists as a file", "entries", 413)
+        raise ValidationFailed(
+            "too_many_entries",
+            f"at most {entry_service.MAX_ENTRIES_PER_REQUEST} entries at once; import larger lists as a file",
+            "entries",
+            413,
+        )
     specs, errors = [], []
     for position, item in enumerate(items, start=1):
         try:
@@ -122,8 +138,9 @@ def _specs_from_json(data: dict) -> tuple[list, str, str]:
             if algorithm not in ALGORITHMS:
                 raise ValueError(f"'algorithm' must be one of: {', '.join(sorted(ALGORITHMS))}")
             value = normalize_hash(algorithm, item.get("value") if isinstance(item.get("value"), str) else "")
-            note = string_field(item, "note", required=False, max_chars=entry_service.MAX_NOTE_CHARS,
-                                multiline=True) or ""
+            note = (
+                string_field(item, "note", required=False, max_chars=entry_service.MAX_NOTE_CHARS, multiline=True) or ""
+            )
             source = string_field(item, "source", required=False, max_chars=entry_service.MAX_SOURCE_CHARS) or ""
             specs.append(entry_service.EntrySpec(algorithm, value, note, source))
         except (ValueError, InvalidHashError) as exc:
@@ -146,8 +163,9 @@ def _specs_from_image() -> tuple[list, str, str, list[str]]:
     check_image(data, **image_limits(config))
     wanted = None
     if fields.get("algorithms"):
-        wanted = {entry_service.check_algorithm(a.strip(), "algorithms")
-                  for a in fields["algorithms"].split(",") if a.strip()}
+        wanted = {
+            entry_service.check_algorithm(a.strip(), "algorithms") for a in fields["algorithms"].split(",") if a.strip()
+        }
     specs, warnings = entry_service.specs_from_image(data, wanted)
     return specs, fields.get("note", ""), fields.get("source", ""), warnings
 
@@ -164,9 +182,12 @@ def add_entries(bank_id: int):
         specs, note, source = _specs_from_json(json_object())
         how = "api"
     result = entry_service.add_entries(db.session, bank, specs, _actor(), note=note, source=source, how=how)
-    body = {"added": [entry_document(e) for e in result.added],
-            "already_present": [entry_document(e) for e in result.already_present],
-            "change_id": result.change_id, "warnings": warnings}
+    body = {
+        "added": [entry_document(e) for e in result.added],
+        "already_present": [entry_document(e) for e in result.already_present],
+        "change_id": result.change_id,
+        "warnings": warnings,
+    }
     return body, (201 if result.added else 200)
 
 

@@ -1,4 +1,5 @@
 """The REST API's blueprint (/api/v1); its routes are in the modules `workbench.api` imports."""
+
 from __future__ import annotations
 
 from flask import Blueprint

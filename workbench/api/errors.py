@@ -1,4 +1,5 @@
 """JSON errors for the API: {"error": {"code": ..., "message": ...}} with the right status."""
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,9 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         log.error("database unavailable: %s", exc.orig if hasattr(exc, "orig") else exc)
         if _is_api_request():
-            return error_response(503, "database_unavailable", "the database is unavailable; retry later",
-                                  headers={"Retry-After": "5"})
+            return error_response(
+                503, "database_unavailable", "the database is unavailable; retry later", headers={"Retry-After": "5"}
+            )
         return "The database is unavailable; retry in a moment.", 503
 
     @app.errorhandler(DataError)
@@ -66,8 +68,11 @@ def init_app(app: Flask) -> None:
         # e.g. /banks/3319194234339 on PostgreSQL, where some ids are 32-bit: no such object.
         db.session.rollback()
         log.warning("database rejected a value on %s %s: %s", request.method, request.path, exc.orig)
-        status, code, message = ((404, "not_found", "no such object") if request.view_args
-                                 else (400, "out_of_range", "a value is out of range"))
+        status, code, message = (
+            (404, "not_found", "no such object")
+            if request.view_args
+            else (400, "out_of_range", "a value is out of range")
+        )
         if _is_api_request():
             return error_response(status, code, message)
         return message, status
@@ -76,8 +81,13 @@ def init_app(app: Flask) -> None:
     def handle_http(exc: HTTPException):
         if not _is_api_request():
             return exc
-        code = {413: "payload_too_large", 404: "not_found", 405: "method_not_allowed",
-                415: "unsupported_media_type", 400: "bad_request"}.get(exc.code, "http_error")
+        code = {
+            413: "payload_too_large",
+            404: "not_found",
+            405: "method_not_allowed",
+            415: "unsupported_media_type",
+            400: "bad_request",
+        }.get(exc.code, "http_error")
         return error_response(exc.code, code, exc.description or exc.name)
 
     @app.errorhandler(Exception)

@@ -1,18 +1,19 @@
 """POST/GET items."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request, url_for
 from sqlalchemy import func, select
 
-from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object, multipart_fields
 from workbench.api.serializers import item_document
 from workbench.extensions import db
-from workbench.queues import enqueue_item
 from workbench.metrics import inc
 from workbench.models import Item, Report
+from workbench.queues import enqueue_item
 from workbench.services.blobstore import BlobStore
 from workbench.services.intake.images import check_image, image_limits
 from workbench.services.intake.ingest import UploadedImage, find_item, ingest_item
@@ -54,7 +55,10 @@ def _read_video(fields, files):
 def create_item():
     submission, image = _read_submission()  # validates everything before anything is written
     result = ingest_item(
-        db.session, client_id=g.api_client.id, submission=submission, image=image,
+        db.session,
+        client_id=g.api_client.id,
+        submission=submission,
+        image=image,
         blob_store=BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]),
         pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
     )

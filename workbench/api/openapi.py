@@ -6,179 +6,14 @@ schemathesis checks the running app against it (no 5xx, every response as docume
 Response schemas name the fields a platform may rely on and allow more, so adding a field
 is not a breaking change.
 """
+
 from __future__ import annotations
 
 from flask import current_app
 
-from policies.vocabulary import REPORT_CATEGORIES
 from workbench.api.blueprint import bp
+from workbench.api.openapi_schemas import JSON, SCHEMAS, ref
 from workbench.api.openapi_scopes import scopes_description, with_scopes
-from workbench.models.hash_bank import BANK_KINDS
-from workbench.models.report import REPORT_SOURCES
-
-JSON = "application/json"
-NULLABLE_STRING = {"type": ["string", "null"]}
-NULLABLE_INT = {"type": ["integer", "null"]}
-TIMESTAMP = {"type": ["string", "null"], "description": "ISO 8601, UTC (\"Z\")"}
-ID_STRING = {"type": "string", "minLength": 1, "maxLength": 255}
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def obj(properties: dict, required: tuple[str, ...] = (), *, closed: bool = False) -> dict:
-    schema = {"type": "object", "properties": properties, "required": list(required)}
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
-
-
-ERROR = obj({"error": obj({
-    "code": {"type": "string", "description": "machine-readable, e.g. missing_field, invalid_type, not_found"},
-    "message": {"type": "string", "description": "for people"},
-    "field": {"type": "string", "description": "the request field at fault, when there is one"},
-    "errors": {"type": "array", "items": obj({"line": {"type": "integer"}, "reason": {"type": "string"}}),
-               "description": "per-entry errors (hash entries)"},
-}, ("code", "message"))}, ("error",))
-
-ITEM_FIELDS = {
-    "external_id": {**ID_STRING, "description": "the platform's content id (idempotency key per client)"},
-    "author_id": {**ID_STRING, "description": "pseudonymised on arrival"},
-    "country": {"type": "string", "description": "ISO 3166-1 alpha-2", "examples": ["DE"]},
-    "text": {"type": "string", "description": "required for text items"},
-    "language": {"type": "string", "description": "BCP 47 tag", "examples": ["de"]},
-    "content_date": {"type": "string", "description": "ISO 8601 date or date-time"},
-    "account_age_days": {"type": "integer", "minimum": 0},
-}
-
-SCHEMAS: dict[str, dict] = {
-    "Error": ERROR,
-    "ItemInput": obj(ITEM_FIELDS, ("external_id", "author_id", "country", "text"), closed=True),
-    "ItemUpload": obj({
-        **{name: {"type": "string"} for name in ITEM_FIELDS},
-        "image": {"type": "string", "contentMediaType": "application/octet-stream",
-                  "description": "JPEG, PNG, GIF or WebP; size, pixel and frame limits apply"},
-        "video": {"type": "string", "contentMediaType": "application/octet-stream",
-                  "description": "a video file instead of an image (send exactly one of the two)"},
-    }, ("external_id", "author_id", "country")),
-    "ItemReceipt": obj({"id": {"type": "integer"}, "external_id": {"type": "string"},
-                        "status": {"type": "string"}, "url": {"type": "string"}},
-                       ("id", "external_id", "status", "url")),
-    "Item": obj({
-        "id": {"type": "integer"}, "external_id": {"type": "string"}, "url": {"type": "string"},
-        "kind": {"type": "string"}, "status": {"type": "string"}, "stage": NULLABLE_STRING,
-        "attempts": NULLABLE_INT, "error": NULLABLE_STRING, "author": NULLABLE_STRING,
-        "country": NULLABLE_STRING, "language": NULLABLE_STRING, "language_source": NULLABLE_STRING,
-        "language_confidence": {"type": ["number", "null"]}, "account_age_days": NULLABLE_INT,
-        "content_date": TIMESTAMP, "created_at": TIMESTAMP, "updated_at": TIMESTAMP, "finished_at": TIMESTAMP,
-        "text": NULLABLE_STRING,
-        "content": {"enum": ["stored", "purged_under_retention", "erased"],
-                    "description": "purged or erased: text, file and hashes are gone"},
-        "content_purged_at": TIMESTAMP,
-        "blob": {"type": ["object", "null"]},
-        "hashes": {"type": "array", "items": obj({"algorithm": {"type": "string"}, "value": {"type": "string"}})},
-        "signals": {"type": "object", "description": "by classifier: version, model_checksum, scores, error"},
-        "report_count": {"type": "integer"},
-        "policy": obj({"evaluation": {"type": ["object", "null"]}, "cases": {"type": "array"},
-                       "decisions": {"type": "array"}}, ("evaluation", "cases", "decisions")),
-    }, ("id", "external_id", "url", "kind", "status", "report_count", "policy")),
-    "ReportInput": obj({
-        "item_id": {"type": "integer", "minimum": 1}, "item_external_id": ID_STRING,
-        "external_id": ID_STRING, "source": {"enum": list(REPORT_SOURCES)},
-        "category": {"enum": list(REPORT_CATEGORIES)}, "explanation": {"type": "string"},
-        "reporter": obj({"id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string"}},
-                        closed=True),
-        "authority": {"type": "string", "description": "required when source is authority_order"},
-        "order_reference": {"type": "string"},
-    }, ("source", "category"), closed=True),
-    "Report": obj({"id": {"type": "integer"}, "item_id": {"type": "integer"}, "external_id": NULLABLE_STRING,
-                   "source": {"type": "string"}, "category": {"type": "string"}, "received_at": TIMESTAMP},
-                  ("id", "item_id", "source", "category")),
-    "AppealInput": obj({
-        "external_id": ID_STRING, "decision_id": {"type": "integer", "minimum": 1},
-        "item_id": {"type": "integer", "minimum": 1}, "item_external_id": ID_STRING,
-        "explanation": {"type": "string", "minLength": 1},
-        "complainant": obj({"id": {"type": "string"}, "name": {"type": "string"}, "email": {"type": "string"}},
-                           closed=True),
-    }, ("external_id", "explanation"), closed=True),
-    "Appeal": obj({
-        "id": {"type": "integer"}, "external_id": {"type": "string"}, "url": {"type": "string"},
-        "item_id": {"type": "integer"}, "decision_id": {"type": "integer"}, "status": {"enum": ["open", "decided"]},
-        "outcome": {"enum": [None, "uphold", "overturn"]}, "reply": NULLABLE_STRING,
-        "restore_decision_id": NULLABLE_INT, "received_at": TIMESTAMP, "decided_at": TIMESTAMP,
-    }, ("id", "external_id", "url", "status")),
-    "WebhookInput": obj({"url": {"type": ["string", "null"], "description": (
-        "https URL, or null to stop; a host that resolves to a non-public address is refused with "
-        "422 webhook_url_not_allowed")}},
-                        closed=True),
-    "Webhook": obj({"url": NULLABLE_STRING, "has_secret": {"type": "boolean"},
-                    "secret": {"type": "string", "description": "shown once, when set or rotated"}},
-                   ("url", "has_secret")),
-    "WebhookDeliveries": obj({"deliveries": {"type": "array", "items": obj({
-        "id": {"type": "integer"}, "item_id": NULLABLE_INT, "event": {"type": "string"},
-        "event_id": {"type": "string"}, "status": {"enum": ["pending", "delivered", "failed"]},
-        "attempts": {"type": "integer"}, "last_error": {**NULLABLE_STRING, "description": (
-            "timeout, connection_refused, connection_closed, connection_error, dns_error, tls_error, "
-            "address_not_allowed, invalid_url, invalid_response, redirect_not_followed, no_url or http_<status>")},
-        "created_at": TIMESTAMP,
-        "delivered_at": TIMESTAMP, "next_attempt_at": TIMESTAMP}, ("id", "event", "status"))}}, ("deliveries",)),
-    "DecisionEvent": obj({"event": {"type": "string", "examples": ["decision.created"]},
-                          "id": {"type": "string", "description": "the event id, unique per event"},
-                          "created_at": {"type": "string"}, "data": {"type": "object"}}, ("event", "id")),
-    "BankInput": obj({
-        "name": {"type": "string", "minLength": 1, "maxLength": 100}, "description": {"type": "string"},
-        "kind": {"enum": list(BANK_KINDS)}, "enabled": {"type": "boolean"},
-        "pdq_threshold": {"type": "integer", "minimum": 0}, "phash_threshold": {"type": "integer", "minimum": 0},
-        "dhash_threshold": {"type": "integer", "minimum": 0},
-    }, closed=True),
-    "Bank": obj({"id": {"type": "integer"}, "url": {"type": "string"}, "name": {"type": "string"},
-                 "description": NULLABLE_STRING, "kind": {"type": "string"}, "enabled": {"type": "boolean"},
-                 "pdq_threshold": {"type": "integer"}, "phash_threshold": {"type": "integer"},
-                 "dhash_threshold": {"type": "integer"}, "entries": {"type": "integer"},
-                 "enabled_entries": {"type": "integer"}, "created_at": TIMESTAMP, "updated_at": TIMESTAMP,
-                 "visibility": {"enum": ["private", "shared-read"]},
-                 "owned": {"type": "boolean", "description": "this key's bank: only the owner may change it"}},
-                ("id", "url", "name", "kind", "enabled")),
-    "BankList": obj({"banks": {"type": "array", "items": ref("Bank")}}, ("banks",)),
-    "Entry": obj({"id": {"type": "integer"}, "bank_id": {"type": "integer"}, "algorithm": {"type": "string"},
-                  "value": {"type": "string"}, "enabled": {"type": "boolean"}, "note": NULLABLE_STRING,
-                  "source": NULLABLE_STRING, "tags": {"type": "array", "items": {"type": "string"}},
-                  "added_at": TIMESTAMP, "disabled_at": TIMESTAMP, "import_id": NULLABLE_INT},
-                 ("id", "bank_id", "algorithm", "value", "enabled")),
-    "EntryPage": obj({"entries": {"type": "array", "items": ref("Entry")}, "total": {"type": "integer"},
-                      "next": NULLABLE_STRING}, ("entries", "total", "next")),
-    "EntriesInput": obj({"entries": {"type": "array", "minItems": 1, "items": obj({
-        "algorithm": {"type": "string"}, "value": {"type": "string"}, "note": {"type": "string"},
-        "source": {"type": "string"}}, ("algorithm", "value"), closed=True)},
-        "note": {"type": "string"}, "source": {"type": "string"}}, ("entries",), closed=True),
-    "EntryImageInput": obj({"image": {"type": "string", "contentMediaType": "application/octet-stream"},
-                            "note": {"type": "string"}, "source": {"type": "string"},
-                            "algorithms": {"type": "string", "description": "comma-separated, e.g. pdq,phash"}},
-                           ("image",)),
-    "EntriesAdded": obj({"added": {"type": "array", "items": ref("Entry")},
-                         "already_present": {"type": "array", "items": ref("Entry")},
-                         "change_id": {"type": ["integer", "string", "null"]},
-                         "warnings": {"type": "array", "items": {"type": "string"}}},
-                        ("added", "already_present", "warnings")),
-    "EntryUpdate": obj({"enabled": {"type": "boolean"}, "note": {"type": ["string", "null"]}}, closed=True),
-    "EntryRemoved": obj({"removed": {"type": "integer"}, "change_id": {"type": ["integer", "string", "null"]}},
-                        ("removed",)),
-    "ImportInput": obj({"file": {"type": "string", "contentMediaType": "application/octet-stream"},
-                        "format": {"type": "string"}, "algorithm": {"type": "string"}, "source": {"type": "string"}},
-                       ("file",)),
-    "Import": obj({"id": {"type": "integer"}, "bank_id": {"type": "integer"}, "url": {"type": "string"},
-                   "status": {"type": "string"}, "total_lines": NULLABLE_INT, "lines_done": NULLABLE_INT,
-                   "added": NULLABLE_INT, "error": NULLABLE_STRING, "job_queued": {"type": "boolean"}},
-                  ("id", "bank_id", "url", "status")),
-    "ImportErrors": obj({"errors": {"type": "array", "items": obj({"line": {"type": "integer"},
-                                                                  "reason": {"type": "string"}})},
-                         "next": NULLABLE_STRING}, ("errors",)),
-    "CompareInput": obj({"image_a": {"type": "string", "contentMediaType": "application/octet-stream"},
-                         "image_b": {"type": "string", "contentMediaType": "application/octet-stream"}},
-                        ("image_a", "image_b")),
-    "Comparison": {"type": "object", "description": "distances per algorithm, and whether each bank would match"},
-}
 
 ERROR_STATUSES = {
     "400": "bad input: the body or a parameter is invalid (nothing was written)",
@@ -195,20 +30,37 @@ ERROR_STATUSES = {
 
 
 def _errors(public: bool = False) -> dict:
-    return {status: {"description": text, "content": {JSON: {"schema": ref("Error")}}}
-            for status, text in ERROR_STATUSES.items() if not (public and status in ("401", "429"))}
+    return {
+        status: {"description": text, "content": {JSON: {"schema": ref("Error")}}}
+        for status, text in ERROR_STATUSES.items()
+        if not (public and status in ("401", "429"))
+    }
 
 
 def _ok(status: str, schema: str | dict, description: str = "OK") -> dict:
-    return {status: {"description": description,
-                     "content": {JSON: {"schema": ref(schema) if isinstance(schema, str) else schema}}}}
+    return {
+        status: {
+            "description": description,
+            "content": {JSON: {"schema": ref(schema) if isinstance(schema, str) else schema}},
+        }
+    }
 
 
 EXAMPLES = {
-    "ItemInput": {"external_id": "post-1", "author_id": "user-42", "country": "DE", "text": "Hallo Welt",
-                  "language": "de"},
-    "ReportInput": {"item_id": 1, "external_id": "report-1", "source": "user", "category": "harassment",
-                    "explanation": "insults me"},
+    "ItemInput": {
+        "external_id": "post-1",
+        "author_id": "user-42",
+        "country": "DE",
+        "text": "Hallo Welt",
+        "language": "de",
+    },
+    "ReportInput": {
+        "item_id": 1,
+        "external_id": "report-1",
+        "source": "user",
+        "category": "harassment",
+        "explanation": "insults me",
+    },
     "AppealInput": {"external_id": "appeal-1", "item_id": 1, "explanation": "It was satire."},
     "WebhookInput": {"url": None},
     "BankInput": {"name": "known images", "kind": "csam"},
@@ -229,16 +81,22 @@ def _multipart_body(schema: str) -> dict:
 
 
 def _id_param(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0},
-            "example": 1}
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}, "example": 1}
 
 
 def _query(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
     return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
 
 
-def op(summary: str, responses: dict, *, body: dict | None = None, params: tuple = (), public: bool = False,
-       operation_id: str = "") -> dict:
+def op(
+    summary: str,
+    responses: dict,
+    *,
+    body: dict | None = None,
+    params: tuple = (),
+    public: bool = False,
+    operation_id: str = "",
+) -> dict:
     operation = {"summary": summary, "operationId": operation_id, "responses": {**responses, **_errors(public)}}
     if params:
         operation["parameters"] = list(params)
@@ -252,92 +110,210 @@ def op(summary: str, responses: dict, *, body: dict | None = None, params: tuple
 BANK, ENTRY, IMPORT = _id_param("bank_id"), _id_param("entry_id"), _id_param("import_id")
 
 PATHS: dict[str, dict] = {
-    "/openapi.json": {"get": op("This document", _ok("200", {"type": "object"}), public=True,
-                                operation_id="openapi_document")},
-    "/items": {
-        "post": op("Send an item (text as JSON, or an image/video as multipart); idempotent per external_id",
-                   {**_ok("201", "ItemReceipt", "created"), **_ok("200", "ItemReceipt", "already received")},
-                   body={"required": True, "content": {JSON: {"schema": ref("ItemInput"),
-                                                             "example": EXAMPLES["ItemInput"]},
-                                                       "multipart/form-data": {"schema": ref("ItemUpload")}}},
-                   operation_id="create_item"),
-        "get": op("Look an item up by the platform's id", _ok("200", "Item"),
-                  params=({**_query("external_id", {"type": "string", "minLength": 1, "maxLength": 255},
-                                    required=True), "example": "post-1"},), operation_id="find_item_by_external_id"),
+    "/openapi.json": {
+        "get": op("This document", _ok("200", {"type": "object"}), public=True, operation_id="openapi_document")
     },
-    "/items/{item_id}": {"get": op("An item: status, hashes, signals, policy outcome, decisions", _ok("200", "Item"),
-                                   params=(_id_param("item_id"),), operation_id="get_item")},
-    "/reports": {"post": op("Send a user, trusted-flagger or authority report (notice) about an item",
-                            {**_ok("201", "Report", "created"), **_ok("200", "Report", "already received")},
-                            body=_json_body("ReportInput"), operation_id="post_report")},
-    "/appeals": {"post": op("Send a complaint against a decision (DSA Art. 20)",
-                            {**_ok("201", "Appeal", "created"), **_ok("200", "Appeal", "already received")},
-                            body=_json_body("AppealInput"), operation_id="post_appeal")},
-    "/appeals/{appeal_id}": {"get": op("An appeal's status and outcome", _ok("200", "Appeal"),
-                                       params=(_id_param("appeal_id"),), operation_id="get_appeal_status")},
+    "/items": {
+        "post": op(
+            "Send an item (text as JSON, or an image/video as multipart); idempotent per external_id",
+            {**_ok("201", "ItemReceipt", "created"), **_ok("200", "ItemReceipt", "already received")},
+            body={
+                "required": True,
+                "content": {
+                    JSON: {"schema": ref("ItemInput"), "example": EXAMPLES["ItemInput"]},
+                    "multipart/form-data": {"schema": ref("ItemUpload")},
+                },
+            },
+            operation_id="create_item",
+        ),
+        "get": op(
+            "Look an item up by the platform's id",
+            _ok("200", "Item"),
+            params=(
+                {
+                    **_query("external_id", {"type": "string", "minLength": 1, "maxLength": 255}, required=True),
+                    "example": "post-1",
+                },
+            ),
+            operation_id="find_item_by_external_id",
+        ),
+    },
+    "/items/{item_id}": {
+        "get": op(
+            "An item: status, hashes, signals, policy outcome, decisions",
+            _ok("200", "Item"),
+            params=(_id_param("item_id"),),
+            operation_id="get_item",
+        )
+    },
+    "/reports": {
+        "post": op(
+            "Send a user, trusted-flagger or authority report (notice) about an item",
+            {**_ok("201", "Report", "created"), **_ok("200", "Report", "already received")},
+            body=_json_body("ReportInput"),
+            operation_id="post_report",
+        )
+    },
+    "/appeals": {
+        "post": op(
+            "Send a complaint against a decision (DSA Art. 20)",
+            {**_ok("201", "Appeal", "created"), **_ok("200", "Appeal", "already received")},
+            body=_json_body("AppealInput"),
+            operation_id="post_appeal",
+        )
+    },
+    "/appeals/{appeal_id}": {
+        "get": op(
+            "An appeal's status and outcome",
+            _ok("200", "Appeal"),
+            params=(_id_param("appeal_id"),),
+            operation_id="get_appeal_status",
+        )
+    },
     "/webhook": {
         "get": op("The decision webhook registration", _ok("200", "Webhook"), operation_id="get_webhook"),
-        "put": op("Set or clear the webhook URL (a new secret is returned once)", _ok("200", "Webhook"),
-                  body=_json_body("WebhookInput"), operation_id="put_webhook"),
+        "put": op(
+            "Set or clear the webhook URL (a new secret is returned once)",
+            _ok("200", "Webhook"),
+            body=_json_body("WebhookInput"),
+            operation_id="put_webhook",
+        ),
     },
-    "/webhook/secret": {"post": op("Rotate the signing secret (returned once)", _ok("200", "Webhook"),
-                                   operation_id="rotate_webhook_secret")},
-    "/webhook/deliveries": {"get": op("The last 100 webhook deliveries", _ok("200", "WebhookDeliveries"),
-                                      params=(_query("status", {"enum": ["pending", "delivered", "failed"]}),),
-                                      operation_id="list_deliveries")},
+    "/webhook/secret": {
+        "post": op(
+            "Rotate the signing secret (returned once)", _ok("200", "Webhook"), operation_id="rotate_webhook_secret"
+        )
+    },
+    "/webhook/deliveries": {
+        "get": op(
+            "The last 100 webhook deliveries",
+            _ok("200", "WebhookDeliveries"),
+            params=(_query("status", {"enum": ["pending", "delivered", "failed"]}),),
+            operation_id="list_deliveries",
+        )
+    },
     "/banks": {
         "get": op("Hash banks", _ok("200", "BankList"), operation_id="list_banks"),
-        "post": op("Create a hash bank", _ok("201", "Bank", "created"), body=_json_body("BankInput"),
-                   operation_id="create_bank"),
+        "post": op(
+            "Create a hash bank",
+            _ok("201", "Bank", "created"),
+            body=_json_body("BankInput"),
+            operation_id="create_bank",
+        ),
     },
     "/banks/{bank_id}": {
         "get": op("A hash bank", _ok("200", "Bank"), params=(BANK,), operation_id="get_bank"),
-        "patch": op("Change a hash bank", _ok("200", "Bank"), params=(BANK,), body=_json_body("BankInput"),
-                    operation_id="update_bank"),
+        "patch": op(
+            "Change a hash bank",
+            _ok("200", "Bank"),
+            params=(BANK,),
+            body=_json_body("BankInput"),
+            operation_id="update_bank",
+        ),
     },
     "/banks/{bank_id}/entries": {
-        "get": op("Search a bank's entries, newest first", _ok("200", "EntryPage"), params=(
-            BANK, _query("q", {"type": "string"}), _query("algorithm", {"type": "string"}),
-            _query("status", {"enum": ["all", "enabled", "disabled"]}),
-            _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
-            _query("before", {"type": "integer", "minimum": 1})), operation_id="list_entries"),
-        "post": op("Add hashes (JSON) or hash an image (multipart)",
-                   {**_ok("201", "EntriesAdded", "added"), **_ok("200", "EntriesAdded", "all already present")},
-                   params=(BANK,), body={"required": True, "content": {
-                       JSON: {"schema": ref("EntriesInput"), "example": EXAMPLES["EntriesInput"]},
-                       "multipart/form-data": {"schema": ref("EntryImageInput")}}}, operation_id="add_entries"),
+        "get": op(
+            "Search a bank's entries, newest first",
+            _ok("200", "EntryPage"),
+            params=(
+                BANK,
+                _query("q", {"type": "string"}),
+                _query("algorithm", {"type": "string"}),
+                _query("status", {"enum": ["all", "enabled", "disabled"]}),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                _query("before", {"type": "integer", "minimum": 1}),
+            ),
+            operation_id="list_entries",
+        ),
+        "post": op(
+            "Add hashes (JSON) or hash an image (multipart)",
+            {**_ok("201", "EntriesAdded", "added"), **_ok("200", "EntriesAdded", "all already present")},
+            params=(BANK,),
+            body={
+                "required": True,
+                "content": {
+                    JSON: {"schema": ref("EntriesInput"), "example": EXAMPLES["EntriesInput"]},
+                    "multipart/form-data": {"schema": ref("EntryImageInput")},
+                },
+            },
+            operation_id="add_entries",
+        ),
     },
     "/banks/{bank_id}/entries/{entry_id}": {
         "get": op("One entry", _ok("200", "Entry"), params=(BANK, ENTRY), operation_id="get_entry"),
-        "patch": op("Enable, disable or annotate an entry", _ok("200", "Entry"), params=(BANK, ENTRY),
-                    body=_json_body("EntryUpdate"), operation_id="update_entry"),
-        "delete": op("Remove an entry", _ok("200", "EntryRemoved"), params=(BANK, ENTRY),
-                     operation_id="delete_entry"),
+        "patch": op(
+            "Enable, disable or annotate an entry",
+            _ok("200", "Entry"),
+            params=(BANK, ENTRY),
+            body=_json_body("EntryUpdate"),
+            operation_id="update_entry",
+        ),
+        "delete": op("Remove an entry", _ok("200", "EntryRemoved"), params=(BANK, ENTRY), operation_id="delete_entry"),
     },
-    "/banks/{bank_id}/export": {"get": op(
-        "Export a bank as a hash list file",
-        {"200": {"description": "the list, as an attachment",
-                 "content": {"text/plain": {"schema": {"type": "string"}},
-                             "text/csv": {"schema": {"type": "string"}},
-                             "application/json": {"schema": {}},
-                             "application/x-ndjson": {"schema": {"type": "string"}}}}},
-        params=(BANK, _query("format", {"type": "string"}), _query("algorithm", {"type": "string"}),
-                _query("include_disabled", {"type": "boolean"})), operation_id="export_bank_list")},
-    "/banks/{bank_id}/imports": {"post": op(
-        "Import a hash list file (large files run in the background)",
-        {**_ok("201", "Import", "finished"), **_ok("202", "Import", "queued")},
-        params=(BANK,), body=_multipart_body("ImportInput"), operation_id="create_bank_import")},
-    "/banks/{bank_id}/imports/{import_id}": {"get": op("An import's progress and first errors", _ok("200", "Import"),
-                                                       params=(BANK, IMPORT), operation_id="get_bank_import")},
-    "/banks/{bank_id}/imports/{import_id}/errors": {"get": op(
-        "An import's bad lines", _ok("200", "ImportErrors"),
-        params=(BANK, IMPORT, _query("after_line", {"type": "integer", "minimum": 0})),
-        operation_id="get_bank_import_errors")},
-    "/banks/{bank_id}/imports/{import_id}/resume": {"post": op(
-        "Resume a failed or stalled import", _ok("202", "Import", "queued"), params=(BANK, IMPORT),
-        operation_id="resume_bank_import")},
-    "/banks/compare": {"post": op("Compare two images' perceptual hashes", _ok("200", "Comparison"),
-                                  body=_multipart_body("CompareInput"), operation_id="compare_two_images")},
+    "/banks/{bank_id}/export": {
+        "get": op(
+            "Export a bank as a hash list file",
+            {
+                "200": {
+                    "description": "the list, as an attachment",
+                    "content": {
+                        "text/plain": {"schema": {"type": "string"}},
+                        "text/csv": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {}},
+                        "application/x-ndjson": {"schema": {"type": "string"}},
+                    },
+                }
+            },
+            params=(
+                BANK,
+                _query("format", {"type": "string"}),
+                _query("algorithm", {"type": "string"}),
+                _query("include_disabled", {"type": "boolean"}),
+            ),
+            operation_id="export_bank_list",
+        )
+    },
+    "/banks/{bank_id}/imports": {
+        "post": op(
+            "Import a hash list file (large files run in the background)",
+            {**_ok("201", "Import", "finished"), **_ok("202", "Import", "queued")},
+            params=(BANK,),
+            body=_multipart_body("ImportInput"),
+            operation_id="create_bank_import",
+        )
+    },
+    "/banks/{bank_id}/imports/{import_id}": {
+        "get": op(
+            "An import's progress and first errors",
+            _ok("200", "Import"),
+            params=(BANK, IMPORT),
+            operation_id="get_bank_import",
+        )
+    },
+    "/banks/{bank_id}/imports/{import_id}/errors": {
+        "get": op(
+            "An import's bad lines",
+            _ok("200", "ImportErrors"),
+            params=(BANK, IMPORT, _query("after_line", {"type": "integer", "minimum": 0})),
+            operation_id="get_bank_import_errors",
+        )
+    },
+    "/banks/{bank_id}/imports/{import_id}/resume": {
+        "post": op(
+            "Resume a failed or stalled import",
+            _ok("202", "Import", "queued"),
+            params=(BANK, IMPORT),
+            operation_id="resume_bank_import",
+        )
+    },
+    "/banks/compare": {
+        "post": op(
+            "Compare two images' perceptual hashes",
+            _ok("200", "Comparison"),
+            body=_multipart_body("CompareInput"),
+            operation_id="compare_two_images",
+        )
+    },
 }
 
 DESCRIPTION = """The workbench's platform API. Authenticate every call (except this document) with
@@ -354,26 +330,43 @@ the header `X-Workbench-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, 
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Trust & Safety Workbench API", "version": "1",
-                 "description": DESCRIPTION + scopes_description()},
+        "info": {
+            "title": "Trust & Safety Workbench API",
+            "version": "1",
+            "description": DESCRIPTION + scopes_description(),
+        },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": with_scopes(PATHS),  # each operation's scope, from its route's decorator
-        "webhooks": {"decision": {"post": {
-            "summary": "A decision on one of the client's items (sent by the workbench)",
-            "security": [{"webhook_signature": []}],
-            "parameters": [{"name": "X-Workbench-Signature", "in": "header", "required": True,
-                            "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"}}],
-            "requestBody": {"required": True, "content": {JSON: {"schema": ref("DecisionEvent")}}},
-            "responses": {"2XX": {"description": "received; any other status is retried with backoff"}},
-        }}},
+        "webhooks": {
+            "decision": {
+                "post": {
+                    "summary": "A decision on one of the client's items (sent by the workbench)",
+                    "security": [{"webhook_signature": []}],
+                    "parameters": [
+                        {
+                            "name": "X-Workbench-Signature",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^t=[0-9]+,v1=[0-9a-f]{64}$"},
+                        }
+                    ],
+                    "requestBody": {"required": True, "content": {JSON: {"schema": ref("DecisionEvent")}}},
+                    "responses": {"2XX": {"description": "received; any other status is retried with backoff"}},
+                }
+            }
+        },
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "an API key: wb_<prefix>_<secret>"},
-                "webhook_signature": {"type": "apiKey", "in": "header", "name": "X-Workbench-Signature",
-                                      "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, "
-                                                     "\"<t>.\" + raw body)>; sent by the workbench to the client"},
+                "webhook_signature": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Workbench-Signature",
+                    "description": "t=<unix seconds>,v1=<hex HMAC-SHA256(webhook secret, "
+                    '"<t>." + raw body)>; sent by the workbench to the client',
+                },
             },
         },
     }

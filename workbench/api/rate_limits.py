@@ -1,6 +1,6 @@
 """API rate limits: which bucket a request takes from, and what a refusal looks like.
 
-Each API client has one token bucket per kind of request (services/token_buckets.py):
+Each API client has one token bucket per kind of request (services/platforms/token_buckets.py):
 
 - uploads: POST /items
 - reports: POST /reports and POST /appeals (notices and complaints)
@@ -15,6 +15,7 @@ When Redis is unreachable the limits are not enforced (fail open, one log line, 
 attempt for a few seconds): accepted work is durable in the database anyway, and refusing
 every platform call whenever Redis, which only carries work, is away would stop intake.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,7 @@ from workbench.services.platforms.token_buckets import Limit, TokenBuckets, Verd
 
 log = logging.getLogger(__name__)
 KINDS = ("uploads", "reports", "reads", "writes")
-_KIND_OF_ENDPOINT = {"api_v1.create_item": "uploads", "api_v1.post_report": "reports",
-                     "api_v1.post_appeal": "reports"}
+_KIND_OF_ENDPOINT = {"api_v1.create_item": "uploads", "api_v1.post_report": "reports", "api_v1.post_appeal": "reports"}
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REDIS_RETRY_S = 5.0  # after Redis failed, requests skip the limits this long instead of each waiting on it
 
@@ -42,6 +42,7 @@ REDIS_RETRY_S = 5.0  # after Redis failed, requests skip the limits this long in
 @dataclass
 class _State:
     """Per app (so per process): the loaded script and when to try Redis again."""
+
     buckets: TokenBuckets
     skip_until: float = 0.0
 
@@ -90,8 +91,12 @@ def enforce_rate_limit(client) -> None:
     g.rate_limit_verdict = verdict
     if not verdict.allowed:
         inc("workbench_api_rate_limited_total", kind=kind)
-        raise ApiError(429, "rate_limited", f"this API key has used up its {kind} limit ({limit.per_second:g} "
-                       f"a second, bursts of {limit.capacity}); retry after {verdict.retry_after_s} s")
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"this API key has used up its {kind} limit ({limit.per_second:g} "
+            f"a second, bursts of {limit.capacity}); retry after {verdict.retry_after_s} s",
+        )
 
 
 @bp.after_request

@@ -1,10 +1,11 @@
 """POST reports (notices)."""
+
 from __future__ import annotations
 
 from flask import current_app, g
 
-from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
 from workbench.api.serializers import report_document
@@ -17,11 +18,16 @@ from workbench.services.intake.submissions import parse_report_fields
 @bp.post("/reports")
 @require_api_client("reports")
 def post_report():
-    submission = parse_report_fields(json_object(),
-                                     max_explanation_chars=current_app.config["WORKBENCH_MAX_EXPLANATION_CHARS"])
+    submission = parse_report_fields(
+        json_object(), max_explanation_chars=current_app.config["WORKBENCH_MAX_EXPLANATION_CHARS"]
+    )
     try:
-        result = create_report(db.session, client_id=g.api_client.id, submission=submission,
-                               pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"])
+        result = create_report(
+            db.session,
+            client_id=g.api_client.id,
+            submission=submission,
+            pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
+        )
     except ItemNotFound as exc:
         raise ApiError(404, "item_not_found", str(exc), "item_id") from exc
     if result.created:  # committed: evaluate the item again with the report among its facts

@@ -1,4 +1,5 @@
 """Reading request bodies strictly: valid UTF-8 JSON objects or multipart forms."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ def _limited_body() -> bytes:
     """The body, refused before it is read (or, without a Content-Length, once it passes the
     limit) when over WORKBENCH_MAX_JSON_BYTES: MAX_CONTENT_LENGTH is sized for media uploads."""
     limit = current_app.config["WORKBENCH_MAX_JSON_BYTES"]
-    too_large = ApiError(413, "payload_too_large", f"JSON bodies are limited to {limit} bytes; "
-                         "send media as multipart/form-data")
+    too_large = ApiError(
+        413, "payload_too_large", f"JSON bodies are limited to {limit} bytes; send media as multipart/form-data"
+    )
     if request.content_length is not None and request.content_length > limit:
         raise too_large
     # A chunked body has no length: read at most one byte past the limit (Werkzeug stops

@@ -1,6 +1,6 @@
 """JSON documents the API returns."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from flask import url_for
 
@@ -33,14 +33,21 @@ def item_document(item: Item, *, report_count: int) -> dict:
         "updated_at": iso(item.updated_at),
         "finished_at": iso(item.finished_at),
         "text": item.text,
-        # "stored", or why the content is gone: text, file and hashes alike (services/content_purge.py).
+        # "stored", or why the content is gone: text, file and hashes alike (services/privacy/content_purge.py).
         "content": "erased" if item.erased_at else "purged_under_retention" if item.content_purged_at else "stored",
         "content_purged_at": iso(item.content_purged_at),
-        "blob": None if blob is None else {
-            "sha256": blob.sha256, "mime": blob.mime, "size": blob.size,
-            "width": blob.width, "height": blob.height, "frames": blob.frames,
+        "blob": None
+        if blob is None
+        else {
+            "sha256": blob.sha256,
+            "mime": blob.mime,
+            "size": blob.size,
+            "width": blob.width,
+            "height": blob.height,
+            "frames": blob.frames,
             # Set on files purged before purges removed the file's row and the item's link to it.
-            "purged_at": iso(blob.purged_at), "content": "purged_under_retention" if blob.purged_at else "stored",
+            "purged_at": iso(blob.purged_at),
+            "content": "purged_under_retention" if blob.purged_at else "stored",
         },
         "hashes": [{"algorithm": h.algorithm, "value": h.value} for h in item.hashes],
         "signals": signals_document(item.signals),  # by classifier, with the model's version and checksum

@@ -1,20 +1,21 @@
 """The client's decision-webhook registration and its delivery log."""
+
 from __future__ import annotations
 
 from flask import current_app, g, request
 from sqlalchemy import select
 
-from workbench.api.blueprint import bp
 from workbench.api.auth import require_api_client
+from workbench.api.blueprint import bp
 from workbench.api.errors import ApiError
 from workbench.api.request_body import json_object
-from workbench.models.base import iso
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import DeliveryStatus, WebhookDelivery
-from workbench.services.webhooks.outbound import public_error
+from workbench.models.base import iso
 from workbench.services.validation import reject_unknown_fields
 from workbench.services.webhooks.delivery import InvalidWebhookUrl, WebhookUrlNotAllowed, rotate_secret, set_webhook
+from workbench.services.webhooks.outbound import public_error
 
 
 def _webhook_document(secret: str | None = None) -> dict:
@@ -40,8 +41,13 @@ def put_webhook():
     if url is not None and not isinstance(url, str):
         raise ApiError(400, "invalid_type", "'url' must be a string or null", "url")
     try:
-        secret = set_webhook(db.session, g.api_client, url or None, Actor.api_client(g.api_client.id),
-                             allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"])
+        secret = set_webhook(
+            db.session,
+            g.api_client,
+            url or None,
+            Actor.api_client(g.api_client.id),
+            allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"],
+        )
     except WebhookUrlNotAllowed as exc:
         raise ApiError(422, "webhook_url_not_allowed", str(exc), "url") from exc
     except InvalidWebhookUrl as exc:
@@ -65,8 +71,20 @@ def list_deliveries():
     if status:
         query = query.where(WebhookDelivery.status == status)
     deliveries = db.session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(100)).all()
-    return {"deliveries": [{
-        "id": d.id, "item_id": d.item_id, "event": d.event_type, "event_id": d.event_key, "status": d.status,
-        "attempts": d.attempts, "last_error": public_error(d.last_error), "created_at": iso(d.created_at),
-        "delivered_at": iso(d.delivered_at), "next_attempt_at": iso(d.next_attempt_at),
-    } for d in deliveries]}
+    return {
+        "deliveries": [
+            {
+                "id": d.id,
+                "item_id": d.item_id,
+                "event": d.event_type,
+                "event_id": d.event_key,
+                "status": d.status,
+                "attempts": d.attempts,
+                "last_error": public_error(d.last_error),
+                "created_at": iso(d.created_at),
+                "delivered_at": iso(d.delivered_at),
+                "next_attempt_at": iso(d.next_attempt_at),
+            }
+            for d in deliveries
+        ]
+    }

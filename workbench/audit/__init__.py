@@ -1,4 +1,4 @@
-from workbench.audit.actor import Actor, SYSTEM
+from workbench.audit.actor import SYSTEM, Actor
 from workbench.audit.log import canonical_json, record, record_many
 
 __all__ = ["Actor", "SYSTEM", "canonical_json", "record", "record_many"]

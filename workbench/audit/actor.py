@@ -1,4 +1,5 @@
 """Who did something. Services receive an Actor; they never read `current_user`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,15 +11,15 @@ class Actor:
     id: str
 
     @classmethod
-    def api_client(cls, client_id: int) -> "Actor":
+    def api_client(cls, client_id: int) -> Actor:
         return cls("api_client", str(client_id))
 
     @classmethod
-    def user(cls, user_id: int) -> "Actor":
+    def user(cls, user_id: int) -> Actor:
         return cls("user", str(user_id))
 
     @classmethod
-    def system(cls, component: str) -> "Actor":
+    def system(cls, component: str) -> Actor:
         return cls("system", component)
 
 

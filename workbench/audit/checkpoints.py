@@ -5,10 +5,11 @@ the timestamp already in its hashed text form (SQL does the formatting), and che
 chunks with verifier.check_chunk — on worker processes, each with its own
 connection, when the log is large and the database is a file or a server.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -60,9 +61,14 @@ def iter_event_dicts(session: Session, *, through: int | None = None) -> Iterato
 
 
 def checkpoint_dict(checkpoint: AuditCheckpoint) -> dict:
-    return {"tree_size": checkpoint.tree_size, "root_hash": checkpoint.root_hash,
-            "head_hash": checkpoint.head_hash, "created_at": checkpoint.created_at,
-            "key_id": checkpoint.key_id, "signature": checkpoint.signature}
+    return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "head_hash": checkpoint.head_hash,
+        "created_at": checkpoint.created_at,
+        "key_id": checkpoint.key_id,
+        "signature": checkpoint.signature,
+    }
 
 
 def create_checkpoint(session: Session, signing_key) -> AuditCheckpoint | None:
@@ -80,8 +86,12 @@ def create_checkpoint(session: Session, signing_key) -> AuditCheckpoint | None:
         if covered < head_id - head_id % tree.BLOCK:
             raise tree.TreeDataMissing(f"one of events {covered + 1}..{covered + tree.BLOCK} is missing")
         root, head_hash = tree.tree_head(connection, head_id)
-        fields = {"tree_size": head_id, "root_hash": root.hex(), "head_hash": head_hash,
-                  "created_at": timestamp_text(utcnow())}
+        fields = {
+            "tree_size": head_id,
+            "root_hash": root.hex(),
+            "head_hash": head_hash,
+            "created_at": timestamp_text(utcnow()),
+        }
         signature = signing_key.sign(verifier.checkpoint_message(fields)).hex()
         checkpoint = AuditCheckpoint(key_id=key_id(signing_key), signature=signature, **fields)
         session.add(checkpoint)
@@ -110,9 +120,11 @@ def _worker_chunk(task: tuple) -> verifier.ChunkResult:
     if _worker_connection is None:
         if dialect == "sqlite":
             import sqlite3
+
             _worker_connection = sqlite3.connect(dsn)
         else:
             import psycopg
+
             _worker_connection = psycopg.connect(dsn, autocommit=True)
     return verifier.check_chunk(_fetch_rows(_worker_connection, dialect, first_id, limit), first_id, sizes)
 
@@ -126,8 +138,9 @@ def _worker_dsn(connection) -> str | None:
     return None
 
 
-def verify_log(session: Session, signing_key, *, processes: int | None = None,
-               chunk_size: int = verifier.CHUNK) -> verifier.Verification:
+def verify_log(
+    session: Session, signing_key, *, processes: int | None = None, chunk_size: int = verifier.CHUNK
+) -> verifier.Verification:
     """Verify every event and checkpoint. Large logs are checked on `processes` worker processes
     (default: one per core); small ones, or processes=1, in this process and transaction."""
     checkpoints = [checkpoint_dict(c) for c in session.scalars(select(AuditCheckpoint))]
@@ -150,7 +163,12 @@ def verify_log(session: Session, signing_key, *, processes: int | None = None,
         results = verifier.map_in_order(_worker_chunk, tasks, processes)
     else:
         dbapi_connection = connection.connection.driver_connection
-        results = (verifier.check_chunk(_fetch_rows(dbapi_connection, dialect, index * chunk_size + 1,
-                                                    limit(index)), index * chunk_size + 1, sizes(index))
-                   for index in range(chunks))
+        results = (
+            verifier.check_chunk(
+                _fetch_rows(dbapi_connection, dialect, index * chunk_size + 1, limit(index)),
+                index * chunk_size + 1,
+                sizes(index),
+            )
+            for index in range(chunks)
+        )
     return verifier.join_chunks(results, checkpoints, public_key_pem(signing_key), chunk_size)

@@ -6,6 +6,7 @@ UPDATE), so it cannot rewrite, delete or truncate the log, and, not owning the t
 cannot drop or disable the triggers either. `flask audit grants ROLE` prints these statements;
 run them as the owner after every `flask db upgrade` (new tables need their grants).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import MetaData

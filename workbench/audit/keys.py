@@ -6,6 +6,7 @@ key. It publishes the public half in a file of its own (WORKBENCH_AUDIT_PUBLIC_K
 next to the private key), which is all a web process reads: a web request never opens, let
 alone creates, the private key file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import current_app
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from flask import current_app
 
 
 def load_or_create_signing_key(path: str, public_path: str | None = None) -> Ed25519PrivateKey:
@@ -29,8 +30,9 @@ def load_or_create_signing_key(path: str, public_path: str | None = None) -> Ed2
     else:
         key_path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(pem)
@@ -45,7 +47,7 @@ def public_key_path(config) -> str:
     if configured:
         return configured
     private = config["WORKBENCH_AUDIT_SIGNING_KEY"]
-    return (private[:-len(".pem")] if private.endswith(".pem") else private) + ".pub.pem"
+    return (private[: -len(".pem")] if private.endswith(".pem") else private) + ".pub.pem"
 
 
 def publish_public_key(key: Ed25519PrivateKey, path: str) -> None:
@@ -73,6 +75,7 @@ def read_public_key(path: str) -> bytes | None:
     """The published public key as PEM, or None when there is none yet (or it is not an
     Ed25519 public key). Never touches the private key."""
     from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         pem = Path(path).read_bytes()
         key = serialization.load_pem_public_key(pem)

@@ -7,11 +7,12 @@ the previous hash and its own hash, and they are inserted. Taking the lock last 
 short and means it is always the last lock a transaction takes, so it cannot deadlock.
 A rollback drops the queued events with the change they described.
 """
+
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import event
@@ -38,11 +39,10 @@ def canonical_json(payload: dict[str, Any]) -> str:
 
 def timestamp_text(value) -> str:
     """The exact timestamp text that is hashed (microseconds, UTC, 'Z')."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def record(session: Session, actor: Actor, action: str, object_type: str, object_id: Any,
-           **payload: Any) -> AuditEvent:
+def record(session: Session, actor: Actor, action: str, object_type: str, object_id: Any, **payload: Any) -> AuditEvent:
     """Queue an audit event; it is written when `session` commits, or dropped on rollback."""
     leaked = FORBIDDEN_PAYLOAD_KEYS.intersection(payload)
     if leaked:
@@ -66,18 +66,31 @@ def record(session: Session, actor: Actor, action: str, object_type: str, object
 
 class QueuedEvent:
     """A queued event without an ORM object (record_many): the fields _seal reads and sets."""
-    __slots__ = ("occurred_at", "actor_type", "actor_id", "action", "object_type", "object_id", "payload",
-                 "id", "prev_hash", "event_hash")
 
-    def __init__(self, occurred_at, actor_type: str, actor_id: str, action: str, object_type: str,
-                 object_id: str, payload: str):
+    __slots__ = (
+        "occurred_at",
+        "actor_type",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "payload",
+        "id",
+        "prev_hash",
+        "event_hash",
+    )
+
+    def __init__(
+        self, occurred_at, actor_type: str, actor_id: str, action: str, object_type: str, object_id: str, payload: str
+    ):
         self.occurred_at, self.actor_type, self.actor_id = occurred_at, actor_type, actor_id
         self.action, self.object_type, self.object_id, self.payload = action, object_type, object_id, payload
         self.id = self.prev_hash = self.event_hash = None
 
 
-def record_many(session: Session, actor: Actor, action: str, object_type: str,
-                events: Iterable[tuple[Any, dict[str, Any]]]) -> list[QueuedEvent]:
+def record_many(
+    session: Session, actor: Actor, action: str, object_type: str, events: Iterable[tuple[Any, dict[str, Any]]]
+) -> list[QueuedEvent]:
     """Queue one event per (object_id, payload), as record() would queue each of them (same
     fields, canonical payload, chain and seal), without building an ORM object per event:
     for a batch worker that records an event per item in one transaction."""
@@ -90,8 +103,9 @@ def record_many(session: Session, actor: Actor, action: str, object_type: str,
         leaked = FORBIDDEN_PAYLOAD_KEYS.intersection(payload)
         if leaked:
             raise PersonalDataInAuditPayload(f"audit payload must not contain {sorted(leaked)}")
-        queued.append(QueuedEvent(now, actor_type, actor_id, action, object_type, str(object_id),
-                                  canonical_json(payload)))
+        queued.append(
+            QueuedEvent(now, actor_type, actor_id, action, object_type, str(object_id), canonical_json(payload))
+        )
     if not queued:
         return queued
     if not session.in_transaction():
@@ -118,14 +132,18 @@ def event_fields(audit_event: AuditEvent) -> dict:
 # see them, but nothing is compiled or looked up per commit). SQLite's BEGIN IMMEDIATE has
 # already serialised writers; PostgreSQL takes the head row's lock.
 _SEAL_SQL = {
-    "sqlite": ("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1",
-               "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
-               "payload, prev_hash, event_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               "UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1"),
-    "postgresql": ("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE",
-                   "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
-                   "payload, prev_hash, event_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                   "UPDATE audit_chain_head SET last_seq = %s, last_hash = %s WHERE id = 1"),
+    "sqlite": (
+        "SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1",
+        "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
+        "payload, prev_hash, event_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1",
+    ),
+    "postgresql": (
+        "SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE",
+        "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
+        "payload, prev_hash, event_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "UPDATE audit_chain_head SET last_seq = %s, last_hash = %s WHERE id = 1",
+    ),
 }
 
 
@@ -161,8 +179,16 @@ def _seal(session: Session) -> None:
             hashed = timestamp_text(occurred_at)
             texts = times[occurred_at] = (hashed, _stored_time(audit_event, hashed, dialect_name))
         # The values of event_fields(), in EVENT_FIELDS order.
-        values = (seq, texts[0], audit_event.actor_type, audit_event.actor_id, audit_event.action,
-                  audit_event.object_type, audit_event.object_id, audit_event.payload)
+        values = (
+            seq,
+            texts[0],
+            audit_event.actor_type,
+            audit_event.actor_id,
+            audit_event.action,
+            audit_event.object_type,
+            audit_event.object_id,
+            audit_event.payload,
+        )
         last_hash = chain_hash(prev_hash, dict(zip(EVENT_FIELDS, values)))
         audit_event.id, audit_event.prev_hash, audit_event.event_hash = seq, prev_hash, last_hash
         rows.append(values[:1] + (texts[1],) + values[2:] + (prev_hash, last_hash))

@@ -11,6 +11,7 @@ A tree head or an audit path is then a few perfect subtrees: the large ones are 
 stored nodes (one query, O(log n) rows), the ones smaller than a block are hashed from at most
 BLOCK - 1 events on each side of the leaf's block and of the log's unfinished last block.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import and_, func, insert, or_, select
@@ -71,8 +72,9 @@ def _perfect_hash(leaves: list[bytes]) -> bytes:
 
 def _event_hashes(connection: Connection, lo: int, hi: int) -> list[str]:
     """event_hash of leaves lo .. hi - 1 (events lo + 1 .. hi) as far as they run without a gap."""
-    rows = connection.execute(select(_events.c.id, _events.c.event_hash)
-                              .where(_events.c.id > lo, _events.c.id <= hi).order_by(_events.c.id)).all()
+    rows = connection.execute(
+        select(_events.c.id, _events.c.event_hash).where(_events.c.id > lo, _events.c.id <= hi).order_by(_events.c.id)
+    ).all()
     hashes = []
     for expected, (event_id, event_hash) in enumerate(rows, start=lo + 1):
         if event_id != expected or event_hash is None:
@@ -85,8 +87,11 @@ def _read_nodes(connection: Connection, keys) -> dict[tuple[int, int], bytes]:
     keys = sorted(set(keys))
     if not keys:
         return {}
-    rows = connection.execute(select(_nodes.c.level, _nodes.c.node_index, _nodes.c.hash).where(
-        or_(*(and_(_nodes.c.level == level, _nodes.c.node_index == index) for level, index in keys)))).all()
+    rows = connection.execute(
+        select(_nodes.c.level, _nodes.c.node_index, _nodes.c.hash).where(
+            or_(*(and_(_nodes.c.level == level, _nodes.c.node_index == index) for level, index in keys))
+        )
+    ).all()
     found = {(level, index): bytes.fromhex(node) for level, index, node in rows}
     missing = [key for key in keys if key not in found]
     if missing:
@@ -118,8 +123,9 @@ def extend_nodes(connection: Connection, through: int) -> int:
         usable = len(hashes) - len(hashes) % BLOCK
         level_hashes = [verifier.leaf_hash(h) for h in hashes[:usable]]
         for _ in range(STORED_FROM_LEVEL):
-            level_hashes = [verifier.node_hash(level_hashes[i], level_hashes[i + 1])
-                            for i in range(0, len(level_hashes), 2)]
+            level_hashes = [
+                verifier.node_hash(level_hashes[i], level_hashes[i + 1]) for i in range(0, len(level_hashes), 2)
+            ]
         rows = []
         for offset, block_hash in enumerate(level_hashes):
             node = (STORED_FROM_LEVEL, start // BLOCK + offset, block_hash)
@@ -130,8 +136,10 @@ def extend_nodes(connection: Connection, through: int) -> int:
                 rows.append(node)
             stack.append(node)
         if rows:
-            connection.execute(insert(_nodes), [{"level": level, "node_index": index, "hash": node.hex()}
-                                                for level, index, node in rows])
+            connection.execute(
+                insert(_nodes),
+                [{"level": level, "node_index": index, "hash": node.hex()} for level, index, node in rows],
+            )
         done = start + usable
         if usable < wanted:
             break  # a missing event: nothing after it can be hashed
@@ -144,7 +152,8 @@ def tree_head(connection: Connection, size: int) -> tuple[bytes, str]:
     pieces = perfect_pieces(0, size)
     hashes, event_hashes = _piece_hashes(connection, pieces)
     head_hash = event_hashes.get(size - 1) or connection.scalar(
-        select(_events.c.event_hash).where(_events.c.id == size))
+        select(_events.c.event_hash).where(_events.c.id == size)
+    )
     if head_hash is None:
         raise TreeDataMissing(f"event {size} is missing")
     return _fold([hashes[piece] for piece in pieces]), head_hash
@@ -171,8 +180,9 @@ def _piece_hashes(connection: Connection, pieces) -> tuple[dict, dict[int, str]]
         event_hashes.update(zip(range(lo, hi), found))
     for level, i in small:
         first = i << level
-        hashes[level, i] = _perfect_hash([verifier.leaf_hash(event_hashes[leaf])
-                                          for leaf in range(first, first + (1 << level))])
+        hashes[level, i] = _perfect_hash(
+            [verifier.leaf_hash(event_hashes[leaf]) for leaf in range(first, first + (1 << level))]
+        )
     return hashes, event_hashes
 
 

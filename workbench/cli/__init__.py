@@ -1,4 +1,5 @@
 """The `flask` command line: one module per command group, registered by `init_app`."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -15,8 +16,21 @@ from workbench.cli.retention import retention_cli
 from workbench.cli.users import users_cli
 from workbench.cli.workers import classify_worker_command, worker_command
 
-COMMANDS = (audit_cli, banks_cli, clients_cli, demo_cli, export_cli, pipeline_cli, policies_cli, privacy_cli,
-            retention_cli, users_cli, classify_worker_command, redis_server_command, worker_command)
+COMMANDS = (
+    audit_cli,
+    banks_cli,
+    clients_cli,
+    demo_cli,
+    export_cli,
+    pipeline_cli,
+    policies_cli,
+    privacy_cli,
+    retention_cli,
+    users_cli,
+    classify_worker_command,
+    redis_server_command,
+    worker_command,
+)
 
 
 def init_app(app: Flask) -> None:

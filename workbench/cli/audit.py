@@ -1,4 +1,5 @@
 """flask audit verify | checkpoint | grants: the verifiable audit log."""
+
 from __future__ import annotations
 
 import sys
@@ -17,8 +18,12 @@ audit_cli = AppGroup("audit", help="The verifiable audit log.")
 
 
 @audit_cli.command("verify")
-@click.option("--processes", type=click.IntRange(min=1), default=None,
-              help="Worker processes for a large log (default: one per core).")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for a large log (default: one per core).",
+)
 def verify_command(processes: int | None) -> None:
     """Walk the hash chain and the signed checkpoints; name the first broken event."""
     result = verify_log(db.session, signer_key(current_app), processes=processes)
@@ -36,8 +41,11 @@ def verify_command(processes: int | None) -> None:
 def checkpoint_command() -> None:
     """Sign the current tree head (the sweeper also does this periodically)."""
     checkpoint = create_checkpoint(db.session, signer_key(current_app))
-    click.echo(f"checkpoint at {checkpoint.tree_size} events" if checkpoint
-               else "no new checkpoint (no new events, or one is missing: run `flask audit verify`)")
+    click.echo(
+        f"checkpoint at {checkpoint.tree_size} events"
+        if checkpoint
+        else "no new checkpoint (no new events, or one is missing: run `flask audit verify`)"
+    )
 
 
 @audit_cli.command("grants")

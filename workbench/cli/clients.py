@@ -1,16 +1,16 @@
 """flask clients create | list | scopes | set-scopes: platforms and their API keys."""
+
 from __future__ import annotations
 
 import click
-
 from flask.cli import AppGroup
 
 from workbench.cli.common import CLI_ACTOR
 from workbench.extensions import db
+from workbench.models import ApiClient
 from workbench.services.platforms import clients as api_clients
 from workbench.services.platforms.scopes import DEFAULT_SCOPES, SCOPES, parse_scope_text
 from workbench.services.validation import ValidationFailed
-from workbench.models import ApiClient
 
 clients_cli = AppGroup("clients", help="API clients (platforms).")
 
@@ -24,8 +24,13 @@ def _scopes(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @clients_cli.command("create")
 @click.argument("name")
-@click.option("--scope", "values", multiple=True, help="What the key may do (repeat, or comma-separate); "
-              "default: items, reports, appeals, webhooks. See `flask clients scopes`.")
+@click.option(
+    "--scope",
+    "values",
+    multiple=True,
+    help="What the key may do (repeat, or comma-separate); "
+    "default: items, reports, appeals, webhooks. See `flask clients scopes`.",
+)
 def create_client_command(name: str, values: tuple[str, ...]) -> None:
     """Create an API client and print its key (shown only once)."""
     scopes = _scopes(values) if values else DEFAULT_SCOPES
@@ -42,6 +47,7 @@ def create_client_command(name: str, values: tuple[str, ...]) -> None:
 def list_command() -> None:
     """Every API client with its key prefix and scopes."""
     from sqlalchemy import select
+
     for client in db.session.scalars(select(ApiClient).order_by(ApiClient.name)):
         state = "" if client.is_active else "  (revoked)"
         scopes = client.scopes or "(no scopes)"

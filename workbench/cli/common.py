@@ -1,4 +1,5 @@
 """What the command groups share: the actor their changes are audited under, a date argument."""
+
 from __future__ import annotations
 
 from datetime import date

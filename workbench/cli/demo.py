@@ -1,4 +1,5 @@
 """flask demo seed | redis-server: demo data, and the embedded Redis in the foreground."""
+
 from __future__ import annotations
 
 import click

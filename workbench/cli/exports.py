@@ -1,11 +1,11 @@
 """flask export audit | sor | transparency: what auditors and regulators receive."""
+
 from __future__ import annotations
 
 import sys
 from datetime import date
 
 import click
-
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -16,7 +16,6 @@ from workbench.extensions import db
 from workbench.services.exports.audit_bundle import export_audit_bundle
 from workbench.services.exports.sor import InvalidStatement, write_sor_export
 from workbench.services.exports.transparency import write_transparency_report
-
 
 export_cli = AppGroup("export", help="Exports for auditors and regulators.")
 

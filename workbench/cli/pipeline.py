@@ -1,4 +1,5 @@
 """flask pipeline sweep | sweeper | frame-thumbnails: keeping items moving."""
+
 from __future__ import annotations
 
 import click
@@ -36,7 +37,10 @@ def sweeper_loop_command(interval: float | None) -> None:
 def frame_thumbnails_command(limit: int | None) -> None:
     """Make the case-page frame thumbnails of classified videos that have none (it decodes: run
     it next to the workers)."""
-    report = backfill(db.session, BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]), current_app.config,
-                      CLI_ACTOR, limit=limit)
-    click.echo(f"made thumbnails for {len(report.made)} video(s); {len(report.undecodable)} could not be decoded, "
-               f"{len(report.missing)} file(s) missing")
+    report = backfill(
+        db.session, BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]), current_app.config, CLI_ACTOR, limit=limit
+    )
+    click.echo(
+        f"made thumbnails for {len(report.made)} video(s); {len(report.undecodable)} could not be decoded, "
+        f"{len(report.missing)} file(s) missing"
+    )

@@ -1,4 +1,5 @@
 """flask policies seed | list | publish | reevaluate-stale."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +8,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import exists, func, select
 
+from policies import validate_pack_text
 from workbench.cli.common import CLI_ACTOR
 from workbench.extensions import db
-from workbench.services.policy.packs import ensure_default_packs
-from workbench.services.policy.packs import list_packs
-from policies import validate_pack_text
-from workbench.services.policy.packs import PublishRefused, publish_text
 from workbench.models import Item, ItemStatus, PolicyEvaluation, Report
+from workbench.services.policy.packs import PublishRefused, ensure_default_packs, list_packs, publish_text
 from workbench.services.policy.reevaluation import reevaluate_item
 
 policies_cli = AppGroup("policies", help="Policy packs (region-specific rules).")
@@ -56,12 +55,18 @@ def publish_command(path: Path, note: str) -> None:
 def reevaluate_stale_command(limit: int) -> None:
     """Re-evaluate processed items with a report newer than their evaluation (e.g. Redis lost
     the re-evaluation job), or never evaluated."""
-    last_evaluated = select(func.max(PolicyEvaluation.facts_as_of)).where(
-        PolicyEvaluation.item_id == Item.id).scalar_subquery()
-    stale = select(Item.id).where(
-        Item.status == ItemStatus.PROCESSED,
-        (last_evaluated.is_(None)) | exists().where(Report.item_id == Item.id, Report.received_at > last_evaluated),
-    ).order_by(Item.id).limit(limit)
+    last_evaluated = (
+        select(func.max(PolicyEvaluation.facts_as_of)).where(PolicyEvaluation.item_id == Item.id).scalar_subquery()
+    )
+    stale = (
+        select(Item.id)
+        .where(
+            Item.status == ItemStatus.PROCESSED,
+            (last_evaluated.is_(None)) | exists().where(Report.item_id == Item.id, Report.received_at > last_evaluated),
+        )
+        .order_by(Item.id)
+        .limit(limit)
+    )
     ids = list(db.session.scalars(stale))
     db.session.rollback()
     outcomes: dict[str, int] = {}

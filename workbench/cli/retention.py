@@ -1,4 +1,5 @@
 """flask retention run [--dry-run] | plan: purging stored content after its retention period."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -26,20 +27,30 @@ def run_command(dry_run: bool, limit: int | None) -> None:
     report = run_retention_round(db.session, current_app.config, dry_run=dry_run, limit=limit)
     for plan in report.purged:
         hold = plan.binding_hold
-        click.echo(f"{'due' if dry_run else 'purged'} item {plan.item_id} "
-                   f"after {_when(plan.purge_after)} ({hold.source if hold else plan.basis})")
+        click.echo(
+            f"{'due' if dry_run else 'purged'} item {plan.item_id} "
+            f"after {_when(plan.purge_after)} ({hold.source if hold else plan.basis})"
+        )
     verb = "would purge" if dry_run else "purged"
     click.echo(f"{verb} {len(report.purged)} item(s); {report.skipped} no longer due when locked")
     if not dry_run:
         click.echo(f"{report.files_deleted} file(s) deleted; {len(report.exports_expired)} export(s) expired")
     if report.leftovers is not None and (report.leftovers.deleted or report.leftovers.failed):
-        click.echo(f"leftover files of earlier purges: {report.leftovers.deleted} deleted, "
-                   f"{report.leftovers.failed} still cannot be deleted")
+        click.echo(
+            f"leftover files of earlier purges: {report.leftovers.deleted} deleted, "
+            f"{report.leftovers.failed} still cannot be deleted"
+        )
 
 
 @retention_cli.command("plan")
-@click.option("--within", "within_days", type=click.IntRange(min=0), default=30, show_default=True,
-              help="Show items due within this many days.")
+@click.option(
+    "--within",
+    "within_days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Show items due within this many days.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 def plan_command(within_days: int, limit: int) -> None:
     """When each item's content will be purged, and the evidence hold that keeps it, if any."""
@@ -54,7 +65,10 @@ def plan_command(within_days: int, limit: int) -> None:
     click.echo(f"{'item':>10}  {'purge after':20}  why")
     for plan in rows[:limit]:
         hold = plan.binding_hold
-        why = plan.pending or (f"hold: {hold.source} - {hold.citation}" if hold
-                               else f"default {settings.default_days} days after {plan.basis}")
+        why = plan.pending or (
+            f"hold: {hold.source} - {hold.citation}"
+            if hold
+            else f"default {settings.default_days} days after {plan.basis}"
+        )
         click.echo(f"{plan.item_id:>10}  {_when(plan.purge_after) if not plan.pending else 'not scheduled':20}  {why}")
     click.echo(f"{len(rows)} item(s) due within {within_days} day(s) or waiting on a case")

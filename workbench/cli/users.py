@@ -2,6 +2,7 @@
 
 Every command is audited with the actor system:cli, like the admin pages with the admin's id.
 """
+
 from __future__ import annotations
 
 import click
@@ -11,19 +12,22 @@ from flask.cli import AppGroup
 from workbench.cli.common import CLI_ACTOR
 from workbench.extensions import db, get_redis
 from workbench.models import ROLES
-from workbench.services.accounts.users import find_user
 from workbench.services.access.scope import ScopeError
-from workbench.services.accounts.users import AccountError, PasswordRejected
-from workbench.services.accounts.users import create_user, generate_password
-from workbench.services.accounts.users import set_role
-from workbench.services.accounts.users import set_scope
-from workbench.services.accounts.users import set_active
-from workbench.services.accounts.users import reset_password
-from workbench.services.accounts.second_factor import reset
 from workbench.services.accounts.login_throttle import LoginThrottle, ThrottleSettings
-from workbench.services.accounts.users import unlock_login
-from workbench.services.accounts.second_factor import SecondFactorUnavailable, stored_secret
-from workbench.services.accounts.users import list_users
+from workbench.services.accounts.second_factor import SecondFactorUnavailable, reset, stored_secret
+from workbench.services.accounts.users import (
+    AccountError,
+    PasswordRejected,
+    create_user,
+    find_user,
+    generate_password,
+    list_users,
+    reset_password,
+    set_active,
+    set_role,
+    set_scope,
+    unlock_login,
+)
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -56,8 +60,9 @@ def _run(action, *args, **kwargs):
 def create_user_command(username: str, role: str, password: str | None, jurisdictions: str, languages: str) -> None:
     """Create an account. Without a scope it sees no case: see set-scope."""
     chosen = password or generate_password()
-    user = _run(create_user, db.session, username, role, chosen, CLI_ACTOR,
-                jurisdictions=jurisdictions, languages=languages)
+    user = _run(
+        create_user, db.session, username, role, chosen, CLI_ACTOR, jurisdictions=jurisdictions, languages=languages
+    )
     click.echo(f"user {user.username} ({role}) created; password: {chosen}")
     if not user.jurisdictions or not user.languages:
         click.echo("note: no jurisdictions or languages yet, so this user sees no case (flask users set-scope)")
@@ -79,8 +84,10 @@ def set_scope_command(username: str, jurisdictions: str, languages: str) -> None
     """Set the jurisdictions and languages a user works on (replaces both)."""
     user = _user(username)
     changed = _run(set_scope, db.session, user, jurisdictions, languages, CLI_ACTOR)
-    click.echo(f"{username}: jurisdictions {','.join(user.jurisdictions) or '-'}; "
-               f"languages {','.join(user.languages) or '-'}" + ("" if changed else " (unchanged)"))
+    click.echo(
+        f"{username}: jurisdictions {','.join(user.jurisdictions) or '-'}; "
+        f"languages {','.join(user.languages) or '-'}" + ("" if changed else " (unchanged)")
+    )
 
 
 @users_cli.command("deactivate")
@@ -137,7 +144,8 @@ def check_two_factor_command() -> None:
         raise click.ClickException(
             f"{len(broken)} of {len(enrolled)} second factor(s) cannot be checked with the key in "
             f"{current_app.config['WORKBENCH_TOTP_KEY_FILE']}: restore the key file they were encrypted with, "
-            "or reset them (flask users reset-two-factor NAME)")
+            "or reset them (flask users reset-two-factor NAME)"
+        )
     click.echo(f"{len(enrolled)} second factor(s) open with the key in {current_app.config['WORKBENCH_TOTP_KEY_FILE']}")
 
 
@@ -146,5 +154,15 @@ def list_command() -> None:
     """One line per account: username, role, status, two-factor, jurisdictions, languages."""
     for user in list_users(db.session):
         status = "active" if user.active else "deactivated"
-        click.echo("\t".join([user.username, user.role, status, "totp" if user.totp_enabled else "-",
-                              ",".join(user.jurisdictions or []) or "-", ",".join(user.languages or []) or "-"]))
+        click.echo(
+            "\t".join(
+                [
+                    user.username,
+                    user.role,
+                    status,
+                    "totp" if user.totp_enabled else "-",
+                    ",".join(user.jurisdictions or []) or "-",
+                    ",".join(user.languages or []) or "-",
+                ]
+            )
+        )

@@ -1,4 +1,5 @@
 """flask worker | classify-worker: the processes that run the pipeline's jobs and batches."""
+
 from __future__ import annotations
 
 import signal
@@ -11,13 +12,18 @@ from flask.cli import with_appcontext
 from workbench.jobs.worker import run_worker
 from workbench.pipeline.batch_worker import BatchWorker
 from workbench.pipeline.classify_worker import (
-    EXIT_MODELS_DID_NOT_LOAD, STAGE, ClassifyWorkerCannotStart, load_classifiers,
+    EXIT_MODELS_DID_NOT_LOAD,
+    STAGE,
+    ClassifyWorkerCannotStart,
+    load_classifiers,
 )
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-@click.option("--queue", "queues", multiple=True, help="Queue name(s); default: the pipeline queue, then the import queue.")
+@click.option(
+    "--queue", "queues", multiple=True, help="Queue name(s); default: the pipeline queue, then the import queue."
+)
 @click.option("--name", help="Worker name shown in /healthz and RQ tools.")
 @with_appcontext
 def worker_command(burst: bool, queues: tuple[str, ...], name: str | None) -> None:
@@ -42,8 +48,10 @@ def classify_worker_command(name: str | None, burst: bool, batch_size: int | Non
     worker = BatchWorker(app, STAGE, loaded, name=name, batch_size=batch_size, wait_ms=wait_ms)
     # Ctrl-C / SIGTERM: finish the batch in hand, hand back anything unstarted, exit.
     previous = {signum: signal.signal(signum, lambda *_: worker.stop()) for signum in (signal.SIGTERM, signal.SIGINT)}
-    click.echo(f"classify worker {worker.name}: batches of up to {worker.batch_size} items or "
-               f"{round(worker.wait_s * 1000)} ms after the first; waiting for items")
+    click.echo(
+        f"classify worker {worker.name}: batches of up to {worker.batch_size} items or "
+        f"{round(worker.wait_s * 1000)} ms after the first; waiting for items"
+    )
     sys.stdout.flush()
     try:
         batches = worker.work(burst=burst)

@@ -5,6 +5,7 @@ demo platform's items like any staff bank.
 Its entries are the hashes of a resized, re-encoded copy of demo-image-4, so that item
 matches the bank by PDQ, pHash and dHash at small non-zero distances, as a re-upload would.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,12 +35,18 @@ def _reference_copy(images) -> bytes:
 def ensure_demo_bank(images) -> int:
     bank = db.session.scalar(select(HashBank).where(HashBank.name == DEMO_BANK))
     if bank is None:
-        bank = bank_service.create_bank(db.session, {
-            "name": DEMO_BANK, "kind": "copyright",
-            "description": f"Demo: the hashes of a resized copy of {REFERENCE_OF}, so `make run` shows a match."},
-            _ACTOR)
+        bank = bank_service.create_bank(
+            db.session,
+            {
+                "name": DEMO_BANK,
+                "kind": "copyright",
+                "description": f"Demo: the hashes of a resized copy of {REFERENCE_OF}, so `make run` shows a match.",
+            },
+            _ACTOR,
+        )
     bank_id = bank.id
     specs, _ = entry_service.specs_from_image(_reference_copy(images), {"pdq", "phash", "dhash"})
-    entry_service.add_entries(db.session, bank, specs, _ACTOR, note=f"reference copy of {REFERENCE_OF}",
-                              source="demo seed", how="image")  # hashes already there are left as they are
+    entry_service.add_entries(
+        db.session, bank, specs, _ACTOR, note=f"reference copy of {REFERENCE_OF}", source="demo seed", how="image"
+    )  # hashes already there are left as they are
     return bank_id  # read before the commit: reading it after would open a new transaction

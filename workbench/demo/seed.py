@@ -3,27 +3,28 @@
 Idempotent: credentials are kept in the instance folder (mode 0600) and printed on
 every run; items have fixed external ids, so a second run finds them (HTTP 200).
 """
+
 from __future__ import annotations
 
 import io
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import requests
 from flask import current_app
 from PIL import Image, ImageDraw
 
 from workbench.audit import Actor
-from workbench.extensions import db
-from workbench.models import ROLES, ItemStatus
-from workbench.services.platforms import clients as api_clients
-from workbench.services.accounts import users
-from workbench.demo.policies import push_demo_reports, seed_policies
 from workbench.demo.banks import ensure_demo_bank
 from workbench.demo.media import ensure_demo_music, push_demo_video
+from workbench.demo.policies import push_demo_reports, seed_policies
+from workbench.extensions import db
+from workbench.models import ROLES, ItemStatus
+from workbench.services.accounts import users
+from workbench.services.platforms import clients as api_clients
 
 DEMO_ACTOR = Actor.system("demo-seed")
 DEMO_CLIENT = "demo-platform"
@@ -82,8 +83,11 @@ def ensure_demo_client() -> str:
         key = key_file.read_text().strip()
         if api_clients.authenticate(db.session, key) is not None:
             return key
-    issued = (api_clients.rotate_key(db.session, client, DEMO_ACTOR) if client
-              else api_clients.create_client(db.session, DEMO_CLIENT, DEMO_ACTOR, DEMO_SCOPES))
+    issued = (
+        api_clients.rotate_key(db.session, client, DEMO_ACTOR)
+        if client
+        else api_clients.create_client(db.session, DEMO_CLIENT, DEMO_ACTOR, DEMO_SCOPES)
+    )
     _write_private(key_file, issued.key + "\n")
     return issued.key
 
@@ -96,8 +100,9 @@ def ensure_demo_users() -> dict[str, str]:
         if user is None:
             credentials[role] = users.generate_password()
             # Demo accounts see every case: GLOBAL jurisdiction, any language.
-            users.create_user(db.session, role, role, credentials[role], DEMO_ACTOR,
-                              jurisdictions=["GLOBAL"], languages=["*"])
+            users.create_user(
+                db.session, role, role, credentials[role], DEMO_ACTOR, jurisdictions=["GLOBAL"], languages=["*"]
+            )
         elif role not in credentials:
             credentials[role] = "(set before this run; reset with `flask users` tools)"
     _write_private(cred_file, json.dumps(credentials, indent=2))
@@ -109,8 +114,12 @@ def push_demo_items(base_url: str, key: str) -> list[str]:
     urls = []
     with requests.Session() as http:
         for external_id, country, text, language in DEMO_TEXTS:
-            body = {"external_id": external_id, "author_id": f"demo-user-{external_id[-1]}",
-                    "country": country, "text": text}
+            body = {
+                "external_id": external_id,
+                "author_id": f"demo-user-{external_id[-1]}",
+                "country": country,
+                "text": text,
+            }
             if language:
                 body["language"] = language
             response = http.post(f"{base_url}/api/v1/items", json=body, headers=headers, timeout=30)

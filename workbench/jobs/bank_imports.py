@@ -1,4 +1,5 @@
 """The hash-list import job (its own queue), and queueing it after the import row committed."""
+
 from __future__ import annotations
 
 import logging
@@ -6,13 +7,13 @@ import logging
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry, get_current_job
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
 from workbench.services.banks.import_files import ImportFileMissing, ImportFileStore
-from workbench.services.banks.imports import ImportTakenOver, mark_failed, run_import
-from workbench.services.banks.imports import create_import
+from workbench.services.banks.imports import ImportTakenOver, create_import, mark_failed, run_import
 
 log = logging.getLogger(__name__)
 RUN_IMPORT = "workbench.jobs.bank_imports.run_import_job"
@@ -30,7 +31,7 @@ def import_store(app) -> ImportFileStore:
 def import_job_state(import_id: int) -> str | None:
     try:
         job = Job.fetch(job_id_for(import_id), connection=get_queue().connection)
-    except Exception:
+    except (NoSuchJobError, RedisError):
         return None
     status = job.get_status(refresh=False)
     return getattr(status, "value", status)
@@ -46,10 +47,15 @@ def enqueue_import(import_id: int) -> bool:
         existing = queue.fetch_job(job_id_for(import_id))
         if existing is not None:
             existing.delete()
-        queue.enqueue(RUN_IMPORT, import_id, job_id=job_id_for(import_id),
-                      retry=Retry(max=3, interval=[5, 30, 120]),
-                      job_timeout=config["WORKBENCH_IMPORT_JOB_TIMEOUT_S"], result_ttl=3600,
-                      failure_ttl=7 * 24 * 3600)
+        queue.enqueue(
+            RUN_IMPORT,
+            import_id,
+            job_id=job_id_for(import_id),
+            retry=Retry(max=3, interval=[5, 30, 120]),
+            job_timeout=config["WORKBENCH_IMPORT_JOB_TIMEOUT_S"],
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
         return True
     except RedisError as exc:
         log.warning("could not queue import %s (%s)", import_id, exc)
@@ -60,8 +66,9 @@ def run_import_job(import_id: int) -> str:
     with job_app_context() as app:
         session = db.session
         try:
-            result = run_import(session, import_id, import_store(app),
-                                chunk_lines=app.config["WORKBENCH_IMPORT_CHUNK_LINES"])
+            result = run_import(
+                session, import_id, import_store(app), chunk_lines=app.config["WORKBENCH_IMPORT_CHUNK_LINES"]
+            )
             return result.status
         except ImportTakenOver as exc:  # another run is doing the work
             session.rollback()
@@ -89,9 +96,17 @@ def start_import(session, bank, stream, filename: str, fields: dict, actor) -> t
     config = current_app.config
     chunk_lines = config["WORKBENCH_IMPORT_CHUNK_LINES"]
     bank_import = create_import(
-        session, bank, stream, filename=filename, fmt=fields.get("format") or "auto",
-        algorithm=fields.get("algorithm") or None, source=fields.get("source") or "", actor=actor,
-        store=import_store(current_app), max_bytes=config["WORKBENCH_MAX_IMPORT_BYTES"])
+        session,
+        bank,
+        stream,
+        filename=filename,
+        fmt=fields.get("format") or "auto",
+        algorithm=fields.get("algorithm") or None,
+        source=fields.get("source") or "",
+        actor=actor,
+        store=import_store(current_app),
+        max_bytes=config["WORKBENCH_MAX_IMPORT_BYTES"],
+    )
     if bank_import.total_lines <= chunk_lines:
         # One chunk: about as quick as the upload itself, and needs no worker.
         return run_import(session, bank_import.id, import_store(current_app), chunk_lines=chunk_lines), True

@@ -1,4 +1,5 @@
 """The app context every job runs in."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
-"""The export job: an id in, the service does the work (services/export_runs.py)."""
+"""The export job: an id in, the service does the work (services/exports/runs.py)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -7,7 +8,8 @@ from workbench.audit.keys import signer_key
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
 from workbench.queues import try_enqueue
-from workbench.services.exports.runs import mark_failed, run_export as run
+from workbench.services.exports.runs import mark_failed
+from workbench.services.exports.runs import run_export as run
 
 EXPORT_TIMEOUT_S = 6 * 3600
 
@@ -26,6 +28,13 @@ def run_export(run_id: int) -> str:
 
 def enqueue_export(run_id: int) -> bool:
     """After the run's row committed; a deterministic job id so a resend cannot fork it."""
-    return try_enqueue(get_queue(current_app.config["WORKBENCH_EXPORT_QUEUE"]), "workbench.jobs.exports.run_export",
-                       run_id, what=f"export {run_id}", job_id=f"export-run-{run_id}",
-                       job_timeout=EXPORT_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+    return try_enqueue(
+        get_queue(current_app.config["WORKBENCH_EXPORT_QUEUE"]),
+        "workbench.jobs.exports.run_export",
+        run_id,
+        what=f"export {run_id}",
+        job_id=f"export-run-{run_id}",
+        job_timeout=EXPORT_TIMEOUT_S,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )

@@ -1,8 +1,9 @@
 """The job that hashes a video or reference track uploaded on a bank page (the imports queue).
 
-Thin: an upload id in, services/hash_banks/media_upload_queue.py does the work. Queued only
+Thin: an upload id in, services/banks/media_upload_queue.py does the work. Queued only
 after the upload's row committed; the bank page can queue it again while it is not finished.
 """
+
 from __future__ import annotations
 
 from flask import current_app
@@ -23,10 +24,17 @@ def job_id_for(upload_id: int) -> str:
 def enqueue_media_upload(upload_id: int) -> bool:
     """False when Redis is unreachable: the row stays queued and the bank page offers to retry."""
     config = current_app.config
-    return try_enqueue(get_queue(config["WORKBENCH_IMPORT_QUEUE"]), RUN_MEDIA_UPLOAD, upload_id,
-                       what=f"bank media upload {upload_id}", job_id=job_id_for(upload_id),
-                       retry=Retry(max=2, interval=[5, 30]), job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"],
-                       result_ttl=3600, failure_ttl=7 * 24 * 3600)
+    return try_enqueue(
+        get_queue(config["WORKBENCH_IMPORT_QUEUE"]),
+        RUN_MEDIA_UPLOAD,
+        upload_id,
+        what=f"bank media upload {upload_id}",
+        job_id=job_id_for(upload_id),
+        retry=Retry(max=2, interval=[5, 30]),
+        job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"],
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
 
 
 def run_media_upload_job(upload_id: int) -> str:

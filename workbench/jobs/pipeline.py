@@ -1,4 +1,5 @@
 """The pipeline job: thin, takes an item id, safe to run twice."""
+
 from __future__ import annotations
 
 from rq import get_current_job

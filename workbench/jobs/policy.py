@@ -3,20 +3,19 @@
 Both are safe to run twice: re-evaluation reuses an evaluation with the same facts and never
 opens a second case; a finished backtest is not run again, an interrupted one starts over.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from flask import current_app
 
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
 from workbench.queues import try_enqueue
+from workbench.services.policy.backtests import mark_failed
+from workbench.services.policy.backtests import run_backtest as run
 from workbench.services.policy.reevaluation import reevaluate_item as reevaluate
-from workbench.services.policy.backtests import mark_failed, run_backtest as run
 
 BACKTEST_TIMEOUT_S = 3600
-
-
 
 
 def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
@@ -45,13 +44,27 @@ def run_backtest(backtest_id: int) -> str:
 def enqueue_reevaluation(item_id: int, report_id: int) -> bool:
     """After the report committed. A lost job only delays the report's effect until the
     item's next evaluation; the report itself is durable."""
-    return try_enqueue(get_queue(), "workbench.jobs.policy.reevaluate_item", item_id, report_id,
-                       what=f"re-evaluation of item {item_id}", job_id=f"policy-reevaluate-{item_id}-report-{report_id}",
-                       job_timeout=current_app.config["WORKBENCH_JOB_TIMEOUT_S"], result_ttl=3600,
-                       failure_ttl=7 * 24 * 3600)
+    return try_enqueue(
+        get_queue(),
+        "workbench.jobs.policy.reevaluate_item",
+        item_id,
+        report_id,
+        what=f"re-evaluation of item {item_id}",
+        job_id=f"policy-reevaluate-{item_id}-report-{report_id}",
+        job_timeout=current_app.config["WORKBENCH_JOB_TIMEOUT_S"],
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
 
 
 def enqueue_backtest(backtest_id: int) -> bool:
-    return try_enqueue(get_queue(current_app.config["WORKBENCH_BACKTEST_QUEUE"]), "workbench.jobs.policy.run_backtest",
-                       backtest_id, what=f"backtest {backtest_id}", job_id=f"policy-backtest-{backtest_id}",
-                       job_timeout=BACKTEST_TIMEOUT_S, result_ttl=3600, failure_ttl=7 * 24 * 3600)
+    return try_enqueue(
+        get_queue(current_app.config["WORKBENCH_BACKTEST_QUEUE"]),
+        "workbench.jobs.policy.run_backtest",
+        backtest_id,
+        what=f"backtest {backtest_id}",
+        job_id=f"policy-backtest-{backtest_id}",
+        job_timeout=BACKTEST_TIMEOUT_S,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )

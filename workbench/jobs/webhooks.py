@@ -1,4 +1,5 @@
 """Webhook delivery jobs: one per item, rescheduled with backoff while a delivery is retried."""
+
 from __future__ import annotations
 
 from workbench.extensions import db, get_queue
@@ -15,7 +16,7 @@ def deliver_item_webhooks(item_id: int) -> str:
             db.session.remove()
         if retry_at is not None:
             get_queue(app.config["WORKBENCH_WEBHOOK_QUEUE"]).enqueue_at(
-                retry_at, DELIVER_WEBHOOKS, item_id, job_id=webhook_job_id(item_id))
+                retry_at, DELIVER_WEBHOOKS, item_id, job_id=webhook_job_id(item_id)
+            )
             return f"retry at {retry_at.isoformat()}"
         return "done"
-

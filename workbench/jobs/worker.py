@@ -4,6 +4,7 @@ RQ's default worker forks a child per job, which would reload models and reconne
 the database for every item. The workbench loads them once per process instead; a
 worker that dies is replaced by the supervisor, and its job is found by the sweeper.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,8 @@ from flask import current_app
 from rq import SimpleWorker
 
 from workbench.extensions import get_queue, get_redis
-from workbench.services.operations import capabilities
 from workbench.services.banks.runtime import start_refresher
+from workbench.services.operations import capabilities
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +27,18 @@ def default_queue_names() -> list[str]:
     """The pipeline first, then hash-list imports, policy backtests, auditor exports and decision
     webhooks (run dedicated workers for those with --queue)."""
     config = current_app.config
-    return [config["WORKBENCH_PIPELINE_QUEUE"], config["WORKBENCH_IMPORT_QUEUE"], config["WORKBENCH_BACKTEST_QUEUE"],
-            config["WORKBENCH_EXPORT_QUEUE"],  # auditor exports (jobs/exports.py)
-            config["WORKBENCH_WEBHOOK_QUEUE"]]  # decision webhooks: without it nothing is delivered
+    return [
+        config["WORKBENCH_PIPELINE_QUEUE"],
+        config["WORKBENCH_IMPORT_QUEUE"],
+        config["WORKBENCH_BACKTEST_QUEUE"],
+        config["WORKBENCH_EXPORT_QUEUE"],  # auditor exports (jobs/exports.py)
+        config["WORKBENCH_WEBHOOK_QUEUE"],
+    ]  # decision webhooks: without it nothing is delivered
 
 
-def run_worker(queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True,
-               name: str | None = None) -> bool:
+def run_worker(
+    queue_names: list[str] | None = None, *, burst: bool = False, with_scheduler: bool = True, name: str | None = None
+) -> bool:
     queues = [get_queue(name) for name in (queue_names or default_queue_names())]
     worker = WorkbenchWorker(queues, connection=get_redis(), name=name)
     for capability in capabilities.publish_for_worker(get_redis(), worker.name):

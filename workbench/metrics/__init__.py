@@ -5,6 +5,7 @@ live in Redis hashes (HINCRBY/HINCRBYFLOAT: atomic, cheap); gauges are read from
 database when /metrics is scraped. Recording never raises: a metric must not fail the
 work it measures.
 """
+
 from workbench.metrics import review_gauges  # noqa: F401  (registers the review-queue gauges)
 from workbench.metrics.registry import COUNTERS, HISTOGRAMS, inc, observe, timed
 

@@ -1,4 +1,5 @@
 """Rendering everything in the Prometheus text format (version 0.0.4)."""
+
 from __future__ import annotations
 
 from workbench.metrics.gauges import collect_gauges

@@ -1,4 +1,5 @@
 """Gauges read from the source of truth at scrape time."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

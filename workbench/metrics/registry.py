@@ -1,4 +1,5 @@
 """Counters and histograms kept in Redis."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
+
 from workbench.extensions import get_redis
 
 log = logging.getLogger(__name__)
@@ -21,20 +23,26 @@ class Metric:
     labels: tuple[str, ...] = ()
 
 
-COUNTERS = {m.name: m for m in (
-    Metric("workbench_items_received_total", "Items accepted by the API.", ("kind",)),
-    Metric("workbench_job_failures_total", "Failed pipeline attempts (retried unless final).", ("final",)),
-    Metric("workbench_items_requeued_total", "Items the sweeper re-queued after Redis or a worker lost them."),
-    Metric("workbench_webhook_attempts_total", "Webhook delivery attempts by outcome.", ("outcome",)),
-    Metric("workbench_webhook_failures_total", "Webhook deliveries that exhausted their retries."),
-    Metric("workbench_api_rate_limited_total", "API requests refused with 429, per kind of request.", ("kind",)),
-)}
+COUNTERS = {
+    m.name: m
+    for m in (
+        Metric("workbench_items_received_total", "Items accepted by the API.", ("kind",)),
+        Metric("workbench_job_failures_total", "Failed pipeline attempts (retried unless final).", ("final",)),
+        Metric("workbench_items_requeued_total", "Items the sweeper re-queued after Redis or a worker lost them."),
+        Metric("workbench_webhook_attempts_total", "Webhook delivery attempts by outcome.", ("outcome",)),
+        Metric("workbench_webhook_failures_total", "Webhook deliveries that exhausted their retries."),
+        Metric("workbench_api_rate_limited_total", "API requests refused with 429, per kind of request.", ("kind",)),
+    )
+}
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-HISTOGRAMS = {m.name: m for m in (
-    Metric("workbench_stage_seconds", "Time spent in each pipeline stage.", ("stage",)),
-    Metric("workbench_classifier_seconds", "Classifier inference time per batch.", ("classifier",)),
-    Metric("workbench_upload_to_final_seconds", "From upload to the item's final pipeline status."),
-)}
+HISTOGRAMS = {
+    m.name: m
+    for m in (
+        Metric("workbench_stage_seconds", "Time spent in each pipeline stage.", ("stage",)),
+        Metric("workbench_classifier_seconds", "Classifier inference time per batch.", ("classifier",)),
+        Metric("workbench_upload_to_final_seconds", "From upload to the item's final pipeline status."),
+    )
+}
 
 
 def _redis():

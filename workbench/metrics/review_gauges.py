@@ -1,4 +1,5 @@
 """Review-queue gauges: depth and oldest case per queue, cases past their deadline."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -14,10 +15,18 @@ def review_queue_gauges(session, redis) -> list[Gauge]:
     depth = Gauge("workbench_review_queue_open_cases", "Open cases per review queue.")
     oldest = Gauge("workbench_review_queue_oldest_seconds", "Age of the oldest open case per review queue.")
     late = Gauge("workbench_review_cases_past_deadline", "Open cases past their deadline, per review queue.")
-    rows = session.execute(select(Case.queue, func.count(), func.min(Case.created_at))
-                           .where(Case.status == CaseStatus.OPEN).group_by(Case.queue)).all()
-    overdue = dict(session.execute(select(Case.queue, func.count()).where(
-        Case.status == CaseStatus.OPEN, Case.due_at < now).group_by(Case.queue)).all())
+    rows = session.execute(
+        select(Case.queue, func.count(), func.min(Case.created_at))
+        .where(Case.status == CaseStatus.OPEN)
+        .group_by(Case.queue)
+    ).all()
+    overdue = dict(
+        session.execute(
+            select(Case.queue, func.count())
+            .where(Case.status == CaseStatus.OPEN, Case.due_at < now)
+            .group_by(Case.queue)
+        ).all()
+    )
     for queue, count, first in sorted(rows):
         label = f'queue="{queue}"'
         depth.samples.append((label, count))

@@ -6,6 +6,7 @@ rows by much), and rows older than WORKBENCH_METRIC_RETENTION_DAYS are deleted i
 round. A sample holds every gauge and counter as /metrics shows them, and the `_sum` and
 `_count` of each histogram (the dashboard charts mean latency per interval from them).
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,10 @@ def current_figures(session: Session, redis) -> list[tuple[str, str, float]]:
 def take_sample(session: Session, redis, now: datetime | None = None) -> int:
     """Store one sample of every figure; returns the number of rows written."""
     now = now or utcnow()
-    rows = [{"taken_at": now, "name": name[:80], "labels": labels[:200], "value": value}
-            for name, labels, value in current_figures(session, redis)]
+    rows = [
+        {"taken_at": now, "name": name[:80], "labels": labels[:200], "value": value}
+        for name, labels, value in current_figures(session, redis)
+    ]
     if rows:
         session.execute(insert(MetricSample), rows)
     session.commit()

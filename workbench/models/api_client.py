@@ -1,4 +1,5 @@
 """Platforms that call the REST API. Keys are stored only as SHA-256 hashes."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -3,6 +3,7 @@
 The complainant's contact details live in their own table (like ReportContact) so an erasure
 request can delete them without touching the appeal, which the transparency figures count.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

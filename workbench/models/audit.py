@@ -6,6 +6,7 @@ there are no gaps), `prev_hash`/`event_hash` link the chain. The ORM refuses to 
 delete a row, and on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE too (the
 database role the app runs as should not own the table either: docs/operations.md).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,7 +22,7 @@ ACTOR_TYPES = ("user", "api_client", "system")
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
-        # Each filter's index ends in the id, so the auditors' search (services/audit_search.py)
+        # Each filter's index ends in the id, so the auditors' search (services/exports/audit_search.py)
         # walks it in chain order and stops after one keyset page.
         Index("ix_audit_events_object", "object_type", "object_id", "id"),
         Index("ix_audit_events_actor", "actor_type", "actor_id", "id"),

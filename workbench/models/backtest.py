@@ -3,6 +3,7 @@
 The draft's text is copied in, so the results stay true to what was tested even if the draft
 is edited afterwards. The row doubles as the progress record the page polls.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,9 +1,10 @@
 """A video or reference track uploaded on a bank page, waiting for a worker to hash it.
 
-The web request only checks the file's container (services/video_validation.py) and keeps the
+The web request only checks the file's container (services/intake/videos.py) and keeps the
 file; decoding it (vPDQ frames, the audio fingerprint) is a job. The row is what the bank page
 shows until the entry exists, and why the upload failed if it did.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,8 @@ from workbench.models.base import Base, BigId, UTCDateTime, utcnow
 
 class MediaUploadStatus:
     QUEUED = "queued"
-    DONE = "done"            # the entry was added (or the bank already held it: entry_id is None)
-    FAILED = "failed"        # the worker could not decode the file; `error` says why
+    DONE = "done"  # the entry was added (or the bank already held it: entry_id is None)
+    FAILED = "failed"  # the worker could not decode the file; `error` says why
 
     FINAL = (DONE, FAILED)
 

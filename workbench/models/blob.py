@@ -1,4 +1,5 @@
 """Uploaded files, stored content-addressed on disk; this row is their metadata."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -4,6 +4,7 @@ Opened by the route stage from the policy plan; the review-queue work adds claim
 the moderator's decision. An item has at most one open case: new facts tighten it (strictest
 deadline, most urgent priority) instead of opening another.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,13 @@ class CaseStatus:
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
-        Index("uq_cases_one_open_per_item", "item_id", unique=True,
-              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_cases_one_open_per_item",
+            "item_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
         Index("ix_cases_queue_order", "status", "queue", "priority_rank", "due_at"),
     )
 
@@ -61,8 +67,11 @@ class Case(Base):
 
     @property
     def rule_ref(self) -> dict:
-        return {"jurisdiction": self.rule_jurisdiction, "pack_version": str(self.rule_pack_version),
-                "rule_id": self.rule_id}
+        return {
+            "jurisdiction": self.rule_jurisdiction,
+            "pack_version": str(self.rule_pack_version),
+            "rule_id": self.rule_id,
+        }
 
     @property
     def is_open(self) -> bool:
@@ -72,5 +81,12 @@ class Case(Base):
 # "Next case" (services/review/claims.py): open cases only (closed ones pile up forever and
 # never enter it), in the claim's order: escalations first for senior moderators (an equality
 # on `escalated` for everyone else), then priority, deadline (NULL last) and id.
-Index("ix_cases_open_claim_order", Case.escalated.desc(), Case.priority_rank, Case.due_at, Case.id,
-      postgresql_where=Case.status == CaseStatus.OPEN, sqlite_where=Case.status == CaseStatus.OPEN)
+Index(
+    "ix_cases_open_claim_order",
+    Case.escalated.desc(),
+    Case.priority_rank,
+    Case.due_at,
+    Case.id,
+    postgresql_where=Case.status == CaseStatus.OPEN,
+    sqlite_where=Case.status == CaseStatus.OPEN,
+)

@@ -3,6 +3,7 @@
 Every decision names the pack version and rule it rests on, so it can be explained to the
 user, appealed, and reported under DSA Art. 17 / 24(5).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -46,5 +47,8 @@ class Decision(Base):
 
     @property
     def rule_ref(self) -> dict:
-        return {"jurisdiction": self.rule_jurisdiction, "pack_version": str(self.rule_pack_version),
-                "rule_id": self.rule_id}
+        return {
+            "jurisdiction": self.rule_jurisdiction,
+            "pack_version": str(self.rule_pack_version),
+            "rule_id": self.rule_id,
+        }

@@ -3,6 +3,7 @@
 The row is the job's progress record (the exports page polls it) and, once done, points at
 the finished file by path and SHA-256 so the download can be checked against it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

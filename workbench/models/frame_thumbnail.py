@@ -2,8 +2,9 @@
 
 Made by the worker that decodes those frames anyway (workbench/pipeline/frame_thumbnails.py),
 so that no web request decodes a video. They are the content: an erasure or a retention purge
-deletes them with the item's other content (services/content_purge.py).
+deletes them with the item's other content (services/privacy/content_purge.py).
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,12 +1,11 @@
 """Hash banks (lists of known media hashes), their entries, matches against items, the
 change feed that keeps every worker's in-memory index current, and list imports."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-)
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
@@ -37,7 +36,7 @@ class HashBank(Base):
     # private: staff and the owner only; shared-read: every platform may read it too.
     visibility: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
     # The API client that created it (None: staff's). Only the owner may change it over the
-    # API, and an owned bank matches only its owner's items (services/hash_banks/access.py).
+    # API, and an owned bank matches only its owner's items (services/banks/access.py).
     owner_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"), index=True)
 
     entries = relationship("BankEntry", back_populates="bank", lazy="noload")
@@ -45,8 +44,9 @@ class HashBank(Base):
 
     def threshold(self, algorithm: str) -> int:
         """The distance up to which `algorithm` matches in this bank (0 for exact hashes)."""
-        return {"pdq": self.pdq_threshold, "phash": self.phash_threshold,
-                "dhash": self.dhash_threshold}.get(algorithm, 0)
+        return {"pdq": self.pdq_threshold, "phash": self.phash_threshold, "dhash": self.dhash_threshold}.get(
+            algorithm, 0
+        )
 
 
 class BankEntry(Base):
@@ -96,9 +96,9 @@ class HashMatch(Base):
 
 
 class BankChangeOp:
-    BANK_CHANGED = "bank_changed"      # name, kind, thresholds or enabled changed
-    ENTRY_CHANGED = "entry_changed"    # one entry added, disabled, enabled or removed
-    ENTRIES_ADDED = "entries_added"    # entries entry_lo..entry_hi of the bank were inserted
+    BANK_CHANGED = "bank_changed"  # name, kind, thresholds or enabled changed
+    ENTRY_CHANGED = "entry_changed"  # one entry added, disabled, enabled or removed
+    ENTRIES_ADDED = "entries_added"  # entries entry_lo..entry_hi of the bank were inserted
 
     ALL = (BANK_CHANGED, ENTRY_CHANGED, ENTRIES_ADDED)
 

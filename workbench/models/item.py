@@ -1,4 +1,5 @@
 """An upload from a platform and the hashes computed from it."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,10 +15,10 @@ STAGE_ORDER = ("hash", "classify", "policy", "route")
 
 
 class ItemStatus:
-    RECEIVED = "received"      # stored, waiting for the pipeline
+    RECEIVED = "received"  # stored, waiting for the pipeline
     PROCESSING = "processing"  # some stages done, see Item.stage
-    PROCESSED = "processed"    # every registered stage ran (final)
-    ERROR = "error"            # retries exhausted, see Item.error (final)
+    PROCESSED = "processed"  # every registered stage ran (final)
+    ERROR = "error"  # retries exhausted, see Item.error (final)
 
     FINAL = (PROCESSED, ERROR)
     ACTIVE = (RECEIVED, PROCESSING)
@@ -57,14 +58,13 @@ class Item(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by a GDPR erasure: the content, its hashes and the author link are gone.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Set when retention purged the content (text, file, hashes, free text about it; services/retention.py).
+    # Set when retention purged the content (text, file, hashes, free text about it; services/privacy/retention.py).
     content_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     blob = relationship("Blob")
     # Read-only view for the API; the classify stage writes signals with set-based statements.
     signals = relationship("ItemSignal", order_by="ItemSignal.id", viewonly=True)
-    hashes = relationship("ItemHash", order_by="ItemHash.algorithm", lazy="selectin",
-                          cascade="all, delete-orphan")
+    hashes = relationship("ItemHash", order_by="ItemHash.algorithm", lazy="selectin", cascade="all, delete-orphan")
 
     @property
     def is_final(self) -> bool:

@@ -1,5 +1,6 @@
 """Video and music: the sampled frames of a video item, the frames of a video bank entry,
 the reference tracks of a music bank, and the details of a video or music match."""
+
 from __future__ import annotations
 
 from datetime import datetime

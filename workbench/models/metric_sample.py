@@ -5,6 +5,7 @@ copies the same figures into this table every WORKBENCH_METRIC_SAMPLE_INTERVAL_S
 drops rows older than WORKBENCH_METRIC_RETENTION_DAYS, so the dashboard works without one.
 Counters are stored as they are (cumulative); the dashboard charts their increase.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

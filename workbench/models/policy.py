@@ -4,6 +4,7 @@ The version in force for a jurisdiction is the one with the highest number. Roll
 publishes an older version's text again under a new number, so history only ever grows and
 every evaluation and decision can name the exact text it ran.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,7 @@ class PolicyPack(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    versions = relationship("PolicyVersion", back_populates="pack", order_by="PolicyVersion.number",
-                            lazy="noload")
+    versions = relationship("PolicyVersion", back_populates="pack", order_by="PolicyVersion.number", lazy="noload")
 
 
 class PolicyVersion(Base):

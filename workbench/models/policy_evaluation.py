@@ -5,6 +5,7 @@ pack versions is one row (`fingerprint`), so rerunning a stage never duplicates 
 current evaluation is its latest. Packs and matched rules also go in narrow child tables so
 hit rates are a GROUP BY, not a scan of JSON.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,8 +35,9 @@ class PolicyEvaluation(Base):
     plan: Mapped[dict] = mapped_column(JSON)  # DecisionPlan.to_dict()
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    packs = relationship("EvaluationPack", order_by="EvaluationPack.position", lazy="selectin",
-                         cascade="all, delete-orphan")
+    packs = relationship(
+        "EvaluationPack", order_by="EvaluationPack.position", lazy="selectin", cascade="all, delete-orphan"
+    )
     rule_hits = relationship("RuleHit", order_by="RuleHit.id", lazy="selectin", cascade="all, delete-orphan")
 
 

@@ -1,4 +1,5 @@
 """GDPR erasure requests: what was asked and what was done, without the personal data."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,9 +1,10 @@
 """The old -> new pseudonym of each platform's users, recorded when pseudonyms became per platform.
 
-Migration 0008c re-keyed every stored pseudonym (see services/pseudonyms.py); rows written
+Migration 0008c re-keyed every stored pseudonym (see services/privacy/pseudonyms.py); rows written
 before it, and copies made from them (exports, notes), carry the old value. This table lets
 an auditor follow them to the rows of today. An erasure deletes the person's pairs.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

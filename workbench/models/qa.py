@@ -3,6 +3,7 @@
 A sample is its own row, not a Case: a case is one open review per item (uq_cases_one_open_per_item),
 while a QA review changes nothing on the item and may overlap with the item's own open case.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

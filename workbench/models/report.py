@@ -3,6 +3,7 @@
 The reporter's contact details live in their own table so an erasure request can
 delete them without touching the notice, which regulators' figures still count.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,7 @@ class Report(Base):
     reporter_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    contact = relationship("ReportContact", uselist=False, lazy="selectin",
-                           cascade="all, delete-orphan")
+    contact = relationship("ReportContact", uselist=False, lazy="selectin", cascade="all, delete-orphan")
 
 
 class ReportContact(Base):
@@ -42,8 +42,7 @@ class ReportContact(Base):
 
     __tablename__ = "report_contacts"
 
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

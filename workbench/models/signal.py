@@ -1,4 +1,5 @@
 """Classifier outputs stored per item, with the model that produced them."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -7,6 +7,7 @@ user sees no case at all (fail closed). workbench/services/access/scope.py reads
 Sessions: the session cookie holds `get_id()`, "<id>:<session_token>". Rotating the token
 (logout, password reset, TOTP change, "log out everywhere", deactivation) invalidates every session.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -43,7 +44,7 @@ class User(UserMixin, Base):
     # Set by an admin reset: the next page after login is "choose a new password".
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # TOTP (RFC 6238): the base32 secret, encrypted with a key outside the database
-    # (services/totp_secrets.py); enabled once the user confirmed a code from it.
+    # (services/accounts/totp_secrets.py); enabled once the user confirmed a code from it.
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last time step accepted: a code is never accepted twice (RFC 6238 §5.2).

@@ -4,6 +4,7 @@ A delivery row is written in the same transaction as the decision (outbox patter
 decision can never be committed without its notification, nor notified without being
 committed. Deliveries of one item go out in the order they were written (by id).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,9 +16,9 @@ from workbench.models.base import Base, BigId, UTCDateTime, utcnow
 
 
 class DeliveryStatus:
-    PENDING = "pending"      # waiting for its first or next attempt
+    PENDING = "pending"  # waiting for its first or next attempt
     DELIVERED = "delivered"  # the receiver answered 2xx
-    FAILED = "failed"        # retries exhausted; replay from the admin UI
+    FAILED = "failed"  # retries exhausted; replay from the admin UI
 
 
 class WebhookDelivery(Base):

@@ -1,9 +1,10 @@
 """Moderator wellness: how media is shown to each moderator, and what they were exposed to.
 
 A preference row exists only once a moderator changed the defaults for a content class
-(services/wellness_prefs.py holds the defaults). An exposure row records that a moderator
+(services/wellness/preferences.py holds the defaults). An exposure row records that a moderator
 saw an item on a UTC day; the unique key makes a second look on the same day free.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

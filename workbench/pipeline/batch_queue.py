@@ -15,6 +15,7 @@ database stays the source of truth: Redis flushed means no `pending` entry, and 
 sweeper then re-queues the item's job, which hands it off again. Handing an item off twice
 is harmless: the worker skips items no longer waiting for the stage.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from redis import Redis
+
 from workbench.extensions import get_redis
 from workbench.pipeline.stages import registered_stages
 
@@ -201,10 +203,11 @@ class BatchQueue:
             return False
         if time.time() - handed_off_at < verify_after_s:
             return True
-        found = (self.redis.lpos(self.queue_key, str(item_id)) is not None
-                 or self.redis.zscore(self.delayed_key, str(item_id)) is not None
-                 or any(self.redis.lpos(self.claimed_key(name), str(item_id)) is not None
-                        for name in self.live_workers()))
+        found = (
+            self.redis.lpos(self.queue_key, str(item_id)) is not None
+            or self.redis.zscore(self.delayed_key, str(item_id)) is not None
+            or any(self.redis.lpos(self.claimed_key(name), str(item_id)) is not None for name in self.live_workers())
+        )
         if found:  # trusted again for a while: a long backlog is not scanned on every sweep
             self.redis.zadd(self.pending_key, {str(item_id): time.time()}, xx=True)
         return found
@@ -236,9 +239,17 @@ def batch_stage_health(config, redis: Redis) -> dict[str, dict]:
         queue = BatchQueue(redis, stage.name)
         workers = queue.live_workers()
         health[stage.name] = {
-            "ok": bool(workers), "enabled": True, "count": len(workers), **queue.counts(),
-            "workers": [{"name": name, "text_model": info.get("text_model"),
-                         "classifiers": [c.get("classifier") for c in info.get("classifiers", [])]}
-                        for name, info in workers.items()],
+            "ok": bool(workers),
+            "enabled": True,
+            "count": len(workers),
+            **queue.counts(),
+            "workers": [
+                {
+                    "name": name,
+                    "text_model": info.get("text_model"),
+                    "classifiers": [c.get("classifier") for c in info.get("classifiers", [])],
+                }
+                for name, info in workers.items()
+            ],
         }
     return health

@@ -13,6 +13,7 @@ counted as a failed attempt (retried after the configured interval, or ended in 
 after the last retry) while the others complete. If storing the batch raises, it is
 rolled back and each item is stored on its own, so one bad row costs only its item.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,10 +21,9 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench import audit
@@ -31,11 +31,10 @@ from workbench.extensions import db
 from workbench.faults import pause_point
 from workbench.metrics import timed
 from workbench.metrics.registry import add_observation, deferred_observations
-from workbench.queues import add_items_job
-from workbench.pipeline.stages import stage_context
-from workbench.models import Item, ItemStatus
+from workbench.models import ItemStatus
 from workbench.models.base import utcnow
 from workbench.pipeline.batch_queue import BatchQueue
+from workbench.pipeline.batch_rows import ITEM_COLUMNS, ITEMS_TABLE, LOCK_COLUMNS, BatchReport, update_items
 from workbench.pipeline.runner import MAX_ERROR_CHARS, PIPELINE
 from workbench.pipeline.stages import (
     STAGE_ORDER,
@@ -44,29 +43,13 @@ from workbench.pipeline.stages import (
     get_stage,
     next_stage,
     registered_stages,
+    stage_context,
     stages_after,
 )
+from workbench.queues import add_items_job
 
 log = logging.getLogger(__name__)
 UNSTORED_RETRY_S = 5.0
-
-_ITEM_COLUMNS = (Item.id, Item.kind, Item.text, Item.blob_sha256, Item.language, Item.language_source,
-                 Item.status, Item.stage, Item.attempts)
-# Re-read under the lock before storing: the item's state, not its (possibly long) text.
-_LOCK_COLUMNS = (Item.id, Item.kind, Item.blob_sha256, Item.language, Item.language_source,
-                 Item.status, Item.stage, Item.attempts)
-_ITEMS = Item.__table__
-
-
-@dataclass
-class BatchReport:
-    """What one batch did, by item id."""
-    claimed: int = 0
-    completed: list[int] = field(default_factory=list)  # stage done, later stages queued
-    finished: list[int] = field(default_factory=list)   # stage done and it was the last one
-    retrying: dict[int, float] = field(default_factory=dict)  # id -> seconds until the retry
-    failed: list[int] = field(default_factory=list)     # ended in status `error`
-    skipped: list[int] = field(default_factory=list)    # no longer waiting for the stage
 
 
 def default_worker_name() -> str:
@@ -74,8 +57,16 @@ def default_worker_name() -> str:
 
 
 class BatchWorker:
-    def __init__(self, app, stage_name: str, loaded: Any, *, name: str | None = None,
-                 batch_size: int | None = None, wait_ms: int | None = None):
+    def __init__(
+        self,
+        app,
+        stage_name: str,
+        loaded: Any,
+        *,
+        name: str | None = None,
+        batch_size: int | None = None,
+        wait_ms: int | None = None,
+    ):
         config = app.config
         self.app = app
         self.stage = get_stage(stage_name)
@@ -97,9 +88,13 @@ class BatchWorker:
     def info(self) -> dict[str, Any]:
         """What /healthz and operators see about this worker."""
         return {
-            "stage": self.stage.name, "pid": os.getpid(), "host": socket.gethostname(),
-            "started_at": self.started_at.isoformat(), "batch_size": self.batch_size,
-            "wait_ms": round(self.wait_s * 1000), "text_model": getattr(self.loaded, "text_model", None),
+            "stage": self.stage.name,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": self.started_at.isoformat(),
+            "batch_size": self.batch_size,
+            "wait_ms": round(self.wait_s * 1000),
+            "text_model": getattr(self.loaded, "text_model", None),
             "classifiers": list(getattr(self.loaded, "identities", {}).values()),
         }
 
@@ -119,8 +114,9 @@ class BatchWorker:
                     log.warning("%s: took back %d item(s) from workers that died", self.name, len(recovered))
                 while not self.stopping.is_set():
                     self.queue.promote_due()
-                    item_ids = self.queue.claim(self.name, self.batch_size, wait_s=self.wait_s,
-                                                block_s=0.0 if burst else self._block_s())
+                    item_ids = self.queue.claim(
+                        self.name, self.batch_size, wait_s=self.wait_s, block_s=0.0 if burst else self._block_s()
+                    )
                     if not item_ids:
                         if burst:
                             break
@@ -149,7 +145,7 @@ class BatchWorker:
     def _back_off(self) -> None:
         """The database or Redis is away (or a bug): give the batch back, wait, try again."""
         self._failures += 1
-        delay = min(30.0, 0.5 * 2 ** self._failures)
+        delay = min(30.0, 0.5 * 2**self._failures)
         log.exception("%s: a batch failed; its items go back on the queue, retrying in %.1fs", self.name, delay)
         try:
             self.queue.unclaim(self.name)
@@ -212,7 +208,7 @@ class BatchWorker:
             try:
                 self._store(session, [item_id], results, report)
                 continue
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - one item's failure is that item's, the others are stored
                 session.rollback()
                 log.exception("%s: storing item %s failed", self.stage.name, item_id)
         stored = set(report.completed + report.finished + report.failed + list(report.retrying))
@@ -222,7 +218,7 @@ class BatchWorker:
 
     def _store(self, session: Session, item_ids: list[int], results: dict, report: BatchReport) -> None:
         """One transaction: the stage's rows, each item's progress and audit event."""
-        locked = self._rows(session, item_ids, lock=True, columns=_LOCK_COLUMNS)
+        locked = self._rows(session, item_ids, lock=True, columns=LOCK_COLUMNS)
         rows = [row for row in self._waiting(locked) if row.id in results]
         stored = {row.id for row in rows}
         # Another worker stored the others meanwhile (they had been handed off twice).
@@ -230,8 +226,7 @@ class BatchWorker:
         if not rows:
             session.rollback()
             return
-        outcomes = self.stage.run.store(session, [self._snapshot(row) for row in rows], results,
-                                        self.ctx, self.loaded)
+        outcomes = self.stage.run.store(session, [self._snapshot(row) for row in rows], results, self.ctx, self.loaded)
         now = utcnow()
         is_last = not stages_after(self.stage.name, self.app.config)
         updates, done, events = [], BatchReport(), {}
@@ -242,7 +237,7 @@ class BatchWorker:
         # in order: stage_completed before processed); sealed with the commit.
         for action, object_events in events.items():
             audit.record_many(session, PIPELINE, action, "item", object_events)
-        _update_items(session, updates)
+        update_items(session, updates)
         pause_point(self.stage.name, "before_commit")  # test-only crash hook (workbench/faults.py)
         session.commit()
         pause_point(self.stage.name, "after_commit")
@@ -255,8 +250,9 @@ class BatchWorker:
         """The item's new position (and its audit events, added to `events`: action ->
         [(item id, payload)]) after the stage's outcome."""
         if outcome.failure is not None:
-            return self._failure(row, f"{self.stage.name} failed: {outcome.failure}",
-                                 outcome.retryable, now, done, events)
+            return self._failure(
+                row, f"{self.stage.name} failed: {outcome.failure}", outcome.retryable, now, done, events
+            )
         name = self.stage.name
         events.setdefault("item.stage_completed", []).append((row.id, {"stage": name, **outcome.summary}))
         if is_last:  # the last stage: the item is processed in the same transaction
@@ -273,7 +269,8 @@ class BatchWorker:
         retries = self.app.config["WORKBENCH_JOB_RETRIES"]
         final = not retryable or attempt > retries
         events.setdefault("item.failed" if final else "item.attempt_failed", []).append(
-            (row.id, {"stage_completed": row.stage, "attempt": attempt, "reason": reason}))
+            (row.id, {"stage_completed": row.stage, "attempt": attempt, "reason": reason})
+        )
         values: dict[str, Any] = {"attempts": attempt, "error": reason}
         if final:
             values.update(status=ItemStatus.ERROR, finished_at=now)
@@ -285,16 +282,17 @@ class BatchWorker:
 
     def _record_store_error(self, session: Session, item_id: int, report: BatchReport) -> None:
         try:
-            rows = self._waiting(self._rows(session, [item_id], lock=True, columns=_LOCK_COLUMNS))
+            rows = self._waiting(self._rows(session, [item_id], lock=True, columns=LOCK_COLUMNS))
             if not rows:
                 session.rollback()
                 return
             now, events = utcnow(), {}
-            values = self._failure(rows[0], f"{self.stage.name} failed: could not store the result",
-                                   True, now, report, events)
+            values = self._failure(
+                rows[0], f"{self.stage.name} failed: could not store the result", True, now, report, events
+            )
             for action, object_events in events.items():
                 audit.record_many(session, PIPELINE, action, "item", object_events)
-            _update_items(session, [{"id": item_id, "updated_at": now, **values}])
+            update_items(session, [{"id": item_id, "updated_at": now, **values}])
             session.commit()
         except Exception:  # noqa: BLE001 - the database is away: the sweeper finds the item later
             session.rollback()
@@ -314,13 +312,16 @@ class BatchWorker:
 
     # --- reading items -------------------------------------------------------------------
 
-    def _rows(self, session: Session, item_ids: Sequence[int], *, lock: bool, columns=_ITEM_COLUMNS) -> list:
+    def _rows(self, session: Session, item_ids: Sequence[int], *, lock: bool, columns=ITEM_COLUMNS) -> list:
         """The items' rows, in id order (so concurrent lockers cannot deadlock)."""
         # Core on the session's connection: plain rows, no ORM result machinery.
-        statement = select(*(_ITEMS.c[column.key] for column in columns)).where(
-            _ITEMS.c.id.in_(list(item_ids))).order_by(_ITEMS.c.id)
+        statement = (
+            select(*(ITEMS_TABLE.c[column.key] for column in columns))
+            .where(ITEMS_TABLE.c.id.in_(list(item_ids)))
+            .order_by(ITEMS_TABLE.c.id)
+        )
         if lock:
-            statement = statement.with_for_update(of=_ITEMS)
+            statement = statement.with_for_update(of=ITEMS_TABLE)
         return list(session.connection().execute(statement))
 
     def _waiting(self, rows: list) -> list:
@@ -335,25 +336,20 @@ class BatchWorker:
         key = tuple(stage.name for stage in registered_stages(config))
         if self._waiting_after_cache[0] != key:
             names = (None,) + STAGE_ORDER
-            self._waiting_after_cache = (key, frozenset(
-                name for name in names if getattr(next_stage(name, config), "name", None) == self.stage.name))
+            self._waiting_after_cache = (
+                key,
+                frozenset(name for name in names if getattr(next_stage(name, config), "name", None) == self.stage.name),
+            )
         return self._waiting_after_cache[1]
 
     @staticmethod
     def _snapshot(row) -> ItemSnapshot:
         """(At store time the row has no `text`: the stage computed from it already.)"""
-        return ItemSnapshot(id=row.id, kind=row.kind, text=getattr(row, "text", None), blob_sha256=row.blob_sha256,
-                            language=row.language, language_source=row.language_source)
-
-
-def _update_items(session: Session, updates: list[dict]) -> None:
-    """One executemany UPDATE per set of columns (Core: no ORM bulk-update bookkeeping per row)."""
-    groups: dict[tuple, list[dict]] = {}
-    for values in updates:
-        groups.setdefault(tuple(sorted(values)), []).append(values)
-    connection = session.connection()
-    for keys, rows in groups.items():
-        columns = [key for key in keys if key != "id"]
-        statement = (update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
-                     .values({key: bindparam(f"b_{key}") for key in columns}))
-        connection.execute(statement, [{f"b_{key}": row[key] for key in keys} for row in rows])
+        return ItemSnapshot(
+            id=row.id,
+            kind=row.kind,
+            text=getattr(row, "text", None),
+            blob_sha256=row.blob_sha256,
+            language=row.language,
+            language_source=row.language_source,
+        )

@@ -7,6 +7,7 @@ Language id runs first, so the text models see the detected language. A video's 
 frames are decoded once here, scored by NudeNet and kept as the case page's thumbnails
 (pipeline/frame_thumbnails.py).
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,6 +79,7 @@ def text_model_choice(config: Mapping[str, Any]) -> str | None:
 @dataclass
 class LoadedClassifiers:
     """The models of one classify worker process, loaded once."""
+
     classifiers: list[Classifier]
     identities: dict[str, dict[str, str]]  # name -> {classifier, version, model_checksum}
     text_model: str | None
@@ -92,14 +94,16 @@ class LoadedClassifiers:
         lines = [self.text_model] if self.text_model else []
         for c in self.classifiers:
             source = getattr(c, "source", None)
-            lines.append(f"classifier {c.name} {c.version} sha256 {c.model_checksum}"
-                         + (f" ({source})" if source else ""))
+            lines.append(
+                f"classifier {c.name} {c.version} sha256 {c.model_checksum}" + (f" ({source})" if source else "")
+            )
         return lines
 
 
 @dataclass
 class ItemClassification:
     """Every classifier's signals for one item (error signals included)."""
+
     signals: dict[str, list[Signal]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     retryable: bool = True
@@ -122,8 +126,9 @@ def _primary_language(tag: str | None) -> str | None:
     return tag.split("-")[0].lower() if tag else None
 
 
-def inputs_for(item: ItemSnapshot, blob_store: Any, result: ItemClassification | None = None,
-               video_frame_count: int = 8) -> list[ClassifierInput]:
+def inputs_for(
+    item: ItemSnapshot, blob_store: Any, result: ItemClassification | None = None, video_frame_count: int = 8
+) -> list[ClassifierInput]:
     """An image item gives its image, and its caption as text; a text item its text. A video
     gives its sampled frames, decoded once: NudeNet scores them and `result` keeps their
     thumbnails."""
@@ -139,8 +144,9 @@ def inputs_for(item: ItemSnapshot, blob_store: Any, result: ItemClassification |
     return inputs
 
 
-def classify_items(items: Sequence[ItemSnapshot], blob_store: Any, loaded: LoadedClassifiers,
-                   video_frame_count: int = 8) -> dict[int, ItemClassification]:
+def classify_items(
+    items: Sequence[ItemSnapshot], blob_store: Any, loaded: LoadedClassifiers, video_frame_count: int = 8
+) -> dict[int, ItemClassification]:
     """One classify_batch call per classifier for the whole batch."""
     results = {item.id: ItemClassification() for item in items}
     inputs: list[ClassifierInput] = []
@@ -154,8 +160,9 @@ def classify_items(items: Sequence[ItemSnapshot], blob_store: Any, loaded: Loade
     for classifier in loaded.classifiers:
         # Shortest texts first: a classifier that runs the batch in chunks (Detoxify) then
         # pads each chunk only to similar lengths. Results are matched back by item id.
-        batch = sorted((one for one in inputs if one.kind in classifier.media_types),
-                       key=lambda one: len(one.text or ""))
+        batch = sorted(
+            (one for one in inputs if one.kind in classifier.media_types), key=lambda one: len(one.text or "")
+        )
         if not batch:
             continue
         try:
@@ -192,8 +199,11 @@ def language_values(item: ItemSnapshot, result: ItemClassification) -> dict[str,
     if item.language and item.language_source != "detected":
         return {} if item.language_source == "platform" else {"language_source": "platform"}
     code, confidence = result.language
-    return {"language": None if code == UNDETERMINED else code, "language_source": "detected",
-            "language_confidence": round(confidence, 4)}
+    return {
+        "language": None if code == UNDETERMINED else code,
+        "language_source": "detected",
+        "language_confidence": round(confidence, 4),
+    }
 
 
 class ClassifyStage:
@@ -203,25 +213,39 @@ class ClassifyStage:
         classifiers = active_classifiers(configured_names(config), classifier_settings(config))
         return LoadedClassifiers.from_classifiers(classifiers, text_model_choice(config))
 
-    def compute(self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: LoadedClassifiers,
-                ) -> dict[int, ItemClassification]:
+    def compute(
+        self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: LoadedClassifiers
+    ) -> dict[int, ItemClassification]:
         return classify_items(items, ctx.blob_store, loaded, frame_count(ctx.config))
 
-    def store(self, session: Session, items: Sequence[ItemSnapshot], results: Mapping[int, ItemClassification],
-              ctx: StageContext, loaded: LoadedClassifiers) -> dict[int, BatchOutcome]:
+    def store(
+        self,
+        session: Session,
+        items: Sequence[ItemSnapshot],
+        results: Mapping[int, ItemClassification],
+        ctx: StageContext,
+        loaded: LoadedClassifiers,
+    ) -> dict[int, BatchOutcome]:
         counts = store_signals(session, {item.id: results[item.id].signals for item in items}, loaded.identities)
         # `items` is read again under the row locks: an item erased meanwhile has no file, and
         # its thumbnails are not stored.
-        thumbnails = {item.id: results[item.id].thumbnails for item in items
-                      if item.kind == "video" and item.blob_sha256 and results[item.id].thumbnails is not None}
+        thumbnails = {
+            item.id: results[item.id].thumbnails
+            for item in items
+            if item.kind == "video" and item.blob_sha256 and results[item.id].thumbnails is not None
+        }
         replace_thumbnails(session, thumbnails)
         outcomes = {}
         for item in items:
             result = results[item.id]
             summary: dict[str, Any] = {
-                "classifiers": {name: {"version": loaded.identities[name]["version"],
-                                       "model_checksum": loaded.identities[name]["model_checksum"]}
-                                for name in sorted(result.signals)},
+                "classifiers": {
+                    name: {
+                        "version": loaded.identities[name]["version"],
+                        "model_checksum": loaded.identities[name]["model_checksum"],
+                    }
+                    for name in sorted(result.signals)
+                },
                 "signals": counts.get(item.id, 0),
             }
             if item.id in thumbnails:

@@ -5,6 +5,7 @@ cannot load stops the process with a message saying what to fix and exit status 
 (EX_CONFIG), so a supervisor does not restart it in a loop and no item is scored by
 half the configured models. Startup prints which text model is active and why.
 """
+
 from __future__ import annotations
 
 from classifiers.base import ClassifierError
@@ -24,7 +25,8 @@ def load_classifiers(config, echo=print) -> LoadedClassifiers:
     if not classify_enabled(config):
         raise ClassifyWorkerCannotStart(
             "WORKBENCH_CLASSIFIERS is empty: the classify stage is switched off, so there is nothing "
-            "for a classify worker to do (set it, e.g. to 'text,nudenet,langid')")
+            "for a classify worker to do (set it, e.g. to 'text,nudenet,langid')"
+        )
     choice = text_model_choice(config)
     if choice:
         echo(choice)  # before loading: if Detoxify fails below, the operator knows why it was chosen
@@ -32,6 +34,6 @@ def load_classifiers(config, echo=print) -> LoadedClassifiers:
         loaded = get_stage(STAGE).run.load(config)
     except ClassifierError as exc:
         raise ClassifyWorkerCannotStart(f"a classifier cannot load: {exc}") from exc
-    for line in loaded.describe()[1 if choice else 0:]:
+    for line in loaded.describe()[1 if choice else 0 :]:
         echo(line)
     return loaded

@@ -8,6 +8,7 @@ stored JPEGs: decoding a video costs its pixels times its frames, which no web r
 Videos classified before the thumbnails existed get theirs from `flask pipeline
 frame-thumbnails` (backfill below): a command, as it decodes.
 """
+
 from __future__ import annotations
 
 import io
@@ -38,7 +39,7 @@ _CLASSIFIED_STAGES = ("classify", "policy", "route")
 
 @dataclass(frozen=True)
 class Thumbnail:
-    number: int    # the frame's position among the classified frames (NudeNet's `frame` detail)
+    number: int  # the frame's position among the classified frames (NudeNet's `frame` detail)
     time_ms: int
     jpeg: bytes
 
@@ -77,8 +78,11 @@ def replace_thumbnails(session: Session, thumbnails: Mapping[int, Sequence[Thumb
         return 0
     session.execute(delete(ItemFrameThumbnail).where(ItemFrameThumbnail.item_id.in_(sorted(thumbnails))))
     now = utcnow()
-    rows = [{"item_id": item_id, "number": one.number, "time_ms": one.time_ms, "jpeg": one.jpeg, "created_at": now}
-            for item_id, item_thumbnails in sorted(thumbnails.items()) for one in item_thumbnails]
+    rows = [
+        {"item_id": item_id, "number": one.number, "time_ms": one.time_ms, "jpeg": one.jpeg, "created_at": now}
+        for item_id, item_thumbnails in sorted(thumbnails.items())
+        for one in item_thumbnails
+    ]
     if rows:  # Core executemany on the session's connection, as the signals are stored
         session.connection().execute(insert(ItemFrameThumbnail.__table__), rows)
     return len(rows)
@@ -86,24 +90,36 @@ def replace_thumbnails(session: Session, thumbnails: Mapping[int, Sequence[Thumb
 
 # --- backfill -----------------------------------------------------------------------------
 
+
 @dataclass
 class BackfillReport:
-    made: list[int] = field(default_factory=list)           # items that got thumbnails
-    undecodable: list[int] = field(default_factory=list)    # the frames could not be decoded
-    missing: list[int] = field(default_factory=list)        # the file is gone
+    made: list[int] = field(default_factory=list)  # items that got thumbnails
+    undecodable: list[int] = field(default_factory=list)  # the frames could not be decoded
+    missing: list[int] = field(default_factory=list)  # the file is gone
 
 
 def items_without_thumbnails(session: Session, after_id: int = 0, limit: int = 100) -> list[int]:
     """Classified video items that still have their content and no thumbnails, by id."""
-    return list(session.scalars(
-        select(Item.id).where(Item.kind == "video", Item.blob_sha256.is_not(None), Item.erased_at.is_(None),
-                              Item.stage.in_(_CLASSIFIED_STAGES), Item.id > after_id,
-                              ~exists().where(ItemFrameThumbnail.item_id == Item.id))
-        .order_by(Item.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(Item.id)
+            .where(
+                Item.kind == "video",
+                Item.blob_sha256.is_not(None),
+                Item.erased_at.is_(None),
+                Item.stage.in_(_CLASSIFIED_STAGES),
+                Item.id > after_id,
+                ~exists().where(ItemFrameThumbnail.item_id == Item.id),
+            )
+            .order_by(Item.id)
+            .limit(limit)
+        )
+    )
 
 
-def backfill(session: Session, blob_store, config: Mapping, actor: audit.Actor, *,
-             limit: int | None = None) -> BackfillReport:
+def backfill(
+    session: Session, blob_store, config: Mapping, actor: audit.Actor, *, limit: int | None = None
+) -> BackfillReport:
     """Thumbnails for classified videos that have none, one item per transaction. The file is
     read and decoded with no transaction open; the item is then locked and checked again
     (an erasure meanwhile has removed its file: nothing is stored)."""

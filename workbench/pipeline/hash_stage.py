@@ -4,6 +4,7 @@
 Idempotent: a rerun upserts the same hash rows and replaces the item's matches with what
 the banks say now, so it never leaves duplicates behind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,10 +19,10 @@ from classifiers.hashing.images import ImageDecodeError
 from classifiers.hashing.pdq import is_matchable_quality
 from workbench.models import HashMatch, Item, ItemHash
 from workbench.pipeline.stages import StageContext, register_stage
+from workbench.pipeline.video_hash import run_video_hashing
 from workbench.services.banks.access import keep_matches_for_client
 from workbench.services.banks.matching import BankHit, find_matches
 from workbench.services.banks.runtime import matcher_for
-from workbench.pipeline.video_hash import run_video_hashing
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,10 @@ def upsert_item_hashes(session: Session, item: Item, hashes: ComputedHashes) -> 
 
 def store_matches(session: Session, item: Item, hits: list[BankHit]) -> None:
     """Make the item's HashMatch rows exactly `hits` (a rerun leaves the same rows)."""
-    existing = {(row.entry_id, row.algorithm): row
-                for row in session.scalars(select(HashMatch).where(HashMatch.item_id == item.id))}
+    existing = {
+        (row.entry_id, row.algorithm): row
+        for row in session.scalars(select(HashMatch).where(HashMatch.item_id == item.id))
+    }
     wanted = {(hit.entry_id, hit.algorithm): hit for hit in hits}
     for key, row in existing.items():
         if key not in wanted:
@@ -82,8 +85,15 @@ def store_matches(session: Session, item: Item, hits: list[BankHit]) -> None:
     for key, hit in wanted.items():
         row = existing.get(key)
         if row is None:
-            session.add(HashMatch(item_id=item.id, bank_id=hit.bank_id, entry_id=hit.entry_id,
-                                  algorithm=hit.algorithm, distance=hit.distance))
+            session.add(
+                HashMatch(
+                    item_id=item.id,
+                    bank_id=hit.bank_id,
+                    entry_id=hit.entry_id,
+                    algorithm=hit.algorithm,
+                    distance=hit.distance,
+                )
+            )
         elif (row.bank_id, row.distance) != (hit.bank_id, hit.distance):
             row.bank_id, row.distance = hit.bank_id, hit.distance
 
@@ -97,8 +107,12 @@ def run_hash_stage(session: Session, item: Item, ctx: StageContext) -> dict:
         pdq_quality = hashes["pdq"][1] if "pdq" in hashes else None
         pdq_matchable = pdq_quality is not None and is_matchable_quality(pdq_quality)
         matcher = matcher_for(current_app)
-        hits = find_matches(session, matcher, {algorithm: value for algorithm, (value, _) in hashes.items()},
-                            pdq_matchable=pdq_matchable)
+        hits = find_matches(
+            session,
+            matcher,
+            {algorithm: value for algorithm, (value, _) in hashes.items()},
+            pdq_matchable=pdq_matchable,
+        )
         if item.kind == "video":  # vPDQ, frames against image banks, music (pipeline/video_hash.py)
             hits += run_video_hashing(session, item, ctx, summary)
         if pdq_quality is not None:

@@ -3,8 +3,9 @@
 `ready` is what a load balancer needs: the database, Redis, at least one worker and, while
 classifiers are configured, a classify worker. `status` is `ok`, or `degraded` when something
 is not ready or an optional tool is missing somewhere (the workbench still serves then, with
-that feature off: see services/capabilities.py).
+that feature off: see services/operations/capabilities.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ def _database(session: Session) -> dict:
         session.execute(text("SELECT 1"))
         session.rollback()
         return {"ok": True, "backend": session.get_bind().dialect.name}
-    except Exception as exc:  # any failure here means "not healthy", never a 500
+    except Exception as exc:  # noqa: BLE001 - any failure here means "not healthy", never a 500
         session.rollback()
         return {"ok": False, "error": type(exc).__name__}
 
@@ -58,12 +59,19 @@ def check(session: Session, redis, queue, config) -> Health:
     except RedisError as exc:
         detail["redis"] = {"ok": False, "error": type(exc).__name__}
         detail["workers"] = {"ok": False, "count": 0}
-        missing = {capability.name: {"feature": capability.feature, "reason": capability.missing_reason,
-                                     "where": ["web"]} for capability in capabilities.missing_here()}
-    detail["capabilities"] = {capability.name: {"ok": capability.name not in missing, **missing.get(capability.name, {})}
-                              for capability in capabilities.CAPABILITIES}
-    reasons = [f"{name} is not ready" for name, part in detail.items()
-               if isinstance(part, dict) and part.get("ok") is False and name != "capabilities"]
+        missing = {
+            capability.name: {"feature": capability.feature, "reason": capability.missing_reason, "where": ["web"]}
+            for capability in capabilities.missing_here()
+        }
+    detail["capabilities"] = {
+        capability.name: {"ok": capability.name not in missing, **missing.get(capability.name, {})}
+        for capability in capabilities.CAPABILITIES
+    }
+    reasons = [
+        f"{name} is not ready"
+        for name, part in detail.items()
+        if isinstance(part, dict) and part.get("ok") is False and name != "capabilities"
+    ]
     reasons += [f"{info['reason']} on {', '.join(info['where'])}: {info['feature']}" for info in missing.values()]
     ready = all(part.get("ok", True) for name, part in detail.items() if name != "capabilities")
     return Health(ready=ready, detail=detail, reasons=reasons)

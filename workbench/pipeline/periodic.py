@@ -6,6 +6,7 @@ dashboard. Less often: sign the audit log's head (WORKBENCH_CHECKPOINT_INTERVAL_
 retention and export expiry (WORKBENCH_RETENTION_INTERVAL_SECONDS). Rounds are safe to run in
 several sweepers at once; a failed round (Redis or the database away) is retried next time.
 """
+
 from __future__ import annotations
 
 import logging

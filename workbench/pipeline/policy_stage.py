@@ -1,4 +1,5 @@
 """The policy stage: evaluate the item's stored facts against the packs in force."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -8,7 +9,9 @@ from workbench.pipeline.stages import StageContext, register_stage
 from workbench.services.policy.evaluation import evaluate_item, evaluation_summary
 
 
-def run_policy_stage(session: Session, item: Item, ctx: StageContext | None = None, *, trigger: str = "pipeline") -> dict:
+def run_policy_stage(
+    session: Session, item: Item, ctx: StageContext | None = None, *, trigger: str = "pipeline"
+) -> dict:
     evaluation, _ = evaluate_item(session, item, trigger=trigger)
     return evaluation_summary(evaluation)
 

@@ -1,4 +1,5 @@
 """The route stage: apply the item's current policy plan (cases, automated decisions)."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

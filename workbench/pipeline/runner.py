@@ -7,6 +7,7 @@ duplicate job) resumes after the last committed stage and never repeats one.
 A batched stage (classify) is not run here: the item is handed off to the stage's batch
 queue and the job ends; the batch worker runs the stage and queues the job again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,12 @@ from workbench.faults import pause_point
 from workbench.metrics import inc, timed
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
-from workbench.pipeline import classify_stage, hash_stage  # noqa: F401  (register the stages)
-from workbench.pipeline import policy_stage, route_stage  # noqa: F401  (register the stages)
+from workbench.pipeline import (  # noqa: F401  (register the stages)  # noqa: F401  (register the stages)
+    classify_stage,
+    hash_stage,
+    policy_stage,
+    route_stage,
+)
 from workbench.pipeline.batch_queue import batch_queue_for
 from workbench.pipeline.stages import Stage, StageContext, stages_after
 
@@ -110,7 +115,15 @@ def record_failure(session: Session, item_id: int, error: BaseException, *, fina
     if final:
         item.status = ItemStatus.ERROR
         item.finished_at = now
-    audit.record(session, PIPELINE, "item.failed" if final else "item.attempt_failed", "item", item.id,
-                 stage_completed=item.stage, attempt=item.attempts, reason=reason)
+    audit.record(
+        session,
+        PIPELINE,
+        "item.failed" if final else "item.attempt_failed",
+        "item",
+        item.id,
+        stage_completed=item.stage,
+        attempt=item.attempts,
+        reason=reason,
+    )
     session.commit()
     inc("workbench_job_failures_total", final=str(final).lower())

@@ -6,6 +6,7 @@ gives (an error signal after a successful retry), a delete. Rows of classifiers 
 run this time are left as they are. Set-based statements, so a batch costs a few
 round trips whatever its size. The caller holds the items' row locks and commits.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,17 +36,26 @@ def _row_values(signal: Signal, identity: Mapping[str, str]) -> dict:
     }
 
 
-def store_signals(session: Session, signals: Mapping[int, Mapping[str, Sequence[Signal]]],
-                  identities: Mapping[str, Mapping[str, str]]) -> dict[int, int]:
+def store_signals(
+    session: Session, signals: Mapping[int, Mapping[str, Sequence[Signal]]], identities: Mapping[str, Mapping[str, str]]
+) -> dict[int, int]:
     """`signals`: item id -> classifier name -> its signals. Returns rows per item."""
     item_ids = sorted(signals)
     if not item_ids:
         return {}
     existing: dict[tuple[int, str], dict[str, tuple]] = {}
     for row in session.execute(
-        select(ItemSignal.id, ItemSignal.item_id, ItemSignal.classifier, ItemSignal.label,
-               ItemSignal.classifier_version, ItemSignal.model_checksum, ItemSignal.score,
-               ItemSignal.detail, ItemSignal.error).where(ItemSignal.item_id.in_(item_ids))
+        select(
+            ItemSignal.id,
+            ItemSignal.item_id,
+            ItemSignal.classifier,
+            ItemSignal.label,
+            ItemSignal.classifier_version,
+            ItemSignal.model_checksum,
+            ItemSignal.score,
+            ItemSignal.detail,
+            ItemSignal.error,
+        ).where(ItemSignal.item_id.in_(item_ids))
     ):
         existing.setdefault((row.item_id, row.classifier), {})[row.label] = row
     now = utcnow()
@@ -55,14 +65,23 @@ def store_signals(session: Session, signals: Mapping[int, Mapping[str, Sequence[
     counts: dict[int, int] = {}
     for item_id in item_ids:
         for classifier, item_signals in signals[item_id].items():
-            wanted = {signal.label[:MAX_LABEL_CHARS]: _row_values(signal, identities[classifier])
-                      for signal in item_signals}
+            wanted = {
+                signal.label[:MAX_LABEL_CHARS]: _row_values(signal, identities[classifier]) for signal in item_signals
+            }
             have = existing.get((item_id, classifier), {})
             for label, values in wanted.items():
                 row = have.get(label)
                 if row is None:
-                    inserts.append({"item_id": item_id, "classifier": classifier, "label": label,
-                                    "created_at": now, "updated_at": now, **values})
+                    inserts.append(
+                        {
+                            "item_id": item_id,
+                            "classifier": classifier,
+                            "label": label,
+                            "created_at": now,
+                            "updated_at": now,
+                            **values,
+                        }
+                    )
                 elif any(getattr(row, key) != value for key, value in values.items()):
                     updates.append({"id": row.id, "updated_at": now, **values})
             deletes += [row.id for label, row in have.items() if label not in wanted]

@@ -9,10 +9,12 @@ times faster per item in batches) is handed off instead: the job puts the item o
 stage's batch queue in Redis and ends, a dedicated batch worker runs the stage for many
 items at once, then queues the item's job again for the stages after it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ class UnknownStage(KeyError):
 @dataclass(frozen=True)
 class StageContext:
     """What stages need besides the session; built once per worker process."""
+
     blob_store: Any
     config: dict
 
@@ -40,6 +43,7 @@ StageFunction = Callable[[Session, Any, StageContext], dict]
 class ItemSnapshot:
     """What a batched stage reads about an item, copied out of the database so that no
     transaction stays open while the models run."""
+
     id: int
     kind: str
     text: str | None
@@ -52,6 +56,7 @@ class ItemSnapshot:
 class BatchOutcome:
     """What a batched stage made of one item. `failure` set: the item is retried (or ends
     in `error` when `retryable` is False or the retries are used up)."""
+
     summary: dict
     item_values: dict  # columns of the item to update with the stage's progress
     failure: str | None = None
@@ -67,8 +72,14 @@ class BatchStage(Protocol):
 
     def compute(self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: Any) -> dict[int, Any]: ...
 
-    def store(self, session: Session, items: Sequence[ItemSnapshot], results: Mapping[int, Any],
-              ctx: StageContext, loaded: Any) -> dict[int, BatchOutcome]: ...
+    def store(
+        self,
+        session: Session,
+        items: Sequence[ItemSnapshot],
+        results: Mapping[int, Any],
+        ctx: StageContext,
+        loaded: Any,
+    ) -> dict[int, BatchOutcome]: ...
 
 
 @dataclass(frozen=True)
@@ -86,8 +97,9 @@ class Stage:
 _registered: dict[str, Stage] = {}
 
 
-def register_stage(name: str, run: Any, *, batched: bool = False,
-                   enabled: Callable[[Mapping[str, Any]], bool] | None = None) -> Stage | None:
+def register_stage(
+    name: str, run: Any, *, batched: bool = False, enabled: Callable[[Mapping[str, Any]], bool] | None = None
+) -> Stage | None:
     """Register (or replace) a stage; returns the stage it replaced, if any."""
     if name not in STAGE_ORDER:
         raise UnknownStage(f"{name!r} is not one of the pipeline stages {STAGE_ORDER}")
@@ -113,8 +125,9 @@ def get_stage(name: str) -> Stage:
 
 def registered_stages(config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
     """The registered stages in pipeline order; with `config`, only the enabled ones."""
-    return tuple(_registered[name] for name in STAGE_ORDER
-                 if name in _registered and _registered[name].is_enabled(config))
+    return tuple(
+        _registered[name] for name in STAGE_ORDER if name in _registered and _registered[name].is_enabled(config)
+    )
 
 
 def stages_after(completed: str | None, config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:

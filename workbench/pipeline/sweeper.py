@@ -9,6 +9,7 @@ it handed them to the stage's batch queue. They are left alone while the batch q
 them, and recovered when it does not (Redis flushed, an entry lost); ids a killed batch
 worker had taken are handed back to the queue first.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.queues import discard_job, enqueue_item, job_status
 from workbench.metrics import inc
 from workbench.models import Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.pipeline.batch_queue import BatchQueue, batch_queue_for
 from workbench.pipeline.stages import batched_stages, next_stage
-from workbench.services.review.claims import expire_leases
+from workbench.queues import discard_job, enqueue_item, job_status
+from workbench.services.review.case_actions import expire_leases
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("sweeper")
@@ -36,7 +37,7 @@ WAITING = {"queued", "scheduled", "deferred"}
 
 @dataclass(frozen=True)
 class SweepSettings:
-    lost_after_s: float   # no job, or a dead one: requeue after this long
+    lost_after_s: float  # no job, or a dead one: requeue after this long
     stuck_after_s: float  # a job that claims to be running but made no progress
 
 
@@ -57,8 +58,12 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
     for queue in queues.values():
         recovered = queue.recover_abandoned()
         if recovered:
-            log.warning("sweeper: %d item(s) taken by a dead %s worker are queued again: %s",
-                        len(recovered), queue.stage, recovered[:20])
+            log.warning(
+                "sweeper: %d item(s) taken by a dead %s worker are queued again: %s",
+                len(recovered),
+                queue.stage,
+                recovered[:20],
+            )
     candidates = _candidates(session, cutoff, limit, queues, settings)
     session.rollback()
     requeued = []
@@ -73,8 +78,16 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
             session.rollback()
             continue
         item.updated_at = now  # another sweeper that gets here next sees a fresh item
-        audit.record(session, SWEEPER, "item.requeued", "item", item.id,
-                     job_state=state or "missing", idle_s=round(idle_s, 1), stage_completed=item.stage)
+        audit.record(
+            session,
+            SWEEPER,
+            "item.requeued",
+            "item",
+            item.id,
+            job_state=state or "missing",
+            idle_s=round(idle_s, 1),
+            stage_completed=item.stage,
+        )
         session.commit()
         discard_job(item_id)
         if enqueue_item(item_id):
@@ -95,8 +108,9 @@ def expire_review_leases(session: Session, *, now: datetime | None = None) -> in
     return expired
 
 
-def _candidates(session: Session, cutoff: datetime, limit: int, queues: dict[str, BatchQueue],
-                settings: SweepSettings) -> list[int]:
+def _candidates(
+    session: Session, cutoff: datetime, limit: int, queues: dict[str, BatchQueue], settings: SweepSettings
+) -> list[int]:
     """Active items idle since `cutoff`, oldest first, leaving out those a batch queue holds.
     Pages on (updated_at, id) so a long batch backlog cannot hide lost items behind it."""
     config = current_app.config
@@ -104,7 +118,8 @@ def _candidates(session: Session, cutoff: datetime, limit: int, queues: dict[str
     after = None
     for _ in range(20):
         query = select(Item.id, Item.stage, Item.updated_at).where(
-            Item.status.in_(ItemStatus.ACTIVE), Item.updated_at <= cutoff)
+            Item.status.in_(ItemStatus.ACTIVE), Item.updated_at <= cutoff
+        )
         if after is not None:
             query = query.where(or_(Item.updated_at > after[0], and_(Item.updated_at == after[0], Item.id > after[1])))
         rows = session.execute(query.order_by(Item.updated_at, Item.id).limit(limit)).all()

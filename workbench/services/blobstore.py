@@ -7,6 +7,7 @@ request removes the file it created, and can never remove one another request re
 Take the reservation before opening the database transaction, never inside it, so the
 lock order is always blob lock, then database.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ import fcntl
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 
 class BlobNotFound(LookupError):
@@ -70,7 +71,7 @@ class BlobStore:
             return False
 
     @contextlib.contextmanager
-    def reserve(self, data: bytes) -> Iterator["Reservation"]:
+    def reserve(self, data: bytes) -> Iterator[Reservation]:
         """Store `data` under a lock; the file is removed on exit unless `keep()` was called.
 
         Call `keep()` once the row that references the blob has committed.

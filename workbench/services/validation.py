@@ -3,11 +3,12 @@
 Everything a platform sends is hostile: each check names the field and a stable
 error code, so the API can answer 4xx with JSON and nothing is half-written.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pycountry
@@ -16,7 +17,7 @@ COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 # BCP 47 primary language (ISO 639) with optional subtags, e.g. "de", "pt-BR", "zh-Hant".
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")
 # The DSA Transparency Database refuses content dates before 2000.
-EARLIEST_CONTENT_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EARLIEST_CONTENT_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_ID_CHARS = 255
 
 
@@ -44,8 +45,9 @@ def _has_bad_control_chars(value: str, allow_newlines: bool) -> bool:
     return False
 
 
-def string_field(data: dict[str, Any], field: str, *, required: bool, max_chars: int,
-                 multiline: bool = False) -> str | None:
+def string_field(
+    data: dict[str, Any], field: str, *, required: bool, max_chars: int, multiline: bool = False
+) -> str | None:
     value = data.get(field)
     if value is None:
         if required:
@@ -94,15 +96,15 @@ def datetime_field(data: dict[str, Any], field: str, *, now: datetime | None = N
         return None
     try:
         if len(value) == 10:
-            parsed = datetime.combine(date.fromisoformat(value), time(0), tzinfo=timezone.utc)
+            parsed = datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
         else:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValidationFailed("invalid_date", f"'{field}' must be an ISO 8601 date or date-time", field) from exc
     if parsed.tzinfo is None:
         raise ValidationFailed("invalid_date", f"'{field}' needs a time zone (e.g. Z)", field)
-    parsed = parsed.astimezone(timezone.utc)
-    now = now or datetime.now(timezone.utc)
+    parsed = parsed.astimezone(UTC)
+    now = now or datetime.now(UTC)
     if parsed > now + timedelta(days=1):
         raise ValidationFailed("invalid_date", f"'{field}' is in the future", field)
     if parsed < EARLIEST_CONTENT_DATE:
@@ -123,8 +125,9 @@ def non_negative_int_field(data: dict[str, Any], field: str, *, maximum: int) ->
     return value
 
 
-def choice_field(data: dict[str, Any], field: str, choices: tuple[str, ...] | frozenset[str], *,
-                 required: bool = True) -> str | None:
+def choice_field(
+    data: dict[str, Any], field: str, choices: tuple[str, ...] | frozenset[str], *, required: bool = True
+) -> str | None:
     value = string_field(data, field, required=required, max_chars=100)
     if value is None:
         return None

@@ -1,5 +1,6 @@
 """`@require_permission`: the role check every web route makes, and `user_can` for templates
 (the tables are in services/access/permissions.py)."""
+
 from __future__ import annotations
 
 import functools
@@ -13,6 +14,7 @@ from workbench.services.access.permissions import has_permission
 
 def require_permission(permission: str):
     """Log-in required; 403 for a logged-in user whose role lacks the permission."""
+
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
@@ -21,8 +23,10 @@ def require_permission(permission: str):
             if not has_permission(current_user, permission):
                 abort(403)
             return view(*args, **kwargs)
+
         wrapper.required_permission = permission  # read by the authorisation-matrix test
         return wrapper
+
     return decorator
 
 

@@ -1,4 +1,5 @@
 """Login, CSRF and the security headers every response carries."""
+
 from __future__ import annotations
 
 from flask import Flask

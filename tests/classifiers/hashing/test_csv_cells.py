@@ -19,15 +19,20 @@ def test_unescape_undoes_escape_for_every_string(cell):
 
 
 def test_written_csv_starts_no_cell_with_a_formula_and_parses_back():
-    hma = [f.HashRecord("pdq", PDQ_A, tags=("=HYPERLINK(\"http://x\")", "b"), category="@cat", collab="+c"),
-           f.HashRecord("pdq", PDQ_B, tags=("'=quoted",), collab="-x")]
-    simple = [f.HashRecord("pdq", PDQ_A, tags=("-t",), descriptor_id="1", added_on="2020-01-01T00:00:00+0000"),
-              f.HashRecord("pdq", PDQ_B, tags=("@t", "u"), descriptor_id="2", added_on="")]
+    hma = [
+        f.HashRecord("pdq", PDQ_A, tags=('=HYPERLINK("http://x")', "b"), category="@cat", collab="+c"),
+        f.HashRecord("pdq", PDQ_B, tags=("'=quoted",), collab="-x"),
+    ]
+    simple = [
+        f.HashRecord("pdq", PDQ_A, tags=("-t",), descriptor_id="1", added_on="2020-01-01T00:00:00+0000"),
+        f.HashRecord("pdq", PDQ_B, tags=("@t", "u"), descriptor_id="2", added_on=""),
+    ]
     for records, fmt in ((hma, f.HMA_CSV), (simple, f.TE_SIMPLE)):
         text = f.write(records, fmt, "pdq")
         cells = [cell for row in csv.reader(text.splitlines()) for cell in row]
         assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))], fmt
         parsed = f.parse(text, fmt, algorithm="pdq")
         assert parsed.errors == []
-        assert [(r.tags, r.category, r.collab, r.descriptor_id, r.added_on) for r in parsed.records] == \
-            [(r.tags, r.category, r.collab, r.descriptor_id, r.added_on) for r in records]
+        assert [(r.tags, r.category, r.collab, r.descriptor_id, r.added_on) for r in parsed.records] == [
+            (r.tags, r.category, r.collab, r.descriptor_id, r.added_on) for r in records
+        ]

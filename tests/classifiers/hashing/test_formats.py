@@ -31,9 +31,7 @@ def test_hma_csv_round_trip():
     assert text.splitlines()[0] == "signal_type,signal_str,collab,category,tags"
     result = f.parse(text, f.HMA_CSV)
     assert result.errors == [] and result.duplicates_merged == 0
-    assert keyed(result.records) == [
-        (r.algorithm, r.hash, r.tags, r.category, r.collab, "", "") for r in SAMPLE
-    ]
+    assert keyed(result.records) == [(r.algorithm, r.hash, r.tags, r.category, r.collab, "", "") for r in SAMPLE]
 
 
 def test_pytx_lines_round_trip():
@@ -46,7 +44,9 @@ def test_pytx_lines_round_trip():
 
 def test_te_simple_round_trip_with_filename():
     records = [
-        f.HashRecord("pdq", PDQ_A, tags=("a", "b"), descriptor_id="3058061737574159", added_on="2020-07-01T18:31:15+0000"),
+        f.HashRecord(
+            "pdq", PDQ_A, tags=("a", "b"), descriptor_id="3058061737574159", added_on="2020-07-01T18:31:15+0000"
+        ),
         f.HashRecord("pdq", PDQ_B, descriptor_id="42", added_on="2021-01-01T00:00:00+0000"),
     ]
     name = f.te_simple_filename("pdq")
@@ -72,17 +72,19 @@ def test_single_algorithm_formats_refuse_mixed_records():
 
 
 def test_hma_csv_bad_lines_are_reported_with_numbers_and_reasons():
-    text = "\n".join([
-        "signal_type,signal_str,collab,category,tags",  # 1
-        f"pdq,{PDQ_A},C,INVESTIGATION_SEED,x",  # 2 ok
-        f"pdq,{PDQ_A[:-1]},C,,",  # 3 short hash
-        "url,https://example.com,C,,",  # 4 unsupported type
-        f"pdq,{PDQ_B}",  # 5 too few columns
-        "",  # 6 blank: not data
-        f"\"pdq,{PDQ_B},C,,",  # 7 unbalanced quote
-        f"banana,{PDQ_B},C,,",  # 8 unknown type
-        f"video_md5,{MD5_A.upper()},C,,",  # 9 ok, upper case normalised
-    ])
+    text = "\n".join(
+        [
+            "signal_type,signal_str,collab,category,tags",  # 1
+            f"pdq,{PDQ_A},C,INVESTIGATION_SEED,x",  # 2 ok
+            f"pdq,{PDQ_A[:-1]},C,,",  # 3 short hash
+            "url,https://example.com,C,,",  # 4 unsupported type
+            f"pdq,{PDQ_B}",  # 5 too few columns
+            "",  # 6 blank: not data
+            f'"pdq,{PDQ_B},C,,',  # 7 unbalanced quote
+            f"banana,{PDQ_B},C,,",  # 8 unknown type
+            f"video_md5,{MD5_A.upper()},C,,",  # 9 ok, upper case normalised
+        ]
+    )
     result = f.parse(text, f.HMA_CSV)
     assert [(r.algorithm, r.hash, r.line) for r in result.records] == [("pdq", PDQ_A, 2), ("md5", MD5_A, 9)]
     lines = {e.line: e.reason for e in result.errors}
@@ -107,13 +109,15 @@ def test_hma_csv_without_header_is_a_file_error():
 
 
 def test_duplicates_are_merged_and_counted():
-    text = "\n".join([
-        "signal_type,signal_str,collab,category,tags",
-        f"pdq,{PDQ_A},C1,,a",
-        f"HASH_PDQ,{PDQ_A.upper()},C2,TRUE_POSITIVE,b a",
-        f"pdq,{PDQ_B},C1,,",
-        f"pdq,{PDQ_A},C3,,c",
-    ])
+    text = "\n".join(
+        [
+            "signal_type,signal_str,collab,category,tags",
+            f"pdq,{PDQ_A},C1,,a",
+            f"HASH_PDQ,{PDQ_A.upper()},C2,TRUE_POSITIVE,b a",
+            f"pdq,{PDQ_B},C1,,",
+            f"pdq,{PDQ_A},C3,,c",
+        ]
+    )
     result = f.parse(text, f.HMA_CSV)
     assert result.duplicates_merged == 2
     assert len(result.records) == 2
@@ -131,16 +135,19 @@ def test_pytx_lines_errors():
 
 
 def test_te_simple_errors_and_newer_five_column_rows():
-    text = "\n".join([
-        f"{PDQ_A},123,2020-01-01T00:00:00+0000,a",  # 1 ok
-        f"{PDQ_B},notanumber,2020-01-01,",  # 2 bad descriptor id
-        f"{PDQ_B},123",  # 3 too few columns
-        f"999,{PDQ_B},124,2020-02-02T00:00:00+0000,b c",  # 4 indicator id first
-        "xyz,1,2020,",  # 5 bad hash
-    ])
+    text = "\n".join(
+        [
+            f"{PDQ_A},123,2020-01-01T00:00:00+0000,a",  # 1 ok
+            f"{PDQ_B},notanumber,2020-01-01,",  # 2 bad descriptor id
+            f"{PDQ_B},123",  # 3 too few columns
+            f"999,{PDQ_B},124,2020-02-02T00:00:00+0000,b c",  # 4 indicator id first
+            "xyz,1,2020,",  # 5 bad hash
+        ]
+    )
     result = f.parse(text, f.TE_SIMPLE, algorithm="pdq")
     assert [(r.hash, r.descriptor_id, r.tags) for r in result.records] == [
-        (PDQ_A, "123", ("a",)), (PDQ_B, "124", ("b", "c"))
+        (PDQ_A, "123", ("a",)),
+        (PDQ_B, "124", ("b", "c")),
     ]
     assert [e.line for e in result.errors] == [2, 3, 5]
 
@@ -171,14 +178,23 @@ def test_non_utf8_bytes_and_unknown_format_are_file_errors():
 
 
 def test_bom_is_ignored():
-    result = f.parse(("\ufeffsignal_type,signal_str,collab,category,tags\n" f"pdq,{PDQ_A},,,\n").encode(), f.HMA_CSV)
+    result = f.parse((f"\ufeffsignal_type,signal_str,collab,category,tags\npdq,{PDQ_A},,,\n").encode(), f.HMA_CSV)
     assert result.errors == [] and len(result.records) == 1
 
 
 @pytest.mark.parametrize(
     "name, algorithm",
-    [("pdq", "pdq"), ("HASH_PDQ", "pdq"), ("md5", "md5"), ("HASH_MD5", "md5"), ("video_md5", "md5"),
-     ("VIDEO_HASH_MD5", "md5"), ("sha256", "sha256"), ("phash", "phash"), ("dhash", "dhash")],
+    [
+        ("pdq", "pdq"),
+        ("HASH_PDQ", "pdq"),
+        ("md5", "md5"),
+        ("HASH_MD5", "md5"),
+        ("video_md5", "md5"),
+        ("VIDEO_HASH_MD5", "md5"),
+        ("sha256", "sha256"),
+        ("phash", "phash"),
+        ("dhash", "dhash"),
+    ],
 )
 def test_signal_type_names(name, algorithm):
     assert algorithm_for_signal_type(name) == algorithm

@@ -111,9 +111,7 @@ def test_hamming_distance_rejects_mismatched_or_bad_input():
         d.hamming_distance("zz", "00")
 
 
-@pytest.mark.parametrize(
-    "algorithm, length", [("pdq", 64), ("phash", 16), ("dhash", 16), ("md5", 32), ("sha256", 64)]
-)
+@pytest.mark.parametrize("algorithm, length", [("pdq", 64), ("phash", 16), ("dhash", 16), ("md5", 32), ("sha256", 64)])
 def test_normalize_hash_per_algorithm(algorithm, length):
     assert d.normalize_hash(algorithm, " " + "AB" * (length // 2) + "\n") == "ab" * (length // 2)
     with pytest.raises(d.InvalidHashError, match=str(length)):

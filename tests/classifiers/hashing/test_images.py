@@ -21,9 +21,7 @@ def picture() -> Image.Image:
     w, h = SIZE
     x = np.linspace(0, 1, w)[None, :]
     y = np.linspace(0, 1, h)[:, None]
-    rgb = np.stack(
-        [200 * x + 30 * y, 180 * y * (1 - x) + 40, 120 + 100 * np.sin(6 * x) * y], axis=-1
-    ).astype(np.uint8)
+    rgb = np.stack([200 * x + 30 * y, 180 * y * (1 - x) + 40, 120 + 100 * np.sin(6 * x) * y], axis=-1).astype(np.uint8)
     image = Image.fromarray(rgb)
     draw = ImageDraw.Draw(image)
     draw.ellipse((20, 20, 90, 100), fill=(250, 220, 30))
@@ -33,11 +31,7 @@ def picture() -> Image.Image:
 
 
 def hashes_of(image: Image.Image) -> dict:
-    return {
-        "pdq": pdq_from_image(image).hash,
-        "phash": phash_from_image(image),
-        "dhash": dhash_from_image(image),
-    }
+    return {"pdq": pdq_from_image(image).hash, "phash": phash_from_image(image), "dhash": dhash_from_image(image)}
 
 
 def assert_same_hashes(image: Image.Image, expected_rgb: Image.Image) -> None:

@@ -53,10 +53,7 @@ def build(entries: dict[int, str], bits: int, **kwargs) -> HammingIndex:
     return index
 
 
-@pytest.mark.parametrize(
-    "bits, thresholds",
-    [(256, [0, 15, 31, 47, 90]), (64, [0, 3, 8, 12, 30])],
-)
+@pytest.mark.parametrize("bits, thresholds", [(256, [0, 15, 31, 47, 90]), (64, [0, 3, 8, 12, 30])])
 def test_build_then_query_equals_brute_force(bits, thresholds):
     rng = np.random.default_rng(bits)
     entries = clustered_entries(rng, 3000, bits, spread=bits // 6)

@@ -1,5 +1,6 @@
 """The container probe the web request uses (nothing decoded, stops at the first limit passed)
 and the caps on the audio a worker decodes."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,10 +30,13 @@ def test_the_probe_does_not_decode_pictures(clip):
     assert probe_container(garbled).frames == 24  # ...the probe never asks one
 
 
-@pytest.mark.parametrize("container,message", [
-    ("mp4", "300 frames declared"),  # MP4 declares its frame count: refused before reading packets
-    ("webm", "more than 120 frames"),  # WebM does not: refused at the first packet over the limit
-])
+@pytest.mark.parametrize(
+    "container,message",
+    [
+        ("mp4", "300 frames declared"),  # MP4 declares its frame count: refused before reading packets
+        ("webm", "more than 120 frames"),  # WebM does not: refused at the first packet over the limit
+    ],
+)
 def test_too_many_frames_stops_the_probe(container, message):
     data = high_rate_clip(300, 300, container)
     with pytest.raises(VideoLimitExceeded) as caught:

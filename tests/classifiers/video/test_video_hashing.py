@@ -1,4 +1,5 @@
 """vPDQ and Chromaprint on clips PyAV generates: altered copies match, distinct clips do not."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,7 @@ from classifiers.video.chromaprint import fingerprint_media, match_any, referenc
 from classifiers.video.media import VideoDecodeError, probe_video, sniff_video_type
 from classifiers.video.synthetic import make_clip, transcode
 from classifiers.video.video_index import VideoIndex
-from classifiers.video.vpdq import hash_frames, match_pair, parse_text, to_text, VpdqFormatError
+from classifiers.video.vpdq import VpdqFormatError, hash_frames, match_pair, parse_text, to_text
 
 CLIP_SECONDS, CLIP_FPS = 6, 8
 
@@ -22,15 +23,18 @@ def clip_frames(clip):
     return hash_frames(clip)
 
 
-@pytest.mark.parametrize("change", [
-    {"container": "webm"},                                  # re-encoded with another codec
-    {"bit_rate": 60_000},                                   # re-encoded at a low bit rate
-    {"size": (120, 90)},                                     # resized
-    {"size": (320, 240), "container": "webm"},
-    {"start_s": 2.5},                                       # trimmed
-    {"brightness": 40},                                     # brighter
-    {"brightness": -40, "start_s": 1.5, "end_s": 5.5},      # darker and trimmed at both ends
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"container": "webm"},  # re-encoded with another codec
+        {"bit_rate": 60_000},  # re-encoded at a low bit rate
+        {"size": (120, 90)},  # resized
+        {"size": (320, 240), "container": "webm"},
+        {"start_s": 2.5},  # trimmed
+        {"brightness": 40},  # brighter
+        {"brightness": -40, "start_s": 1.5, "end_s": 5.5},  # darker and trimmed at both ends
+    ],
+)
 def test_altered_copies_match_by_the_vpdq_rule(clip, clip_frames, change):
     copy = hash_frames(transcode(clip, **change))
     assert match_pair(copy, clip_frames).passes()
@@ -45,7 +49,9 @@ def test_distinct_clips_do_not_match(clip_frames):
 
 def test_the_index_finds_the_same_videos_as_brute_force(clip, clip_frames):
     index = VideoIndex()
-    index.build([(10 + seed, hash_frames(make_clip(seed, 4.0, audio=False, width=160, height=120, fps=8))) for seed in (2, 3)])
+    index.build(
+        [(10 + seed, hash_frames(make_clip(seed, 4.0, audio=False, width=160, height=120, fps=8))) for seed in (2, 3)]
+    )
     index.add(1, clip_frames)
     query = hash_frames(transcode(clip, size=(200, 150), start_s=2.0))
     found = index.candidates(query)
@@ -100,9 +106,12 @@ def test_music_survives_reencoding_volume_trim_and_voice():
 def test_reference_tracks_load_from_plain_audio_files(container):
     from classifiers.video.media import sniff_audio_type
     from classifiers.video.synthetic import audio_file, chord_track
+
     track = audio_file(chord_track(11, 12.0), container)
     assert sniff_audio_type(track) is not None and sniff_video_type(track) is None
     reference = reference_phases(track)
     found = match_any(fingerprint_media(make_clip(0, 12.0, width=32, height=32, fps=2, music_seed=11)), reference)
     assert found is not None and found.matched_s >= 5.0, (container, found)
-    assert match_any(fingerprint_media(make_clip(0, 12.0, width=32, height=32, fps=2, music_seed=12)), reference) is None
+    assert (
+        match_any(fingerprint_media(make_clip(0, 12.0, width=32, height=32, fps=2, music_seed=12)), reference) is None
+    )

@@ -1,4 +1,5 @@
 """`flask users …`: every command, its errors as messages, its audit events."""
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,10 @@ def test_set_role_scope_deactivate_and_recovery_commands(app):
     run(app, "create", "root", "--role", "admin")
     run(app, "create", "ana", "--role", "moderator")
     assert "senior_moderator" in run(app, "set-role", "ana", "senior_moderator").output
-    assert "jurisdictions DE,FR; languages *" in run(app, "set-scope", "ana", "--jurisdictions", "fr de",
-                                                     "--languages", "*").output
+    assert (
+        "jurisdictions DE,FR; languages *"
+        in run(app, "set-scope", "ana", "--jurisdictions", "fr de", "--languages", "*").output
+    )
     assert run(app, "deactivate", "ana").exit_code == 0
     assert "ana\tsenior_moderator\tdeactivated" in run(app, "list").output
     last_admin = run(app, "deactivate", "root")
@@ -58,5 +61,10 @@ def test_set_role_scope_deactivate_and_recovery_commands(app):
     assert "was not set" in run(app, "reset-two-factor", "ana").output
     assert "unlocked" in run(app, "unlock", "ana").output
     assert [event.action for event in audit_events(app, "user.")][2:] == [
-        "user.role_changed", "user.scope_changed", "user.deactivated", "user.activated", "user.password_reset",
-        "user.lockout_cleared"]
+        "user.role_changed",
+        "user.scope_changed",
+        "user.deactivated",
+        "user.activated",
+        "user.password_reset",
+        "user.lockout_cleared",
+    ]

@@ -1,4 +1,5 @@
 """TOTP enrolment through the pages (with the password), login with a code, replay, backoff, admin reset."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,15 @@ def enable_totp(app, username: str, step: int | None = None) -> None:
     step = totp.time_step(time.time()) if step is None else step
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == username))
-        second_factor.enable(db.session, user, SECRET, totp.hotp(totp.decode_secret(SECRET), step), TEST_ACTOR,
-                             password=PASSWORD, now=step * totp.STEP_S + 1)
+        second_factor.enable(
+            db.session,
+            user,
+            SECRET,
+            totp.hotp(totp.decode_secret(SECRET), step),
+            TEST_ACTOR,
+            password=PASSWORD,
+            now=step * totp.STEP_S + 1,
+        )
 
 
 def test_enrolment_shows_the_secret_and_uri_then_needs_a_code(app, client):
@@ -39,8 +47,11 @@ def test_enrolment_shows_the_secret_and_uri_then_needs_a_code(app, client):
     assert uri.startswith("otpauth://totp/Moderation%20workbench%3Aana?") and f"secret={secret}" in uri
     assert text_of(client.get("/account/two-factor")).count(totp.grouped(secret)) == 1  # same secret on reload
 
-    wrong = post_form(client, "/account/two-factor", {"password": PASSWORD,
-                                                      "code": "000000" if code_at(0, secret) != "000000" else "111111"})
+    wrong = post_form(
+        client,
+        "/account/two-factor",
+        {"password": PASSWORD, "code": "000000" if code_at(0, secret) != "000000" else "111111"},
+    )
     assert wrong.status_code == 400 and "does not match" in text_of(wrong)
     done = post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code_at(0, secret)})
     assert done.status_code == 302

@@ -1,4 +1,5 @@
 """The password policy, where it is enforced, and changing one's own password."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,14 +9,17 @@ from tests.support.factories import TEST_ACTOR, make_user
 from workbench.services.accounts.passwords import PasswordRejected, check_password_policy, generate_password
 
 
-@pytest.mark.parametrize("password,username,message", [
-    ("short", "ana", "at least 12"),
-    ("elevenchars", "ana", "at least 12"),
-    ("x" * 257, "ana", "at most 256"),
-    (" " * 14, "ana", "only spaces"),
-    ("maria.lopez-01", "maria.lopez-01", "not be the username"),
-    ("Maria.Lopez-01 ", "maria.lopez-01", "not be the username"),
-])
+@pytest.mark.parametrize(
+    "password,username,message",
+    [
+        ("short", "ana", "at least 12"),
+        ("elevenchars", "ana", "at least 12"),
+        ("x" * 257, "ana", "at most 256"),
+        (" " * 14, "ana", "only spaces"),
+        ("maria.lopez-01", "maria.lopez-01", "not be the username"),
+        ("Maria.Lopez-01 ", "maria.lopez-01", "not be the username"),
+    ],
+)
 def test_policy_refuses(password, username, message):
     with pytest.raises(PasswordRejected, match=message):
         check_password_policy(password, username)
@@ -36,6 +40,7 @@ def test_minimum_length_comes_from_the_configuration(app):
 def test_create_user_refuses_a_weak_password_and_writes_nothing(app):
     from workbench.extensions import db
     from workbench.services.accounts.users import create_user, find_user
+
     with app.app_context():
         with pytest.raises(PasswordRejected):
             create_user(db.session, "weak", "moderator", "weak", TEST_ACTOR)
@@ -50,17 +55,26 @@ def test_change_own_password(app, client):
     other = app.test_client()
     assert log_in(other, "ana").status_code == 302
 
-    wrong = post_form(client, "/account/password", {"current": "nope", "new": "a brand new passphrase",
-                                                     "confirm": "a brand new passphrase"})
+    wrong = post_form(
+        client,
+        "/account/password",
+        {"current": "nope", "new": "a brand new passphrase", "confirm": "a brand new passphrase"},
+    )
     assert wrong.status_code == 400 and "The current password is wrong." in text_of(wrong)
     weak = post_form(client, "/account/password", {"current": PASSWORD, "new": "ana", "confirm": "ana"})
     assert weak.status_code == 400 and "at least 12 characters" in text_of(weak)
-    mismatch = post_form(client, "/account/password", {"current": PASSWORD, "new": "a brand new passphrase",
-                                                        "confirm": "another passphrase"})
+    mismatch = post_form(
+        client,
+        "/account/password",
+        {"current": PASSWORD, "new": "a brand new passphrase", "confirm": "another passphrase"},
+    )
     assert mismatch.status_code == 400 and "The two new passwords differ." in text_of(mismatch)
 
-    done = post_form(client, "/account/password", {"current": PASSWORD, "new": "a brand new passphrase",
-                                                    "confirm": "a brand new passphrase"})
+    done = post_form(
+        client,
+        "/account/password",
+        {"current": PASSWORD, "new": "a brand new passphrase", "confirm": "a brand new passphrase"},
+    )
     assert done.status_code == 302
     assert client.get("/").status_code == 200  # this session stays
     assert other.get("/").status_code == 302  # the other one was logged out
@@ -87,6 +101,7 @@ def test_passwords_are_hashed_with_the_configured_method(app, tmp_path):
     from workbench.config import load_config
     from workbench.extensions import db
     from workbench.services.accounts.users import find_user
+
     assert load_config({}, str(tmp_path))["WORKBENCH_PASSWORD_HASH_METHOD"] == "scrypt"  # production default
     make_user(app, "ana", "moderator")
     with app.app_context():

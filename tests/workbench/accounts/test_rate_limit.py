@@ -1,5 +1,6 @@
 """Login throttling with the real embedded Redis: per-account backoff, per-address windows,
 the database fallback, and proxies. Time moves by a clock the test holds, never by sleeping."""
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,13 @@ from workbench.services.accounts import login_throttle
 @pytest.fixture
 def clock(monkeypatch):
     """The throttle's clock, starting now; `clock.advance(s)` is the user waiting s seconds."""
+
     class Clock:
         value = float(int(time.time()))  # whole seconds: waits come out exact
 
         def advance(self, seconds: float) -> None:
             self.value += seconds
+
     held = Clock()
     monkeypatch.setattr(login_throttle, "now", lambda: held.value)
     return held
@@ -49,7 +52,10 @@ def test_five_wrong_passwords_only_delay_the_owner_briefly(app, client, clock):
     assert actions(app, "login.") == ["login.failed"] * 5 + ["login.backoff_started", "login.succeeded"]
     started = audit_events(app, "login.backoff_started")[0]
     assert started.object_type == "user" and json.loads(started.payload) == {
-        "failures": 5, "first_wait_s": 15, "max_wait_s": 900}
+        "failures": 5,
+        "first_wait_s": 15,
+        "max_wait_s": 900,
+    }
 
 
 def test_during_the_wait_no_password_is_checked_and_nothing_is_counted(app, client, clock):
@@ -69,9 +75,11 @@ def test_during_the_wait_no_password_is_checked_and_nothing_is_counted(app, clie
 
 def test_each_further_failure_doubles_the_wait_up_to_the_cap(app):
     from workbench.extensions import db, get_redis
+
     now = [1_000_000.0]
-    settings = login_throttle.ThrottleSettings(free_failures=3, backoff_base_s=15, backoff_max_s=900,
-                                               max_per_client=1000, window_s=900, key_secret=b"k")
+    settings = login_throttle.ThrottleSettings(
+        free_failures=3, backoff_base_s=15, backoff_max_s=900, max_per_client=1000, window_s=900, key_secret=b"k"
+    )
     waits = []
     with app.app_context():
         throttle = login_throttle.LoginThrottle(get_redis(), settings, clock=lambda: now[0])
@@ -92,6 +100,7 @@ def test_parallel_attempts_cannot_share_one_slot(app):
     """Admission counts the attempt up front, in one script: of two attempts at the same moment
     after the wait, one is let through and the other refused."""
     from workbench.extensions import db, get_redis
+
     now = [5_000.0]
     settings = login_throttle.ThrottleSettings(free_failures=2, backoff_base_s=60, backoff_max_s=600, key_secret=b"k")
     with app.app_context():
@@ -136,14 +145,16 @@ def test_failures_from_one_address_across_usernames_lock_that_address(app, clien
 
 def test_the_address_window_slides(app):
     from workbench.extensions import db, get_redis
+
     now = [1_000_000.0]
     settings = login_throttle.ThrottleSettings(free_failures=100, max_per_client=3, window_s=600, key_secret=b"k")
     with app.app_context():
         throttle = login_throttle.LoginThrottle(get_redis(), settings, clock=lambda: now[0])
         for offset, name in ((0, "a"), (100, "b"), (200, "c")):
             now[0] = 1_000_000.0 + offset
-            started = throttle.record_failure(db.session, name, "10.0.0.1", None, throttle.admit(
-                db.session, name, "10.0.0.1", None))
+            started = throttle.record_failure(
+                db.session, name, "10.0.0.1", None, throttle.admit(db.session, name, "10.0.0.1", None)
+            )
         assert [lock.scope for lock in started] == ["client"]
         now[0] = 1_000_000.0 + 599
         assert throttle.admit(db.session, "d", "10.0.0.1", None).lock.retry_after_s == 1
@@ -193,6 +204,7 @@ def test_no_warning_when_the_proxy_is_configured(app, client, caplog):
 
 def test_with_redis_down_the_backoff_counts_audited_failures(app, client, clock):
     from redis import Redis
+
     make_user(app, "ana", "moderator")
     make_user(app, "ben", "moderator")
     app.extensions["workbench_redis"] = Redis.from_url("unix:///nonexistent/redis.sock", socket_connect_timeout=0.2)

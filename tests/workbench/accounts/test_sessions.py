@@ -1,4 +1,5 @@
 """Session cookies: revocation by token, the absolute lifetime, cookie flags, logout audit."""
+
 from __future__ import annotations
 
 from tests.support.accounts import actions, log_in, post_form

@@ -1,4 +1,5 @@
 """TOTP against the RFCs' own test vectors, the acceptance window and replay refusal."""
+
 from __future__ import annotations
 
 import base64
@@ -19,8 +20,11 @@ RFC6238 = [
     (2000000000, "69279037", "90698825", "38618901"),
     (20000000000, "65353130", "77737706", "47863826"),
 ]
-SEEDS = {"sha1": SHA1_SEED, "sha256": b"12345678901234567890123456789012",
-         "sha512": b"1234567890123456789012345678901234567890123456789012345678901234"}
+SEEDS = {
+    "sha1": SHA1_SEED,
+    "sha256": b"12345678901234567890123456789012",
+    "sha512": b"1234567890123456789012345678901234567890123456789012345678901234",
+}
 
 
 @pytest.mark.parametrize("unix_time,sha1,sha256,sha512", RFC6238)
@@ -82,5 +86,10 @@ def test_provisioning_uri_follows_the_key_uri_format():
     assert parts.scheme == "otpauth" and parts.netloc == "totp"
     assert parts.path == "/Moderation%20workbench%3Amaria%40example"
     query = parse_qs(parts.query)
-    assert query == {"secret": ["JBSWY3DPEHPK3PXP"], "issuer": ["Moderation workbench"], "algorithm": ["SHA1"],
-                     "digits": ["6"], "period": ["30"]}
+    assert query == {
+        "secret": ["JBSWY3DPEHPK3PXP"],
+        "issuer": ["Moderation workbench"],
+        "algorithm": ["SHA1"],
+        "digits": ["6"],
+        "period": ["30"],
+    }

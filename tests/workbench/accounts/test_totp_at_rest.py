@@ -1,5 +1,6 @@
 """TOTP secrets encrypted with a key file outside the database: what the database holds,
 what happens with the wrong key, the key file itself, and the migration that seals old rows."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,9 @@ from workbench.services.accounts import second_factor, totp_secrets
 def _stored(app, username: str) -> str:
     """The column as the database holds it, read with plain SQL."""
     with app.app_context():
-        return db.session.execute(text("SELECT totp_secret FROM users WHERE username = :name"),
-                                  {"name": username}).scalar_one()
+        return db.session.execute(
+            text("SELECT totp_secret FROM users WHERE username = :name"), {"name": username}
+        ).scalar_one()
 
 
 def test_the_database_never_holds_the_secret_and_login_still_works(app, client):
@@ -93,8 +95,10 @@ def test_a_sealed_secret_copied_into_another_row_does_not_open(app):
     make_user(app, "boss", "admin")
     enable_totp(app, "mallory")
     with app.app_context():
-        db.session.execute(text("UPDATE users SET totp_secret = :value, totp_enabled_at = CURRENT_TIMESTAMP "
-                                "WHERE username = 'boss'"), {"value": _stored(app, "mallory")})
+        db.session.execute(
+            text("UPDATE users SET totp_secret = :value, totp_enabled_at = CURRENT_TIMESTAMP WHERE username = 'boss'"),
+            {"value": _stored(app, "mallory")},
+        )
         db.session.commit()
         boss = db.session.scalar(select(User).where(User.username == "boss"))
         with pytest.raises(second_factor.SecondFactorUnavailable):
@@ -103,13 +107,15 @@ def test_a_sealed_secret_copied_into_another_row_does_not_open(app):
 
 def test_the_key_file_is_created_once_with_mode_0600(app, tmp_path):
     from workbench.config import ensure_instance_secrets, load_config
+
     path = app.config["WORKBENCH_TOTP_KEY_FILE"]  # the app created it at start-up
     assert path == os.path.join(app.instance_path, "totp.key")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     before = open(path).read()
     assert len(bytes.fromhex(before.strip())) == totp_secrets.KEY_BYTES
-    ensure_instance_secrets({"SECRET_KEY": "s", "WORKBENCH_PSEUDONYM_KEY": "p", "WORKBENCH_TOTP_KEY_FILE": path},
-                            app.instance_path)
+    ensure_instance_secrets(
+        {"SECRET_KEY": "s", "WORKBENCH_PSEUDONYM_KEY": "p", "WORKBENCH_TOTP_KEY_FILE": path}, app.instance_path
+    )
     assert open(path).read() == before  # never replaced
     overridden = tmp_path / "keys" / "totp.key"
     config = load_config({"WORKBENCH_TOTP_KEY_FILE": str(overridden)}, str(tmp_path / "instance2"))

@@ -1,5 +1,6 @@
 """Migration 0008e seals the TOTP secrets stored in clear with the key the app uses; it stops,
 changing no row, when a stored secret is not base32 or was sealed with another key."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,11 @@ def _revision_before() -> str:
 @pytest.fixture(autouse=True)
 def keep_logging():
     """Alembic's env.py applies alembic.ini's logging config, which disables every other logger."""
-    loggers = {name: logger.disabled for name, logger in logging.root.manager.loggerDict.items()
-               if isinstance(logger, logging.Logger)}
+    loggers = {
+        name: logger.disabled
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     handlers, level = logging.root.handlers[:], logging.root.level
     yield
     for name, disabled in loggers.items():
@@ -43,6 +47,7 @@ def empty_app(backend, request, tmp_path, redis_server):
     from tests.support.apps import test_config
     from workbench import create_app
     from workbench.extensions import db
+
     if backend == "postgresql":
         url = request.getfixturevalue("pg_cluster").create_database("totp_key_migration")
     else:
@@ -61,31 +66,40 @@ def _migrate(app, revision: str, *, down: bool = False) -> None:
 
 def _secrets(app) -> dict:
     from workbench.extensions import db
+
     with db.engine.connect() as connection:
         return dict(connection.execute(text("SELECT username, totp_secret FROM users ORDER BY id")).all())
 
 
 def _set(app, username: str, value: str | None) -> None:
     from workbench.extensions import db
+
     with db.engine.begin() as connection:
-        connection.execute(text("UPDATE users SET totp_secret = :value WHERE username = :name"),
-                           {"value": value, "name": username})
+        connection.execute(
+            text("UPDATE users SET totp_secret = :value WHERE username = :name"), {"value": value, "name": username}
+        )
 
 
 def test_the_migration_seals_plain_secrets_and_stops_on_rows_it_cannot_seal(empty_app):
     from workbench.extensions import db
+
     app = empty_app
     before_revision = _revision_before()
     _migrate(app, before_revision)
-    rows = [("ana", " ".join([SECRET.lower()[:16], SECRET.lower()[16:]])),  # as an app might have shown it
-            ("ben", "not base32!"),
-            ("carl", None)]
+    rows = [
+        ("ana", " ".join([SECRET.lower()[:16], SECRET.lower()[16:]])),  # as an app might have shown it
+        ("ben", "not base32!"),
+        ("carl", None),
+    ]
     with db.engine.begin() as connection:
         for username, secret in rows:
-            connection.execute(text(
-                "INSERT INTO users (username, password_hash, role, active, created_at, totp_secret, totp_enabled_at) "
-                "VALUES (:name, 'x', 'moderator', :yes, CURRENT_TIMESTAMP, :secret, CURRENT_TIMESTAMP)"),
-                {"name": username, "secret": secret, "yes": True})
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, password_hash, role, active, created_at, totp_secret, totp_enabled_at) "
+                    "VALUES (:name, 'x', 'moderator', :yes, CURRENT_TIMESTAMP, :secret, CURRENT_TIMESTAMP)"
+                ),
+                {"name": username, "secret": secret, "yes": True},
+            )
     before = _secrets(app)
 
     with pytest.raises(CommandError) as refused:

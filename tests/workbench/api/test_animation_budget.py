@@ -1,5 +1,6 @@
 """Issue 16, finding 5 (images): an animation's frames together are held to a pixel and frame
 budget, read from the file's structure before any frame is decoded."""
+
 from __future__ import annotations
 
 import io
@@ -90,17 +91,14 @@ def test_apng_and_webp_are_held_to_the_budget_from_their_declared_frame_count(ap
     frames = [Image.new("RGB", (80, 60), (i * 8, 0, 0)) for i in range(25)]
     data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=40)
     app.config["WORKBENCH_MAX_ANIMATION_PIXELS"] = 80 * 60 * 24
-    response = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u",
-                              country="DE")
+    response = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u", country="DE")
     assert_error(response, 413, "animation_too_large")
     assert nothing_written(app)
     app.config["WORKBENCH_MAX_IMAGE_FRAMES"] = 24
-    response = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u",
-                              country="DE")
+    response = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u", country="DE")
     assert_error(response, 413, "too_many_frames")
     app.config.update(WORKBENCH_MAX_ANIMATION_PIXELS=80 * 60 * 25, WORKBENCH_MAX_IMAGE_FRAMES=25)
-    accepted = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u",
-                              country="DE")
+    accepted = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u", country="DE")
     assert accepted.status_code == 201, accepted.json
     with app.app_context():
         assert db.session.scalar(select(Blob.frames)) == 25
@@ -116,7 +114,8 @@ def test_an_ordinary_animated_gif_is_accepted_whole(app, api):
 
 def test_a_truncated_animation_is_still_refused_as_corrupt(app, api):
     data = animated_gif((320, 240), [(0, 0, 320, 240)] * 10)
-    response = api.post_image(data[: len(data) - 300], filename="cut.gif", external_id="cut", author_id="u",
-                              country="DE")
+    response = api.post_image(
+        data[: len(data) - 300], filename="cut.gif", external_id="cut", author_id="u", country="DE"
+    )
     assert_error(response, 422, "corrupt_image")
     assert nothing_written(app)

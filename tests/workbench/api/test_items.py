@@ -1,4 +1,5 @@
 """POST/GET /api/v1/items: creation, idempotency, what the item document says."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -55,6 +56,7 @@ def test_same_external_id_returns_the_existing_item(app, api):
 def test_same_external_id_from_another_client_is_another_item(app, api, client):
     from tests.support.api import ApiHelper
     from tests.support.factories import make_api_key
+
     other = ApiHelper(client, make_api_key(app, "other-platform"))
     assert api.post_json("/items", text_item("shared")).status_code == 201
     assert other.post_json("/items", text_item("shared")).status_code == 201
@@ -64,6 +66,7 @@ def test_same_external_id_from_another_client_is_another_item(app, api, client):
 def test_a_client_cannot_read_another_clients_item(app, api, client):
     from tests.support.api import ApiHelper
     from tests.support.factories import make_api_key
+
     item_id = api.post_json("/items", text_item()).json["id"]
     other = ApiHelper(client, make_api_key(app, "other-platform"))
     response = other.get(f"/items/{item_id}")
@@ -87,6 +90,7 @@ def test_image_item_stores_a_content_addressed_blob(app, api):
     assert document["blob"]["size"] == len(data)
     assert (document["blob"]["width"], document["blob"]["height"]) == (64, 48)
     import hashlib
+
     sha = hashlib.sha256(data).hexdigest()
     assert document["blob"]["sha256"] == sha
     stored = app.config["WORKBENCH_BLOB_DIR"] + f"/{sha[:2]}/{sha[2:4]}/{sha}"
@@ -104,7 +108,8 @@ def test_two_items_with_the_same_image_share_one_blob(app, api):
 
 def test_every_supported_image_type_is_accepted(app, api):
     for index, fmt in enumerate(("JPEG", "PNG", "GIF", "WEBP")):
-        response = api.post_image(image_bytes(fmt, color=(index * 50, 10, 10)), external_id=f"t{index}",
-                                  author_id="u", country="US")
+        response = api.post_image(
+            image_bytes(fmt, color=(index * 50, 10, 10)), external_id=f"t{index}", author_id="u", country="US"
+        )
         assert response.status_code == 201, (fmt, response.json)
         assert api.get(f"/items/{response.json['id']}").json["blob"]["mime"] == f"image/{fmt.lower()}"

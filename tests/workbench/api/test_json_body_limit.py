@@ -1,4 +1,5 @@
 """JSON bodies have their own size limit (WORKBENCH_MAX_JSON_BYTES), far below the media one."""
+
 from __future__ import annotations
 
 import io
@@ -48,14 +49,16 @@ def test_a_chunked_json_body_without_a_length_is_cut_off_at_the_limit(app, api):
 
     def chunks():  # requests sends a generator with Transfer-Encoding: chunked, no Content-Length
         for start in range(0, len(body), 16 * 1024):
-            yield body[start:start + 16 * 1024]
+            yield body[start : start + 16 * 1024]
+
     headers = {**api.headers, "Content-Type": "application/json"}
     with live_server(app) as base_url:
         response = requests.post(f"{base_url}/api/v1/items", data=chunks(), headers=headers, timeout=30)
         assert response.status_code == 413, response.text
         assert response.json()["error"]["code"] == "payload_too_large"
-        small = requests.post(f"{base_url}/api/v1/items", data=iter([padded_item(1000, "small")]),
-                              headers=headers, timeout=30)
+        small = requests.post(
+            f"{base_url}/api/v1/items", data=iter([padded_item(1000, "small")]), headers=headers, timeout=30
+        )
         assert small.status_code == 201, small.text
     assert nothing_written_but(app, "small")
 

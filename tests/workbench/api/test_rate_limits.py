@@ -1,4 +1,5 @@
 """API rate limits: token buckets per API client and kind of request, in the real Redis."""
+
 from __future__ import annotations
 
 import logging
@@ -72,8 +73,9 @@ def test_each_kind_of_request_has_its_own_bucket(app, api, client):
     assert_rate_limited(api.get(f"/items/{item_id}"), "reads")
     # Reports and appeals share one bucket; an invalid request spends its token too.
     assert api.post_json("/reports", {"item_id": item_id}).status_code == 400
-    assert_rate_limited(api.post_json("/appeals", {"external_id": "a1", "item_id": item_id,
-                                                   "explanation": "satire"}), "reports")
+    assert_rate_limited(
+        api.post_json("/appeals", {"external_id": "a1", "item_id": item_id, "explanation": "satire"}), "reports"
+    )
     assert api.client.post("/api/v1/webhook/secret", headers=api.headers).status_code == 200
     assert_rate_limited(api.client.post("/api/v1/webhook/secret", headers=api.headers), "writes")
     samples = scrape(client)
@@ -114,6 +116,7 @@ def default_limits_app(tmp_path, redis_server, monkeypatch):
     """The app as test_config builds it, minus the tests' generous limits: load_config's defaults."""
     from tests.support.apps import GENEROUS_RATE_LIMITS, _sqlite_template_file, test_config
     from workbench import create_app
+
     for key in GENEROUS_RATE_LIMITS:
         monkeypatch.delenv(key, raising=False)
     shutil.copy(_sqlite_template_file(), tmp_path / "workbench.db")
@@ -133,14 +136,21 @@ def test_the_documented_defaults_apply_when_not_overridden(default_limits_app):
     app = default_limits_app
     api = ApiHelper(app.test_client(), make_api_key(app))
     item = api.post_json("/items", text_item("d1"))
-    assert (item.status_code, item.headers["RateLimit-Limit"], item.headers["RateLimit-Remaining"]) == (201, "500", "499")
+    assert (item.status_code, item.headers["RateLimit-Limit"], item.headers["RateLimit-Remaining"]) == (
+        201,
+        "500",
+        "499",
+    )
     assert api.get(f"/items/{item.json['id']}").headers["RateLimit-Limit"] == "500"
     assert api.post_json("/reports", {}).headers["RateLimit-Limit"] == "200"
     # Writes: 100 at once, then 10/s. Empty bodies (400) spend tokens as well as real ones.
     statuses = []
     while 429 not in statuses and len(statuses) < 2000:
-        statuses.append(api.client.put("/api/v1/webhook", data=b"", content_type="application/json",
-                                       headers=api.headers).status_code)
+        statuses.append(
+            api.client.put(
+                "/api/v1/webhook", data=b"", content_type="application/json", headers=api.headers
+            ).status_code
+        )
     assert statuses[-1] == 429 and len(statuses) > 100 and set(statuses[:100]) == {400}
 
 
@@ -157,6 +167,7 @@ def test_concurrent_takers_never_overspend_a_bucket(redis_server):
         mine = [buckets.take("race", bucket).allowed for _ in range(10)]
         with lock:
             granted.extend(mine)
+
     threads = [threading.Thread(target=take_ten) for _ in range(8)]
     for thread in threads:
         thread.start()
@@ -180,6 +191,7 @@ def test_processes_leasing_tokens_from_a_large_bucket_never_overspend_it(redis_s
         mine = [buckets.take("lease-race", bucket).allowed for _ in range(120)]
         with lock:
             granted.extend(mine)
+
     threads = [threading.Thread(target=take_many) for _ in range(8)]
     for thread in threads:
         thread.start()

@@ -1,4 +1,5 @@
 """POST /api/v1/reports: notices about items, with the reporter's contact kept apart."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,14 @@ from workbench.models import AuditEvent, Report, ReportContact
 
 
 def notice(**overrides) -> dict:
-    body = {"item_external_id": "post-1", "source": "user", "category": "illegal_hate_speech",
-            "explanation": "This is hate speech.", "external_id": "notice-1",
-            "reporter": {"id": "reporter-9", "name": "Erika Mustermann", "email": "erika@example.org"}}
+    body = {
+        "item_external_id": "post-1",
+        "source": "user",
+        "category": "illegal_hate_speech",
+        "explanation": "This is hate speech.",
+        "external_id": "notice-1",
+        "reporter": {"id": "reporter-9", "name": "Erika Mustermann", "email": "erika@example.org"},
+    }
     body.update(overrides)
     return body
 
@@ -44,23 +50,27 @@ def test_authority_order_needs_the_authority(app, api):
     api.post_json("/items", text_item())
     response = api.post_json("/reports", notice(source="authority_order", reporter=None))
     assert response.status_code == 400 and response.json["error"]["field"] == "authority"
-    ok = api.post_json("/reports", notice(source="authority_order", reporter=None, authority="BKA",
-                                           order_reference="2026-123"))
+    ok = api.post_json(
+        "/reports", notice(source="authority_order", reporter=None, authority="BKA", order_reference="2026-123")
+    )
     assert ok.status_code == 201
 
 
-@pytest.mark.parametrize("overrides, status, code", [
-    ({"source": "anonymous"}, 400, "invalid_source"),
-    ({"category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"}, 400, "invalid_category"),
-    ({"item_external_id": None}, 400, "missing_field"),
-    ({"item_id": 1}, 400, "missing_field"),
-    ({"item_external_id": None, "item_id": "1"}, 400, "invalid_type"),
-    ({"item_external_id": "unknown-post"}, 404, "item_not_found"),
-    ({"reporter": {"email": "not an email"}}, 400, "invalid_email"),
-    ({"reporter": {"phone": "123"}}, 400, "unknown_field"),
-    ({"reporter": "erika"}, 400, "invalid_type"),
-    ({"explanation": "x" * 5001}, 413, "too_long"),
-])
+@pytest.mark.parametrize(
+    "overrides, status, code",
+    [
+        ({"source": "anonymous"}, 400, "invalid_source"),
+        ({"category": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"}, 400, "invalid_category"),
+        ({"item_external_id": None}, 400, "missing_field"),
+        ({"item_id": 1}, 400, "missing_field"),
+        ({"item_external_id": None, "item_id": "1"}, 400, "invalid_type"),
+        ({"item_external_id": "unknown-post"}, 404, "item_not_found"),
+        ({"reporter": {"email": "not an email"}}, 400, "invalid_email"),
+        ({"reporter": {"phone": "123"}}, 400, "unknown_field"),
+        ({"reporter": "erika"}, 400, "invalid_type"),
+        ({"explanation": "x" * 5001}, 413, "too_long"),
+    ],
+)
 def test_bad_reports(app, api, overrides, status, code):
     api.post_json("/items", text_item())
     response = api.post_json("/reports", notice(**overrides))
@@ -74,6 +84,7 @@ def test_bad_reports(app, api, overrides, status, code):
 def test_cannot_report_another_clients_item(app, api, client):
     from tests.support.api import ApiHelper
     from tests.support.factories import make_api_key
+
     item_id = api.post_json("/items", text_item()).json["id"]
     other = ApiHelper(client, make_api_key(app, "other-platform"))
     response = other.post_json("/reports", notice(item_external_id=None, item_id=item_id))

@@ -6,6 +6,7 @@ staff bank or platform A's bank, and cannot tell them from banks that do not exi
 shared bank it may read, never change. A bank B fills with hashes of A's content matches
 only B's own items. A key without the bank scopes is refused on every bank route.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,20 +38,30 @@ def tenants(app, client):
     """A staff bank and platform A's bank (each with entries and an import), and platforms B and C."""
     from workbench.services.banks import banks as bank_service
     from workbench.services.banks import entries as entry_service
+
     a = Platform(client, make_api_key(app, "platform-a"))
     b = Platform(client, make_api_key(app, "platform-b"))
     c = Platform(client, make_api_key(app, "platform-c", DEFAULT_SCOPES))
     with app.app_context():
         staff = bank_service.create_bank(db.session, {"name": "ncmec-csam", "kind": "csam"}, TEST_ACTOR)
-        entry_service.add_entries(db.session, staff, [entry_service.EntrySpec("pdq", PDQ),
-                                                      entry_service.EntrySpec("md5", MD5)], TEST_ACTOR)
+        entry_service.add_entries(
+            db.session, staff, [entry_service.EntrySpec("pdq", PDQ), entry_service.EntrySpec("md5", MD5)], TEST_ACTOR
+        )
         staff_id = staff.id
     a_bank = a.post_json("/banks", {"name": "a-known-spam", "kind": "spam"})
     assert a_bank.status_code == 201 and a_bank.json["owned"] is True, a_bank.json
-    assert a.post_json(f"/banks/{a_bank.json['id']}/entries",
-                       {"entries": [{"algorithm": "md5", "value": MD5}]}).status_code == 201
-    imported = a.call("POST", f"/banks/{a_bank.json['id']}/imports", content_type="multipart/form-data",
-                      data={"file": (io.BytesIO(f"pdq {PDQ}\n".encode()), "l.txt"), "format": "pytx_lines"})
+    assert (
+        a.post_json(
+            f"/banks/{a_bank.json['id']}/entries", {"entries": [{"algorithm": "md5", "value": MD5}]}
+        ).status_code
+        == 201
+    )
+    imported = a.call(
+        "POST",
+        f"/banks/{a_bank.json['id']}/imports",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(f"pdq {PDQ}\n".encode()), "l.txt"), "format": "pytx_lines"},
+    )
     assert imported.status_code == 201, imported.json
     return {"a": a, "b": b, "c": c, "staff": staff_id, "a_bank": a_bank.json["id"], "a_import": imported.json["id"]}
 
@@ -63,14 +74,34 @@ def _entry_of(app, bank_id: int) -> int:
 def _bank_state(app) -> dict:
     """Everything an attack could change: banks' settings, entries, imports, feed, and the log."""
     with app.app_context():
-        banks = {bank.id: (bank.name, bank.enabled, bank.pdq_threshold, bank.phash_threshold, bank.dhash_threshold,
-                           bank.visibility, bank.owner_client_id)
-                 for bank in db.session.scalars(select(HashBank))}
-        entries = sorted(db.session.execute(select(BankEntry.id, BankEntry.bank_id, BankEntry.value,
-                                                   BankEntry.disabled_at, BankEntry.note)).all())
-        count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
-        return {"banks": banks, "entries": entries, "imports": count(BankImport), "feed": count(BankChange),
-                "audit": count(AuditEvent)}
+        banks = {
+            bank.id: (
+                bank.name,
+                bank.enabled,
+                bank.pdq_threshold,
+                bank.phash_threshold,
+                bank.dhash_threshold,
+                bank.visibility,
+                bank.owner_client_id,
+            )
+            for bank in db.session.scalars(select(HashBank))
+        }
+        entries = sorted(
+            db.session.execute(
+                select(BankEntry.id, BankEntry.bank_id, BankEntry.value, BankEntry.disabled_at, BankEntry.note)
+            ).all()
+        )
+
+        def count(model):
+            return db.session.scalar(select(func.count()).select_from(model))
+
+        return {
+            "banks": banks,
+            "entries": entries,
+            "imports": count(BankImport),
+            "feed": count(BankChange),
+            "audit": count(AuditEvent),
+        }
 
 
 def _attacks(bank_id: int, entry_id: int, import_id: int) -> list[tuple[str, str, dict]]:
@@ -87,11 +118,19 @@ def _attacks(bank_id: int, entry_id: int, import_id: int) -> list[tuple[str, str
         ("PATCH", f"/banks/{bank_id}", {"json": {"pdq_threshold": 0, "phash_threshold": 0, "dhash_threshold": 0}}),
         ("PATCH", f"/banks/{bank_id}", {"json": {"name": "renamed"}}),
         ("POST", f"/banks/{bank_id}/entries", {"json": {"entries": [{"algorithm": "md5", "value": "f" * 32}]}}),
-        ("POST", f"/banks/{bank_id}/entries", {"content_type": "multipart/form-data",
-                                                "data": {"image": (io.BytesIO(image), "victim.png")}}),
-        ("POST", f"/banks/{bank_id}/imports", {"content_type": "multipart/form-data",
-                                                "data": {"file": (io.BytesIO(b"md5 " + b"e" * 32 + b"\n"), "l.txt"),
-                                                         "format": "pytx_lines"}}),
+        (
+            "POST",
+            f"/banks/{bank_id}/entries",
+            {"content_type": "multipart/form-data", "data": {"image": (io.BytesIO(image), "victim.png")}},
+        ),
+        (
+            "POST",
+            f"/banks/{bank_id}/imports",
+            {
+                "content_type": "multipart/form-data",
+                "data": {"file": (io.BytesIO(b"md5 " + b"e" * 32 + b"\n"), "l.txt"), "format": "pytx_lines"},
+            },
+        ),
         ("POST", f"/banks/{bank_id}/imports/{import_id}/resume", {}),
         ("PATCH", f"/banks/{bank_id}/entries/{entry_id}", {"json": {"enabled": False}}),
         ("PATCH", f"/banks/{bank_id}/entries/{entry_id}", {"json": {"note": "planted"}}),
@@ -101,8 +140,13 @@ def _attacks(bank_id: int, entry_id: int, import_id: int) -> list[tuple[str, str
 
 def _matched_banks(app, item_id: int) -> set[tuple[str, str]]:
     with app.app_context():
-        return set(db.session.execute(select(HashBank.name, HashMatch.algorithm).join(
-            HashBank, HashBank.id == HashMatch.bank_id).where(HashMatch.item_id == item_id)).all())
+        return set(
+            db.session.execute(
+                select(HashBank.name, HashMatch.algorithm)
+                .join(HashBank, HashBank.id == HashMatch.bank_id)
+                .where(HashMatch.item_id == item_id)
+            ).all()
+        )
 
 
 def _without_id(message: str) -> str:
@@ -135,10 +179,12 @@ def test_another_platform_cannot_see_or_touch_a_private_bank(app, tenants):
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_a_shared_bank_can_be_read_and_exported_but_only_its_owner_changes_it(app, tenants):
     from workbench.services.banks import banks as bank_service
+
     with app.app_context():
         for bank_id in (tenants["staff"], tenants["a_bank"]):
-            bank_service.update_bank(db.session, db.session.get(HashBank, bank_id), {"visibility": "shared-read"},
-                                     Actor.system("tests"))
+            bank_service.update_bank(
+                db.session, db.session.get(HashBank, bank_id), {"visibility": "shared-read"}, Actor.system("tests")
+            )
     b = tenants["b"]
     listed = {bank["name"]: bank for bank in b.get("/banks").json["banks"]}
     assert set(listed) == {"ncmec-csam", "a-known-spam"}
@@ -169,17 +215,22 @@ def test_a_key_without_bank_scopes_is_refused_on_every_bank_route(app, tenants):
     before = _bank_state(app)
     routes = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/banks")]
     assert len(routes) >= 12
-    values = {"bank_id": tenants["a_bank"], "entry_id": _entry_of(app, tenants["a_bank"]),
-              "import_id": tenants["a_import"]}
+    values = {
+        "bank_id": tenants["a_bank"],
+        "entry_id": _entry_of(app, tenants["a_bank"]),
+        "import_id": tenants["a_import"],
+    }
     for rule in routes:
-        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)[len("/api/v1"):]
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)[len("/api/v1") :]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = c.call(method, path)
             assert response.status_code == 403, (method, path, response.status_code)
             assert response.json["error"]["code"] == "insufficient_scope"
     assert _bank_state(app) == before
-    assert c.post_json("/items", {"external_id": "c-1", "author_id": "u", "country": "DE",
-                                  "text": "hello"}).status_code == 201  # its own scopes still work
+    assert (
+        c.post_json("/items", {"external_id": "c-1", "author_id": "u", "country": "DE", "text": "hello"}).status_code
+        == 201
+    )  # its own scopes still work
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -191,10 +242,15 @@ def test_hashes_planted_in_a_platforms_own_bank_never_act_on_another_platforms_i
     md5 = hashlib.md5(victim).hexdigest()
     planted = b.post_json("/banks", {"name": "b-planted", "kind": "csam"})
     assert planted.status_code == 201
-    assert b.post_json(f"/banks/{planted.json['id']}/entries",
-                       {"entries": [{"algorithm": "md5", "value": md5}]}).status_code == 201
+    assert (
+        b.post_json(
+            f"/banks/{planted.json['id']}/entries", {"entries": [{"algorithm": "md5", "value": md5}]}
+        ).status_code
+        == 201
+    )
     with app.app_context():
         from workbench.services.banks import entries as entry_service
+
         staff = db.session.get(HashBank, tenants["staff"])
         entry_service.add_entries(db.session, staff, [entry_service.EntrySpec("md5", md5)], TEST_ACTOR)
     a_item = a.post_image(victim, external_id="a-photo", author_id="u1", country="DE").json["id"]

@@ -1,6 +1,7 @@
 """Items, reports, appeals and webhook deliveries belong to the platform that sent them: platform
 B, with every scope, cannot read A's item by id or by A's external_id, report it, appeal its
 decision or read A's appeal; a shared external_id names two different items."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,8 +22,12 @@ def test_another_platform_cannot_reach_an_items_reports_or_appeals(app, api, cli
     _, decision_id = decided_item(app, client_of(app, api), external_id="a-decided")
     appeal_id = api.post_json("/appeals", appeal_body(decision_id=decision_id)).json["id"]
 
-    for path in (f"/items/{item_id}", "/items?external_id=a-post", "/items?external_id=a-decided",
-                 f"/appeals/{appeal_id}"):
+    for path in (
+        f"/items/{item_id}",
+        "/items?external_id=a-post",
+        "/items?external_id=a-decided",
+        f"/appeals/{appeal_id}",
+    ):
         response = b.get(path)
         assert response.status_code == 404, path
         assert secret not in response.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """The OpenAPI document names each operation's scope, the one its route's decorator requires."""
+
 from __future__ import annotations
 
 import pytest

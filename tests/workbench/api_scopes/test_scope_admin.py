@@ -1,6 +1,7 @@
 """Choosing and changing a key's scopes (admin pages and `flask clients …`), every change in
 the audit log with the old and new scopes; bank visibility and owner on the bank admin page;
 the demo's key and bank."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,12 @@ def _client(app, name: str) -> ApiClient:
 
 def _events(app, action: str) -> list[dict]:
     with app.app_context():
-        return [json.loads(payload) for payload in db.session.scalars(
-            select(AuditEvent.payload).where(AuditEvent.action == action).order_by(AuditEvent.id))]
+        return [
+            json.loads(payload)
+            for payload in db.session.scalars(
+                select(AuditEvent.payload).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        ]
 
 
 def _cli(app, *args):
@@ -42,12 +47,15 @@ def test_admin_makes_a_key_with_chosen_scopes_changes_them_and_each_change_is_au
     page = client.get("/admin/clients/new")
     assert page.status_code == 200
     for scope in DEFAULT_SCOPES:  # the usual platform scopes are ticked, the bank scopes are not
-        assert re.search(rf'checked[^>]*value="{re.escape(scope)}"|value="{re.escape(scope)}"[^>]*checked',
-                         page.get_data(as_text=True)), scope
+        assert re.search(
+            rf'checked[^>]*value="{re.escape(scope)}"|value="{re.escape(scope)}"[^>]*checked',
+            page.get_data(as_text=True),
+        ), scope
     assert not re.search(r'value="banks:read"[^>]*checked', page.get_data(as_text=True))
     token = csrf_token_from(page.get_data(as_text=True))
-    made = client.post("/admin/clients/new", data={"name": "platform-x", "scopes": ["items", "banks:read"],
-                                                   "csrf_token": token})
+    made = client.post(
+        "/admin/clients/new", data={"name": "platform-x", "scopes": ["items", "banks:read"], "csrf_token": token}
+    )
     assert made.status_code == 200 and made.headers["Cache-Control"] == "no-store"
     key = KEY.search(made.get_data(as_text=True)).group(0)
     x = _client(app, "platform-x")
@@ -63,13 +71,19 @@ def test_admin_makes_a_key_with_chosen_scopes_changes_them_and_each_change_is_au
     assert "'reports'" in refused.json["error"]["message"]
 
     scopes_page = client.get(f"/admin/clients/{x.id}/scopes")
-    changed = client.post(f"/admin/clients/{x.id}/scopes", data={
-        "scopes": ["items", "reports"], "csrf_token": csrf_token_from(scopes_page.get_data(as_text=True))})
+    changed = client.post(
+        f"/admin/clients/{x.id}/scopes",
+        data={"scopes": ["items", "reports"], "csrf_token": csrf_token_from(scopes_page.get_data(as_text=True))},
+    )
     assert changed.status_code == 302
     assert _client(app, "platform-x").scope_list == ["items", "reports"]
     event = _events(app, "api_client.scopes_changed")[-1]
-    assert event == {"old_scopes": ["items", "banks:read"], "new_scopes": ["items", "reports"],
-                     "added": ["reports"], "removed": ["banks:read"]}
+    assert event == {
+        "old_scopes": ["items", "banks:read"],
+        "new_scopes": ["items", "reports"],
+        "added": ["reports"],
+        "removed": ["banks:read"],
+    }
     with app.app_context():
         actor = db.session.scalar(select(AuditEvent.actor_type).where(AuditEvent.action == "api_client.scopes_changed"))
     assert actor == "user"
@@ -83,8 +97,9 @@ def test_bad_scope_forms_are_form_errors_and_change_nothing(app, client, auth):
     auth.login("admin")
     make_api_key(app, "taken", DEFAULT_SCOPES)
     token = csrf_token_from(client.get("/admin/clients/new").get_data(as_text=True))
-    bad_scope = client.post("/admin/clients/new", data={"name": "y", "scopes": ["items", "everything"],
-                                                        "csrf_token": token})
+    bad_scope = client.post(
+        "/admin/clients/new", data={"name": "y", "scopes": ["items", "everything"], "csrf_token": token}
+    )
     assert bad_scope.status_code == 400 and "not a valid choice" in bad_scope.get_data(as_text=True).lower()
     taken = client.post("/admin/clients/new", data={"name": "taken", "scopes": ["items"], "csrf_token": token})
     assert taken.status_code == 400 and "exists" in taken.get_data(as_text=True)
@@ -94,8 +109,9 @@ def test_bad_scope_forms_are_form_errors_and_change_nothing(app, client, auth):
         assert sorted(db.session.scalars(select(ApiClient.name))) == ["taken"]
     taken_id = _client(app, "taken").id
     page = client.get(f"/admin/clients/{taken_id}/scopes").get_data(as_text=True)
-    bad = client.post(f"/admin/clients/{taken_id}/scopes", data={"scopes": ["banks:admin"],
-                                                                 "csrf_token": csrf_token_from(page)})
+    bad = client.post(
+        f"/admin/clients/{taken_id}/scopes", data={"scopes": ["banks:admin"], "csrf_token": csrf_token_from(page)}
+    )
     assert bad.status_code == 400
     assert _client(app, "taken").scope_list == list(DEFAULT_SCOPES)
     assert _events(app, "api_client.scopes_changed") == []
@@ -145,8 +161,15 @@ def test_staff_set_visibility_and_owner_on_the_bank_page_audited(app, client, au
     api = ApiHelper(client, key)
     page = client.get("/banks/new").get_data(as_text=True)
     assert 'value="shared-read"' in page and "owner-platform" in page
-    form = {"name": "staff-list", "kind": "csam", "enabled": "y", "pdq_threshold": "31", "phash_threshold": "8",
-            "dhash_threshold": "8", "csrf_token": csrf_token_from(page)}
+    form = {
+        "name": "staff-list",
+        "kind": "csam",
+        "enabled": "y",
+        "pdq_threshold": "31",
+        "phash_threshold": "8",
+        "dhash_threshold": "8",
+        "csrf_token": csrf_token_from(page),
+    }
     created = client.post("/banks/new", data=form)
     assert created.status_code == 302
     with app.app_context():
@@ -156,9 +179,15 @@ def test_staff_set_visibility_and_owner_on_the_bank_page_audited(app, client, au
     assert api.get(f"/banks/{bank_id}").status_code == 404  # private by default
 
     edit = client.get(f"/banks/{bank_id}/edit").get_data(as_text=True)
-    saved = client.post(f"/banks/{bank_id}/edit", data={**form, "visibility": "shared-read",
-                                                         "owner_client_id": str(owner_id),
-                                                         "csrf_token": csrf_token_from(edit)})
+    saved = client.post(
+        f"/banks/{bank_id}/edit",
+        data={
+            **form,
+            "visibility": "shared-read",
+            "owner_client_id": str(owner_id),
+            "csrf_token": csrf_token_from(edit),
+        },
+    )
     assert saved.status_code == 302
     changes = _events(app, "bank.updated")[-1]["changes"]
     assert changes == {"visibility": ["private", "shared-read"], "owner_client_id": [None, owner_id]}
@@ -166,8 +195,10 @@ def test_staff_set_visibility_and_owner_on_the_bank_page_audited(app, client, au
     assert (document["visibility"], document["owned"]) == ("shared-read", True)
     assert "owner-platform" in client.get(f"/banks/{bank_id}").get_data(as_text=True)
 
-    bad = client.post(f"/banks/{bank_id}/edit", data={**form, "visibility": "public", "owner_client_id": "999",
-                                                       "csrf_token": csrf_token_from(edit)})
+    bad = client.post(
+        f"/banks/{bank_id}/edit",
+        data={**form, "visibility": "public", "owner_client_id": "999", "csrf_token": csrf_token_from(edit)},
+    )
     assert bad.status_code == 400
     with app.app_context():
         bank = db.session.get(HashBank, bank_id)
@@ -179,11 +210,13 @@ def test_staff_set_visibility_and_owner_on_the_bank_page_audited(app, client, au
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 def test_the_demo_key_has_only_what_the_demo_needs_and_its_bank_needs_no_bank_scope(app):
-    from tests.support.images import encode
     from PIL import Image
+
+    from tests.support.images import encode
     from workbench.demo import seed as demo
     from workbench.demo.banks import DEMO_BANK, ensure_demo_bank
     from workbench.services.platforms.clients import create_client
+
     with app.app_context():
         # A demo client from before scopes existed keeps only what the demo needs.
         create_client(db.session, demo.DEMO_CLIENT, demo.DEMO_ACTOR, DEFAULT_SCOPES)

@@ -1,5 +1,6 @@
 """An item under appeal: new reports do not re-route its appeal case, and "next case" never
 hands the appeal to the moderator whose decision it appeals (on SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,9 @@ from workbench.services.review.errors import NotAllowed
 
 def _appeal(app, api, decider_id: int, external_id: str = "appeal-1") -> tuple[int, int, int]:
     """(item id, appeal id, appeal case id) for an item a moderator decided, appealed through the API."""
-    item_id, decision_id = decided_item(app, client_of(app, api), decider_id=decider_id,
-                                        external_id=f"post-{external_id}")
+    item_id, decision_id = decided_item(
+        app, client_of(app, api), decider_id=decider_id, external_id=f"post-{external_id}"
+    )
     response = api.post_json("/appeals", appeal_body(external_id, decision_id=decision_id))
     assert response.status_code == 201, response.get_json()
     with app.app_context():
@@ -52,9 +54,17 @@ def test_new_reports_do_not_reroute_an_appeal_case(app, api, run_worker):
         expected = (before.queue, before.priority, before.due_at, before.rule_id, list(before.escalations))
     for n in range(3):  # a trusted flagger's notice and user reports: each routes an item on its own
         source = "trusted_flagger" if n == 0 else "user"
-        response = api.post_json("/reports", {"item_id": item_id, "source": source, "category": "illegal_hate_speech",
-                                              "explanation": "Hate speech.", "external_id": f"notice-{n}",
-                                              "reporter": {"id": f"reporter-{n}"}})
+        response = api.post_json(
+            "/reports",
+            {
+                "item_id": item_id,
+                "source": source,
+                "category": "illegal_hate_speech",
+                "explanation": "Hate speech.",
+                "external_id": f"notice-{n}",
+                "reporter": {"id": f"reporter-{n}"},
+            },
+        )
         assert response.status_code == 201, response.get_json()
     run_worker()
     with app.app_context():
@@ -63,8 +73,9 @@ def test_new_reports_do_not_reroute_an_appeal_case(app, api, run_worker):
         case = cases[0]
         assert (case.queue, case.priority, case.due_at, case.rule_id, case.escalations) == expected
         assert case.queue == "appeals" and case.escalated
-        reevaluated = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(appeal_case))
-                                         ).all()
+        reevaluated = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.object_id == str(appeal_case))
+        ).all()
         assert "case.tightened" not in reevaluated
         assert claims.claim_next(db.session, other).id == appeal_case
     assert appeal_id

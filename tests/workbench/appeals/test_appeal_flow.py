@@ -1,5 +1,6 @@
 """Appeals with the real neighbours: a moderator's decision through the review services, the
 generic decision form refused on an appeal case, and an overturn delivered to a real receiver."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ from tests.support.receiver import Receiver
 from tests.workbench.review.helpers import decision_kwargs, make_case
 from workbench.extensions import db
 from workbench.models import Case, Decision, DeliveryStatus, Item, WebhookDelivery
-from workbench.services.appeals.complaints import (
-    AppealSettings, OriginalDeciderRefused, decide_appeal, parse_appeal_fields, receive_appeal,
-)
+from workbench.services.appeals.complaints import AppealSettings, OriginalDeciderRefused, receive_appeal
+from workbench.services.appeals.decisions import decide_appeal
+from workbench.services.appeals.submissions import parse_appeal_fields
 from workbench.services.review.claims import claim_next
 from workbench.services.review.decisions import decide_case
 from workbench.services.review.errors import ReviewError
@@ -28,8 +29,13 @@ def test_a_moderators_decision_appealed_and_decided_by_someone_else(app):
         decision = decide_case(db.session, case_id, senior, **decision_kwargs())
         client_id = db.session.get(Item, decision.item_id).client_id
         submission = parse_appeal_fields(appeal_body("flow-1", decision_id=decision.id), max_explanation_chars=5000)
-        appeal = receive_appeal(db.session, client_id=client_id, submission=submission, pseudonym_key="k",
-                                settings=AppealSettings.from_config(app.config)).appeal
+        appeal = receive_appeal(
+            db.session,
+            client_id=client_id,
+            submission=submission,
+            pseudonym_key="k",
+            settings=AppealSettings.from_config(app.config),
+        ).appeal
         appeal_id, appeal_case = appeal.id, appeal.case_id
         # The senior who decided is never handed the appeal case by "next case", cannot decide it...
         assert claim_next(db.session, senior, queue="appeals") is None
@@ -41,7 +47,8 @@ def test_a_moderators_decision_appealed_and_decided_by_someone_else(app):
             decide_case(db.session, appeal_case, other, **decision_kwargs())
         assert db.session.get(Case, appeal_case).status == "open"
         assert len(db.session.scalars(select(Decision).where(Decision.item_id == decision.item_id)).all()) == 1
-        from workbench.services.review.claims import release
+        from workbench.services.review.case_actions import release
+
         release(db.session, appeal_case, other)
         result = decide_appeal(db.session, appeal_id, other, "overturn", reply="Restored on appeal.")
         assert result.restore_decision.visibility == "visible"
@@ -51,6 +58,7 @@ def test_an_automated_restriction_overturned_reaches_the_platform(app, api, run_
     from tests.support.factories import text_item
     from tests.support.policies import add_signals
     from workbench.jobs.worker import run_worker as drain
+
     senior = staff(app, "senior-flow")
     with Receiver() as receiver:
         api.client.put("/api/v1/webhook", json={"url": receiver.url}, headers=api.headers)

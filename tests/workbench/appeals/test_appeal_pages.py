@@ -1,4 +1,5 @@
 """The appeal pages: permissions, CSRF, escaping, the decision form and its refusals."""
+
 from __future__ import annotations
 
 from tests.support.accounts import PASSWORD, log_in, post_form, text_of
@@ -14,8 +15,9 @@ def _appeal(app, api, *, decider_id=None, text="plain text", explanation="satire
     cid = client_of(app, api)
     set_webhook(app, cid)
     _, decision_id = decided_item(app, cid, decider_id=decider_id, text=text)
-    response = api.post_json("/appeals", appeal_body(f"p-{decision_id}", decision_id=decision_id,
-                                                     explanation=explanation))
+    response = api.post_json(
+        "/appeals", appeal_body(f"p-{decision_id}", decision_id=decision_id, explanation=explanation)
+    )
     return response.get_json()["id"]
 
 
@@ -66,8 +68,11 @@ def test_the_original_decider_sees_a_refusal_and_cannot_post(app, api, client):
     assert 'id="appeal-form"' not in page
     token_page = client.get("/appeals")  # a CSRF token from a page the user may open
     from tests.support.auth import csrf_token_from
-    response = client.post(f"/appeals/{appeal_id}", data={
-        "outcome": "overturn", "reply": "Mine anyway.", "csrf_token": csrf_token_from(text_of(token_page))})
+
+    response = client.post(
+        f"/appeals/{appeal_id}",
+        data={"outcome": "overturn", "reply": "Mine anyway.", "csrf_token": csrf_token_from(text_of(token_page))},
+    )
     assert response.status_code == 409
     with app.app_context():
         assert db.session.get(Appeal, appeal_id).is_open

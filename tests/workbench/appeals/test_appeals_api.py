@@ -1,4 +1,5 @@
 """POST/GET /api/v1/appeals: creation, idempotency, validation, client isolation, appealability."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.accounts import actions, audit_events
+from tests.support.api import ApiHelper
 from tests.support.appeals_qa import appeal_body, client_of, count, decided_item, staff
 from tests.support.factories import make_api_key
-from tests.support.api import ApiHelper
 from workbench.extensions import db
 from workbench.models import Appeal, AppealContact, Case
 
@@ -17,8 +18,10 @@ from workbench.models import Appeal, AppealContact, Case
 def test_appeal_by_decision_id_opens_an_escalated_case_in_the_appeals_queue(app, api):
     moderator = staff(app, "mod-a", "moderator")
     item_id, decision_id = decided_item(app, client_of(app, api), decider_id=moderator.id)
-    response = api.post_json("/appeals", appeal_body(decision_id=decision_id,
-                                                     complainant={"id": "u-9", "name": "Ann", "email": "ann@example.org"}))
+    response = api.post_json(
+        "/appeals",
+        appeal_body(decision_id=decision_id, complainant={"id": "u-9", "name": "Ann", "email": "ann@example.org"}),
+    )
     assert response.status_code == 201, response.get_json()
     doc = response.get_json()
     assert doc["status"] == "open" and doc["outcome"] is None
@@ -68,21 +71,33 @@ def test_the_same_appeal_sent_twice_is_one_appeal(app, api):
 D = object()  # stands for the id of a real, appealable decision
 
 
-@pytest.mark.parametrize("body, status, code, field", [
-    ({"decision_id": D}, 400, "missing_field", "external_id"),
-    ({"external_id": "a"}, 400, "missing_field", "decision_id"),
-    ({"external_id": "a", "decision_id": D, "item_id": 1, "explanation": "x"}, 400, "missing_field", "decision_id"),
-    ({"external_id": "a", "decision_id": "1", "explanation": "x"}, 400, "invalid_type", "decision_id"),
-    ({"external_id": "a", "decision_id": True, "explanation": "x"}, 400, "invalid_type", "decision_id"),
-    ({"external_id": "a", "decision_id": D}, 400, "missing_field", "explanation"),
-    ({"external_id": "a", "decision_id": D, "explanation": "   "}, 400, "missing_field", "explanation"),
-    ({"external_id": "a", "decision_id": D, "explanation": "x" * 5001}, 413, "too_long", "explanation"),
-    ({"external_id": "a", "decision_id": D, "explanation": "x", "why": 1}, 400, "unknown_field", "why"),
-    ({"external_id": "a", "decision_id": D, "explanation": "x", "complainant": "me"}, 400, "invalid_type", "complainant"),
-    ({"external_id": "a", "decision_id": D, "explanation": "x", "complainant": {"email": "no at"}}, 400,
-     "invalid_email", "complainant.email"),
-    ({"external_id": "a", "decision_id": D, "explanation": "bad\x00byte"}, 400, "invalid_text", "explanation"),
-])
+@pytest.mark.parametrize(
+    "body, status, code, field",
+    [
+        ({"decision_id": D}, 400, "missing_field", "external_id"),
+        ({"external_id": "a"}, 400, "missing_field", "decision_id"),
+        ({"external_id": "a", "decision_id": D, "item_id": 1, "explanation": "x"}, 400, "missing_field", "decision_id"),
+        ({"external_id": "a", "decision_id": "1", "explanation": "x"}, 400, "invalid_type", "decision_id"),
+        ({"external_id": "a", "decision_id": True, "explanation": "x"}, 400, "invalid_type", "decision_id"),
+        ({"external_id": "a", "decision_id": D}, 400, "missing_field", "explanation"),
+        ({"external_id": "a", "decision_id": D, "explanation": "   "}, 400, "missing_field", "explanation"),
+        ({"external_id": "a", "decision_id": D, "explanation": "x" * 5001}, 413, "too_long", "explanation"),
+        ({"external_id": "a", "decision_id": D, "explanation": "x", "why": 1}, 400, "unknown_field", "why"),
+        (
+            {"external_id": "a", "decision_id": D, "explanation": "x", "complainant": "me"},
+            400,
+            "invalid_type",
+            "complainant",
+        ),
+        (
+            {"external_id": "a", "decision_id": D, "explanation": "x", "complainant": {"email": "no at"}},
+            400,
+            "invalid_email",
+            "complainant.email",
+        ),
+        ({"external_id": "a", "decision_id": D, "explanation": "bad\x00byte"}, 400, "invalid_text", "explanation"),
+    ],
+)
 def test_invalid_appeals_are_refused_with_a_code_and_nothing_is_written(app, api, body, status, code, field):
     _, decision_id = decided_item(app, client_of(app, api))
     if body.get("decision_id") is D:
@@ -119,8 +134,11 @@ def test_another_clients_item_decision_and_appeal_are_404(app, api):
     cid = client_of(app, api)
     item_id, decision_id = decided_item(app, cid, external_id="mine")
     other = ApiHelper(api.client, make_api_key(app, "other-platform"))
-    for body in (appeal_body(decision_id=decision_id), appeal_body(item_id=item_id),
-                 appeal_body(item_external_id="mine")):
+    for body in (
+        appeal_body(decision_id=decision_id),
+        appeal_body(item_id=item_id),
+        appeal_body(item_external_id="mine"),
+    ):
         response = other.post_json("/appeals", body)
         assert response.status_code == 404, response.get_json()
         assert response.get_json()["error"]["code"] == "decision_not_found"
@@ -135,13 +153,19 @@ def test_an_erasure_request_deletes_the_complainants_contact_but_keeps_the_appea
     from workbench.audit import Actor
     from workbench.services.blobstore import BlobStore
     from workbench.services.privacy.erasure import erase_person
+
     client_id = client_of(app, api)
     _, decision_id = decided_item(app, client_id)
     api.post_json("/appeals", appeal_body(decision_id=decision_id, complainant={"id": "u-1", "email": "c@example.org"}))
     with app.app_context():
-        outcome = erase_person(db.session, actor=Actor.system("tests"), pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                               blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), client_id=client_id,
-                               platform_user_id="u-1")
+        outcome = erase_person(
+            db.session,
+            actor=Actor.system("tests"),
+            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]),
+            client_id=client_id,
+            platform_user_id="u-1",
+        )
         assert outcome.contacts_erased == 1
         appeal = db.session.scalar(select(Appeal))
         assert appeal.complainant_pseudonym is None and appeal.contact is None

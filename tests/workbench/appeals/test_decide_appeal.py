@@ -1,4 +1,5 @@
 """Deciding appeals: the reviewer rule, uphold vs overturn, the webhook, one decision per appeal."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,12 @@ from tests.support.appeals_qa import appeal_body, client_of, count, decided_item
 from workbench.extensions import db
 from workbench.models import Appeal, Case, Decision, DecisionReversal, WebhookDelivery
 from workbench.services.appeals.complaints import (
-    AppealAlreadyDecided, AppealNotFound, NotAllowed, OriginalDeciderRefused, decide_appeal,
+    AppealAlreadyDecided,
+    AppealNotFound,
+    NotAllowed,
+    OriginalDeciderRefused,
 )
+from workbench.services.appeals.decisions import decide_appeal
 
 
 def _appeal(app, api, *, decider=None, **item):
@@ -60,8 +65,9 @@ def test_uphold_keeps_the_decision_and_notifies_the_platform(app, api):
     senior = staff(app, "senior-1")
     appeal_id, decision_id, item_id = _appeal(app, api, decider=moderator)
     with app.app_context():
-        result = decide_appeal(db.session, appeal_id, senior, "uphold", reply="The post insults a person.",
-                               note="clear case")
+        result = decide_appeal(
+            db.session, appeal_id, senior, "uphold", reply="The post insults a person.", note="clear case"
+        )
         assert result.restore_decision is None
         appeal = db.session.get(Appeal, appeal_id)
         assert (appeal.status, appeal.outcome, appeal.decided_by_user_id) == ("decided", "uphold", senior.id)
@@ -128,6 +134,7 @@ def test_an_appeal_is_decided_once(app, api):
 def test_an_appeal_another_senior_has_claimed_is_refused(app, api):
     from workbench.services.appeals.complaints import AppealClaimedByOther
     from workbench.services.review.claims import claim_next
+
     holder, other = staff(app, "senior-holder"), staff(app, "senior-other")
     appeal_id, _, _ = _appeal(app, api)
     with app.app_context():
@@ -141,6 +148,7 @@ def test_an_appeal_another_senior_has_claimed_is_refused(app, api):
 
 def test_plain_moderators_are_never_handed_appeal_cases(app, api):
     from workbench.services.review.claims import claim_next
+
     _appeal(app, api)
     with app.app_context():
         assert claim_next(db.session, staff(app, "mod-x", "moderator")) is None

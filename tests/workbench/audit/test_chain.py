@@ -1,4 +1,5 @@
 """The hash-chained audit log: sealing, tamper detection, checkpoints, the standalone verifier."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ from tests.support.factories import text_item
 from workbench.audit import Actor, record, verifier
 from workbench.audit.checkpoints import create_checkpoint, iter_event_dicts, verify_log
 from workbench.audit.keys import signer_key
-from workbench.services.exports.audit_bundle import export_audit_bundle
 from workbench.extensions import db
 from workbench.models.audit import AuditEvent, AuditLogIsAppendOnly
+from workbench.services.exports.audit_bundle import export_audit_bundle
 
 
 def make_events(api, count: int = 6) -> None:
@@ -82,8 +83,12 @@ def test_a_checkpoint_catches_a_rewritten_tail(app, api, backend):
     for event in events[5:]:
         event["prev_hash"], event["event_hash"] = prev, verifier.chain_hash(prev, event)
         prev = event["event_hash"]
-        raw_sql(app, backend, "UPDATE audit_events SET payload=:payload, prev_hash=:prev_hash, "
-                "event_hash=:event_hash WHERE id=:id", **{k: event[k] for k in ("payload", "prev_hash", "event_hash", "id")})
+        raw_sql(
+            app,
+            backend,
+            "UPDATE audit_events SET payload=:payload, prev_hash=:prev_hash, event_hash=:event_hash WHERE id=:id",
+            **{k: event[k] for k in ("payload", "prev_hash", "event_hash", "id")},
+        )
     result = verification(app)
     assert not result.ok and "tree head differs" in result.problems[0]
 
@@ -98,6 +103,7 @@ def test_the_database_and_the_orm_refuse_changes(app, api, backend):
         db.session.rollback()
     if backend == "postgresql":
         from sqlalchemy.exc import DBAPIError
+
         for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
             with app.app_context(), pytest.raises(DBAPIError, match="append-only"):
                 with db.engine.begin() as conn:
@@ -155,8 +161,9 @@ def _bundle(app, api, tmp_path):
 
 
 def run_verifier(bundle_dir) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(bundle_dir / "verifier.py"), str(bundle_dir)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(bundle_dir / "verifier.py"), str(bundle_dir)], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_standalone_verifier_accepts_a_real_bundle(app, api, tmp_path):
@@ -180,7 +187,9 @@ def test_standalone_verifier_rejects_a_tampered_bundle(app, api, tmp_path, tampe
         (bundle / "events.jsonl").write_text("\n".join(lines[:2] + lines[3:]) + "\n")
     else:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         from workbench.audit.keys import public_key_pem
+
         (bundle / "public_key.pem").write_bytes(public_key_pem(Ed25519PrivateKey.generate()))
     result = run_verifier(bundle)
     assert result.returncode == 1

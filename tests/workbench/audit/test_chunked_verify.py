@@ -1,5 +1,6 @@
 """Chunked and parallel verification gives exactly what a one-by-one walk gives: the same
 verdict, the same first broken event, at every chunk size and on worker processes."""
+
 from __future__ import annotations
 
 import json
@@ -37,10 +38,17 @@ def walk_one_by_one(events: list[dict], checkpoints: list[dict]) -> tuple[int | 
 def synthetic_log(count: int, rng: random.Random) -> list[dict]:
     events, prev = [], verifier.GENESIS
     for seq in range(1, count + 1):
-        event = {"id": seq, "occurred_at": f"2026-01-01T00:00:{seq % 60:02d}.{seq:06d}Z", "actor_type": "user",
-                 "actor_id": str(rng.randint(1, 9)), "action": "decision.human", "object_type": "decision",
-                 "object_id": str(seq), "payload": json.dumps({"note": rng.choice(["ä\n\"x\"", "\u2028", "ok"])}),
-                 "prev_hash": prev}
+        event = {
+            "id": seq,
+            "occurred_at": f"2026-01-01T00:00:{seq % 60:02d}.{seq:06d}Z",
+            "actor_type": "user",
+            "actor_id": str(rng.randint(1, 9)),
+            "action": "decision.human",
+            "object_type": "decision",
+            "object_id": str(seq),
+            "payload": json.dumps({"note": rng.choice(['ä\n"x"', "\u2028", "ok"])}),
+            "prev_hash": prev,
+        }
         event["event_hash"] = prev = verifier.chain_hash(prev, event)
         events.append(event)
     return events
@@ -48,7 +56,11 @@ def synthetic_log(count: int, rng: random.Random) -> list[dict]:
 
 def checkpoint_at(events: list[dict], size: int) -> dict:
     leaves = [verifier.leaf_hash(e["event_hash"]) for e in events[:size]]
-    return {"tree_size": size, "root_hash": verifier.merkle_root(leaves).hex(), "head_hash": events[size - 1]["event_hash"]}
+    return {
+        "tree_size": size,
+        "root_hash": verifier.merkle_root(leaves).hex(),
+        "head_hash": events[size - 1]["event_hash"],
+    }
 
 
 def tampered(events: list[dict], how: str, at: int) -> list[dict]:
@@ -77,7 +89,7 @@ def test_every_chunk_size_agrees_with_the_one_by_one_walk(how):
     rng = random.Random(how)
     events = synthetic_log(40, rng)
     checkpoints = [checkpoint_at(events, size) for size in (1, 8, 13, 32, 40)]
-    for trial in range(12):
+    for _ in range(12):
         at = rng.randrange(0, 39)
         log = events if how == "none" else tampered(events, how, at)
         expected = walk_one_by_one(log, checkpoints)
@@ -88,10 +100,12 @@ def test_every_chunk_size_agrees_with_the_one_by_one_walk(how):
 
 
 def test_canonical_line_is_json_dumps():
-    for values in ([1, "ä", "\u2028", "\x00\x1f\x7f", '"\\/', "\ud7ff", "x" * 300, "{}"],
-                   [2, None, 3, True, "a", "b", "c", "d"], [True, "a", "b", "c", "d", "e", "f", "g"]):
-        assert verifier.canonical_line(values) == json.dumps(values, ensure_ascii=False,
-                                                             separators=(",", ":")).encode()
+    for values in (
+        [1, "ä", "\u2028", "\x00\x1f\x7f", '"\\/', "\ud7ff", "x" * 300, "{}"],
+        [2, None, 3, True, "a", "b", "c", "d"],
+        [True, "a", "b", "c", "d", "e", "f", "g"],
+    ):
+        assert verifier.canonical_line(values) == json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _chunked(app, processes: int):
@@ -111,8 +125,13 @@ def _log_of_eleven(app, api):
 
 def _tamper(app, backend, tamper):
     if tamper == "edit":
-        raw_sql(app, backend, "UPDATE audit_events SET occurred_at = occurred_at + 0 WHERE id = 5"
-                if backend == "sqlite" else "UPDATE audit_events SET action = 'x' WHERE id = 5")
+        raw_sql(
+            app,
+            backend,
+            "UPDATE audit_events SET occurred_at = occurred_at + 0 WHERE id = 5"
+            if backend == "sqlite"
+            else "UPDATE audit_events SET action = 'x' WHERE id = 5",
+        )
     elif tamper == "delete":
         raw_sql(app, backend, "DELETE FROM audit_events WHERE id = 5")
     elif tamper == "reorder":

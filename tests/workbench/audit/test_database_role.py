@@ -2,6 +2,7 @@
 DELETE), and the app, run under a role that does not own the tables and has exactly the grants
 `flask audit grants` prints (docs/operations.md), can append but cannot rewrite, delete, truncate
 or un-trigger the log."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,7 +10,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.support.api import ApiHelper
-from tests.support.apps import test_config as app_config, truncate_all
+from tests.support.apps import test_config as app_config
+from tests.support.apps import truncate_all
 from tests.support.factories import make_api_key, text_item
 from workbench import audit, create_app
 from workbench.audit import Actor
@@ -33,8 +35,7 @@ def test_truncate_is_refused_by_the_trigger(app):
     with app.app_context():
         audit.record(db.session, Actor.system("tests"), "thing.done", "thing", 1)
         db.session.commit()
-        for statement in ("TRUNCATE audit_events",
-                          "TRUNCATE audit_events, audit_chain_head RESTART IDENTITY CASCADE"):
+        for statement in ("TRUNCATE audit_events", "TRUNCATE audit_events, audit_chain_head RESTART IDENTITY CASCADE"):
             with pytest.raises(DBAPIError, match=r"audit_events is append-only \(TRUNCATE refused\)"):
                 with db.engine.begin() as conn:
                     conn.execute(text(statement))
@@ -42,7 +43,9 @@ def test_truncate_is_refused_by_the_trigger(app):
     with app.app_context():  # the test suite's reset still works, and leaves the trigger on
         truncate_all(db.engine)
         with db.engine.connect() as conn:
-            assert conn.scalar(text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'audit_events_no_truncate'")) == "O"
+            assert (
+                conn.scalar(text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'audit_events_no_truncate'")) == "O"
+            )
     assert event_count(app) == 0
 
 
@@ -74,8 +77,9 @@ def test_an_app_role_that_does_not_own_the_audit_tables(app, tmp_path, redis_ser
         api = ApiHelper(role_app.test_client(), make_api_key(role_app))
         assert api.post_json("/items", text_item("as-app-role")).status_code == 201
         with role_app.app_context():
-            audit.record_many(db.session, Actor.system("tests"), "thing.done", "thing",
-                              ((n, {"n": n}) for n in range(20)))
+            audit.record_many(
+                db.session, Actor.system("tests"), "thing.done", "thing", ((n, {"n": n}) for n in range(20))
+            )
             db.session.commit()
         runner = role_app.test_cli_runner()
         signed = runner.invoke(args=["audit", "checkpoint"])

@@ -1,4 +1,5 @@
 """audit.record_many: one event per object, on the same chain and in the same form as record()."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,13 @@ def test_record_many_events_are_chained_and_verify(app):
     actor = Actor.system("test")
     with app.app_context():
         record(db.session, actor, "thing.created", "thing", 1, detail="first")
-        record_many(db.session, actor, "thing.scored", "thing",
-                    [(2, {"score": 0.5, "nested": {"b": 1, "a": "ü"}}), (3, {"score": 1})])
+        record_many(
+            db.session,
+            actor,
+            "thing.scored",
+            "thing",
+            [(2, {"score": 0.5, "nested": {"b": 1, "a": "ü"}}), (3, {"score": 1})],
+        )
         record(db.session, actor, "thing.closed", "thing", 3)
         db.session.commit()
         events = list(iter_event_dicts(db.session))
@@ -27,7 +33,11 @@ def test_record_many_events_are_chained_and_verify(app):
         db.session.rollback()
     assert result.ok and result.events == 4
     assert [(e["id"], e["action"], e["object_id"]) for e in events] == [
-        (1, "thing.created", "1"), (2, "thing.scored", "2"), (3, "thing.scored", "3"), (4, "thing.closed", "3")]
+        (1, "thing.created", "1"),
+        (2, "thing.scored", "2"),
+        (3, "thing.scored", "3"),
+        (4, "thing.closed", "3"),
+    ]
     # The payload is record()'s canonical JSON: sorted keys, no spaces, UTF-8 kept.
     assert events[1]["payload"] == '{"nested":{"a":"ü","b":1},"score":0.5}'
     assert json.loads(events[2]["payload"]) == {"score": 1}

@@ -1,5 +1,6 @@
 """The stored Merkle tree nodes: written incrementally by each checkpoint, equal to the tree the
 standalone verifier computes, built for a log that has none, and never past a missing event."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
@@ -16,8 +17,9 @@ from workbench.models.audit import AuditCheckpoint, AuditEvent, AuditTreeNode
 def grow_log_to(app, size: int) -> None:
     with app.app_context():
         have = db.session.scalar(select(func.max(AuditEvent.id))) or 0
-        audit.record_many(db.session, Actor.system("tests"), "thing.done", "thing",
-                          ((n, {"n": n}) for n in range(have, size)))
+        audit.record_many(
+            db.session, Actor.system("tests"), "thing.done", "thing", ((n, {"n": n}) for n in range(have, size))
+        )
         db.session.commit()
 
 
@@ -41,8 +43,11 @@ def test_checkpoints_store_the_verifiers_tree_incrementally(app):
         with app.app_context():
             assert create_checkpoint(db.session, signer_key()).tree_size == size
     all_leaves = leaves(app)
-    expected = {(level, index): verifier.merkle_root(all_leaves[index << level:(index + 1) << level]).hex()
-                for level in range(tree.STORED_FROM_LEVEL, 7) for index in range(64 >> level)}
+    expected = {
+        (level, index): verifier.merkle_root(all_leaves[index << level : (index + 1) << level]).hex()
+        for level in range(tree.STORED_FROM_LEVEL, 7)
+        for index in range(64 >> level)
+    }
     assert stored_nodes(app) == expected  # every complete aligned subtree of >= 16 leaves, once
     with app.app_context():
         assert verify_log(db.session, signer_key()).checkpoints == 4
@@ -50,8 +55,9 @@ def test_checkpoints_store_the_verifiers_tree_incrementally(app):
         for size in (1, 2, 3, 15, 16, 17, 31, 33, 48, 63, 64, 65, 70):
             assert tree.tree_head(connection, size)[0] == verifier.merkle_root(all_leaves[:size])
             for index in sorted({*range(0, size, 5), *range(max(0, size - 18), size)}):
-                assert tree.inclusion_proof(connection, index, size) == \
-                    verifier.inclusion_proof(all_leaves[:size], index), (index, size)
+                assert tree.inclusion_proof(connection, index, size) == verifier.inclusion_proof(
+                    all_leaves[:size], index
+                ), (index, size)
         db.session.rollback()
 
 

@@ -1,5 +1,6 @@
 """The auditors' audit-log page: filters, keyset paging, escaped payloads, inclusion proofs,
 and who may see it."""
+
 from __future__ import annotations
 
 import re
@@ -12,20 +13,26 @@ from workbench import audit
 from workbench.audit import Actor, verifier
 from workbench.audit.checkpoints import create_checkpoint
 from workbench.audit.keys import signer_key
+from workbench.audit.tree import proof_ranges
 from workbench.extensions import db
 from workbench.models.base import utcnow
-from workbench.audit.tree import proof_ranges
 from workbench.services.exports.audit_search import AuditQuery, InvalidAuditQuery, search_events
 
-HOSTILE = '<script>window.__xss=1</script>'
+HOSTILE = "<script>window.__xss=1</script>"
 
 
 def seed(app, count: int = 12) -> None:
     with app.app_context():
         for n in range(count):
             actor = Actor.user(7) if n % 2 else Actor.system("retention")
-            audit.record(db.session, actor, "case.decided" if n % 3 else "export.requested",
-                         "case" if n % 4 else "item", n % 5, note=HOSTILE if n == 3 else f"n{n}")
+            audit.record(
+                db.session,
+                actor,
+                "case.decided" if n % 3 else "export.requested",
+                "case" if n % 4 else "item",
+                n % 5,
+                note=HOSTILE if n == 3 else f"n{n}",
+            )
             db.session.commit()  # one transaction per event, like the real workbench
 
 
@@ -39,21 +46,32 @@ def ids(app, **filters) -> list[int]:
 
 def expected(count: int, keep) -> list[int]:
     """Ids (newest first) of the seeded events whose (n, actor, action, object_type, object_id) pass `keep`."""
-    rows = [(n, "user:7" if n % 2 else "system:retention", "case.decided" if n % 3 else "export.requested",
-             "case" if n % 4 else "item", str(n % 5)) for n in range(count)]
+    rows = [
+        (
+            n,
+            "user:7" if n % 2 else "system:retention",
+            "case.decided" if n % 3 else "export.requested",
+            "case" if n % 4 else "item",
+            str(n % 5),
+        )
+        for n in range(count)
+    ]
     return [n + 1 for n, *fields in reversed(rows) if keep(*fields)]
 
 
 def test_filters_and_keyset_paging(app):
     seed(app)
-    assert ids(app, object_type="item", object_id="3") == expected(12, lambda a, c, t, o: t == "item" and o == "3") == [9]
+    assert (
+        ids(app, object_type="item", object_id="3") == expected(12, lambda a, c, t, o: t == "item" and o == "3") == [9]
+    )
     assert ids(app, object_type="case") == expected(12, lambda a, c, t, o: t == "case")
     assert ids(app, actor="user:7") == expected(12, lambda a, c, t, o: a == "user:7") == [12, 10, 8, 6, 4, 2]
     assert ids(app, actor="system") == [11, 9, 7, 5, 3, 1]
     assert ids(app, action="export.requested") == expected(12, lambda a, c, t, o: c == "export.requested")
     assert ids(app, action="export.*") == ids(app, action="export.requested") and ids(app, action="export%") == []
     assert ids(app, action="case.decided", actor="user:7", object_type="case") == expected(
-        12, lambda a, c, t, o: c == "case.decided" and a == "user:7" and t == "case")
+        12, lambda a, c, t, o: c == "case.decided" and a == "user:7" and t == "case"
+    )
     assert ids(app, since=utcnow() + timedelta(minutes=1)) == []
     assert len(ids(app, since=utcnow() - timedelta(minutes=5), until=utcnow() + timedelta(minutes=1))) == 12
     seen, before = [], None
@@ -84,7 +102,8 @@ def test_the_page_filters_escapes_and_pages(app, auth, client):
     assert HOSTILE not in hostile and "&lt;script&gt;window.__xss=1&lt;/script&gt;" in hostile
     filtered = client.get("/audit?object_type=item&object_id=0&actor=system").get_data(as_text=True)
     assert re.findall(r"<tr>\s*<td>(\d+)</td>", filtered) == [
-        str(n) for n in ids(app, object_type="item", object_id="0", actor="system")]
+        str(n) for n in ids(app, object_type="item", object_id="0", actor="system")
+    ]
     assert len(re.findall(r"<tr>\s*<td>(\d+)</td>", filtered)) == 3
     assert client.get("/audit?actor=robot").status_code == 400
     assert client.get("/audit?object_id=3").status_code == 400
@@ -107,6 +126,7 @@ def test_inclusion_proof_matches_the_signed_checkpoint(app, auth, client):
     assert verifier.verify_inclusion(leaf, 5, size, proof, bytes.fromhex(document["checkpoint"]["root_hash"]))
     with app.app_context():
         from workbench.audit.checkpoints import iter_event_dicts
+
         leaves = [verifier.leaf_hash(e["event_hash"]) for e in iter_event_dicts(db.session, through=size)]
     for index in range(size):
         expected = verifier.inclusion_proof(leaves, index)
@@ -121,8 +141,14 @@ def test_inclusion_proof_matches_the_signed_checkpoint(app, auth, client):
 def test_a_moderator_is_denied_the_auditor_pages(app, auth, client):
     seed(app, 2)
     auth.login("moderator")
-    for path in ("/audit", "/audit/events/1/proof.json", "/exports", "/exports/1", "/exports/1/progress.json",
-                 "/exports/1/download"):
+    for path in (
+        "/audit",
+        "/audit/events/1/proof.json",
+        "/exports",
+        "/exports/1",
+        "/exports/1/progress.json",
+        "/exports/1/download",
+    ):
         assert client.get(path).status_code == 403, path
     token = csrf_token_from(client.get("/account/").get_data(as_text=True))
     assert client.post("/exports", data={"kind": "audit_bundle", "csrf_token": token}).status_code == 403

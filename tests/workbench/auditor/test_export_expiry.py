@@ -1,5 +1,6 @@
 """Finished exports expire: the file is deleted after WORKBENCH_EXPORT_KEEP_DAYS, the row
 keeps its name, size and SHA-256, `export.expired` is audited, the download answers 410."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,9 +17,12 @@ from workbench.services.exports.expiry import expire_exports
 
 def _expire(app, *, days_later: float) -> list[int]:
     with app.app_context():
-        return expire_exports(db.session, app.config["WORKBENCH_EXPORT_DIR"],
-                              keep_days=app.config["WORKBENCH_EXPORT_KEEP_DAYS"],
-                              now=utcnow() + timedelta(days=days_later))
+        return expire_exports(
+            db.session,
+            app.config["WORKBENCH_EXPORT_DIR"],
+            keep_days=app.config["WORKBENCH_EXPORT_KEEP_DAYS"],
+            now=utcnow() + timedelta(days=days_later),
+        )
 
 
 def test_an_export_expires_after_its_keep_period(app, auth, client, run_worker):

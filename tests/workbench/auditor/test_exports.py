@@ -1,5 +1,6 @@
 """Exports for auditors: started from the page, run by a real RQ worker, progress recorded,
 the file downloadable with a matching SHA-256, everything audited."""
+
 from __future__ import annotations
 
 import hashlib
@@ -71,8 +72,9 @@ def test_regulator_exports_run_too(app, auth, client, run_worker):
     run_worker()
     with app.app_context():
         runs = db.session.scalars(select(ExportRun).order_by(ExportRun.id)).all()
-        assert [(r.kind, r.status) for r in runs] == [("sor", "done"), ("transparency", "done")], \
-            [(r.kind, r.status, r.error) for r in runs]
+        assert [(r.kind, r.status) for r in runs] == [("sor", "done"), ("transparency", "done")], [
+            (r.kind, r.status, r.error) for r in runs
+        ]
         assert runs[0].file_name.endswith(".jsonl") and runs[1].file_name.endswith(".zip")
         ids = [r.id for r in runs]
     body = client.get(f"/exports/{ids[1]}/download").get_data()
@@ -81,8 +83,11 @@ def test_regulator_exports_run_too(app, auth, client, run_worker):
 
 def test_a_failed_export_is_recorded_and_offers_no_download(app, auth, client, run_worker):
     auth.login("auditor")
-    run_id = int(start(client, kind="transparency", date_from="2026-01-01",
-                       date_to="2026-01-31").headers["Location"].split("/")[-1])
+    run_id = int(
+        start(client, kind="transparency", date_from="2026-01-01", date_to="2026-01-31")
+        .headers["Location"]
+        .split("/")[-1]
+    )
     with app.app_context():
         db.session.get(ExportRun, run_id).kind = "vanished"  # a kind this version cannot write
         db.session.commit()

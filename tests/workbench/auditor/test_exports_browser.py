@@ -1,5 +1,6 @@
 """The real browser: an auditor starts an audit-bundle export, watches it finish (the page's
 script polls), and downloads the file whose SHA-256 the page shows."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """The proof page reads only the published public key: a web request never opens or creates
 the private signing key, and works (without a key or a checkpoint) before the signer ran."""
+
 from __future__ import annotations
 
 import os
@@ -7,14 +8,15 @@ import os
 from workbench import audit
 from workbench.audit import Actor, verifier
 from workbench.audit.checkpoints import create_checkpoint
-from workbench.audit.keys import load_or_create_signing_key, public_key_path, publish_public_key, public_key_pem
+from workbench.audit.keys import load_or_create_signing_key, public_key_path, public_key_pem, publish_public_key
 from workbench.extensions import db
 
 
 def seed(app, count: int) -> None:
     with app.app_context():
-        audit.record_many(db.session, Actor.system("tests"), "thing.done", "thing",
-                          ((n, {"n": n}) for n in range(count)))
+        audit.record_many(
+            db.session, Actor.system("tests"), "thing.done", "thing", ((n, {"n": n}) for n in range(count))
+        )
         db.session.commit()
 
 

@@ -1,6 +1,7 @@
 """proof.json reads O(log n) rows: the statements and the rows the app fetches from the database,
 counted at the driver, grow by a constant from a log of 1,000 events to one of 4,000 (they grew
 with the log when the proof streamed every event), and every proof is RFC 6962's, byte for byte."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -69,10 +70,17 @@ class CountingPgCursor(_Counting, psycopg.Cursor):
 @pytest.fixture
 def counted_app(backend, request, tmp_path, redis_server):
     from tests.support.apps import make_test_app
-    connect_args = ({"factory": CountingSqliteConnection} if backend == "sqlite"
-                    else {"cursor_factory": CountingPgCursor})
-    with make_test_app(backend, tmp_path, redis_server, request,
-                       SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": connect_args}) as app:
+
+    connect_args = (
+        {"factory": CountingSqliteConnection} if backend == "sqlite" else {"cursor_factory": CountingPgCursor}
+    )
+    with make_test_app(
+        backend,
+        tmp_path,
+        redis_server,
+        request,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": connect_args},
+    ) as app:
         yield app
 
 
@@ -80,8 +88,9 @@ def grow_log_to(app, size: int) -> None:
     """Exactly `size` events, and a checkpoint over them."""
     with app.app_context():
         have = db.session.scalar(select(func.max(AuditEvent.id))) or 0
-        audit.record_many(db.session, Actor.system("tests"), "thing.done", "thing",
-                          ((n, {"n": n}) for n in range(have, size)))
+        audit.record_many(
+            db.session, Actor.system("tests"), "thing.done", "thing", ((n, {"n": n}) for n in range(have, size))
+        )
         db.session.commit()
         assert create_checkpoint(db.session, signer_key()).tree_size == size
 
@@ -106,6 +115,7 @@ def proof_costs(app, client, event_ids) -> list[dict]:
 
 def test_proof_reads_grow_by_a_constant_not_with_the_log(counted_app, backend):
     from tests.support.auth import AuthHelper
+
     app = counted_app
     client = app.test_client()
     AuthHelper(client, app).login("auditor")

@@ -2,6 +2,7 @@
 expectations.API_SCOPES names. Each endpoint × method is called with a key that has every
 scope but that one (403 insufficient_scope, nothing written) and with a key that has only
 that one (never 401/403, never a 5xx)."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,6 +30,7 @@ def _scoped_world(app) -> dict:
     banks:write key owns and staff shared, so both bank keys reach it."""
     from tests.support.factories import make_api_key
     from workbench.models import ApiClient, HashBank
+
     only = {scope: make_api_key(app, f"only-{scope}", [scope]) for scope in SCOPES}
     all_but = {scope: make_api_key(app, f"all-but-{scope}", [s for s in SCOPES if s != scope]) for scope in SCOPES}
     with app.app_context():
@@ -42,9 +44,12 @@ def _scoped_world(app) -> dict:
 
 def _counts(app) -> dict:
     from workbench.models import AuditEvent, BankEntry, HashBank, Item, Report
+
     with app.app_context():
-        return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-                for model in (AuditEvent, BankEntry, HashBank, Item, Report)}
+        return {
+            model.__name__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (AuditEvent, BankEntry, HashBank, Item, Report)
+        }
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -62,8 +67,11 @@ def test_each_api_endpoint_refuses_a_key_without_its_scope_and_serves_one_with_i
             cells += 1
             refused = client.open(url, method=method, headers={"Authorization": f"Bearer {world['all_but'][scope]}"})
             body = refused.get_json(silent=True) or {}
-            if refused.status_code != 403 or body.get("error", {}).get("code") != "insufficient_scope" \
-                    or scope not in body["error"].get("message", ""):
+            if (
+                refused.status_code != 403
+                or body.get("error", {}).get("code") != "insufficient_scope"
+                or scope not in body["error"].get("message", "")
+            ):
                 failures.append(f"{method} {url} without {scope}: {refused.status_code} {body}")
     assert _counts(app) == before, "a refused call wrote something"
     for rule in _rules(app):

@@ -6,6 +6,7 @@ region). GET cells are requested for real; POST cells are checked where the answ
 refusal (anonymous, a role without the permission, an object out of region), with a valid
 CSRF token so the refusal comes from the permission check, not from CSRF.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,8 @@ from sqlalchemy import select
 
 from tests.support.auth import csrf_token_from
 from tests.workbench.authz_matrix.expectations import API, EXPECTATIONS, LOGIN, LOOPBACK, PUBLIC, REGION_SCOPED
-from workbench.services.access.permissions import PERMISSIONS
 from workbench.extensions import db
+from workbench.services.access.permissions import PERMISSIONS
 
 ROLES = tuple(PERMISSIONS)  # moderator, senior_moderator, policy_editor, auditor, admin
 ANONYMOUS = "anonymous"
@@ -31,8 +32,9 @@ def _rules(app):
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_every_endpoint_has_an_expectation(app):
     missing = sorted({rule.endpoint for rule in _rules(app)} - set(EXPECTATIONS))
-    assert not missing, ("endpoints with no row in tests/workbench/authz_matrix/expectations.py "
-                         f"(say who may call them): {missing}")
+    assert not missing, (
+        f"endpoints with no row in tests/workbench/authz_matrix/expectations.py (say who may call them): {missing}"
+    )
     stale = sorted(set(EXPECTATIONS) - {rule.endpoint for rule in _rules(app)})
     assert not stale, f"expectations for endpoints that no longer exist: {stale}"
 
@@ -53,13 +55,19 @@ def test_table_agrees_with_the_decorators(app):
 
 # --- the world the cells run in ------------------------------------------------------------
 
+
 def _world(app):
     from tests.support.appeals_qa import decided_item
     from tests.support.factories import make_api_key, make_user
     from tests.workbench.review.helpers import client_id, make_case
     from workbench.models import ApiClient, HashBank
-    world = {"case": {"in": make_case(app, country="DE", language="de", text=IN_SECRET),
-                      "out": make_case(app, country="IN", language="hi", text=OUT_SECRET)}}
+
+    world = {
+        "case": {
+            "in": make_case(app, country="DE", language="de", text=IN_SECRET),
+            "out": make_case(app, country="IN", language="hi", text=OUT_SECRET),
+        }
+    }
     cid = client_id(app)
     decider = make_user(app, "matrix-decider", "moderator")
     appeals, samples = {}, {}
@@ -68,15 +76,23 @@ def _world(app):
         with app.app_context():
             from workbench.models import Decision
             from workbench.services.qa.reviews import sample_decision
+
             samples[region] = sample_decision(db.session, db.session.get(Decision, decision_id), rate=1.0).id
             db.session.commit()
-            from workbench.services.appeals.submissions import parse_appeal_fields
             from workbench.services.appeals.complaints import AppealSettings, receive_appeal
-            submission = parse_appeal_fields({"external_id": f"matrix-{region}", "decision_id": decision_id,
-                                              "explanation": text}, max_explanation_chars=5000)
-            appeals[region] = receive_appeal(db.session, client_id=cid, submission=submission,
-                                             pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                                             settings=AppealSettings.from_config(app.config)).appeal.id
+            from workbench.services.appeals.submissions import parse_appeal_fields
+
+            submission = parse_appeal_fields(
+                {"external_id": f"matrix-{region}", "decision_id": decision_id, "explanation": text},
+                max_explanation_chars=5000,
+            )
+            appeals[region] = receive_appeal(
+                db.session,
+                client_id=cid,
+                submission=submission,
+                pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+                settings=AppealSettings.from_config(app.config),
+            ).appeal.id
     world["appeal"], world["sample"] = appeals, samples
     world["api_key"] = make_api_key(app, "matrix-platform")
     with app.app_context():
@@ -85,18 +101,35 @@ def _world(app):
         db.session.commit()
         world["bank"] = bank.id
         world["client"] = db.session.scalar(select(ApiClient.id).where(ApiClient.name == "matrix-platform"))
-    world["users"] = {role: make_user(app, f"matrix-{role}", role, jurisdictions=("DE",), languages=("*",))
-                      for role in ROLES}
+    world["users"] = {
+        role: make_user(app, f"matrix-{role}", role, jurisdictions=("DE",), languages=("*",)) for role in ROLES
+    }
     return world
 
 
 def _values(world, region: str) -> dict:
     """A value for every URL parameter; unknown objects get an id that does not exist (the
     permission check comes first, so deny cells are real; allow cells may then be 404)."""
-    return {"case_id": world["case"][region], "appeal_id": world["appeal"][region], "bank_id": world["bank"],
-            "client_id": world["client"], "user_id": world["users"]["moderator"], "item_id": 1, "entry_id": 1,
-            "import_id": 424242, "sample_id": world["sample"][region], "delivery_id": 424242, "draft_id": 424242,
-            "backtest_id": 424242, "upload_id": 424242, "event_id": 1, "run_id": 424242, "number": 1, "jurisdiction": "DE", "queue": "user_reports"}
+    return {
+        "case_id": world["case"][region],
+        "appeal_id": world["appeal"][region],
+        "bank_id": world["bank"],
+        "client_id": world["client"],
+        "user_id": world["users"]["moderator"],
+        "item_id": 1,
+        "entry_id": 1,
+        "import_id": 424242,
+        "sample_id": world["sample"][region],
+        "delivery_id": 424242,
+        "draft_id": 424242,
+        "backtest_id": 424242,
+        "upload_id": 424242,
+        "event_id": 1,
+        "run_id": 424242,
+        "number": 1,
+        "jurisdiction": "DE",
+        "queue": "user_reports",
+    }
 
 
 def _url(rule, values: dict) -> str:
@@ -107,12 +140,19 @@ def _url(rule, values: dict) -> str:
 
 def _clients(app, world):
     from tests.support.accounts import PASSWORD
+
     clients = {ANONYMOUS: app.test_client()}
     for role in ROLES:
         client = app.test_client()
         page = client.get("/login")
-        response = client.post("/login", data={"username": f"matrix-{role}", "password": PASSWORD,
-                                                "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+        response = client.post(
+            "/login",
+            data={
+                "username": f"matrix-{role}",
+                "password": PASSWORD,
+                "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            },
+        )
         assert response.status_code == 302, (role, response.status_code)
         clients[role] = client
     return clients
@@ -134,7 +174,7 @@ def _denied(response) -> bool:
 
 
 def _expect(requirement: str, who: str) -> str:
-    """"allow", "login" (sent to the login page), "403" or "401"."""
+    """ "allow", "login" (sent to the login page), "403" or "401"."""
     if requirement == PUBLIC:
         return "public"
     if requirement == API:
@@ -150,12 +190,14 @@ def _expect(requirement: str, who: str) -> str:
 
 def _check(response, expected: str, cell: str, failures: list) -> None:
     status = response.status_code
-    ok = {"allow": not _denied(response) and status < 500,
-          # /login/code without a pending sign-in goes back to /login; /healthz is 503 with no workers
-          "public": status not in (401, 403, 500),
-          "login": _sent_to_login(response),
-          "403": status == 403,
-          "401": status == 401 and response.is_json and response.json["error"]["code"] == "unauthorized"}[expected]
+    ok = {
+        "allow": not _denied(response) and status < 500,
+        # /login/code without a pending sign-in goes back to /login; /healthz is 503 with no workers
+        "public": status not in (401, 403, 500),
+        "login": _sent_to_login(response),
+        "403": status == 403,
+        "401": status == 401 and response.is_json and response.json["error"]["code"] == "unauthorized",
+    }[expected]
     if not ok:
         failures.append(f"{cell}: expected {expected}, got {status} {response.headers.get('Location', '')}")
 
@@ -203,6 +245,7 @@ def test_api_cells(app):
     """/api/v1: no key → 401 JSON; a session cookie is not a key; a key → served; another
     client's item → 404 (the API's "out of region")."""
     from tests.support.factories import make_api_key, text_item
+
     world = {"key": make_api_key(app, "api-a"), "other": make_api_key(app, "api-b")}
     client = app.test_client()
     headers = {"Authorization": f"Bearer {world['key']}"}
@@ -231,6 +274,7 @@ def test_region_scoped_writes_are_refused(app):
     """A DE moderator cannot claim, hold, escalate or decide an IN case (nor read it), and
     a DE senior moderator cannot decide an IN appeal."""
     from workbench.models import Appeal, Case
+
     world = _world(app)
     clients = _clients(app, world)
     moderator, senior = clients["moderator"], clients["senior_moderator"]
@@ -240,15 +284,24 @@ def test_region_scoped_writes_are_refused(app):
         response = moderator.post(f"/cases/{out_case}/{action}", data={"csrf_token": token, "reason": "x"})
         assert response.status_code in (302, 403, 404), (action, response.status_code)
         assert OUT_SECRET not in moderator.get(response.headers.get("Location", "/queues")).get_data(as_text=True)
-    decide = moderator.post(f"/cases/{out_case}/decide", data={"csrf_token": token, "outcome": "remove",
-                                                              "rule": "GLOBAL@1:global.reports.user-volume",
-                                                              "user_explanation": "no", "then": "stay"})
+    decide = moderator.post(
+        f"/cases/{out_case}/decide",
+        data={
+            "csrf_token": token,
+            "outcome": "remove",
+            "rule": "GLOBAL@1:global.reports.user-volume",
+            "user_explanation": "no",
+            "then": "stay",
+        },
+    )
     assert decide.status_code in (403, 404, 409, 422) and OUT_SECRET not in decide.get_data(as_text=True)
-    api_decide = moderator.post(f"/review/api/cases/{out_case}/decide", json={"outcome": "remove"},
-                                headers={"X-CSRFToken": token})
+    api_decide = moderator.post(
+        f"/review/api/cases/{out_case}/decide", json={"outcome": "remove"}, headers={"X-CSRFToken": token}
+    )
     assert api_decide.status_code in (400, 403, 404, 409, 422) and OUT_SECRET not in api_decide.get_data(as_text=True)
-    appeal_post = senior.post(f"/appeals/{world['appeal']['out']}",
-                              data={"csrf_token": _token(senior), "outcome": "overturn", "reply": "ok"})
+    appeal_post = senior.post(
+        f"/appeals/{world['appeal']['out']}", data={"csrf_token": _token(senior), "outcome": "overturn", "reply": "ok"}
+    )
     assert appeal_post.status_code in (403, 404)
     with app.app_context():
         case = db.session.get(Case, out_case)

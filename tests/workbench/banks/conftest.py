@@ -1,4 +1,5 @@
 """Helpers for the hash-bank tests: driving banks through the real API."""
+
 from __future__ import annotations
 
 import io
@@ -35,8 +36,9 @@ class BankApi:
     def add_image(self, bank_id: int, data: bytes, **fields):
         form = {key: str(value) for key, value in fields.items()}
         form["image"] = (io.BytesIO(data), "reference.png")
-        return self.client.post(f"/api/v1/banks/{bank_id}/entries", data=form, content_type="multipart/form-data",
-                                headers=self.api.headers)
+        return self.client.post(
+            f"/api/v1/banks/{bank_id}/entries", data=form, content_type="multipart/form-data", headers=self.api.headers
+        )
 
     def upload_item(self, data: bytes, external_id: str) -> int:
         response = self.api.post_image(data, external_id=external_id, author_id="u1", country="DE")
@@ -55,7 +57,9 @@ def matches_of(app, item_id: int) -> list[tuple[str, str, str, int]]:
         rows = db.session.execute(
             select(HashMatch.algorithm, HashBank.name, HashBank.kind, HashMatch.distance)
             .join(HashBank, HashBank.id == HashMatch.bank_id)
-            .where(HashMatch.item_id == item_id).order_by(HashMatch.algorithm, HashBank.name)).all()
+            .where(HashMatch.item_id == item_id)
+            .order_by(HashMatch.algorithm, HashBank.name)
+        ).all()
         return [tuple(row) for row in rows]
 
 
@@ -67,8 +71,14 @@ def item_hashes(app, item_id: int) -> dict[str, tuple[str, int | None]]:
 
 def hash_stage_summary(app, item_id: int) -> dict:
     import json
+
     with app.app_context():
-        payload = db.session.scalar(select(AuditEvent.payload).where(
-            AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id),
-            AuditEvent.action == "item.stage_completed", AuditEvent.payload.like('%"stage":"hash"%')))
+        payload = db.session.scalar(
+            select(AuditEvent.payload).where(
+                AuditEvent.object_type == "item",
+                AuditEvent.object_id == str(item_id),
+                AuditEvent.action == "item.stage_completed",
+                AuditEvent.payload.like('%"stage":"hash"%'),
+            )
+        )
     return json.loads(payload)

@@ -1,5 +1,6 @@
 """Test pictures: random shapes on a gradient (distinct seeds give unrelated pictures,
 with PDQ quality well above the matching floor), and the edits a re-upload goes through."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """The bank API: documents, pagination, and JSON errors with stable codes (never a 500,
 never a half-written row)."""
+
 from __future__ import annotations
 
 import io
@@ -38,10 +39,15 @@ def test_create_read_and_edit_a_bank(app, api, banks):
     assert (edited["enabled"], edited["dhash_threshold"]) == (False, 4)
     assert [b["name"] for b in api.get("/banks").json["banks"]] == ["api-bank"]
     with app.app_context():
-        events = db.session.execute(select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.payload)
-                                    .where(AuditEvent.object_type == "hash_bank").order_by(AuditEvent.id)).all()
-    assert [(action, actor) for action, actor, _ in events] == [("bank.created", "api_client"),
-                                                                ("bank.updated", "api_client")]
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.payload)
+            .where(AuditEvent.object_type == "hash_bank")
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [(action, actor) for action, actor, _ in events] == [
+        ("bank.created", "api_client"),
+        ("bank.updated", "api_client"),
+    ]
     assert '"dhash_threshold":[8,4]' in events[1][2]
 
 
@@ -65,12 +71,17 @@ def test_bank_field_errors(app, api, banks):
 
 def test_entry_errors_name_every_bad_line_and_write_nothing(app, api, banks):
     bank = banks.create()
-    response = api.post_json(f"/banks/{bank['id']}/entries", {"entries": [
-        {"algorithm": "pdq", "value": PDQ},
-        {"algorithm": "pdq", "value": "abc"},
-        {"algorithm": "sha1", "value": "abc"},
-        "not an object",
-    ]})
+    response = api.post_json(
+        f"/banks/{bank['id']}/entries",
+        {
+            "entries": [
+                {"algorithm": "pdq", "value": PDQ},
+                {"algorithm": "pdq", "value": "abc"},
+                {"algorithm": "sha1", "value": "abc"},
+                "not an object",
+            ]
+        },
+    )
     assert error(response) == (400, "invalid_hashes", "entries")
     assert [e["line"] for e in response.json["error"]["errors"]] == [2, 3, 4]
     assert "64 hex characters" in response.json["error"]["errors"][0]["reason"]
@@ -79,7 +90,9 @@ def test_entry_errors_name_every_bad_line_and_write_nothing(app, api, banks):
     too_many = {"entries": [{"algorithm": "phash", "value": f"{i:016x}"} for i in range(1001)]}
     assert error(api.post_json(f"/banks/{bank['id']}/entries", too_many)) == (413, "too_many_entries", "entries")
     assert error(api.post_json("/banks/999/entries", {"entries": [{"algorithm": "pdq", "value": PDQ}]}))[:2] == (
-        404, "bank_not_found")
+        404,
+        "bank_not_found",
+    )
 
 
 def test_image_entries_and_their_errors(app, api, banks):
@@ -114,7 +127,10 @@ def test_entries_pagination_search_and_changes(app, api, banks, run_worker):
 
     entry_id = page["entries"][0]["id"]
     assert error(banks.patch(f"/banks/{bank['id']}/entries/{entry_id}", {"enabled": "no"})) == (
-        400, "invalid_type", "enabled")
+        400,
+        "invalid_type",
+        "enabled",
+    )
     noted = banks.patch(f"/banks/{bank['id']}/entries/{entry_id}", {"note": "checked by legal"}).json
     assert noted["note"] == "checked by legal" and noted["enabled"] is True
     other = banks.create("other")
@@ -133,8 +149,10 @@ def test_entries_pagination_search_and_changes(app, api, banks, run_worker):
 def test_compare_over_the_api(api):
     def post(**files):
         data = {name: (io.BytesIO(content), f"{name}.png") for name, content in files.items()}
-        return api.client.post("/api/v1/banks/compare", data=data, content_type="multipart/form-data",
-                               headers=api.headers)
+        return api.client.post(
+            "/api/v1/banks/compare", data=data, content_type="multipart/form-data", headers=api.headers
+        )
+
     result = post(image_a=picture(63), image_b=near_duplicate(63)).json
     rows = {row["algorithm"]: row for row in result["algorithms"]}
     assert set(rows) == {"pdq", "phash", "dhash", "md5", "sha256"}

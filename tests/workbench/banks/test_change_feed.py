@@ -1,6 +1,7 @@
 """A change made through the API in this process reaches a running worker PROCESS through
 the change feed: the next item is matched (or no longer matched) without a restart, and
 the worker's own record of when it applied the change shows how long that took."""
+
 from __future__ import annotations
 
 import json
@@ -38,14 +39,27 @@ def wait_for(predicate, what: str, timeout_s: float = 60, log=None):
 @pytest.fixture
 def worker_process(app, tmp_path, redis_server):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": redis_server.url,
-                "WORKBENCH_INSTANCE_PATH": app.instance_path, "WORKBENCH_BLOB_DIR": app.config["WORKBENCH_BLOB_DIR"],
-                "SECRET_KEY": "test-secret-key", "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
-                "WORKBENCH_CLASSIFIERS": ""})  # as in the test app: no classify worker needed
+    env.update(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": redis_server.url,
+            "WORKBENCH_INSTANCE_PATH": app.instance_path,
+            "WORKBENCH_BLOB_DIR": app.config["WORKBENCH_BLOB_DIR"],
+            "SECRET_KEY": "test-secret-key",
+            "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
+            "WORKBENCH_CLASSIFIERS": "",
+        }
+    )  # as in the test app: no classify worker needed
     log_path = tmp_path / "worker.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--name", WORKER],
-                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--name", WORKER],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         yield process, str(log_path)
     finally:
@@ -85,8 +99,11 @@ def test_a_hash_added_in_another_process_is_matched_by_a_running_worker(app, ban
 
     added = banks.add(bank["id"], ("pdq", hash_image(picture(31)).pdq))
     change_id = added["change_id"]
-    seen = wait_for(lambda: (s := worker_status(app)) and s["position"] >= change_id and s,
-                    "the worker to apply the change", log=log)
+    seen = wait_for(
+        lambda: (s := worker_status(app)) and s["position"] >= change_id and s,
+        "the worker to apply the change",
+        log=log,
+    )
     # The worker's own record: it applied this change, polling at least every 0.5 s (the 2 s bound);
     # the measured commit-to-applied lag is reported by bench/bank_import.py, not asserted here.
     assert seen["last_change_id"] == change_id

@@ -1,4 +1,5 @@
 """Exported hash lists cannot carry spreadsheet formulas, and still import back unchanged."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,10 @@ def stored(app, bank_name: str) -> list[tuple[str, str, str, str]]:
     with app.app_context():
         rows = db.session.execute(
             select(BankEntry.value, BankEntry.source, BankEntry.category, BankEntry.tags)
-            .join(HashBank, HashBank.id == BankEntry.bank_id).where(HashBank.name == bank_name)
-            .order_by(BankEntry.value)).all()
+            .join(HashBank, HashBank.id == BankEntry.bank_id)
+            .where(HashBank.name == bank_name)
+            .order_by(BankEntry.value)
+        ).all()
     return [tuple(row) for row in rows]
 
 
@@ -28,10 +31,14 @@ def test_hma_csv_export_neutralises_formulas_and_imports_back(app, tmp_path):
     partner_file = tmp_path / "partner.csv"  # a list as a partner might send it, formulas and all
     with open(partner_file, "w", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerows([("signal_type", "signal_str", "collab", "category", "tags"),
-                          ("pdq", PDQ[0], HOSTILE, "@SUM(A1:A9)", f"{HOSTILE} plain"),
-                          ("pdq", PDQ[1], "-2+3", "+cmd", "'=already-quoted"),
-                          ("md5", MD5, "GIFCT", "'plain quote", "ok")])
+        writer.writerows(
+            [
+                ("signal_type", "signal_str", "collab", "category", "tags"),
+                ("pdq", PDQ[0], HOSTILE, "@SUM(A1:A9)", f"{HOSTILE} plain"),
+                ("pdq", PDQ[1], "-2+3", "+cmd", "'=already-quoted"),
+                ("md5", MD5, "GIFCT", "'plain quote", "ok"),
+            ]
+        )
     cli(app, "banks", "import", "from-partner", str(partner_file), "--format", "hma_csv")
     original = stored(app, "from-partner")
     assert (PDQ[0], HOSTILE, "@SUM(A1:A9)", f"{HOSTILE} plain") in original

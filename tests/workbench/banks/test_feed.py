@@ -1,5 +1,6 @@
 """The change feed, in one process: a matcher kept current by the feed holds exactly what a
 fresh build from the database holds, whatever mix of changes it was fed."""
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,10 @@ def test_the_feed_keeps_a_matcher_equal_to_a_fresh_build(app, api, banks):
     for bank in (first, second):
         for _ in range(3):
             pairs = [(rng.choice(PERCEPTUAL + ("md5",)), None) for _ in range(5)]
-            pairs = [(a, "".join(rng.choice("0123456789abcdef") for _ in range({"pdq": 64, "md5": 32}.get(a, 16))))
-                     for a, _ in pairs]
+            pairs = [
+                (a, "".join(rng.choice("0123456789abcdef") for _ in range({"pdq": 64, "md5": 32}.get(a, 16))))
+                for a, _ in pairs
+            ]
             entries += [(bank["id"], e["id"]) for e in banks.add(bank["id"], *pairs)["added"]]
     with app.app_context():
         kept.refresh(force=True)  # a poll in the middle: later changes arrive in a second batch
@@ -40,9 +43,12 @@ def test_the_feed_keeps_a_matcher_equal_to_a_fresh_build(app, api, banks):
     for bank_id, entry_id in rng.sample(entries, 4):
         banks.delete(f"/banks/{bank_id}/entries/{entry_id}")
     listing = "\n".join(f"pdq {rng.getrandbits(256):064x}" for _ in range(30)) + "\nbad line here\n"
-    imported = api.client.post(f"/api/v1/banks/{second['id']}/imports", headers=api.headers,
-                               content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(listing.encode()), "l.txt"), "format": "pytx_lines"})
+    imported = api.client.post(
+        f"/api/v1/banks/{second['id']}/imports",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(listing.encode()), "l.txt"), "format": "pytx_lines"},
+    )
     assert imported.status_code == 201 and imported.json["added"] == 30
     banks.patch(f"/banks/{first['id']}", {"enabled": False, "phash_threshold": 12})
     banks.patch(f"/banks/{second['id']}", {"dhash_threshold": 3})

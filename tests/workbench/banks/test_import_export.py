@@ -1,5 +1,6 @@
 """Hash-list import and export: every format round-trips through a bank, bad lines are kept
 with their numbers, duplicates are merged, chunks commit on their own and a rerun resumes."""
+
 from __future__ import annotations
 
 import io
@@ -16,9 +17,11 @@ from workbench.jobs.bank_imports import import_store
 from workbench.models import BankEntry, BankImport, BankImportError, HashBank
 from workbench.services.banks.imports import run_import
 
-PDQ = ["f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
-       "e64cc9d91c623882f8d1f1d9a398e78c9f199b3bd83924f2b7e11e0bf861b064",
-       "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"]
+PDQ = [
+    "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
+    "e64cc9d91c623882f8d1f1d9a398e78c9f199b3bd83924f2b7e11e0bf861b064",
+    "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f",
+]
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 PHASH, DHASH = "c2924c5532bddfc8", "00ff00ff00ff00ff"
@@ -41,20 +44,35 @@ def bank(app):
 
 
 SAMPLES = {
-    formats.HMA_CSV: (None, [
-        formats.HashRecord("pdq", PDQ[0], tags=("terrorism", "tx:123"), category="INVESTIGATION_SEED", collab="GIFCT"),
-        formats.HashRecord("pdq", PDQ[1], collab="Other, Inc."),
-        formats.HashRecord("md5", MD5, tags=("ncii",), collab="GIFCT"),
-        formats.HashRecord("sha256", SHA, collab="GIFCT"),
-        formats.HashRecord("phash", PHASH, category="TRUE_POSITIVE", collab="GIFCT"),
-        formats.HashRecord("dhash", DHASH, collab="GIFCT"),
-    ]),
-    formats.PYTX_LINES: (None, [formats.HashRecord(a, v) for a, v in
-                                (("pdq", PDQ[0]), ("md5", MD5), ("sha256", SHA), ("phash", PHASH), ("dhash", DHASH))]),
-    formats.TE_SIMPLE: ("pdq", [
-        formats.HashRecord("pdq", PDQ[0], tags=("a", "b"), descriptor_id="1234", added_on="2020-07-31T18:47:45+0000"),
-        formats.HashRecord("pdq", PDQ[1], descriptor_id="99", added_on="2021-01-01T00:00:00+0000"),
-    ]),
+    formats.HMA_CSV: (
+        None,
+        [
+            formats.HashRecord(
+                "pdq", PDQ[0], tags=("terrorism", "tx:123"), category="INVESTIGATION_SEED", collab="GIFCT"
+            ),
+            formats.HashRecord("pdq", PDQ[1], collab="Other, Inc."),
+            formats.HashRecord("md5", MD5, tags=("ncii",), collab="GIFCT"),
+            formats.HashRecord("sha256", SHA, collab="GIFCT"),
+            formats.HashRecord("phash", PHASH, category="TRUE_POSITIVE", collab="GIFCT"),
+            formats.HashRecord("dhash", DHASH, collab="GIFCT"),
+        ],
+    ),
+    formats.PYTX_LINES: (
+        None,
+        [
+            formats.HashRecord(a, v)
+            for a, v in (("pdq", PDQ[0]), ("md5", MD5), ("sha256", SHA), ("phash", PHASH), ("dhash", DHASH))
+        ],
+    ),
+    formats.TE_SIMPLE: (
+        "pdq",
+        [
+            formats.HashRecord(
+                "pdq", PDQ[0], tags=("a", "b"), descriptor_id="1234", added_on="2020-07-31T18:47:45+0000"
+            ),
+            formats.HashRecord("pdq", PDQ[1], descriptor_id="99", added_on="2021-01-01T00:00:00+0000"),
+        ],
+    ),
     formats.PLAIN: ("pdq", [formats.HashRecord("pdq", value) for value in PDQ]),
 }
 
@@ -91,18 +109,23 @@ def test_each_format_round_trips_through_import_and_export(app, bank, tmp_path, 
 
 def test_bad_lines_are_reported_with_line_numbers_and_duplicates_merged(app, bank, tmp_path):
     app.config["WORKBENCH_IMPORT_CHUNK_LINES"] = 3  # so a duplicate falls in a later chunk
-    text = "\n".join([
-        "signal_type,signal_str,collab,category,tags",    # 1
-        f"pdq,{PDQ[0]},c,,one",                            # 2
-        "pdq,not-hex,c,,",                                 # 3 bad hash
-        "",                                                # 4 blank
-        f"url,{PDQ[1]},c,,",                               # 5 not an image hash
-        f"pdq,{PDQ[0]},c,,two",                            # 6 duplicate of 2 (another chunk)
-        f'pdq,"{PDQ[1]},c,,',                              # 7 unbalanced quote
-        f"md5,{MD5},c,,",                                  # 8
-        f"md5,{MD5.upper()},c,,",                          # 9 duplicate of 8 (same chunk)
-        f"pdq,{PDQ[2]},c",                                 # 10 too few columns
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                "signal_type,signal_str,collab,category,tags",  # 1
+                f"pdq,{PDQ[0]},c,,one",  # 2
+                "pdq,not-hex,c,,",  # 3 bad hash
+                "",  # 4 blank
+                f"url,{PDQ[1]},c,,",  # 5 not an image hash
+                f"pdq,{PDQ[0]},c,,two",  # 6 duplicate of 2 (another chunk)
+                f'pdq,"{PDQ[1]},c,,',  # 7 unbalanced quote
+                f"md5,{MD5},c,,",  # 8
+                f"md5,{MD5.upper()},c,,",  # 9 duplicate of 8 (same chunk)
+                f"pdq,{PDQ[2]},c",  # 10 too few columns
+            ]
+        )
+        + "\n"
+    )
     path = tmp_path / "list.csv"
     path.write_text(text)
     output = cli(app, "banks", "import", bank, str(path), "--format", "hma_csv")
@@ -110,8 +133,9 @@ def test_bad_lines_are_reported_with_line_numbers_and_duplicates_merged(app, ban
     assert "line 3: pdq hash" in output and "line 5: signal type 'url'" in output
     assert "line 7: " in output and "line 10: expected 5 columns, found 3" in output
     with app.app_context():
-        errors = db.session.execute(select(BankImportError.line, BankImportError.reason)
-                                    .order_by(BankImportError.line)).all()
+        errors = db.session.execute(
+            select(BankImportError.line, BankImportError.reason).order_by(BankImportError.line)
+        ).all()
         assert [line for line, _ in errors] == [3, 5, 7, 10]
         entry = db.session.scalar(select(BankEntry).where(BankEntry.value == PDQ[0]))
         assert entry.tags == "one two"  # merged across chunks
@@ -128,18 +152,29 @@ def test_an_interrupted_import_resumes_where_it_stopped(app, bank, tmp_path):
     from workbench.audit import Actor
     from workbench.services.banks.banks import find_bank
     from workbench.services.banks.imports import create_import
+
     lines = [f"{i:064x}" for i in range(1, 11)] + ["zz", f"{3:064x}"]
     with app.app_context():
         target = find_bank(db.session, bank)
-        bank_import = create_import(db.session, target, io.BytesIO("\n".join(lines).encode()), filename="l.txt",
-                                    fmt="plain", algorithm="pdq", source="", actor=Actor.system("tests"),
-                                    store=import_store(app), max_bytes=10**6)
+        bank_import = create_import(
+            db.session,
+            target,
+            io.BytesIO("\n".join(lines).encode()),
+            filename="l.txt",
+            fmt="plain",
+            algorithm="pdq",
+            source="",
+            actor=Actor.system("tests"),
+            store=import_store(app),
+            max_bytes=10**6,
+        )
         calls = []
 
         def crash_after_two_chunks(state):
             calls.append(state.lines_done)
             if len(calls) == 2:
                 raise RuntimeError("worker killed")
+
         with pytest.raises(RuntimeError):
             run_import(db.session, bank_import.id, import_store(app), chunk_lines=3, progress=crash_after_two_chunks)
         db.session.rollback()
@@ -147,7 +182,12 @@ def test_an_interrupted_import_resumes_where_it_stopped(app, bank, tmp_path):
         assert (half.status, half.lines_done, half.added) == ("running", 6, 6)
         done = run_import(db.session, bank_import.id, import_store(app), chunk_lines=3)
         assert (done.status, done.lines_done, done.added, done.duplicates_merged, done.error_count) == (
-            "done", 12, 10, 1, 1)
+            "done",
+            12,
+            10,
+            1,
+            1,
+        )
         assert done.attempts == 2
         assert db.session.scalar(select(func.count()).select_from(BankEntry)) == 10
         assert run_import(db.session, bank_import.id, import_store(app), chunk_lines=3).added == 10  # final: no-op
@@ -155,17 +195,32 @@ def test_an_interrupted_import_resumes_where_it_stopped(app, bank, tmp_path):
 
 def test_a_large_upload_runs_as_a_job_on_the_import_queue_and_then_matches(app, auth, client, banks, run_worker):
     from rq import Queue
+
     from tests.support.auth import csrf_token_from
+
     app.config["WORKBENCH_IMPORT_CHUNK_LINES"] = 4
     auth.login("admin")
     bank_id = banks.create("uploaded")["id"]
     wanted = hash_image(picture(50))
-    text = "\n".join(["# a list from a partner", f"pdq {wanted.pdq}", f"phash {wanted.phash}", "bogus line here"]
-                     + [f"pdq {i:064x}" for i in range(1, 8)]) + "\n"
+    text = (
+        "\n".join(
+            ["# a list from a partner", f"pdq {wanted.pdq}", f"phash {wanted.phash}", "bogus line here"]
+            + [f"pdq {i:064x}" for i in range(1, 8)]
+        )
+        + "\n"
+    )
     page = client.get(f"/banks/{bank_id}").get_data(as_text=True)
-    response = client.post(f"/banks/{bank_id}/imports", data={
-        "file": (io.BytesIO(text.encode()), "partner.txt"), "format": "auto", "algorithm": "", "source": "partner",
-        "csrf_token": csrf_token_from(page)}, content_type="multipart/form-data")
+    response = client.post(
+        f"/banks/{bank_id}/imports",
+        data={
+            "file": (io.BytesIO(text.encode()), "partner.txt"),
+            "format": "auto",
+            "algorithm": "",
+            "source": "partner",
+            "csrf_token": csrf_token_from(page),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     import_url = response.headers["Location"]
     with app.app_context():
@@ -176,8 +231,18 @@ def test_a_large_upload_runs_as_a_job_on_the_import_queue_and_then_matches(app, 
 
     run_worker()  # the default worker also drains the import queue
     status = client.get(import_url + "/status.json").json
-    assert status == {"status": "done", "percent": 100, "lines_done": 11, "total_lines": 11, "added": 9,
-                      "already_present": 0, "duplicates_merged": 0, "bad_lines": 1, "final": True, "error": None}
+    assert status == {
+        "status": "done",
+        "percent": 100,
+        "lines_done": 11,
+        "total_lines": 11,
+        "added": 9,
+        "already_present": 0,
+        "duplicates_merged": 0,
+        "bad_lines": 1,
+        "final": True,
+        "error": None,
+    }
     html = client.get(import_url).get_data(as_text=True)
     assert "<td>4</td><td>expected &#39;&lt;signal_type&gt; &lt;signal&gt;&#39;, found 3 fields</td>" in html
 
@@ -189,22 +254,32 @@ def test_a_large_upload_runs_as_a_job_on_the_import_queue_and_then_matches(app, 
 def test_imports_over_the_api(app, api, banks):
     bank_id = banks.create("api-list")["id"]
     body = f"signal_type,signal_str,collab,category,tags\npdq,{PDQ[0]},x,,t1\npdq,bad,x,,\n"
-    response = api.client.post(f"/api/v1/banks/{bank_id}/imports", headers=api.headers,
-                               content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(body.encode()), "l.csv"), "format": "hma_csv"})
+    response = api.client.post(
+        f"/api/v1/banks/{bank_id}/imports",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(body.encode()), "l.csv"), "format": "hma_csv"},
+    )
     assert response.status_code == 201, response.json
     document = response.json
     assert (document["status"], document["added"], document["bad_lines"]) == ("done", 1, 1)
     details = api.get(f"/banks/{bank_id}/imports/{document['id']}").json
-    assert details["errors"] == [{"line": 3, "reason": "pdq hash must be 64 hex characters, got 3",
-                                  "content": "pdq,bad,x,,"}]
-    bad_header = api.client.post(f"/api/v1/banks/{bank_id}/imports", headers=api.headers,
-                                 content_type="multipart/form-data",
-                                 data={"file": (io.BytesIO(b"hash,x\n"), "l.csv"), "format": "hma_csv"})
+    assert details["errors"] == [
+        {"line": 3, "reason": "pdq hash must be 64 hex characters, got 3", "content": "pdq,bad,x,,"}
+    ]
+    bad_header = api.client.post(
+        f"/api/v1/banks/{bank_id}/imports",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(b"hash,x\n"), "l.csv"), "format": "hma_csv"},
+    )
     assert bad_header.status_code == 400 and bad_header.json["error"]["code"] == "invalid_format"
-    plain = api.client.post(f"/api/v1/banks/{bank_id}/imports", headers=api.headers,
-                            content_type="multipart/form-data",
-                            data={"file": (io.BytesIO(PDQ[1].encode()), "l.txt"), "format": "plain"})
+    plain = api.client.post(
+        f"/api/v1/banks/{bank_id}/imports",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(PDQ[1].encode()), "l.txt"), "format": "plain"},
+    )
     assert plain.status_code == 400 and plain.json["error"]["field"] == "algorithm"
 
 

@@ -1,4 +1,5 @@
 """Matching through the real pipeline: upload an item, a real RQ worker runs the hash stage."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -26,6 +27,7 @@ def test_a_near_duplicate_matches_and_a_different_picture_does_not(app, banks, r
     assert all(m[1:3] == ("known-images", "terrorism") for m in matched)
     reference, copy = hash_image(picture(1)), hash_image(near_duplicate(1))
     from classifiers.hashing.distance import hamming_distance
+
     assert dict((m[0], m[3]) for m in matched)["pdq"] == hamming_distance(reference.pdq, copy.pdq) > 0
     assert matches_of(app, other) == []
     assert hash_stage_summary(app, near)["matches"] == 3
@@ -43,7 +45,12 @@ def test_the_same_file_matches_by_exact_hashes_too(app, banks, run_worker):
     item = banks.upload_item(picture(3), "same-bytes")
     run_worker()
     assert {(m[0], m[3]) for m in matches_of(app, item)} == {
-        ("pdq", 0), ("phash", 0), ("dhash", 0), ("md5", 0), ("sha256", 0)}
+        ("pdq", 0),
+        ("phash", 0),
+        ("dhash", 0),
+        ("md5", 0),
+        ("sha256", 0),
+    }
 
 
 def test_disabled_entries_and_banks_stop_matching(app, banks, run_worker):
@@ -69,7 +76,9 @@ def test_disabled_entries_and_banks_stop_matching(app, banks, run_worker):
 
 def encode_again(data: bytes) -> bytes:
     from io import BytesIO
+
     from PIL import Image
+
     buffer = BytesIO()
     Image.open(BytesIO(data)).save(buffer, "PNG")
     return buffer.getvalue()
@@ -78,6 +87,7 @@ def encode_again(data: bytes) -> bytes:
 def test_each_bank_matches_at_its_own_threshold(app, banks, run_worker):
     reference, copy = hash_image(picture(5)), hash_image(near_duplicate(5))
     from classifiers.hashing.distance import hamming_distance
+
     distance = hamming_distance(reference.pdq, copy.pdq)
     assert 4 < distance < 31
     strict = banks.create("strict", kind="csam", pdq_threshold=distance - 1)
@@ -103,6 +113,7 @@ def test_each_bank_matches_at_its_own_threshold(app, banks, run_worker):
 
 def matcher_builds(app) -> int:
     from workbench.services.banks.runtime import matcher_for
+
     return matcher_for(app).builds
 
 
@@ -116,6 +127,7 @@ def test_a_hash_added_after_the_matcher_was_built_matches_without_a_rebuild(app,
     run_worker()
     assert [m[0] for m in matches_of(app, item)] == ["phash"]
     from workbench.services.banks.runtime import matcher_for
+
     matcher = matcher_for(app)
     assert matcher.builds == 1 and matcher.position >= added["change_id"]
 
@@ -149,9 +161,12 @@ def test_rerunning_the_hash_stage_leaves_the_same_match_rows(app, banks, run_wor
 
     def rows():
         with app.app_context():
-            return db.session.execute(select(HashMatch.id, HashMatch.entry_id, HashMatch.algorithm,
-                                             HashMatch.distance).where(HashMatch.item_id == item_id)
-                                      .order_by(HashMatch.id)).all()
+            return db.session.execute(
+                select(HashMatch.id, HashMatch.entry_id, HashMatch.algorithm, HashMatch.distance)
+                .where(HashMatch.item_id == item_id)
+                .order_by(HashMatch.id)
+            ).all()
+
     before = rows()
     assert len(before) == 3
     with app.app_context():
@@ -164,6 +179,7 @@ def test_rerunning_the_hash_stage_leaves_the_same_match_rows(app, banks, run_wor
 
 def test_text_items_have_no_matches(app, api, run_worker):
     from tests.support.factories import text_item
+
     item_id = api.post_json("/items", text_item()).json["id"]
     run_worker()
     assert hash_stage_summary(app, item_id)["matches"] == 0

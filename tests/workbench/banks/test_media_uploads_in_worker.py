@@ -1,5 +1,6 @@
 """Issue 16, finding 5 (bank pages): an uploaded video or reference track is only checked in the
 request (its container, never decoded); a worker decodes it, adds the entry, and deletes the file."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,7 @@ def _upload(app, upload_id: int) -> BankMediaUpload:
         return upload
 
 
-def test_a_video_no_decoder_accepts_is_taken_by_the_request_and_refused_by_the_worker(app, client, auth,
-                                                                                      run_worker):
+def test_a_video_no_decoder_accepts_is_taken_by_the_request_and_refused_by_the_worker(app, client, auth, run_worker):
     bank_id = make_bank(app, "terrorism")
     auth.login("admin")
     response = post_video(client, bank_id, garbled_pictures(make_clip(8, 2.0, width=96, height=64, fps=8)))
@@ -74,7 +74,11 @@ def test_an_upload_can_be_queued_again_until_it_is_done_and_is_hashed_once(app, 
     assert "Upload 1 is already done." in client.get(done.headers["Location"]).get_data(as_text=True)
     assert client.post(f"/banks/{bank_id}/media-uploads/1/queue").status_code == 400  # no CSRF token
     other_bank = make_bank(app, "spam")
-    assert client.post(f"/banks/{other_bank}/media-uploads/1/queue",
-                       data={"csrf_token": token(client, other_bank)}).status_code == 404
+    assert (
+        client.post(
+            f"/banks/{other_bank}/media-uploads/1/queue", data={"csrf_token": token(client, other_bank)}
+        ).status_code
+        == 404
+    )
     added = [payload for action, payload in audit_actions(app) if action == "bank.entry_added"]
     assert len(added) == 1 and added[0]["algorithm"] == "vpdq"  # queued twice, hashed and added once

@@ -1,5 +1,6 @@
 """The video and music parts of the bank pages: video uploads and pasted vPDQ, vPDQ settings,
 reference tracks with their territories, escaping, permissions, and nothing written on a refusal."""
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,10 @@ def token(client, bank_id: int) -> str:
 
 def counts(app) -> tuple[int, int, int, int]:
     with app.app_context():
-        return tuple(db.session.scalar(select(func.count()).select_from(model))
-                     for model in (BankEntry, BankVideoFrame, MusicTrack, BankChange))
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (BankEntry, BankVideoFrame, MusicTrack, BankChange)
+        )
 
 
 def audit_actions(app) -> list[tuple[str, dict]]:
@@ -52,8 +55,15 @@ def post_video(client, bank_id: int, data: bytes | None = None, vpdq: str = "", 
 
 
 def post_track(client, bank_id: int, data: bytes, **fields):
-    form = {"csrf_token": token(client, bank_id), "title": "Song", "rights_holder": "Label", "territories": "FR US",
-            "note": "", **fields, "track": (io.BytesIO(data), "song.mp4")}
+    form = {
+        "csrf_token": token(client, bank_id),
+        "title": "Song",
+        "rights_holder": "Label",
+        "territories": "FR US",
+        "note": "",
+        **fields,
+        "track": (io.BytesIO(data), "song.mp4"),
+    }
     return client.post(f"/banks/{bank_id}/tracks", data=form, content_type="multipart/form-data")
 
 
@@ -82,8 +92,9 @@ def test_an_uploaded_video_is_listed_audited_and_matches_a_reencoded_copy(app, c
         index.ensure_fresh(db.session)
         hits = match_video_entries(db.session, index, hash_frames(copy))
         entry_id = db.session.scalar(select(BankEntry.id))
-        unrelated = match_video_entries(db.session, index, hash_frames(
-            make_clip(32, 3.0, width=128, height=96, fps=8, audio=False)))
+        unrelated = match_video_entries(
+            db.session, index, hash_frames(make_clip(32, 3.0, width=128, height=96, fps=8, audio=False))
+        )
     assert [hit.hit.entry_id for hit in hits] == [entry_id]
     assert unrelated == []
 
@@ -106,8 +117,10 @@ def test_bad_uploads_and_bad_vpdq_lines_are_form_errors_and_write_nothing(app, c
     assert "64 hex" in html
     response = post_video(client, bank_id, vpdq=good + f"{PDQ},101,2.0")
     assert response.status_code == 400 and "line 3" in response.get_data(as_text=True)
-    for data, message in ((b"GIF89a" + b"\0" * 64, "only MP4, MOV and WebM"),
-                          (make_clip(1, 2.0, width=64, height=48, audio=False)[:3000], "could not be decoded")):
+    for data, message in (
+        (b"GIF89a" + b"\0" * 64, "only MP4, MOV and WebM"),
+        (make_clip(1, 2.0, width=64, height=48, audio=False)[:3000], "could not be decoded"),
+    ):
         response = post_video(client, bank_id, data)
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     response = post_video(client, bank_id)
@@ -128,12 +141,24 @@ def test_vpdq_settings_are_validated_saved_and_audited(app, client, auth):
     auth.login("admin")
 
     def post(**values):
-        form = {"csrf_token": token(client, bank_id), "pdq_threshold": "31", "vpdq_quality": "50",
-                "vpdq_query_match_pct": "80", "vpdq_compared_match_pct": "0", **values}
+        form = {
+            "csrf_token": token(client, bank_id),
+            "pdq_threshold": "31",
+            "vpdq_quality": "50",
+            "vpdq_query_match_pct": "80",
+            "vpdq_compared_match_pct": "0",
+            **values,
+        }
         return client.post(f"/banks/{bank_id}/vpdq-settings", data=form)
 
-    for bad in ({"pdq_threshold": "65"}, {"vpdq_quality": "-1"}, {"vpdq_query_match_pct": "0"},
-                {"vpdq_compared_match_pct": "100.5"}, {"vpdq_query_match_pct": "nan"}, {"vpdq_quality": "high"}):
+    for bad in (
+        {"pdq_threshold": "65"},
+        {"vpdq_quality": "-1"},
+        {"vpdq_query_match_pct": "0"},
+        {"vpdq_compared_match_pct": "100.5"},
+        {"vpdq_query_match_pct": "nan"},
+        {"vpdq_quality": "high"},
+    ):
         response = post(**bad)
         assert response.status_code == 400, bad
         assert 'role="alert"' in response.get_data(as_text=True)
@@ -143,8 +168,12 @@ def test_vpdq_settings_are_validated_saved_and_audited(app, client, auth):
     with app.app_context():
         bank = db.session.get(HashBank, bank_id)
         assert (bank.pdq_threshold, bank.vpdq_quality, bank.vpdq_query_match_pct, bank.vpdq_compared_match_pct) == (
-            20, 60, 75.5, 10.0)
-    (action, payload), = audit_actions(app)
+            20,
+            60,
+            75.5,
+            10.0,
+        )
+    ((action, payload),) = audit_actions(app)
     assert action == "bank.updated" and payload["changes"]["vpdq_query_match_pct"] == [80.0, 75.5]
     assert "query match ≥ 75.5%" in client.get(f"/banks/{bank_id}").get_data(as_text=True)
 
@@ -168,8 +197,9 @@ def test_music_tracks_are_added_listed_with_territories_and_removed(app, client,
     assert response.status_code == 400
     assert counts(app) == (0, 0, 0, 0)
 
-    response = post_track(client, bank_id, song, title="<i>Chords</i>", rights_holder="Example & Sons",
-                          territories="us fr, de")
+    response = post_track(
+        client, bank_id, song, title="<i>Chords</i>", rights_holder="Example & Sons", territories="us fr, de"
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     run_worker()
     page = client.get(f"/banks/{bank_id}").get_data(as_text=True)
@@ -182,13 +212,18 @@ def test_music_tracks_are_added_listed_with_territories_and_removed(app, client,
     assert response.status_code == 302
     assert counts(app)[:3] == (0, 0, 0)
     assert [action for action, _ in audit_actions(app)] == [
-        "bank.media_upload_queued", "bank.entry_added", "bank.media_upload_done", "bank.entry_removed"]
+        "bank.media_upload_queued",
+        "bank.entry_added",
+        "bank.media_upload_done",
+        "bank.entry_removed",
+    ]
     assert "No reference tracks." in client.get(f"/banks/{bank_id}").get_data(as_text=True)
 
 
 @sqlite_only
 def test_a_plain_mp3_track_is_accepted_and_a_text_file_is_refused(app, client, auth, run_worker):
     from classifiers.video.synthetic import audio_file, chord_track
+
     bank_id = make_bank(app, "music")
     auth.login("admin")
     response = post_track(client, bank_id, b"ID3 but not really an mp3 file at all" * 10)
@@ -209,7 +244,10 @@ def test_only_bank_managers_may_add_videos_tracks_or_change_settings(app, client
     page = client.get(f"/banks/{video_bank}").get_data(as_text=True)
     assert 'id="add-video"' not in page and 'id="vpdq-settings"' not in page
     csrf = token(client, video_bank)  # the logout form's token
-    for path in (f"/banks/{video_bank}/entries/video", f"/banks/{video_bank}/vpdq-settings",
-                 f"/banks/{music_bank}/tracks"):
+    for path in (
+        f"/banks/{video_bank}/entries/video",
+        f"/banks/{video_bank}/vpdq-settings",
+        f"/banks/{music_bank}/tracks",
+    ):
         assert client.post(path, data={"csrf_token": csrf, "vpdq": f"{PDQ},100,0"}).status_code == 403
     assert counts(app) == (0, 0, 0, 0)

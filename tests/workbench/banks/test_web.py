@@ -1,4 +1,5 @@
 """The bank pages: permissions, CSRF, escaping, adding and managing entries, imports, compare."""
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,17 @@ def token(client, path: str = "/banks/new") -> str:
 
 
 def create_bank(client, name: str = "web-bank", **fields) -> int:
-    data = {"name": name, "kind": "spam", "description": "", "enabled": "y", "pdq_threshold": "31",
-            "phash_threshold": "8", "dhash_threshold": "8", "csrf_token": token(client), **fields}
+    data = {
+        "name": name,
+        "kind": "spam",
+        "description": "",
+        "enabled": "y",
+        "pdq_threshold": "31",
+        "phash_threshold": "8",
+        "dhash_threshold": "8",
+        "csrf_token": token(client),
+        **fields,
+    }
     response = client.post("/banks/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.headers["Location"].rstrip("/").split("/")[-1])
@@ -57,8 +67,10 @@ def test_read_only_roles_see_but_cannot_change(app, auth, client):
     assert "web-bank" in html and "Add hashes" not in html and "Edit bank" not in html
     assert client.get("/banks/new").status_code == 403
     assert client.get(f"/banks/{bank_id}/export?format=hma_csv").status_code == 403
-    response = client.post(f"/banks/{bank_id}/entries/paste",
-                           data={"hashes": PDQ_A, "algorithm": "pdq", "csrf_token": token(client, "/banks/compare")})
+    response = client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={"hashes": PDQ_A, "algorithm": "pdq", "csrf_token": token(client, "/banks/compare")},
+    )
     assert response.status_code == 403
     assert entries(app, bank_id) == []
 
@@ -67,22 +79,36 @@ def test_admin_creates_a_bank_and_pastes_hashes_with_line_numbered_errors(app, a
     auth.login("admin")
     bank_id = create_bank(client, description="Known spam pictures\nsecond line")
     page_token = token(client, f"/banks/{bank_id}")
-    bad = client.post(f"/banks/{bank_id}/entries/paste",
-                      data={"algorithm": "pdq", "hashes": f"{PDQ_A}\nnot-a-hash\n\nmd5 1234", "csrf_token": page_token})
+    bad = client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={"algorithm": "pdq", "hashes": f"{PDQ_A}\nnot-a-hash\n\nmd5 1234", "csrf_token": page_token},
+    )
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
     assert "line 2: pdq hash must be 64 hex characters" in html and "line 4: md5 hash" in html
     assert "Nothing was added" in html and entries(app, bank_id) == []
 
-    good = client.post(f"/banks/{bank_id}/entries/paste", data={
-        "algorithm": "pdq", "hashes": f"{PDQ_A}\n{PDQ_B.upper()}\nmd5 d41d8cd98f00b204e9800998ecf8427e",
-        "note": "from a partner", "source": "partner list", "csrf_token": page_token})
+    good = client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={
+            "algorithm": "pdq",
+            "hashes": f"{PDQ_A}\n{PDQ_B.upper()}\nmd5 d41d8cd98f00b204e9800998ecf8427e",
+            "note": "from a partner",
+            "source": "partner list",
+            "csrf_token": page_token,
+        },
+    )
     assert good.status_code == 302
     assert [(e.algorithm, e.value, e.note) for e in entries(app, bank_id)] == [
-        ("pdq", PDQ_A, "from a partner"), ("pdq", PDQ_B, "from a partner"),
-        ("md5", "d41d8cd98f00b204e9800998ecf8427e", "from a partner")]
-    again = client.post(f"/banks/{bank_id}/entries/paste",
-                        data={"algorithm": "pdq", "hashes": PDQ_A, "csrf_token": page_token}, follow_redirects=True)
+        ("pdq", PDQ_A, "from a partner"),
+        ("pdq", PDQ_B, "from a partner"),
+        ("md5", "d41d8cd98f00b204e9800998ecf8427e", "from a partner"),
+    ]
+    again = client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={"algorithm": "pdq", "hashes": PDQ_A, "csrf_token": page_token},
+        follow_redirects=True,
+    )
     assert "0 hash(es) added, 1 already in the bank" in again.get_data(as_text=True)
     with app.app_context():
         actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "hash_bank")))
@@ -93,8 +119,15 @@ def test_search_and_pagination(app, auth, client):
     auth.login("admin")
     bank_id = create_bank(client)
     hashes = "\n".join(f"{i:016x}" for i in range(1, 61))
-    client.post(f"/banks/{bank_id}/entries/paste", data={
-        "algorithm": "phash", "hashes": hashes, "note": "batch", "csrf_token": token(client, f"/banks/{bank_id}")})
+    client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={
+            "algorithm": "phash",
+            "hashes": hashes,
+            "note": "batch",
+            "csrf_token": token(client, f"/banks/{bank_id}"),
+        },
+    )
     first = client.get(f"/banks/{bank_id}").get_data(as_text=True)
     assert "60 matching entries" in first and "000000000000003c" in first and "0000000000000001" not in first
     older = re.search(r'href="([^"]*before=\d+[^"]*)"', first).group(1).replace("&amp;", "&")
@@ -103,20 +136,29 @@ def test_search_and_pagination(app, auth, client):
     by_prefix = client.get(f"/banks/{bank_id}?q=000000000000003").get_data(as_text=True)
     assert "13 matching entries" in by_prefix  # 0x30 .. 0x3c
     assert "1 matching entry," in client.get(f"/banks/{bank_id}?q=0000000000000011&algorithm=phash").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "0 matching entries" in client.get(f"/banks/{bank_id}?q=0000000000000011&algorithm=pdq").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "60 matching entries" in client.get(f"/banks/{bank_id}?q=BATCH").get_data(as_text=True)
     assert "0 matching entries" in client.get(f"/banks/{bank_id}?q=batch&status=disabled").get_data(as_text=True)
 
 
 def test_a_hostile_note_is_escaped(app, auth, client):
     auth.login("admin")
-    bank_id = create_bank(client, name='<img src=x onerror=alert(1)>')
+    bank_id = create_bank(client, name="<img src=x onerror=alert(1)>")
     payload = '<script>alert("x")</script>'
-    client.post(f"/banks/{bank_id}/entries/paste", data={
-        "algorithm": "pdq", "hashes": PDQ_A, "note": payload, "source": payload,
-        "csrf_token": token(client, f"/banks/{bank_id}")})
+    client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={
+            "algorithm": "pdq",
+            "hashes": PDQ_A,
+            "note": payload,
+            "source": payload,
+            "csrf_token": token(client, f"/banks/{bank_id}"),
+        },
+    )
     for path in (f"/banks/{bank_id}", "/banks/"):
         html = client.get(path).get_data(as_text=True)
         assert "<script>alert" not in html and "<img src=x" not in html
@@ -126,19 +168,27 @@ def test_a_hostile_note_is_escaped(app, auth, client):
 def test_forms_refuse_a_missing_csrf_token(app, auth, client):
     auth.login("admin")
     bank_id = create_bank(client)
-    client.post(f"/banks/{bank_id}/entries/paste", data={
-        "algorithm": "pdq", "hashes": PDQ_A, "csrf_token": token(client, f"/banks/{bank_id}")})
+    client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={"algorithm": "pdq", "hashes": PDQ_A, "csrf_token": token(client, f"/banks/{bank_id}")},
+    )
     entry_id = entries(app, bank_id)[0].id
     attempts = [
-        ("/banks/new", {"name": "no-token", "kind": "spam", "pdq_threshold": "31", "phash_threshold": "8",
-                        "dhash_threshold": "8"}),
-        (f"/banks/{bank_id}/edit", {"name": "renamed", "kind": "spam", "pdq_threshold": "31",
-                                    "phash_threshold": "8", "dhash_threshold": "8"}),
+        (
+            "/banks/new",
+            {"name": "no-token", "kind": "spam", "pdq_threshold": "31", "phash_threshold": "8", "dhash_threshold": "8"},
+        ),
+        (
+            f"/banks/{bank_id}/edit",
+            {"name": "renamed", "kind": "spam", "pdq_threshold": "31", "phash_threshold": "8", "dhash_threshold": "8"},
+        ),
         (f"/banks/{bank_id}/entries/paste", {"algorithm": "pdq", "hashes": PDQ_B}),
         (f"/banks/{bank_id}/entries/{entry_id}/disable", {}),
         (f"/banks/{bank_id}/entries/{entry_id}/remove", {}),
-        (f"/banks/{bank_id}/imports", {"format": "plain", "algorithm": "pdq",
-                                       "file": (io.BytesIO(PDQ_B.encode()), "list.txt")}),
+        (
+            f"/banks/{bank_id}/imports",
+            {"format": "plain", "algorithm": "pdq", "file": (io.BytesIO(PDQ_B.encode()), "list.txt")},
+        ),
     ]
     for path, data in attempts:
         assert client.post(path, data=data).status_code == 400, path
@@ -152,8 +202,10 @@ def test_disable_enable_and_remove_an_entry(app, auth, client, banks, run_worker
     auth.login("admin")
     bank_id = create_bank(client)
     page_token = token(client, f"/banks/{bank_id}")
-    client.post(f"/banks/{bank_id}/entries/paste", data={
-        "algorithm": "pdq", "hashes": f"{PDQ_A}\n{hash_image(picture(40)).pdq}", "csrf_token": page_token})
+    client.post(
+        f"/banks/{bank_id}/entries/paste",
+        data={"algorithm": "pdq", "hashes": f"{PDQ_A}\n{hash_image(picture(40)).pdq}", "csrf_token": page_token},
+    )
     unused, used = [e.id for e in entries(app, bank_id)]
     assert client.post(f"/banks/{bank_id}/entries/{unused}/disable", data={"csrf_token": page_token}).status_code == 302
     assert entries(app, bank_id)[0].disabled_at is not None
@@ -164,8 +216,9 @@ def test_disable_enable_and_remove_an_entry(app, auth, client, banks, run_worker
 
     banks.upload_item(near_duplicate(40), "matched")
     run_worker()
-    refused = client.post(f"/banks/{bank_id}/entries/{used}/remove", data={"csrf_token": page_token},
-                          follow_redirects=True)
+    refused = client.post(
+        f"/banks/{bank_id}/entries/{used}/remove", data={"csrf_token": page_token}, follow_redirects=True
+    )
     assert "disable it instead" in refused.get_data(as_text=True)
     assert [e.id for e in entries(app, bank_id)] == [used]
 
@@ -173,41 +226,61 @@ def test_disable_enable_and_remove_an_entry(app, auth, client, banks, run_worker
 def test_add_a_pictures_hashes_without_keeping_the_picture(app, auth, client):
     auth.login("admin")
     bank_id = create_bank(client)
-    response = client.post(f"/banks/{bank_id}/entries/image", data={
-        "image": (io.BytesIO(picture(41)), "ref.png"), "algorithms": ["pdq", "md5"], "note": "ref",
-        "csrf_token": token(client, f"/banks/{bank_id}")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/banks/{bank_id}/entries/image",
+        data={
+            "image": (io.BytesIO(picture(41)), "ref.png"),
+            "algorithms": ["pdq", "md5"],
+            "note": "ref",
+            "csrf_token": token(client, f"/banks/{bank_id}"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     expected = hash_image(picture(41))
     assert {(e.algorithm, e.value) for e in entries(app, bank_id)} == {("pdq", expected.pdq), ("md5", expected.md5)}
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
-    bad = client.post(f"/banks/{bank_id}/entries/image", data={
-        "image": (io.BytesIO(b"GIF89a not really"), "x.gif"), "csrf_token": token(client, f"/banks/{bank_id}")},
-        content_type="multipart/form-data")
+    bad = client.post(
+        f"/banks/{bank_id}/entries/image",
+        data={"image": (io.BytesIO(b"GIF89a not really"), "x.gif"), "csrf_token": token(client, f"/banks/{bank_id}")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and "could not be decoded" in bad.get_data(as_text=True)
 
 
 def test_compare_two_pictures_shows_every_distance_and_stores_nothing(app, auth, client, tmp_path):
     auth.login("senior_moderator")
-    response = client.post("/banks/compare", data={
-        "image_a": (io.BytesIO(picture(42)), "a.png"), "image_b": (io.BytesIO(near_duplicate(42)), "b.jpg"),
-        "csrf_token": token(client, "/banks/compare")}, content_type="multipart/form-data")
+    response = client.post(
+        "/banks/compare",
+        data={
+            "image_a": (io.BytesIO(picture(42)), "a.png"),
+            "image_b": (io.BytesIO(near_duplicate(42)), "b.jpg"),
+            "csrf_token": token(client, "/banks/compare"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     a, b = hash_image(picture(42)), hash_image(near_duplicate(42))
     for value in (a.pdq, b.pdq, a.phash, b.dhash, a.md5, b.sha256):
         assert value in html
     from classifiers.hashing.distance import hamming_distance
+
     assert f"{hamming_distance(a.pdq, b.pdq)} / 256" in html
     assert html.count('<span class="on">yes</span>') == 3  # PDQ, pHash, dHash; the bytes differ
     assert 'src="data:image/png;base64,' in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
     import os
+
     blob_dir = app.config["WORKBENCH_BLOB_DIR"]
-    assert not os.path.exists(blob_dir) or not any(f for _, _, files in os.walk(blob_dir) for f in files
-                                                   if not f.startswith("."))
-    missing = client.post("/banks/compare", data={"image_a": (io.BytesIO(picture(42)), "a.png"),
-                                                  "csrf_token": token(client, "/banks/compare")},
-                          content_type="multipart/form-data")
+    assert not os.path.exists(blob_dir) or not any(
+        f for _, _, files in os.walk(blob_dir) for f in files if not f.startswith(".")
+    )
+    missing = client.post(
+        "/banks/compare",
+        data={"image_a": (io.BytesIO(picture(42)), "a.png"), "csrf_token": token(client, "/banks/compare")},
+        content_type="multipart/form-data",
+    )
     assert missing.status_code == 400 and "choose a picture" in missing.get_data(as_text=True)

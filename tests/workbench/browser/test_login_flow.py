@@ -1,4 +1,5 @@
 """The real browser: log in, see the overview with escaped user content, no script runs."""
+
 from __future__ import annotations
 
 import pytest

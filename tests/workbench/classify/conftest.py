@@ -1,6 +1,7 @@
 """The classify stage on, with the default classifiers (offline text model, NudeNet, langid)
 loaded once for the session; a test module can name other classifiers by overriding the
 `classifier_names` fixture, or other settings with `classify_settings`."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,6 +22,8 @@ def classify_settings() -> dict:
 @pytest.fixture
 def app(backend, request, tmp_path, redis_server, classifier_names, classify_settings):
     from tests.support.apps import make_test_app
-    with make_test_app(backend, tmp_path, redis_server, request, WORKBENCH_CLASSIFIERS=classifier_names,
-                       **classify_settings) as test_app:
+
+    with make_test_app(
+        backend, tmp_path, redis_server, request, WORKBENCH_CLASSIFIERS=classifier_names, **classify_settings
+    ) as test_app:
         yield test_app

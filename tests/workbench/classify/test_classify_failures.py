@@ -1,5 +1,6 @@
 """One item failing in a classifier: retried, then `error` with the reason, while the rest of
 its batch finishes. A real small classifier registered in the registry does the failing."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -63,8 +64,13 @@ def classifier_names():
 
 def actions(app, item_id) -> list[str]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id)).order_by(AuditEvent.id)))
+        return list(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id))
+                .order_by(AuditEvent.id)
+            )
+        )
 
 
 def signals(app, item_id) -> dict[tuple[str, str], ItemSignal]:
@@ -120,6 +126,7 @@ def test_an_error_that_cannot_go_away_is_not_retried(app, api, run_worker):
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_retry_waits_for_its_interval_in_the_delayed_set(app, api, run_worker):
     from workbench.pipeline.sweeper import SweepSettings, sweep
+
     app.config["WORKBENCH_RETRY_INTERVALS"] = [3600]
     item_id = api.post_json("/items", text_item(text=f"slow {TRIGGER}")).json["id"]
     run_worker()
@@ -139,6 +146,7 @@ def test_a_retry_waits_for_its_interval_in_the_delayed_set(app, api, run_worker)
 @pytest.mark.parametrize("classifier_names", ["profanity_check"])
 def test_results_that_cannot_be_stored_are_retried_then_error_and_nothing_is_lost(app, api, run_worker):
     from sqlalchemy import text
+
     ids = [api.post_json("/items", text_item(f"p{i}", text=f"post {i}")).json["id"] for i in range(3)]
     with app.app_context():  # a broken schema (say, a migration not applied): every store fails
         db.session.execute(text("DROP TABLE item_signals"))

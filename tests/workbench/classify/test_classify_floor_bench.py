@@ -2,12 +2,13 @@
 cost. Its figure is only worth citing if it does the stage's real writes: every item gets
 its signal row and moves on, the audit events it seals verify as a chain, and the next
 stages are queued for every item."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bench.classify_floor import FloorStage
 from bench.classifiers import Bench, texts
+from bench.classify_floor import FloorStage
 
 
 def test_the_floor_stores_what_the_stage_stores(tmp_path, redis_server):
@@ -39,8 +40,9 @@ def test_the_floor_stores_what_the_stage_stores(tmp_path, redis_server):
         stages = db.session.execute(select(Item.stage, func.count()).group_by(Item.stage)).all()
         assert stages == [("classify", len(item_ids))]
         events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-        assert [event.object_id for event in events if event.action == "item.stage_completed"] == \
-            [str(item_id) for item_id in item_ids]
+        assert [event.object_id for event in events if event.action == "item.stage_completed"] == [
+            str(item_id) for item_id in item_ids
+        ]
         verification = verify(iter_event_dicts(db.session), [], None)
         assert verification.ok, verification.problems
         assert verification.events == len(events)

@@ -1,6 +1,7 @@
 """The classify batch queue and the sweeper: items legitimately waiting are left alone;
 items whose batch entry was lost (Redis flushed, a batch worker killed after taking them,
 an entry gone missing) are found and finish exactly once."""
+
 from __future__ import annotations
 
 from rq import Queue
@@ -34,8 +35,11 @@ def item_status(app, item_id) -> str:
 
 def requeue_events(app, item_id) -> int:
     with app.app_context():
-        return len(db.session.scalars(select(AuditEvent.id).where(
-            AuditEvent.action == "item.requeued", AuditEvent.object_id == str(item_id))).all())
+        return len(
+            db.session.scalars(
+                select(AuditEvent.id).where(AuditEvent.action == "item.requeued", AuditEvent.object_id == str(item_id))
+            ).all()
+        )
 
 
 def test_the_sweeper_leaves_items_waiting_in_the_batch_queue_alone(app, api, run_worker):
@@ -92,6 +96,7 @@ def test_a_pending_entry_missing_from_every_list_is_recovered_once_it_is_old(app
 
 def test_a_crash_between_storing_and_handing_on_is_recovered_by_the_sweeper(app, api, run_worker):
     from tests.support.classify import classify_worker
+
     item_id = handed_off_item(app, api)
     worker = classify_worker(app)
     with app.app_context():
@@ -109,6 +114,7 @@ def test_a_crash_between_storing_and_handing_on_is_recovered_by_the_sweeper(app,
 def test_a_batch_is_handed_on_as_one_job_that_the_sweeper_sees(app, api, run_worker):
     from tests.support.classify import classify_worker
     from workbench.queues import CONTINUATIONS, job_status
+
     ids = [handed_off_item(app, api, f"item-{i}") for i in range(3)]
     assert classify_worker(app).work(burst=True) == 1
     with app.app_context():
@@ -124,6 +130,7 @@ def test_a_batch_is_handed_on_as_one_job_that_the_sweeper_sees(app, api, run_wor
 def test_one_item_failing_a_later_stage_of_a_handed_on_batch(app, api, run_worker):
     from tests.support.classify import classify_worker
     from workbench.pipeline import stages
+
     policy = stages.get_stage("policy")
 
     def picky_policy(session, item, ctx):
@@ -145,4 +152,5 @@ def test_one_item_failing_a_later_stage_of_a_handed_on_batch(app, api, run_worke
         assert failed.attempts == app.config["WORKBENCH_JOB_RETRIES"] + 1 and "policy engine exploded" in failed.error
         assert failed.stage == "classify"  # what it finished stays finished
         from workbench.queues import CONTINUATIONS
+
         assert get_redis().hlen(CONTINUATIONS) == 0

@@ -1,5 +1,6 @@
 """The classify stage through the real pipeline: API -> RQ job -> batch queue -> classify
 worker (offline text model, NudeNet, langid, loaded once per session) -> later stages."""
+
 from __future__ import annotations
 
 import io
@@ -23,16 +24,32 @@ BENIGN = "What a lovely walk along the river this morning."
 
 def signal_rows(app, item_id) -> list[tuple]:
     with app.app_context():
-        rows = db.session.scalars(select(ItemSignal).where(ItemSignal.item_id == item_id)
-                                  .order_by(ItemSignal.classifier, ItemSignal.label)).all()
-        return [(r.id, r.classifier, r.label, r.score, r.classifier_version, r.model_checksum, r.detail,
-                 r.error, r.updated_at) for r in rows]
+        rows = db.session.scalars(
+            select(ItemSignal).where(ItemSignal.item_id == item_id).order_by(ItemSignal.classifier, ItemSignal.label)
+        ).all()
+        return [
+            (
+                r.id,
+                r.classifier,
+                r.label,
+                r.score,
+                r.classifier_version,
+                r.model_checksum,
+                r.detail,
+                r.error,
+                r.updated_at,
+            )
+            for r in rows
+        ]
 
 
 def stage_events(app, item_id) -> list[dict]:
     with app.app_context():
-        events = db.session.execute(select(AuditEvent.action, AuditEvent.payload).where(
-            AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id)).order_by(AuditEvent.id)).all()
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.payload)
+            .where(AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id))
+            .order_by(AuditEvent.id)
+        ).all()
         return [{"action": action, **json.loads(payload)} for action, payload in events]
 
 
@@ -51,9 +68,13 @@ def test_text_and_image_items_get_real_scores_from_the_configured_models(app, ap
     loaded = loaded_classifiers(app.config)
     profane = api.post_json("/items", text_item("profane", text=PROFANE)).json["id"]
     benign = api.post_json("/items", text_item("benign", text=BENIGN, language="en-GB")).json["id"]
-    french = api.post_json("/items", text_item("french", text="Quelle belle journée à Lyon aujourd'hui, merci !")).json["id"]
+    french = api.post_json("/items", text_item("french", text="Quelle belle journée à Lyon aujourd'hui, merci !")).json[
+        "id"
+    ]
     still = api.post_image(image_bytes("PNG"), external_id="png", author_id="u", country="DE").json["id"]
-    animated = api.post_image(animated_gif(), filename="a.gif", external_id="gif", author_id="u", country="FR").json["id"]
+    animated = api.post_image(animated_gif(), filename="a.gif", external_id="gif", author_id="u", country="FR").json[
+        "id"
+    ]
     run_worker()
 
     docs = {item_id: api.get(f"/items/{item_id}").json for item_id in (profane, benign, french, still, animated)}
@@ -62,12 +83,15 @@ def test_text_and_image_items_get_real_scores_from_the_configured_models(app, ap
     for doc in docs.values():  # every group names the exact model that produced it
         for name, group in doc["signals"].items():
             assert (group["version"], group["model_checksum"]) == (
-                identities[name]["version"], identities[name]["model_checksum"])
+                identities[name]["version"],
+                identities[name]["model_checksum"],
+            )
             assert len(group["model_checksum"]) == 64 and group["error"] is None
             assert all(0.0 <= score <= 1.0 for score in group["scores"].values())
 
-    text_scores = {item_id: docs[item_id]["signals"]["profanity_check"]["scores"]["profanity"]
-                   for item_id in (profane, benign)}
+    text_scores = {
+        item_id: docs[item_id]["signals"]["profanity_check"]["scores"]["profanity"] for item_id in (profane, benign)
+    }
     assert text_scores[profane] > 0.8 > 0.2 > text_scores[benign]
     assert set(docs[profane]["signals"]) == {"profanity_check", "langid"}
 
@@ -89,13 +113,15 @@ def test_text_and_image_items_get_real_scores_from_the_configured_models(app, ap
     classify_event = completed[1]
     assert classify_event["classifiers"]["profanity_check"] == {
         "version": identities["profanity_check"]["version"],
-        "model_checksum": identities["profanity_check"]["model_checksum"]}
+        "model_checksum": identities["profanity_check"]["model_checksum"],
+    }
     assert classify_event["signals"] == 2 and classify_event["language"] == "en"
 
 
 def test_an_image_caption_is_scored_as_text_too(app, api, run_worker):
-    item_id = api.post_image(image_bytes("JPEG"), external_id="captioned", author_id="u", country="DE",
-                             text=PROFANE).json["id"]
+    item_id = api.post_image(
+        image_bytes("JPEG"), external_id="captioned", author_id="u", country="DE", text=PROFANE
+    ).json["id"]
     run_worker()
     doc = api.get(f"/items/{item_id}").json
     assert doc["status"] == "processed"
@@ -123,10 +149,16 @@ class CountingClassifier:
 def test_a_batch_runs_each_classifier_once(app, api):
     counting = [CountingClassifier(c) for c in loaded_classifiers(app.config).classifiers]
     loaded = LoadedClassifiers.from_classifiers(counting)
-    texts = [api.post_json("/items", text_item(f"t{i}", text=f"{BENIGN} {'very ' * (7 - i)}long {i}.")).json["id"]
-             for i in range(5)]
-    images = [api.post_image(image_bytes("PNG", color=(20 * i, 90, 160)), external_id=f"i{i}", author_id="u",
-                             country="DE").json["id"] for i in range(3)]
+    texts = [
+        api.post_json("/items", text_item(f"t{i}", text=f"{BENIGN} {'very ' * (7 - i)}long {i}.")).json["id"]
+        for i in range(5)
+    ]
+    images = [
+        api.post_image(
+            image_bytes("PNG", color=(20 * i, 90, 160)), external_id=f"i{i}", author_id="u", country="DE"
+        ).json["id"]
+        for i in range(3)
+    ]
     with app.app_context():
         run_rq_worker(burst=True, with_scheduler=False)  # hash stage, then hand-off
         assert batch_queue_for("classify").counts()["queued"] == 8
@@ -177,8 +209,8 @@ def test_storing_the_same_result_again_leaves_the_same_rows(app, api, run_worker
     loaded = loaded_classifiers(app.config)
     with app.app_context():
         snapshot = db.session.get(Item, item_id)
-        from workbench.pipeline.stages import stage_context
-        from workbench.pipeline.stages import ItemSnapshot, get_stage
+        from workbench.pipeline.stages import ItemSnapshot, get_stage, stage_context
+
         item = ItemSnapshot(snapshot.id, snapshot.kind, snapshot.text, snapshot.blob_sha256, None)
         db.session.rollback()
         stage = get_stage("classify").run
@@ -188,8 +220,11 @@ def test_storing_the_same_result_again_leaves_the_same_rows(app, api, run_worker
     assert signal_rows(app, item_id) == before
 
     with app.app_context():  # a model that now answers differently, and an error for langid
-        store_signals(db.session, {item_id: {"profanity_check": [Signal("profanity", 0.25)],
-                                             "langid": [Signal.failure("model crashed")]}}, loaded.identities)
+        store_signals(
+            db.session,
+            {item_id: {"profanity_check": [Signal("profanity", 0.25)], "langid": [Signal.failure("model crashed")]}},
+            loaded.identities,
+        )
         db.session.commit()
     after = {(row[1], row[2]): row for row in signal_rows(app, item_id)}
     old = {(row[1], row[2]): row for row in before}

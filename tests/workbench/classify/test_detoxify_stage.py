@@ -1,6 +1,7 @@
 """Detoxify through the workbench path: WORKBENCH_DETOXIFY_CHECKPOINT -> the classify
 worker's start-up -> the pipeline -> stored signals, with a tiny random checkpoint built in a
 temporary directory (no network, no downloaded weights)."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,14 +27,22 @@ def classifier_names():
 
 @pytest.fixture
 def classify_settings(tiny):
-    return {"WORKBENCH_DETOXIFY_CHECKPOINT": str(tiny.checkpoint_path), "WORKBENCH_CLASSIFY_BATCH_SIZE": 4,
-            "WORKBENCH_DETOXIFY_BATCH_SIZE": 2}
+    return {
+        "WORKBENCH_DETOXIFY_CHECKPOINT": str(tiny.checkpoint_path),
+        "WORKBENCH_CLASSIFY_BATCH_SIZE": 4,
+        "WORKBENCH_DETOXIFY_BATCH_SIZE": 2,
+    }
 
 
 @pytest.mark.slow  # imports torch and builds a checkpoint (a few seconds, once)
 def test_detoxify_scores_text_items_through_the_pipeline(app, api, run_worker, tiny):
-    texts = ["you are a stupid idiot and I hate you", "what a nice video, thanks for sharing",
-             "click this link to win free money", "see you at the game tonight", "word " * 300]
+    texts = [
+        "you are a stupid idiot and I hate you",
+        "what a nice video, thanks for sharing",
+        "click this link to win free money",
+        "see you at the game tonight",
+        "word " * 300,
+    ]
     ids = [api.post_json("/items", text_item(f"t{i}", text=text)).json["id"] for i, text in enumerate(texts)]
     run_worker()
     documents = [api.get(f"/items/{item_id}").json for item_id in ids]
@@ -54,9 +63,11 @@ def test_detoxify_scores_text_items_through_the_pipeline(app, api, run_worker, t
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_worker_says_detoxify_is_active_and_why(app):
     from workbench.pipeline.classify_worker import load_classifiers
+
     lines: list[str] = []
     loaded = load_classifiers(app.config, echo=lines.append)
-    assert lines[0].startswith("text model: detoxify (WORKBENCH_DETOXIFY_CHECKPOINT is set: Detoxify "
-                               "'original' from the local checkpoint")
+    assert lines[0].startswith(
+        "text model: detoxify (WORKBENCH_DETOXIFY_CHECKPOINT is set: Detoxify 'original' from the local checkpoint"
+    )
     assert any(line.startswith("classifier detoxify ") and "local checkpoint" in line for line in lines)
     assert [c.name for c in loaded.classifiers] == ["langid", "detoxify"]

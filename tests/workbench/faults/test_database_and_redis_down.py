@@ -1,4 +1,5 @@
 """Faults: the database unreachable, Redis stopped and restarted with items in flight."""
+
 from __future__ import annotations
 
 import os
@@ -7,9 +8,9 @@ import subprocess
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.apps import make_test_app, truncate_all  # noqa: F401
-from tests.support.factories import image_bytes, make_api_key, text_item
 from tests.support.api import ApiHelper
+from tests.support.apps import make_test_app
+from tests.support.factories import image_bytes, make_api_key, text_item
 from tests.support.postgres import PostgresCluster, _bin
 from workbench.extensions import db
 from workbench.models import Item, ItemStatus
@@ -25,8 +26,17 @@ def own_cluster():
 def pg_ctl(cluster, action: str) -> None:
     argv = [_bin("pg_ctl"), "-D", cluster.data, "-w", "-m", "fast", action]
     if action == "start":
-        argv = [_bin("pg_ctl"), "-D", cluster.data, "-w", "-l", os.path.join(cluster.root, "log2"), "-o",
-                f"-p {cluster.port} -k {cluster.root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]
+        argv = [
+            _bin("pg_ctl"),
+            "-D",
+            cluster.data,
+            "-w",
+            "-l",
+            os.path.join(cluster.root, "log2"),
+            "-o",
+            f"-p {cluster.port} -k {cluster.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ]
     if cluster.run_as:
         argv = ["runuser", "-u", cluster.run_as, "--", *argv]
     subprocess.run(argv, check=True, capture_output=True)
@@ -34,20 +44,23 @@ def pg_ctl(cluster, action: str) -> None:
 
 @pytest.mark.slow
 def test_database_unreachable_answers_503_and_writes_nothing(own_cluster, tmp_path, redis_server):
-    from workbench import create_app
     from tests.support.apps import test_config
+    from workbench import create_app
+
     url = own_cluster.create_database("faults")
     app = create_app(test_config(url, tmp_path / "instance", redis_server.url))
     with app.app_context():
-        import workbench.models  # noqa: F401
+        import workbench.models  # noqa: F401  (registers every table)
+
         db.create_all()
     api = ApiHelper(app.test_client(), make_api_key(app))
     assert api.post_json("/items", text_item("before")).status_code == 201
 
     pg_ctl(own_cluster, "stop")
-    for response in (api.post_json("/items", text_item("during")),
-                     api.post_image(image_bytes("PNG", color=(5, 6, 7)), external_id="img", author_id="u",
-                                    country="DE")):
+    for response in (
+        api.post_json("/items", text_item("during")),
+        api.post_image(image_bytes("PNG", color=(5, 6, 7)), external_id="img", author_id="u", country="DE"),
+    ):
         assert response.status_code == 503, response.get_data(as_text=True)
         assert response.json["error"]["code"] == "database_unavailable"
     blob_dir = app.config["WORKBENCH_BLOB_DIR"]
@@ -71,6 +84,7 @@ def test_redis_restart_with_items_in_flight(backend, request, tmp_path):
     from workbench.embedded_redis import EmbeddedRedis
     from workbench.jobs.worker import run_worker
     from workbench.pipeline.sweeper import SweepSettings, sweep
+
     folder = tmp_path / "redis"
     redis = EmbeddedRedis(str(folder / "redis.sock"), str(folder), persistent=False).start()
     try:

@@ -9,6 +9,7 @@ that every item reached its final state exactly once: one row per signal, match,
 evaluation, case, decision and webhook outbox entry, one audit event per stage transition,
 and an audit chain that still verifies.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,15 @@ from tests.support.policies import known_image
 from workbench.extensions import db
 from workbench.faults import AT_VARIABLE, DIR_VARIABLE, MOMENTS, STAGE_VARIABLE, marker_name, pause_point
 from workbench.models import (
-    AuditEvent, Case, Decision, HashMatch, Item, ItemHash, ItemSignal, ItemStatus, PolicyEvaluation,
+    AuditEvent,
+    Case,
+    Decision,
+    HashMatch,
+    Item,
+    ItemHash,
+    ItemSignal,
+    ItemStatus,
+    PolicyEvaluation,
     WebhookDelivery,
 )
 
@@ -41,8 +50,10 @@ TIMEOUT_S = 120
 @pytest.fixture
 def app(backend, request, tmp_path, redis_server):
     from tests.support.apps import make_test_app
-    with make_test_app(backend, tmp_path, redis_server, request, WORKBENCH_CLASSIFIERS=CLASSIFIERS,
-                       WORKBENCH_CLASSIFY_WORKER_TTL_S=3) as test_app:
+
+    with make_test_app(
+        backend, tmp_path, redis_server, request, WORKBENCH_CLASSIFIERS=CLASSIFIERS, WORKBENCH_CLASSIFY_WORKER_TTL_S=3
+    ) as test_app:
         yield test_app
 
 
@@ -51,23 +62,38 @@ class Processes:
 
     def __init__(self, app, tmp_path):
         self.tmp_path = tmp_path
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("WORKBENCH_")}
-        self.env.update({
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-            "WORKBENCH_INSTANCE_PATH": app.instance_path, "WORKBENCH_BLOB_DIR": app.config["WORKBENCH_BLOB_DIR"],
-            "SECRET_KEY": "test-secret-key", "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
-            "WORKBENCH_CLASSIFIERS": CLASSIFIERS, "WORKBENCH_CLASSIFY_WORKER_TTL_S": "3",
-            "WORKBENCH_CLASSIFY_BATCH_WAIT_MS": "300", "WORKBENCH_RETRY_INTERVALS": "1",
-        })
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL") and not k.startswith("WORKBENCH_")
+        }
+        self.env.update(
+            {
+                "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+                "REDIS_URL": app.config["REDIS_URL"],
+                "WORKBENCH_INSTANCE_PATH": app.instance_path,
+                "WORKBENCH_BLOB_DIR": app.config["WORKBENCH_BLOB_DIR"],
+                "SECRET_KEY": "test-secret-key",
+                "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
+                "WORKBENCH_CLASSIFIERS": CLASSIFIERS,
+                "WORKBENCH_CLASSIFY_WORKER_TTL_S": "3",
+                "WORKBENCH_CLASSIFY_BATCH_WAIT_MS": "300",
+                "WORKBENCH_RETRY_INTERVALS": "1",
+            }
+        )
         self.running: list[tuple[subprocess.Popen, str]] = []
 
     def start(self, name: str, *args: str, **extra_env: str) -> subprocess.Popen:
         log_path = str(self.tmp_path / f"{name}.log")
         with open(log_path, "w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", *args, "--name", name],
-                                       cwd=ROOT, env={**self.env, **extra_env}, stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", *args, "--name", name],
+                cwd=ROOT,
+                env={**self.env, **extra_env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.running.append((process, log_path))
         return process
 
@@ -109,8 +135,9 @@ def item_rows(app) -> dict[int, tuple[str, str | None]]:
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
         with engine.connect() as connection:
-            return {row.id: (row.status, row.stage)
-                    for row in connection.execute(select(Item.id, Item.status, Item.stage))}
+            return {
+                row.id: (row.status, row.stage) for row in connection.execute(select(Item.id, Item.status, Item.stage))
+            }
     finally:
         engine.dispose()
 
@@ -129,8 +156,10 @@ def upload(app) -> list[int]:
     known_image(app, image, "csam")
     response = api.client.put("/api/v1/webhook", json={"url": "http://127.0.0.1:9/hook"}, headers=api.headers)
     assert response.status_code == 200
-    ids = [api.post_image(image, external_id="bad", author_id="u", country="US").json["id"],
-           api.post_json("/items", text_item("txt", text="you are a damn idiot, shut up")).json["id"]]
+    ids = [
+        api.post_image(image, external_id="bad", author_id="u", country="US").json["id"],
+        api.post_json("/items", text_item("txt", text="you are a damn idiot, shut up")).json["id"],
+    ]
     return ids
 
 
@@ -143,10 +172,15 @@ def assert_exactly_once(app, item_ids: list[int]) -> None:
         db.session.rollback()
     assert errors == {}
     assert sorted(item_rows(app)) == sorted(item_ids)
-    for model, columns in ((ItemHash, ("item_id", "algorithm")), (ItemSignal, ("item_id", "classifier", "label")),
-                           (HashMatch, ("item_id", "entry_id", "algorithm")), (PolicyEvaluation, ("item_id",)),
-                           (Case, ("item_id", "queue")), (Decision, ("item_id", "rule_id", "outcome")),
-                           (WebhookDelivery, ("event_key",))):
+    for model, columns in (
+        (ItemHash, ("item_id", "algorithm")),
+        (ItemSignal, ("item_id", "classifier", "label")),
+        (HashMatch, ("item_id", "entry_id", "algorithm")),
+        (PolicyEvaluation, ("item_id",)),
+        (Case, ("item_id", "queue")),
+        (Decision, ("item_id", "rule_id", "outcome")),
+        (WebhookDelivery, ("event_key",)),
+    ):
         found = counts_by(app, model, *columns)
         assert found and max(found.values()) == 1, (model.__name__, found)
     image_id = item_ids[0]
@@ -156,14 +190,17 @@ def assert_exactly_once(app, item_ids: list[int]) -> None:
     assert decisions >= 1 and len(counts_by(app, WebhookDelivery, "event_key")) == decisions
 
     with app.app_context():
-        events = db.session.execute(select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
-                                           AuditEvent.payload)).all()
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id, AuditEvent.payload)
+        ).all()
         verification = verify_log(db.session, load_or_create_signing_key(str(app.instance_path) + "/audit.pem"))
         db.session.rollback()
     assert verification.ok, verification.problems
-    transitions = Counter((action, object_type, object_id, json.loads(payload).get("stage"))
-                          for action, object_type, object_id, payload in events
-                          if action not in ("item.requeued", "item.attempt_failed"))
+    transitions = Counter(
+        (action, object_type, object_id, json.loads(payload).get("stage"))
+        for action, object_type, object_id, payload in events
+        if action not in ("item.requeued", "item.attempt_failed")
+    )
     duplicated = {key: n for key, n in transitions.items() if n > 1}
     assert duplicated == {}
     for item_id in item_ids:
@@ -174,6 +211,7 @@ def assert_exactly_once(app, item_ids: list[int]) -> None:
 
 def sweep_now(app) -> list[int]:
     from workbench.pipeline.sweeper import SweepSettings, sweep
+
     with app.app_context():
         try:
             return sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=0))
@@ -183,6 +221,7 @@ def sweep_now(app) -> list[int]:
 
 def heartbeat_expired(app, worker: str) -> bool:
     from workbench.pipeline.batch_queue import batch_queue_for
+
     with app.app_context():
         return worker not in batch_queue_for("classify").live_workers()
 
@@ -228,19 +267,25 @@ def _crash_and_recover(app, processes: Processes, tmp_path, stage: str, at: str)
     survivor.wait(20)
 
     # What an operator's deployment does next: the sweeper notices, fresh workers take over.
-    wait_for(lambda: heartbeat_expired(app, "crash-classify"), "the dead classify worker's heartbeat to expire",
-             processes)
+    wait_for(
+        lambda: heartbeat_expired(app, "crash-classify"), "the dead classify worker's heartbeat to expire", processes
+    )
     sweep_now(app)
     processes.start("fresh-worker", "worker")
     processes.start("fresh-classify", "classify-worker")
-    wait_for(lambda: all(status in ItemStatus.FINAL for status, _ in item_rows(app).values()),
-             "every item to reach a final status", processes)
+    wait_for(
+        lambda: all(status in ItemStatus.FINAL for status, _ in item_rows(app).values()),
+        "every item to reach a final status",
+        processes,
+    )
     processes.stop_all()
     assert sweep_now(app) == []  # nothing left behind
     assert_exactly_once(app, item_ids)
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "item.failed")) == 0
+        assert (
+            db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "item.failed"))
+            == 0
+        )
 
 
 def test_the_pause_hook_is_inert_without_its_environment(monkeypatch, tmp_path):

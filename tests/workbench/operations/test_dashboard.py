@@ -1,4 +1,5 @@
 """The operations dashboard: the sweeper stores metric samples, team leads see them charted."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,8 +29,11 @@ def test_the_sweeper_stores_samples_when_due_and_prunes_old_ones(app, api):
     assert "metric sample row(s)" in result.output
     with app.app_context():
         names = set(db.session.scalars(select(MetricSample.name)))
-        received = db.session.scalar(select(MetricSample.value).where(
-            MetricSample.name == "workbench_items", MetricSample.labels == 'status="received"'))
+        received = db.session.scalar(
+            select(MetricSample.value).where(
+                MetricSample.name == "workbench_items", MetricSample.labels == 'status="received"'
+            )
+        )
     assert {"workbench_items", "workbench_items_received_total", "workbench_rq_queue_length"} <= names
     assert received == 1
     assert len(sample_times(app)) == 1
@@ -65,8 +69,14 @@ def test_team_leads_see_the_charts(app, api, auth, client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert html.count('class="wb-chart wb-line-chart"') == 9
-    for title in ("Open cases per review queue", "Cases past their deadline", "Pipeline stage latency",
-                  "Classifier latency", "Job failures and retries", "Webhook failures"):
+    for title in (
+        "Open cases per review queue",
+        "Cases past their deadline",
+        "Pipeline stage latency",
+        "Classifier latency",
+        "Job failures and retries",
+        "Webhook failures",
+    ):
         assert title in html
     assert "hash: 1 points" in html and "max 0.03" in html  # the interval's mean stage latency
     assert "langid: 1 points" in html and "max 0.50" in html

@@ -1,4 +1,5 @@
 """The durable pipeline: stages, idempotency, retries, final statuses, the sweeper."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +11,11 @@ from sqlalchemy import func, select
 from classifiers.hashing.crypto import normalise_text
 from tests.support.factories import image_bytes, text_item
 from workbench.extensions import db, get_redis
-from workbench.queues import job_id_for
 from workbench.models import AuditEvent, Item, ItemHash
 from workbench.pipeline import stages as stage_registry
 from workbench.pipeline.runner import run_pipeline
 from workbench.pipeline.stages import stage_context
+from workbench.queues import job_id_for
 
 
 def item_state(app, item_id):
@@ -31,8 +32,13 @@ def hashes_of(app, item_id) -> dict[str, str]:
 
 def audit_actions(app, item_id) -> list[str]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id)).order_by(AuditEvent.id)))
+        return list(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.object_type == "item", AuditEvent.object_id == str(item_id))
+                .order_by(AuditEvent.id)
+            )
+        )
 
 
 def test_text_item_runs_through_the_registered_stages(app, api, run_worker):
@@ -84,6 +90,7 @@ def test_duplicate_jobs_process_the_item_once(app, api, run_worker):
     item_id = api.post_json("/items", text_item()).json["id"]
     with app.app_context():
         from workbench.queues import enqueue_item
+
         enqueue_item(item_id)
         enqueue_item(item_id)
     run_worker()
@@ -134,6 +141,7 @@ def test_a_transient_failure_recovers_on_retry(app, api, run_worker, failing_sta
 
 def test_the_sweeper_finds_an_item_whose_job_was_dropped(app, api, run_worker):
     from workbench.pipeline.sweeper import SweepSettings, sweep
+
     item_id = api.post_json("/items", text_item()).json["id"]
     with app.app_context():
         redis = get_redis()
@@ -155,6 +163,7 @@ def test_the_sweeper_finds_an_item_whose_job_was_dropped(app, api, run_worker):
 
 def test_the_sweeper_leaves_recent_and_final_items_alone(app, api, run_worker):
     from workbench.pipeline.sweeper import SweepSettings, sweep
+
     done = api.post_json("/items", text_item("done")).json["id"]
     run_worker()
     fresh = api.post_json("/items", text_item("fresh")).json["id"]
@@ -168,7 +177,9 @@ def test_the_sweeper_leaves_recent_and_final_items_alone(app, api, run_worker):
 def test_the_sweeper_requeues_a_job_stuck_as_started(app, api, run_worker):
     """A worker killed mid-job leaves its job 'started' forever; the item is retaken after stuck_after."""
     from rq.job import Job, JobStatus
+
     from workbench.pipeline.sweeper import SweepSettings, sweep
+
     item_id = api.post_json("/items", text_item()).json["id"]
     with app.app_context():
         job = Job.fetch(job_id_for(item_id), connection=get_redis())
@@ -182,6 +193,7 @@ def test_the_sweeper_requeues_a_job_stuck_as_started(app, api, run_worker):
 
 def test_enqueue_failure_keeps_the_item_for_the_sweeper(app, api, run_worker, monkeypatch):
     from redis.exceptions import ConnectionError as RedisConnectionError
+
     from workbench.pipeline.sweeper import SweepSettings, sweep
 
     def redis_down(*args, **kwargs):

@@ -1,4 +1,5 @@
 """The backtest's short cuts give the same answer as planning every item with both versions."""
+
 from __future__ import annotations
 
 import random
@@ -6,7 +7,12 @@ import random
 from policies import ItemFacts, PolicySet, compile_pack_text, default_pack_texts
 from policies.yaml_source import load_yaml_with_marks
 from workbench.services.policy.backtest_compare import (
-    OutcomeComparer, _actioned, _effective, _queue, same_effect_rules, unchanged_rules,
+    OutcomeComparer,
+    _actioned,
+    _effective,
+    _queue,
+    same_effect_rules,
+    unchanged_rules,
 )
 
 LABELS = ["toxicity", "severe_toxicity", "threat", "identity_attack", "sexual_explicit", "profanity", "exposed"]
@@ -16,21 +22,29 @@ CATEGORIES = ["illegal_hate_speech", "terrorism", "csam", "ncii", "harassment", 
 
 def random_facts(rng: random.Random, index: int) -> ItemFacts:
     return ItemFacts(
-        kind=rng.choice(["text", "image"]), country=rng.choice(COUNTRIES), item_id=str(index),
+        kind=rng.choice(["text", "image"]),
+        country=rng.choice(COUNTRIES),
+        item_id=str(index),
         account_age_days=rng.choice([None, 1, 30, 400]),
         signals={label: rng.random() ** 3 for label in LABELS if rng.random() < 0.8},
         hash_matches=[("pdq", "bank", kind, 3) for kind in ("csam", "terrorism", "copyright") if rng.random() < 0.03],
-        reports=[(rng.choice(["user", "trusted_flagger", "authority_order"]), rng.choice(CATEGORIES))
-                 for _ in range(rng.choice([0, 0, 0, 1, 3]))],
+        reports=[
+            (rng.choice(["user", "trusted_flagger", "authority_order"]), rng.choice(CATEGORIES))
+            for _ in range(rng.choice([0, 0, 0, 1, 3]))
+        ],
     )
 
 
 def draft_of(text: str) -> str:
     text = text.replace('signal: "threat >= 0.8"', 'signal: "threat >= 0.6"')  # a changed condition
-    text = text.replace("outcome: {action: queue, queue: rights, priority: low}",
-                        "outcome: {action: queue, queue: rights, priority: high}")  # a changed outcome
-    text = text.replace("    mode: shadow\n    condition:\n      all:\n        - signal: \"toxicity >= 0.95\"",
-                        "    mode: enforce\n    condition:\n      all:\n        - signal: \"toxicity >= 0.95\"")
+    text = text.replace(
+        "outcome: {action: queue, queue: rights, priority: low}",
+        "outcome: {action: queue, queue: rights, priority: high}",
+    )  # a changed outcome
+    text = text.replace(
+        '    mode: shadow\n    condition:\n      all:\n        - signal: "toxicity >= 0.95"',
+        '    mode: enforce\n    condition:\n      all:\n        - signal: "toxicity >= 0.95"',
+    )
     start = text.index("  - id: global.reports.user-volume")  # a removed rule
     end = text.index("  - id: global.reports.trusted-flagger")
     return text[:start] + text[end:]
@@ -55,10 +69,15 @@ def test_short_cuts_agree_with_planning_everything():
         facts = random_facts(rng, index)
         comparer.add(index, facts)
         before, after = published.decide(facts), with_draft.decide(facts)
-        shadow = {(s.rule.jurisdiction, s.rule.rule_id) for s in before.shadow} != \
-            {(s.rule.jurisdiction, s.rule.rule_id) for s in after.shadow}
-        if (_queue(before) != _queue(after) or _effective(before) != _effective(after) or shadow
-                or (before.deadline and before.deadline.hours) != (after.deadline and after.deadline.hours)):
+        shadow = {(s.rule.jurisdiction, s.rule.rule_id) for s in before.shadow} != {
+            (s.rule.jurisdiction, s.rule.rule_id) for s in after.shadow
+        }
+        if (
+            _queue(before) != _queue(after)
+            or _effective(before) != _effective(after)
+            or shadow
+            or (before.deadline and before.deadline.hours) != (after.deadline and after.deadline.hours)
+        ):
             expected["changed"] += 1
         expected["newly_actioned"] += _actioned(after) and not _actioned(before)
         expected["no_longer_actioned"] += _actioned(before) and not _actioned(after)
@@ -74,4 +93,7 @@ def test_short_cuts_agree_with_planning_everything():
     assert comparer.planned < comparer.items / 2  # the short cuts did skip most items
     rows = {row["rule_id"]: row for row in results["rules"]}
     assert rows["global.reports.user-volume"]["status"] == "removed"
-    assert rows["global.threat"]["status"] == "changed" and rows["global.threat"]["draft"] > rows["global.threat"]["baseline"]
+    assert (
+        rows["global.threat"]["status"] == "changed"
+        and rows["global.threat"]["draft"] > rows["global.threat"]["baseline"]
+    )

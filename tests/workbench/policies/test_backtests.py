@@ -1,4 +1,5 @@
 """Backtests: a draft against stored items, compared with the published version, as a real job."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -72,12 +73,20 @@ def test_a_draft_backtest_reports_what_changes(app, auth, client, run_worker):
     assert results["items"] == 5 and results["changed"]["count"] == 3
     assert sorted(results["changed"]["samples"]) == sorted([newly_queued, copyright, newly_removed])
     by_rule = {row["rule_id"]: row for row in results["rules"]}
-    assert (by_rule["global.threat"]["status"], by_rule["global.threat"]["baseline"],
-            by_rule["global.threat"]["draft"]) == ("changed", 1, 2)
-    assert (by_rule["global.copyright.hash-match"]["status"], by_rule["global.copyright.hash-match"]["baseline"],
-            by_rule["global.copyright.hash-match"]["draft"]) == ("removed", 1, 0)
-    assert (by_rule["global.severe-toxicity.remove"]["status"], by_rule["global.severe-toxicity.remove"]["draft"]) \
-        == ("added", 1)
+    assert (
+        by_rule["global.threat"]["status"],
+        by_rule["global.threat"]["baseline"],
+        by_rule["global.threat"]["draft"],
+    ) == ("changed", 1, 2)
+    assert (
+        by_rule["global.copyright.hash-match"]["status"],
+        by_rule["global.copyright.hash-match"]["baseline"],
+        by_rule["global.copyright.hash-match"]["draft"],
+    ) == ("removed", 1, 0)
+    assert (by_rule["global.severe-toxicity.remove"]["status"], by_rule["global.severe-toxicity.remove"]["draft"]) == (
+        "added",
+        1,
+    )
     assert (by_rule["global.severe-toxicity"]["status"], by_rule["global.severe-toxicity"]["draft"]) == ("same", 1)
     moves = {(m["from"], m["to"]): m["samples"] for m in results["queue_moves"]}
     assert moves == {(None, "violence"): [newly_queued], ("rights", None): [copyright]}
@@ -96,8 +105,9 @@ def test_a_draft_backtest_reports_what_changes(app, auth, client, run_worker):
 
 
 def test_a_country_draft_only_reads_that_country_and_the_time_range(app, auth, client, run_worker):
-    draft_id = make_draft(app, "DE", lambda text: text.replace('signal: "identity_attack >= 0.8"',
-                                                               'signal: "identity_attack >= 0.5"'))
+    draft_id = make_draft(
+        app, "DE", lambda text: text.replace('signal: "identity_attack >= 0.8"', 'signal: "identity_attack >= 0.5"')
+    )
     now = utcnow()
     old = now - timedelta(days=10)
     hate = [("user", "illegal_hate_speech")]
@@ -106,8 +116,9 @@ def test_a_country_draft_only_reads_that_country_and_the_time_range(app, auth, c
     stored_item(app, "FR", signals={"identity_attack": 0.6}, reports=hate, created_at=old)  # not a DE item
     stored_item(app, "DE", signals={"identity_attack": 0.6}, reports=hate, created_at=now)  # after the range
     day = old.date()
-    response = start_from_the_editor(client, auth, "DE", draft_id, scope="range", since=day.isoformat(),
-                                     until=(day + timedelta(days=1)).isoformat())
+    response = start_from_the_editor(
+        client, auth, "DE", draft_id, scope="range", since=day.isoformat(), until=(day + timedelta(days=1)).isoformat()
+    )
     assert response.status_code == 302
     run_worker()
     [backtest] = rows(app, Backtest)
@@ -134,6 +145,7 @@ def test_an_invalid_draft_is_not_backtested(app, auth, client):
 
 def test_running_a_finished_backtest_again_changes_nothing(app):
     from workbench.services.policy.backtests import BacktestRequest, request_backtest, run_backtest
+
     draft_id = make_draft(app, "GLOBAL", global_draft)
     stored_item(app, "US", signals={"threat": 0.7})
     with app.app_context():

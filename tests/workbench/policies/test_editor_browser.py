@@ -1,5 +1,6 @@
 """The policy editor in a real browser: inline validation as you type, the backtest progress bar,
 and no script or style blocked by the Content-Security-Policy."""
+
 from __future__ import annotations
 
 import os
@@ -27,16 +28,18 @@ def test_inline_validation_and_backtest_progress(app, tmp_path):
     from workbench.models import Backtest
     from workbench.services.policy.backtests import run_backtest
     from workbench.services.policy.packs import ensure_default_packs
+
     with app.app_context():
         ensure_default_packs(db.session)
     for index in range(5):
-        stored_item(app, "DE", signals={"identity_attack": 0.6 + index / 10},
-                    reports=[("user", "illegal_hate_speech")])
+        stored_item(app, "DE", signals={"identity_attack": 0.6 + index / 10}, reports=[("user", "illegal_hate_speech")])
     make_user(app, "petra", "policy_editor", "a long passphrase")
     with live_server(app) as base_url, chromium_page() as page:
         blocked = []
-        page.on("console", lambda message: blocked.append(message.text)
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None,
+        )
         page.goto(f"{base_url}/login")
         page.fill("input[name=username]", "petra")
         page.fill("input[name=password]", "a long passphrase")
@@ -52,13 +55,16 @@ def test_inline_validation_and_backtest_progress(app, tmp_path):
         assert page.inner_text("#validity") == "1 error(s)"
         assert f"line {broken_line}, column" in page.inner_text("#issues")
         page.click(f"#issues li[data-line='{broken_line}']")
-        selected_line = page.evaluate("document.getElementById('text').value"
-                                      ".slice(0, document.getElementById('text').selectionStart).split('\\n').length")
+        selected_line = page.evaluate(
+            "document.getElementById('text').value"
+            ".slice(0, document.getElementById('text').selectionStart).split('\\n').length"
+        )
         assert selected_line == broken_line
         shot(page, tmp_path, "policy-editor-error")
 
         # A billion-laughs text: the endpoint refuses it (422) and the editor lists the refusal's line.
         from tests.policies.test_yaml_limits import alias_line, billion_laughs
+
         bomb = billion_laughs(7)
         page.fill("#text", bomb)
         page.wait_for_selector(f"#issues li[data-line='{alias_line(bomb)[0]}']")

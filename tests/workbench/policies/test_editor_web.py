@@ -1,4 +1,5 @@
 """The policy editor over HTTP: permissions, CSRF, drafts, validation, publishing, rollback, escaping."""
+
 from __future__ import annotations
 
 import json
@@ -71,10 +72,16 @@ def test_the_cli_refuses_an_invalid_pack_with_its_line(app, tmp_path):
     assert [v.number for v in versions(app, "DE")] == [1]
 
 
-@pytest.mark.parametrize("role,view,edit", [
-    ("policy_editor", 200, True), ("auditor", 200, False), ("admin", 200, False),
-    ("moderator", 403, False), ("senior_moderator", 403, False),
-])
+@pytest.mark.parametrize(
+    "role,view,edit",
+    [
+        ("policy_editor", 200, True),
+        ("auditor", 200, False),
+        ("admin", 200, False),
+        ("moderator", 403, False),
+        ("senior_moderator", 403, False),
+    ],
+)
 def test_who_may_view_edit_and_publish(app, auth, client, role, view, edit):
     seed(app)
     with app.app_context():
@@ -117,7 +124,7 @@ def test_an_invalid_draft_shows_the_line_and_never_touches_the_published_version
     draft_id, page = new_draft(client, "DE")
     token = csrf_token_from(page)
     lines = published.text.split("\n")
-    broken_line = next(i for i, line in enumerate(lines, 1) if 'identity_attack >= 0.8' in line)
+    broken_line = next(i for i, line in enumerate(lines, 1) if "identity_attack >= 0.8" in line)
     broken = published.text.replace('signal: "identity_attack >= 0.8"', 'signal: "identity_attack => 0.8"')
 
     saved = client.post(f"/policies/DE/drafts/{draft_id}", data={"csrf_token": token, "text": broken})
@@ -131,8 +138,9 @@ def test_an_invalid_draft_shows_the_line_and_never_touches_the_published_version
     assert "Not published" in refused.get_data(as_text=True)
     assert [(v.number, v.sha256) for v in versions(app, "DE")] == [(1, published.sha256)]
 
-    yaml_error = client.post(f"/policies/DE/drafts/{draft_id}",
-                             data={"csrf_token": token, "text": "jurisdiction: DE\nrules:\n\t- id: x\n"})
+    yaml_error = client.post(
+        f"/policies/DE/drafts/{draft_id}", data={"csrf_token": token, "text": "jurisdiction: DE\nrules:\n\t- id: x\n"}
+    )
     assert yaml_error.status_code == 422 and "line 3, column 1" in yaml_error.get_data(as_text=True)
     assert [v.number for v in versions(app, "DE")] == [1]
 
@@ -166,16 +174,24 @@ def test_publish_and_rollback_record_who_when_and_why(app, auth, client):
     v1 = versions(app, "DE")[0]
     edited = v1.text.replace('signal: "identity_attack >= 0.8"', 'signal: "identity_attack >= 0.85"')
     assert client.post(f"/policies/DE/drafts/{draft_id}", data={"csrf_token": token, "text": edited}).status_code == 200
-    assert client.post(f"/policies/DE/drafts/{draft_id}/publish",
-                       data={"csrf_token": token, "note": ""}).status_code == 422  # a note is required
-    response = client.post(f"/policies/DE/drafts/{draft_id}/publish",
-                           data={"csrf_token": token, "note": "Fewer false positives"})
+    assert (
+        client.post(f"/policies/DE/drafts/{draft_id}/publish", data={"csrf_token": token, "note": ""}).status_code
+        == 422
+    )  # a note is required
+    response = client.post(
+        f"/policies/DE/drafts/{draft_id}/publish", data={"csrf_token": token, "note": "Fewer false positives"}
+    )
     assert response.status_code == 302
     with app.app_context():
         editor_id = db.session.scalar(select(User.id).where(User.username == "policy_editor-user"))
     v2 = versions(app, "DE")[1]
     assert (v2.number, v2.text, v2.note, v2.published_by, v2.published_by_user_id) == (
-        2, edited, "Fewer false positives", f"user:{editor_id}", editor_id)
+        2,
+        edited,
+        "Fewer false positives",
+        f"user:{editor_id}",
+        editor_id,
+    )
     assert rows(app, PolicyDraft, id=draft_id)[0].published_version_id == v2.id
     again = client.post(f"/policies/DE/drafts/{draft_id}/publish", data={"csrf_token": token, "note": "twice"})
     assert again.status_code == 302 and len(versions(app, "DE")) == 2  # a published draft is closed
@@ -188,14 +204,16 @@ def test_publish_and_rollback_record_who_when_and_why(app, auth, client):
     v3 = versions(app, "DE")[2]
     assert (v3.number, v3.text, v3.sha256, v3.rollback_of, v3.note) == (3, v1.text, v1.sha256, 1, "Too lax")
     user_events = [e for e in events(app, "policy.published") if e.actor_type == "user"]
-    assert [(e.actor_id, json.loads(e.payload)["number"], json.loads(e.payload)["rollback_of"])
-            for e in user_events] == [(str(editor_id), 2, None), (str(editor_id), 3, 1)]
+    assert [
+        (e.actor_id, json.loads(e.payload)["number"], json.loads(e.payload)["rollback_of"]) for e in user_events
+    ] == [(str(editor_id), 2, None), (str(editor_id), 3, 1)]
     pack_page = client.get("/policies/DE").get_data(as_text=True)
     assert "rollback to 1" in pack_page and "Fewer false positives" in pack_page
 
 
 def test_published_versions_cannot_be_changed(app):
     from workbench.models.policy import PublishedVersionIsImmutable
+
     seed(app)
     with app.app_context():
         version = db.session.scalar(select(PolicyVersion).where(PolicyVersion.jurisdiction == "DE"))
@@ -221,13 +239,15 @@ def test_user_content_is_escaped(app, api, auth, client):
         assert hostile not in body, url
     item_id = stored_item(app, "DE", kind="image", matches=[])
     from tests.support.policies import add_match
+
     add_match(app, item_id, "terrorism", name='<img src=x onerror="alert(1)">')
     body = client.get(f"/policies/test?item_id={item_id}").get_data(as_text=True)
-    assert '<img src=x onerror' not in body and "&lt;img src=x onerror=" in body
+    assert "<img src=x onerror" not in body and "&lt;img src=x onerror=" in body
 
 
 def test_test_on_one_item_explains_every_rule(app, api, auth, client, run_worker):
     from tests.support.factories import text_item
+
     seed(app)
     item_id = api.post_json("/items", text_item("explain-me", country="DE")).get_json()["id"]
     add_signals(app, item_id, {"identity_attack": 0.92})
@@ -237,9 +257,13 @@ def test_test_on_one_item_explains_every_rule(app, api, auth, client, run_worker
     html = client.get(f"/policies/test?item_id={item_id}").get_data(as_text=True)
     assert '<li class="pass"><span class="mark">✔</span> signal identity_attack &gt;= 0.8: score is 0.92' in html
     assert "reports (category [illegal_hate_speech]) count &gt;= 1: 1 of 1 report(s) fit" in html
-    assert '<li class="fail"><span class="mark">✘</span> hash match (bank kind [terrorism]): the item matched no bank' in html
+    assert (
+        '<li class="fail"><span class="mark">✘</span> hash match (bank kind [terrorism]): the item matched no bank'
+        in html
+    )
     with app.app_context():
         from workbench.services.policy.runtime import published_policies
+
         packs = published_policies(db.session).policy_set
         total = sum(len(packs.packs[j].rules) for j in ("GLOBAL", "EU", "DE"))
     assert html.count('<details class="rule') == total
@@ -258,6 +282,7 @@ def test_test_on_one_item_explains_every_rule(app, api, auth, client, run_worker
 
 def test_shadow_rule_hit_rates_come_from_stored_evaluations(app, api, auth, client, run_worker):
     from tests.support.factories import text_item
+
     seed(app)
     ids = [api.post_json("/items", text_item(f"hr-{i}", country="FR")).get_json()["id"] for i in range(4)]
     add_signals(app, ids[0], {"toxicity": 0.99})

@@ -4,6 +4,7 @@ Items and reports go in through the API, a real RQ worker runs the stages (the r
 stage matches a known image against a bank; classifier scores are inserted as the classify
 stage would store them), and the stored cases and decisions are checked.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,38 @@ from tests.support.policies import add_signals, known_image, report, rows
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case, Decision, Item, PolicyEvaluation, Report, RuleHit
 
-EU_EEA = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS", "IT",
-          "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"]
+EU_EEA = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
 
 
 def submit(app, api, name: str, country: str, *, bank_kind=None, signals=None, reports=()) -> int:
@@ -40,39 +71,85 @@ def submit(app, api, name: str, country: str, *, bank_kind=None, signals=None, r
 # id, country, facts, expected case (queue, priority, hours, jurisdiction, rule), geo-restricted in,
 # expected automated decision (outcome, jurisdiction, rule, territorial scope) or None.
 JURISDICTIONS = [
-    ("DE manifestly unlawful hash match", "DE", {"bank_kind": "terrorism"},
-     ("netzdg", "high", 24, "DE", "de.netzdg.manifest-terrorism-hash"), ["DE"],
-     ("geo_restrict", "DE", "de.netzdg.manifest-terrorism-hash", ["DE"])),
-    ("FR same match: not the DE pack", "FR", {"bank_kind": "terrorism"},
-     ("violent_extremism", "high", 48, "GLOBAL", "global.terrorism.hash-match"), [], None),
-    ("DE reported hate speech", "DE",
-     {"signals": {"identity_attack": 0.93}, "reports": [("user", "illegal_hate_speech")]},
-     ("netzdg", "high", 24, "DE", "de.netzdg.manifest-hate-speech"), ["DE"],
-     ("geo_restrict", "DE", "de.netzdg.manifest-hate-speech", ["DE"])),
-    ("DE terrorist content removal order", "DE", {"reports": [("authority_order", "terrorism")]},
-     ("tco_orders", "critical", 1, "EU", "eu.tco.removal-order"), EU_EEA,
-     ("geo_restrict", "EU", "eu.tco.removal-order", EU_EEA)),
-    ("GB reported hate speech", "GB",
-     {"signals": {"identity_attack": 0.95}, "reports": [("user", "illegal_hate_speech")]},
-     ("gb_osa_illegal", "high", 24, "GB", "gb.osa.priority-illegal-report"), ["GB"],
-     ("geo_restrict", "GB", "gb.osa.stirring-up-hatred", ["GB"])),
-    ("IN intimate image complaint", "IN", {"signals": {"exposed": 0.7}, "reports": [("user", "ncii")]},
-     ("in_ncii", "critical", 24, "IN", "in.it-rules.ncii-complaint"), ["IN"],
-     ("geo_restrict", "IN", "in.it-rules.ncii-complaint-with-nudity", ["IN"])),
-    ("AU eSafety removal notice", "AU", {"reports": [("authority_order", "other")]},
-     ("au_esafety", "high", 24, "AU", "au.osa.esafety-removal-notice"), ["AU"],
-     ("geo_restrict", "AU", "au.osa.esafety-removal-notice", ["AU"])),
-    ("US known CSAM", "US", {"bank_kind": "csam"},
-     ("child_safety", "critical", 4, "GLOBAL", "global.csam.hash-match"), [],
-     ("remove", "GLOBAL", "global.csam.hash-match", None)),
-    ("BR threat (GLOBAL only)", "BR", {"signals": {"threat": 0.85}},
-     ("violence", "high", 24, "GLOBAL", "global.threat"), [], None),
+    (
+        "DE manifestly unlawful hash match",
+        "DE",
+        {"bank_kind": "terrorism"},
+        ("netzdg", "high", 24, "DE", "de.netzdg.manifest-terrorism-hash"),
+        ["DE"],
+        ("geo_restrict", "DE", "de.netzdg.manifest-terrorism-hash", ["DE"]),
+    ),
+    (
+        "FR same match: not the DE pack",
+        "FR",
+        {"bank_kind": "terrorism"},
+        ("violent_extremism", "high", 48, "GLOBAL", "global.terrorism.hash-match"),
+        [],
+        None,
+    ),
+    (
+        "DE reported hate speech",
+        "DE",
+        {"signals": {"identity_attack": 0.93}, "reports": [("user", "illegal_hate_speech")]},
+        ("netzdg", "high", 24, "DE", "de.netzdg.manifest-hate-speech"),
+        ["DE"],
+        ("geo_restrict", "DE", "de.netzdg.manifest-hate-speech", ["DE"]),
+    ),
+    (
+        "DE terrorist content removal order",
+        "DE",
+        {"reports": [("authority_order", "terrorism")]},
+        ("tco_orders", "critical", 1, "EU", "eu.tco.removal-order"),
+        EU_EEA,
+        ("geo_restrict", "EU", "eu.tco.removal-order", EU_EEA),
+    ),
+    (
+        "GB reported hate speech",
+        "GB",
+        {"signals": {"identity_attack": 0.95}, "reports": [("user", "illegal_hate_speech")]},
+        ("gb_osa_illegal", "high", 24, "GB", "gb.osa.priority-illegal-report"),
+        ["GB"],
+        ("geo_restrict", "GB", "gb.osa.stirring-up-hatred", ["GB"]),
+    ),
+    (
+        "IN intimate image complaint",
+        "IN",
+        {"signals": {"exposed": 0.7}, "reports": [("user", "ncii")]},
+        ("in_ncii", "critical", 24, "IN", "in.it-rules.ncii-complaint"),
+        ["IN"],
+        ("geo_restrict", "IN", "in.it-rules.ncii-complaint-with-nudity", ["IN"]),
+    ),
+    (
+        "AU eSafety removal notice",
+        "AU",
+        {"reports": [("authority_order", "other")]},
+        ("au_esafety", "high", 24, "AU", "au.osa.esafety-removal-notice"),
+        ["AU"],
+        ("geo_restrict", "AU", "au.osa.esafety-removal-notice", ["AU"]),
+    ),
+    (
+        "US known CSAM",
+        "US",
+        {"bank_kind": "csam"},
+        ("child_safety", "critical", 4, "GLOBAL", "global.csam.hash-match"),
+        [],
+        ("remove", "GLOBAL", "global.csam.hash-match", None),
+    ),
+    (
+        "BR threat (GLOBAL only)",
+        "BR",
+        {"signals": {"threat": 0.85}},
+        ("violence", "high", 24, "GLOBAL", "global.threat"),
+        [],
+        None,
+    ),
     ("FR shadow rule only", "FR", {"signals": {"toxicity": 0.97}}, None, [], None),
 ]
 
 
-@pytest.mark.parametrize("name,country,facts,expected_case,geo,expected_decision", JURISDICTIONS,
-                         ids=[row[0] for row in JURISDICTIONS])
+@pytest.mark.parametrize(
+    "name,country,facts,expected_case,geo,expected_decision", JURISDICTIONS, ids=[row[0] for row in JURISDICTIONS]
+)
 def test_jurisdiction_outcomes(app, api, run_worker, name, country, facts, expected_case, geo, expected_decision):
     item_id = submit(app, api, name.replace(" ", "-"), country, **facts)
     run_worker()
@@ -161,15 +238,23 @@ def test_a_later_report_tightens_the_open_case_to_the_strictest_deadline(app, ap
     received = rows(app, Report, id=order["id"])[0].received_at
     assert case.due_at == received + timedelta(hours=1) < first_due
     assert {(e["to"], e["rule"]["rule_id"]) for e in case.escalations} == {
-        ("legal", "eu.tco.removal-order"), ("legal", "global.reports.authority-order")}
+        ("legal", "eu.tco.removal-order"),
+        ("legal", "global.reports.authority-order"),
+    }
     with app.app_context():
-        actions = list(db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.object_type == "case", AuditEvent.object_id == str(case.id)).order_by(AuditEvent.id)))
+        actions = list(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.object_type == "case", AuditEvent.object_id == str(case.id))
+                .order_by(AuditEvent.id)
+            )
+        )
     assert actions == ["case.opened", "case.tightened"]
 
 
 def test_a_report_on_a_processed_item_opens_a_case_once(app, api, run_worker):
     from workbench.jobs.policy import reevaluate_item
+
     item_id = submit(app, api, "late-report", "FR")
     run_worker()
     assert rows(app, Case, item_id=item_id) == []
@@ -191,13 +276,16 @@ def test_a_report_on_a_processed_item_opens_a_case_once(app, api, run_worker):
 def test_rerunning_the_policy_and_route_stages_leaves_the_same_rows(app, api, run_worker):
     from workbench.pipeline.policy_stage import run_policy_stage
     from workbench.pipeline.route_stage import run_route_stage
+
     item_id = submit(app, api, "rerun", "DE", bank_kind="terrorism")
     run_worker()
 
     def snapshot():
         with app.app_context():
-            return [db.session.scalar(select(func.count()).select_from(model).where(model.item_id == item_id))
-                    for model in (PolicyEvaluation, RuleHit, Case, Decision)]
+            return [
+                db.session.scalar(select(func.count()).select_from(model).where(model.item_id == item_id))
+                for model in (PolicyEvaluation, RuleHit, Case, Decision)
+            ]
 
     before = snapshot()
     with app.app_context():
@@ -213,6 +301,7 @@ def test_rerunning_the_policy_and_route_stages_leaves_the_same_rows(app, api, ru
 def test_shadow_rules_never_act(app, api, run_worker):
     from tests.support.factories import TEST_ACTOR
     from workbench.services.policy.packs import ensure_default_packs, publish_text
+
     shadow_pack = """
 jurisdiction: GLOBAL
 version: "x"
@@ -239,14 +328,20 @@ rules:
 
 def test_a_new_version_applies_to_the_next_item_and_old_cases_keep_their_version(app, api, run_worker):
     from tests.support.factories import TEST_ACTOR
-    from workbench.services.policy.packs import ensure_default_packs, get_pack, current_version, publish_text
+    from workbench.services.policy.packs import current_version, ensure_default_packs, get_pack, publish_text
+
     first = submit(app, api, "before-v2", "DE", bank_kind="terrorism")
     run_worker()
     with app.app_context():
         ensure_default_packs(db.session)
         text = current_version(db.session, get_pack(db.session, "DE")).text
-        publish_text(db.session, "DE", text.replace("queue: netzdg, priority: high}",
-                                                    "queue: netzdg_urgent, priority: critical}"), TEST_ACTOR, "split")
+        publish_text(
+            db.session,
+            "DE",
+            text.replace("queue: netzdg, priority: high}", "queue: netzdg_urgent, priority: critical}"),
+            TEST_ACTOR,
+            "split",
+        )
     second = submit(app, api, "after-v2", "DE", bank_kind="terrorism")
     run_worker()
     [old], [new] = rows(app, Case, item_id=first), rows(app, Case, item_id=second)
@@ -257,6 +352,7 @@ def test_a_new_version_applies_to_the_next_item_and_old_cases_keep_their_version
 
 def test_reevaluate_stale_catches_up_a_report_whose_job_was_lost(app, api, run_worker):
     from workbench.extensions import get_redis
+
     item_id = submit(app, api, "lost-job", "DE")
     run_worker()
     report(api, item_id, "authority_order", "terrorism", external_id="lost-order")

@@ -3,6 +3,7 @@
 Each is answered with a validation error naming the line (JSON 4xx or a form error), is never
 stored, and never expands: the library stops at its alias bound (tests/policies/test_yaml_limits.py
 checks the counters)."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,8 +41,9 @@ def _over_the_byte_limit() -> str:
 
 def test_validate_answers_a_seven_level_billion_laughs_with_a_json_422_naming_the_line(app, auth, client):
     _, token = _editor(app, auth, client)
-    response = client.post("/policies/validate", json={"text": BOMB, "jurisdiction": "DE"},
-                           headers={"X-CSRFToken": token})
+    response = client.post(
+        "/policies/validate", json={"text": BOMB, "jurisdiction": "DE"}, headers={"X-CSRFToken": token}
+    )
     assert response.status_code == 422 and response.is_json
     body = response.get_json()
     assert body["error"]["code"] == "pack_too_complex"
@@ -58,13 +60,18 @@ def test_validate_refuses_a_pack_over_the_size_limit_before_parsing_it(app, auth
     assert response.status_code == 413 and response.get_json()["error"]["code"] == "pack_too_large"
     assert response.get_json()["issues"][0]["line"] == 2
     assert "document larger than" in response.get_json()["error"]["message"]
-    huge = client.post("/policies/validate", data=b'{"text": "' + b"x" * (8 * DEFAULT_LIMITS.max_bytes) + b'"}',
-                       content_type="application/json", headers=headers)
+    huge = client.post(
+        "/policies/validate",
+        data=b'{"text": "' + b"x" * (8 * DEFAULT_LIMITS.max_bytes) + b'"}',
+        content_type="application/json",
+        headers=headers,
+    )
     assert huge.status_code == 413 and huge.get_json()["error"]["code"] == "pack_too_large"
 
 
-@pytest.mark.parametrize("text,limit_line", [(BOMB, BOMB_LINE), (_over_the_byte_limit(), 2)],
-                         ids=["billion-laughs", "over-the-byte-limit"])
+@pytest.mark.parametrize(
+    "text,limit_line", [(BOMB, BOMB_LINE), (_over_the_byte_limit(), 2)], ids=["billion-laughs", "over-the-byte-limit"]
+)
 def test_saving_a_bomb_or_oversized_draft_is_a_form_error_and_writes_nothing(app, auth, client, text, limit_line):
     draft_id, token = _editor(app, auth, client)
     before = rows(app, PolicyDraft, id=draft_id)[0]
@@ -93,8 +100,9 @@ def test_a_bomb_stored_before_the_limits_existed_shows_its_error_and_cannot_be_p
     assert published.status_code == 422 and "Not published" in published.get_data(as_text=True)
     diff = client.get(f"/policies/DE/diff?from=v1&to=draft-{draft_id}")
     assert diff.status_code == 200 and "too many aliases" in diff.get_data(as_text=True)
-    backtest = client.post(f"/policies/DE/drafts/{draft_id}/backtests",
-                           data={"csrf_token": token, "scope": "last_n", "last_n": "10"})
+    backtest = client.post(
+        f"/policies/DE/drafts/{draft_id}/backtests", data={"csrf_token": token, "scope": "last_n", "last_n": "10"}
+    )
     assert backtest.status_code == 422
     assert [v.number for v in rows(app, PolicyVersion, jurisdiction="DE")] == [1]
 

@@ -1,10 +1,11 @@
 """GDPR erasure and subject access: data gone everywhere, audit chain still verifies."""
+
 from __future__ import annotations
 
 import hashlib
 import os
 
-from sqlalchemy import String, Text, inspect, select
+from sqlalchemy import String, Text, select
 
 from tests.support.appeals_qa import client_of
 from tests.support.auth import csrf_token_from
@@ -15,7 +16,8 @@ from workbench.audit.keys import signer_key
 from workbench.extensions import db
 from workbench.models import ErasureRequest, HashBank, HashMatch, Item
 from workbench.services.blobstore import BlobStore
-from workbench.services.privacy.erasure import erase_person, subject_access_export
+from workbench.services.privacy.erasure import erase_person
+from workbench.services.privacy.subject_access import subject_access_export
 
 SECRET_TEXT = "Meine Telefonnummer ist 0171 5550199"
 REPORTER = {"id": "reporter-7", "name": "Erika Mustermann", "email": "erika@example.org"}
@@ -43,16 +45,21 @@ def seed_person(api, image: bytes):
     text_id = api.post_json("/items", text_item("t1", author_id="person-1", text=SECRET_TEXT)).json["id"]
     image_id = api.post_image(image, external_id="i1", author_id="person-1", country="DE").json["id"]
     other_id = api.post_json("/items", text_item("o1", author_id="someone-else", text="unrelated")).json["id"]
-    api.post_json("/reports", {"item_id": other_id, "source": "user", "category": "harassment",
-                               "reporter": REPORTER})
+    api.post_json("/reports", {"item_id": other_id, "source": "user", "category": "harassment", "reporter": REPORTER})
     return text_id, image_id, other_id
 
 
 def erase(app, client_id: int, **who):
     with app.app_context():
-        return erase_person(db.session, actor=Actor.system("test"), pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), client_id=client_id,
-                            export_dir=app.config["WORKBENCH_EXPORT_DIR"], **who)
+        return erase_person(
+            db.session,
+            actor=Actor.system("test"),
+            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]),
+            client_id=client_id,
+            export_dir=app.config["WORKBENCH_EXPORT_DIR"],
+            **who,
+        )
 
 
 def test_erasure_leaves_no_trace_and_a_verifying_chain(app, api, run_worker):
@@ -97,6 +104,7 @@ def test_content_under_an_evidence_hold_is_kept(app, api):
         db.session.add(bank)
         db.session.flush()
         from workbench.models import BankEntry
+
         entry = BankEntry(bank_id=bank.id, algorithm="md5", value="0" * 32)
         db.session.add(entry)
         db.session.flush()
@@ -113,10 +121,18 @@ def test_subject_access_export_has_everything_about_the_person(app, api, run_wor
     text_id, image_id, other_id = seed_person(api, image_bytes("PNG"))
     run_worker()
     with app.app_context():
-        document = subject_access_export(db.session, pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                                         client_id=client_of(app, api), platform_user_id="person-1")
-        reporter = subject_access_export(db.session, pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                                         client_id=client_of(app, api), platform_user_id=REPORTER["id"])
+        document = subject_access_export(
+            db.session,
+            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+            client_id=client_of(app, api),
+            platform_user_id="person-1",
+        )
+        reporter = subject_access_export(
+            db.session,
+            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+            client_id=client_of(app, api),
+            platform_user_id=REPORTER["id"],
+        )
     assert [i["id"] for i in document["items"]] == [text_id, image_id]
     assert document["items"][0]["text"] == SECRET_TEXT
     assert {h["algorithm"] for h in document["items"][0]["hashes"]} >= {"text_sha256"}
@@ -146,6 +162,7 @@ def test_the_retention_job_finishes_an_erasure_once_the_hold_ends(app, api):
 
     from workbench.models import AuditEvent
     from workbench.services.privacy.retention import run_retention_round
+
     test_content_under_an_evidence_hold_is_kept(app, api)
     with app.app_context():
         run_retention_round(db.session, app.config)  # the 1-year hold still runs: nothing changes

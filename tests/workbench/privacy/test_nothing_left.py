@@ -9,6 +9,7 @@ whole Redis keyspace (keys and values) are searched for all of them. The classif
 (NudeNet), so the video also gets the case page's frame thumbnails: pictures, not text, so the
 test looks for their rows.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,6 +46,7 @@ def unique_image(seed: int) -> bytes:
 
 def unique_video(seed: int) -> bytes:
     from classifiers.video.synthetic import make_clip
+
     return make_clip(seed, duration_s=2.0, width=160, height=120, fps=8)
 
 
@@ -57,12 +59,13 @@ def post_video(api, data: bytes, **fields):
 def plant(app, api, run_worker, marker: str) -> dict:
     """Everything a person leaves, marked. Returns the needles and the ids of the person's items."""
     from workbench.audit.keys import signer_key
-    from workbench.services.appeals.complaints import decide_appeal
+    from workbench.models import QaSample
+    from workbench.services.appeals.decisions import decide_appeal
     from workbench.services.exports.runs import request_export, run_export
     from workbench.services.qa.reviews import QaReview, review_sample
-    from workbench.models import QaSample
-    from workbench.services.review import claims
+    from workbench.services.review import case_actions, claims
     from workbench.services.review.decisions import decide_case
+
     publish_default_packs(app)
     app.config["WORKBENCH_QA_SAMPLE_RATE"] = 1.0  # every decision goes to QA
     app.config["WORKBENCH_CLASSIFIERS"] = "nudenet"  # it keeps thumbnails of a video's frames
@@ -73,54 +76,90 @@ def plant(app, api, run_worker, marker: str) -> dict:
     text = f"Call me on 0171 5550199, {marker} here"
     image, video = unique_image(len(marker)), unique_video(len(marker) + 1)
 
-    text_id = api.post_json("/items", {"external_id": f"t-{marker[:8]}", "author_id": person, "country": "DE",
-                                       "text": text}).json["id"]
+    text_id = api.post_json(
+        "/items", {"external_id": f"t-{marker[:8]}", "author_id": person, "country": "DE", "text": text}
+    ).json["id"]
     image_id = api.post_image(image, external_id=f"i-{marker[:8]}", author_id=person, country="DE").json["id"]
     response = post_video(api, video, external_id=f"v-{marker[:8]}", author_id=person, country="DE")
     assert response.status_code == 201, response.get_json()
     video_id = response.get_json()["id"]
-    other_id = api.post_json("/items", {"external_id": f"o-{marker[:8]}", "author_id": "someone-else",
-                                        "country": "DE", "text": "an unrelated post"}).json["id"]
+    other_id = api.post_json(
+        "/items",
+        {"external_id": f"o-{marker[:8]}", "author_id": "someone-else", "country": "DE", "text": "an unrelated post"},
+    ).json["id"]
     # A notice about the person's post quoting it, and one the person sent about someone else's.
-    api.post_json("/reports", {"item_id": text_id, "source": "user", "category": "harassment",
-                               "explanation": f"They wrote '{text}'"})
-    api.post_json("/reports", {"item_id": other_id, "source": "user", "category": "spam",
-                               "explanation": f"reported by {marker}",
-                               "reporter": {"id": person, "name": f"Name {marker}", "email": email}})
+    api.post_json(
+        "/reports",
+        {"item_id": text_id, "source": "user", "category": "harassment", "explanation": f"They wrote '{text}'"},
+    )
+    api.post_json(
+        "/reports",
+        {
+            "item_id": other_id,
+            "source": "user",
+            "category": "spam",
+            "explanation": f"reported by {marker}",
+            "reporter": {"id": person, "name": f"Name {marker}", "email": email},
+        },
+    )
     run_worker()
 
     # Moderators: a hold and an escalation reason, a decision quoting the content, a QA note.
-    moderator, senior, reviewer = user(app, f"mod-{marker[:6]}"), staff(app, f"sen-{marker[:6]}"), \
-        staff(app, f"qa-{marker[:6]}")
+    moderator, senior, reviewer = (
+        user(app, f"mod-{marker[:6]}"),
+        staff(app, f"sen-{marker[:6]}"),
+        staff(app, f"qa-{marker[:6]}"),
+    )
     case_id = open_case(app, text_id)
     with app.app_context():
         claims.claim_next(db.session, moderator)
-        claims.hold(db.session, case_id, moderator, f"asking about {marker}")
-        claims.escalate(db.session, case_id, moderator, f"escalating {marker}")
+        case_actions.hold(db.session, case_id, moderator, f"asking about {marker}")
+        case_actions.escalate(db.session, case_id, moderator, f"escalating {marker}")
         claims.claim_next(db.session, senior)
-        decision = decide_case(db.session, case_id, senior, outcome="remove",
-                               rule="GLOBAL@1:global.reports.user-volume", territorial_scope=None,
-                               internal_note=f"internal: {marker}",
-                               user_explanation=f"You wrote \"{text}\" and {marker} breaks the rules.")
+        decision = decide_case(
+            db.session,
+            case_id,
+            senior,
+            outcome="remove",
+            rule="GLOBAL@1:global.reports.user-volume",
+            territorial_scope=None,
+            internal_note=f"internal: {marker}",
+            user_explanation=f'You wrote "{text}" and {marker} breaks the rules.',
+        )
         sample_id = db.session.scalar(select(QaSample.id).where(QaSample.decision_id == decision.id))
         review_sample(db.session, sample_id, reviewer, QaReview("agree", None, f"QA on {marker}"))
     # The person appeals; another senior overturns with a reply quoting them.
-    response = api.post_json("/appeals", appeal_body(f"ap-{marker[:8]}", decision_id=decision.id,
-                                                     explanation=f"I am {marker} and I appeal",
-                                                     complainant={"id": person, "name": f"Name {marker}",
-                                                                  "email": email}))
+    response = api.post_json(
+        "/appeals",
+        appeal_body(
+            f"ap-{marker[:8]}",
+            decision_id=decision.id,
+            explanation=f"I am {marker} and I appeal",
+            complainant={"id": person, "name": f"Name {marker}", "email": email},
+        ),
+    )
     assert response.status_code == 201, response.get_json()
     with app.app_context():
-        decide_appeal(db.session, response.get_json()["id"], reviewer, "overturn",
-                      reply=f"You said 'I am {marker}': restored.", note=f"appeal note {marker}")
+        decide_appeal(
+            db.session,
+            response.get_json()["id"],
+            reviewer,
+            "overturn",
+            reply=f"You said 'I am {marker}': restored.",
+            note=f"appeal note {marker}",
+        )
     # Exports made before the erasure: statements of reasons (they carry the explanation), and
     # an audit bundle and a transparency report (which never carry it).
     with app.app_context():
-        for kind, dates in (("sor", {}), ("audit_bundle", {}),
-                            ("transparency", {"date_from": date.today(), "date_to": date.today()})):
+        for kind, dates in (
+            ("sor", {}),
+            ("audit_bundle", {}),
+            ("transparency", {"date_from": date.today(), "date_to": date.today()}),
+        ):
             run = request_export(db.session, kind, Actor.system("tests"), **dates)
-            done = run_export(db.session, run.id, export_dir=app.config["WORKBENCH_EXPORT_DIR"],
-                              signing_key=signer_key())
+            done = run_export(
+                db.session, run.id, export_dir=app.config["WORKBENCH_EXPORT_DIR"], signing_key=signer_key()
+            )
             assert done.status == "done", done.error
 
     with app.app_context():
@@ -130,18 +169,29 @@ def plant(app, api, run_worker, marker: str) -> dict:
         algorithms = set(db.session.scalars(select(ItemHash.algorithm).where(ItemHash.item_id == image_id)))
     assert frames and {"sha256", "md5", "pdq", "phash"} <= algorithms
     assert thumbnail_rows(app, [video_id]) > 0
-    known = {hashlib.sha256(image).hexdigest(), hashlib.md5(image).hexdigest(),
-             hashlib.sha256(video).hexdigest(), hashlib.md5(video).hexdigest()}
+    known = {
+        hashlib.sha256(image).hexdigest(),
+        hashlib.md5(image).hexdigest(),
+        hashlib.sha256(video).hexdigest(),
+        hashlib.md5(video).hexdigest(),
+    }
     assert known <= hashes  # the hashes we computed ourselves are the ones the pipeline stored
     pseudonym = pseudonymise(app.config["WORKBENCH_PSEUDONYM_KEY"], client_id, person)
-    return {"needles": {marker, email} | hashes | frames, "pseudonym": pseudonym, "items": item_ids,
-            "other": other_id, "client_id": client_id, "person": person}
+    return {
+        "needles": {marker, email} | hashes | frames,
+        "pseudonym": pseudonym,
+        "items": item_ids,
+        "other": other_id,
+        "client_id": client_id,
+        "person": person,
+    }
 
 
 def thumbnail_rows(app, item_ids: list[int]) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(ItemFrameThumbnail)
-                                 .where(ItemFrameThumbnail.item_id.in_(item_ids)))
+        return db.session.scalar(
+            select(func.count()).select_from(ItemFrameThumbnail).where(ItemFrameThumbnail.item_id.in_(item_ids))
+        )
 
 
 def database_text(app) -> str:
@@ -152,11 +202,15 @@ def database_text(app) -> str:
         metadata = MetaData()
         metadata.reflect(bind=db.engine)
         for table in metadata.sorted_tables:
-            columns = [column if isinstance(column.type, LargeBinary) else cast(column, String)
-                       for column in table.columns]
+            columns = [
+                column if isinstance(column.type, LargeBinary) else cast(column, String) for column in table.columns
+            ]
             for row in db.session.execute(select(*columns)):
-                chunks.extend(bytes(value).decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value)
-                              for value in row if value is not None)
+                chunks.extend(
+                    bytes(value).decode("latin-1") if isinstance(value, (bytes, memoryview)) else str(value)
+                    for value in row
+                    if value is not None
+                )
         db.session.rollback()
     return "\n".join(chunks)
 
@@ -204,6 +258,7 @@ def sqlite_file_bytes(app) -> bytes:
     """SQLite: the database file itself after a checkpoint, free pages and all (the rows can be
     gone while their bytes stay on disk). PostgreSQL keeps dead rows until VACUUM: docs/security.md."""
     import sqlite3
+
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             return b""
@@ -244,6 +299,7 @@ def assert_planted_everywhere(app, planted: dict, marker: str) -> None:
 def chain_verifies(app) -> bool:
     from workbench.audit import verifier
     from workbench.audit.checkpoints import iter_event_dicts
+
     with app.app_context():
         result = verifier.verify(list(iter_event_dicts(db.session)), [], None)
         db.session.rollback()
@@ -257,8 +313,10 @@ def test_an_erasure_leaves_nothing_of_the_person(app, api, run_worker, auth, cli
 
     auth.login("admin")
     token = csrf_token_from(client.get("/admin/privacy/").get_data(as_text=True))
-    response = client.post("/admin/privacy/", data={"client_id": str(planted["client_id"]),
-                                                    "user_id": planted["person"], "csrf_token": token})
+    response = client.post(
+        "/admin/privacy/",
+        data={"client_id": str(planted["client_id"]), "user_id": planted["person"], "csrf_token": token},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "3 item(s) erased" in page
     assert "1 finished export(s) deleted" in page  # the statements of reasons; not the bundle or the figures

@@ -1,6 +1,7 @@
 """User "42" of platform A and user "42" of platform B are different people: a subject-access
 export or an erasure for one never returns or erases the other's data, and the author history
 and bulk "by author" on the case page do not mix them (issue 16, finding 3)."""
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,16 @@ def seed_two_people_named_42(app, client):
     b_item = post(b, "b-1", "42", "written by 42 on platform B")
     a_other, b_other = post(a, "a-x", "7", "someone on A"), post(b, "b-x", "7", "someone on B")
     for api, item_id, email in ((a, a_other, "42@platform-a.example"), (b, b_other, "42@platform-b.example")):
-        response = api.post_json("/reports", {"item_id": item_id, "source": "user", "category": "spam",
-                                              "explanation": f"report by 42 ({email})",
-                                              "reporter": {"id": "42", "name": "Forty Two", "email": email}})
+        response = api.post_json(
+            "/reports",
+            {
+                "item_id": item_id,
+                "source": "user",
+                "category": "spam",
+                "explanation": f"report by 42 ({email})",
+                "reporter": {"id": "42", "name": "Forty Two", "email": email},
+            },
+        )
         assert response.status_code == 201, response.get_json()
     return a, b, a_id, b_id, a_item, b_item
 
@@ -91,8 +99,9 @@ def test_the_admin_pages_ask_which_platform_and_erase_only_its_user(app, client,
     with app.app_context():
         assert db.session.get(Item, a_item).erased_at is None  # a refused form erased nothing
 
-    export = client.post("/admin/privacy/export", data={"x-client_id": str(b_id), "x-user_id": "42",
-                                                        "x-csrf_token": token})
+    export = client.post(
+        "/admin/privacy/export", data={"x-client_id": str(b_id), "x-user_id": "42", "x-csrf_token": token}
+    )
     assert export.status_code == 200 and [i["id"] for i in export.get_json()["items"]] == [b_item]
 
     erased = client.post("/admin/privacy/", data={"client_id": str(a_id), "user_id": "42", "csrf_token": token})
@@ -110,13 +119,25 @@ def test_the_admin_pages_ask_which_platform_and_erase_only_its_user(app, client,
 def open_case(app, item_id: int) -> int:
     from policies.catalogue import default_catalogue
     from workbench.models.base import utcnow
+
     with app.app_context():
         db.session.get(Item, item_id).status = "processed"
         now = utcnow()
-        case = Case(item_id=item_id, queue="user_reports", priority="normal", priority_rank=2, status="open",
-                    due_at=now + timedelta(hours=24), rule_jurisdiction="GLOBAL", rule_pack_version=1,
-                    rule_id="global.reports.user-volume", escalations=[], created_at=now, updated_at=now,
-                    jurisdictions=default_catalogue().applicable_jurisdictions("DE"))
+        case = Case(
+            item_id=item_id,
+            queue="user_reports",
+            priority="normal",
+            priority_rank=2,
+            status="open",
+            due_at=now + timedelta(hours=24),
+            rule_jurisdiction="GLOBAL",
+            rule_pack_version=1,
+            rule_id="global.reports.user-volume",
+            escalations=[],
+            created_at=now,
+            updated_at=now,
+            jurisdictions=default_catalogue().applicable_jurisdictions("DE"),
+        )
         db.session.add(case)
         db.session.commit()
         return case.id

@@ -2,12 +2,13 @@
 user "42" shared one pseudonym: it splits them into two per-platform pseudonyms (the ones ingest
 now computes), records old -> new per platform, leaves the audit log alone so the chain still
 verifies, and refuses to run with a pseudonym key the app generated just now."""
+
 from __future__ import annotations
 
 import itertools
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from flask_migrate import upgrade
@@ -24,6 +25,7 @@ KEY = "the-key-that-made-the-old-pseudonyms"
 def _revision_before(revision: str) -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     return ScriptDirectory.from_config(config).get_revision(revision).down_revision
@@ -42,8 +44,10 @@ def database_url(request, tmp_path):
 
 def make_app(url: str, instance, **overrides):
     from tests.support.apps import test_config
-    return create_app(test_config(url, instance, "unix:///nonexistent", **{"WORKBENCH_PSEUDONYM_KEY": KEY,
-                                                                           **overrides}))
+
+    return create_app(
+        test_config(url, instance, "unix:///nonexistent", **{"WORKBENCH_PSEUDONYM_KEY": KEY, **overrides})
+    )
 
 
 def seed_at_0007(app) -> dict:
@@ -51,7 +55,7 @@ def seed_at_0007(app) -> dict:
     an erased item; two chained audit events, one naming the old pseudonym (raw rows: the app's
     audit code may expect tables of later revisions)."""
     old, other = legacy_pseudonym(KEY, "42"), legacy_pseudonym(KEY, "7")
-    now = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc).isoformat()
+    now = datetime(2026, 1, 5, 12, 0, tzinfo=UTC).isoformat()
     rows = [
         "INSERT INTO api_clients (id, name, key_prefix, key_hash, created_at) VALUES "
         "(1, 'platform-a', 'aaaa', 'x', :now), (2, 'platform-b', 'bbbb', 'y', :now)",
@@ -83,27 +87,40 @@ def seed_at_0007(app) -> dict:
 
 def insert_chained_events(session, payloads: list[dict]) -> None:
     from workbench.audit.verifier import GENESIS, chain_hash
+
     sqlite = session.get_bind().dialect.name == "sqlite"
     prev = GENESIS
     for seq, payload in enumerate(payloads, start=1):
-        at = datetime(2026, 1, 5, 12, 0, seq, 123456, tzinfo=timezone.utc)
-        event = {"id": seq, "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "actor_type": "system",
-                 "actor_id": "tests", "action": "item.note", "object_type": "item", "object_id": str(payload["item"]),
-                 "payload": json.dumps(payload, sort_keys=True, separators=(",", ":"))}
+        at = datetime(2026, 1, 5, 12, 0, seq, 123456, tzinfo=UTC)
+        event = {
+            "id": seq,
+            "occurred_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor_type": "system",
+            "actor_id": "tests",
+            "action": "item.note",
+            "object_type": "item",
+            "object_id": str(payload["item"]),
+            "payload": json.dumps(payload, sort_keys=True, separators=(",", ":")),
+        }
         event_hash = chain_hash(prev, event)
-        session.execute(text(
-            "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
-            "payload, prev_hash, event_hash) VALUES (:id, :at, :actor_type, :actor_id, :action, :object_type, "
-            ":object_id, :payload, :prev, :hash)"),
-            {**event, "at": at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at, "prev": prev, "hash": event_hash})
+        session.execute(
+            text(
+                "INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, action, object_type, object_id, "
+                "payload, prev_hash, event_hash) VALUES (:id, :at, :actor_type, :actor_id, :action, :object_type, "
+                ":object_id, :payload, :prev, :hash)"
+            ),
+            {**event, "at": at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at, "prev": prev, "hash": event_hash},
+        )
         prev = event_hash
-    session.execute(text("UPDATE audit_chain_head SET last_seq = :seq, last_hash = :hash"),
-                    {"seq": len(payloads), "hash": prev})
+    session.execute(
+        text("UPDATE audit_chain_head SET last_seq = :seq, last_hash = :hash"), {"seq": len(payloads), "hash": prev}
+    )
 
 
 def chain_verifies(app) -> bool:
     from workbench.audit import verifier
     from workbench.audit.checkpoints import iter_event_dicts
+
     with app.app_context():
         result = verifier.verify(list(iter_event_dicts(db.session)), [], None)
         db.session.rollback()
@@ -131,12 +148,19 @@ def test_the_migration_splits_a_shared_pseudonym_per_platform_and_the_chain_veri
     assert a != b and seeded["old"] not in (a, b)
     # Exactly what ingest, reports and appeals compute now for user "42" of each platform.
     assert column(app, "SELECT author_pseudonym FROM items ORDER BY id") == [
-        a, b, a, pseudonymise(KEY, 1, "7"), "erased"]
+        a,
+        b,
+        a,
+        pseudonymise(KEY, 1, "7"),
+        "erased",
+    ]
     assert column(app, "SELECT reporter_pseudonym FROM reports ORDER BY id") == [a, b, None]
     assert column(app, "SELECT complainant_pseudonym FROM appeals ORDER BY id") == [a, b]
     with app.app_context():
-        pairs = {tuple(row) for row in db.session.execute(text(
-            "SELECT client_id, old_pseudonym, new_pseudonym FROM pseudonym_rekeys"))}
+        pairs = {
+            tuple(row)
+            for row in db.session.execute(text("SELECT client_id, old_pseudonym, new_pseudonym FROM pseudonym_rekeys"))
+        }
         db.session.rollback()
     assert pairs == {(1, seeded["old"], a), (2, seeded["old"], b), (1, seeded["other"], pseudonymise(KEY, 1, "7"))}
     # The audit log keeps the old value (an auditor maps it through pseudonym_rekeys) and verifies.
@@ -183,7 +207,9 @@ def test_the_data_step_pages_through_many_pairs(database_url, tmp_path, monkeypa
     """The data step on its own, one pair per page: the keyset paging over (client, pseudonym)
     visits every pair once on both databases."""
     import importlib.util
+
     from workbench.models import PseudonymRekey
+
     path = os.path.join(MIGRATIONS, "versions", "0008c_pseudonyms_per_platform_content_purge.py")
     spec = importlib.util.spec_from_file_location("migration_0008c_under_test", path)
     migration = importlib.util.module_from_spec(spec)
@@ -200,6 +226,10 @@ def test_the_data_step_pages_through_many_pairs(database_url, tmp_path, monkeypa
         db.engine.dispose()
     assert counts == {"pairs": 3, "items": 4, "reports": 2, "appeals": 2}
     assert column(app, "SELECT author_pseudonym FROM items ORDER BY id") == [
-        pseudonymise(KEY, 1, "42"), pseudonymise(KEY, 2, "42"), pseudonymise(KEY, 1, "42"),
-        pseudonymise(KEY, 1, "7"), "erased"]
+        pseudonymise(KEY, 1, "42"),
+        pseudonymise(KEY, 2, "42"),
+        pseudonymise(KEY, 1, "42"),
+        pseudonymise(KEY, 1, "7"),
+        "erased",
+    ]
     assert seeded["old"] not in column(app, "SELECT reporter_pseudonym FROM reports")

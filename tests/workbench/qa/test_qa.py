@@ -1,4 +1,5 @@
 """QA: deterministic sampling of human and automated decisions, the second-review rule, agreement rates."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,17 @@ from tests.support.appeals_qa import client_of, decided_item, staff
 from workbench.extensions import db
 from workbench.models import Decision, QaSample
 from workbench.services.qa.reviews import (
-    OwnDecisionRefused, QaAlreadyReviewed, QaNotAllowed, QaReview, InvalidQaReview, agreement_by_moderator,
-    agreement_by_rule, in_sample, next_sample, review_sample, sample_decision,
+    InvalidQaReview,
+    OwnDecisionRefused,
+    QaAlreadyReviewed,
+    QaNotAllowed,
+    QaReview,
+    agreement_by_moderator,
+    agreement_by_rule,
+    in_sample,
+    next_sample,
+    review_sample,
+    sample_decision,
 )
 
 
@@ -21,8 +31,7 @@ def test_sampling_is_deterministic_and_close_to_the_rate():
     chosen = [i for i in ids if in_sample(i, 0.05)]
     assert chosen == [i for i in ids if in_sample(i, 0.05)]  # the same answer every time
     assert 0.045 < len(chosen) / 20000 < 0.055
-    expected = [i for i in ids
-                if int.from_bytes(hashlib.sha256(f"qa:{i}".encode()).digest()[:8], "big") / 2 ** 64 < 0.05]
+    expected = [i for i in ids if int.from_bytes(hashlib.sha256(f"qa:{i}".encode()).digest()[:8], "big") / 2**64 < 0.05]
     assert chosen == expected  # the documented formula
     assert not any(in_sample(i, 0) for i in range(1, 500))
     assert all(in_sample(i, 1.0) for i in range(1, 500))
@@ -33,6 +42,7 @@ def test_human_decisions_are_sampled_through_the_decision_hooks(app):
     from tests.workbench.review.helpers import decision_kwargs, make_case
     from workbench.services.review.claims import claim_next
     from workbench.services.review.decisions import decide_case
+
     app.config["WORKBENCH_QA_SAMPLE_RATE"] = 1.0
     case_id = make_case(app)
     moderator = staff(app, "qa-mod", "moderator")
@@ -48,6 +58,7 @@ def test_human_decisions_are_sampled_through_the_decision_hooks(app):
 def test_automated_decisions_are_sampled_by_the_route_stage(app, api, run_worker):
     from tests.support.factories import text_item
     from tests.support.policies import add_signals
+
     app.config["WORKBENCH_QA_SAMPLE_RATE"] = 1.0
     item_id = api.post_json("/items", text_item("qa-auto", country="US")).json["id"]
     add_signals(app, item_id, {"sexual_explicit": 0.97})
@@ -131,14 +142,22 @@ def test_agreement_rates_per_moderator_and_per_rule(app, api):
     rule_a, rule_b = ("DE", 3, "de.rule-a"), ("GLOBAL", 1, "global.rule-b")
     # alice: 3 reviewed, 2 agreed (rule a, a, b); bob: 1 reviewed, 0 agreed (rule b);
     # automated: 2 reviewed, 1 agreed (rule a); one pending sample that must not count.
-    plan = [(alice, rule_a, "agree"), (alice, rule_a, "agree"), (alice, rule_b, "disagree"),
-            (bob, rule_b, "disagree"), (None, rule_a, "agree"), (None, rule_a, "disagree"), (alice, rule_b, None)]
+    plan = [
+        (alice, rule_a, "agree"),
+        (alice, rule_a, "agree"),
+        (alice, rule_b, "disagree"),
+        (bob, rule_b, "disagree"),
+        (None, rule_a, "agree"),
+        (None, rule_a, "disagree"),
+        (alice, rule_b, None),
+    ]
     samples = [(_sampled(app, cid, decider=decider, rule=rule), verdict) for decider, rule, verdict in plan]
     with app.app_context():
         for sample_id, verdict in samples:
             if verdict:
-                review_sample(db.session, sample_id, lead,
-                              QaReview(verdict, None if verdict == "agree" else "no_action", "why"))
+                review_sample(
+                    db.session, sample_id, lead, QaReview(verdict, None if verdict == "agree" else "no_action", "why")
+                )
         by_moderator = {row.key: (row.reviewed, row.agreed) for row in agreement_by_moderator(db.session)}
         by_rule = {row.key: (row.reviewed, row.agreed, round(row.rate, 3)) for row in agreement_by_rule(db.session)}
     assert by_moderator == {"alice": (3, 2), "bob": (1, 0), "automated": (2, 1)}

@@ -1,4 +1,5 @@
 """QA pages: who may open them, CSRF, escaping, the review form and the agreement page."""
+
 from __future__ import annotations
 
 from tests.support.accounts import PASSWORD, log_in, post_form, text_of
@@ -36,16 +37,16 @@ def test_admin_sees_agreement_but_does_not_review(app, api, client, auth):
 def test_review_through_the_form_with_csrf_and_escaped_content(app, api, client, auth):
     sample_id = _sample(app, api, text=XSS)
     auth.login("senior_moderator")
-    assert "<strong id=\"qa-pending\">1</strong>" in text_of(client.get("/qa"))
+    assert '<strong id="qa-pending">1</strong>' in text_of(client.get("/qa"))
     claimed = post_form(client, "/qa/next", token_from="/qa")
     assert claimed.status_code == 302 and claimed.headers["Location"].endswith(f"/qa/{sample_id}")
     page = text_of(client.get(f"/qa/{sample_id}"))
     assert XSS not in page and "&lt;script&gt;alert(&#34;qa&#34;)&lt;/script&gt;" in page
-    no_token = client.post(f"/qa/{sample_id}", data={"verdict": "disagree", "reviewer_outcome": "no_action",
-                                                      "note": "x"})
+    no_token = client.post(
+        f"/qa/{sample_id}", data={"verdict": "disagree", "reviewer_outcome": "no_action", "note": "x"}
+    )
     assert no_token.status_code == 400
-    done = post_form(client, f"/qa/{sample_id}", {"verdict": "disagree", "reviewer_outcome": "no_action",
-                                                  "note": XSS})
+    done = post_form(client, f"/qa/{sample_id}", {"verdict": "disagree", "reviewer_outcome": "no_action", "note": XSS})
     assert done.status_code == 302
     with app.app_context():
         sample = db.session.get(QaSample, sample_id)
@@ -63,6 +64,7 @@ def test_the_original_decider_cannot_review_their_decision(app, api, client):
     page = text_of(client.get(f"/qa/{sample_id}"))
     assert "You took this decision" in page and 'id="qa-form"' not in page
     from tests.support.auth import csrf_token_from
+
     token = csrf_token_from(text_of(client.get("/qa")))
     response = client.post(f"/qa/{sample_id}", data={"verdict": "agree", "csrf_token": token})
     assert response.status_code == 409

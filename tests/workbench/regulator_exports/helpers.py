@@ -1,4 +1,5 @@
 """Decisions for the export tests, made through the real decision service."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,13 +15,21 @@ REPORTER_EMAIL = "reporter.person@example.org"
 ITEM_TEXT = "Meet me at Hauptstrasse 12, my number is 0151 2345678"
 
 
-def add_report(app, item_id: int, source: str, category: str = "illegal_hate_speech", *,
-               received_at: datetime | None = None) -> None:
+def add_report(
+    app, item_id: int, source: str, category: str = "illegal_hate_speech", *, received_at: datetime | None = None
+) -> None:
     from workbench.models import Report, ReportContact
+
     with app.app_context():
-        report = Report(item_id=item_id, client_id=client_id(app), external_id=f"rep-{next(_serial)}", source=source,
-                        category=category, authority="Bundesamt für Justiz" if source == "authority_order" else None,
-                        reporter_pseudonym="p" * 64)
+        report = Report(
+            item_id=item_id,
+            client_id=client_id(app),
+            external_id=f"rep-{next(_serial)}",
+            source=source,
+            category=category,
+            authority="Bundesamt für Justiz" if source == "authority_order" else None,
+            reporter_pseudonym="p" * 64,
+        )
         if received_at is not None:
             report.received_at = received_at
         report.contact = ReportContact(name="Rita Reporter", email=REPORTER_EMAIL)
@@ -28,20 +37,40 @@ def add_report(app, item_id: int, source: str, category: str = "illegal_hate_spe
         db.session.commit()
 
 
-def decide(app, moderator, case_id: int, *, rule: str, outcome: str, scope=None, now: datetime | None = None,
-           explanation: str = "Your post broke our rules.") -> int:
+def decide(
+    app,
+    moderator,
+    case_id: int,
+    *,
+    rule: str,
+    outcome: str,
+    scope=None,
+    now: datetime | None = None,
+    explanation: str = "Your post broke our rules.",
+) -> int:
     from workbench.services.review import claims
     from workbench.services.review.decisions import decide_case
+
     with app.app_context():
         claimed = claims.claim_next(db.session, moderator, now=now) if now else claims.claim_next(db.session, moderator)
         assert claimed is not None and claimed.id == case_id, claimed
-        decision = decide_case(db.session, case_id, moderator, outcome=outcome, rule=rule, territorial_scope=scope,
-                               internal_note="internal only", user_explanation=explanation, now=now)
+        decision = decide_case(
+            db.session,
+            case_id,
+            moderator,
+            outcome=outcome,
+            rule=rule,
+            territorial_scope=scope,
+            internal_note="internal only",
+            user_explanation=explanation,
+            now=now,
+        )
         return decision.id
 
 
 def item_of_case(app, case_id: int) -> int:
     from workbench.models import Case
+
     with app.app_context():
         return db.session.get(Case, case_id).item_id
 
@@ -52,6 +81,7 @@ def every_rule_outcome(app, country: str = "DE") -> list[tuple]:
     from policies.dsa import eu_eea_countries
     from workbench.models import Case
     from workbench.services.review.decisions import allowed_rules
+
     case_id = make_case(app, country=country)
     with app.app_context():
         rules = allowed_rules(db.session, db.session.get(Case, case_id))

@@ -1,8 +1,9 @@
 """Server-side SVG charts: escaped labels, no inline styles, accessible titles."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from markupsafe import Markup
 
@@ -25,9 +26,12 @@ def test_bar_chart_escapes_labels_and_is_well_formed():
 
 
 def test_line_chart_escapes_series_names_and_plots_every_point():
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    svg = line_chart({"<img src=x onerror=alert(1)>": [(start + timedelta(days=n), n) for n in range(5)],
-                      "human": [(start, 2)]}, title="Per day", y_label="<i>count</i>")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    svg = line_chart(
+        {"<img src=x onerror=alert(1)>": [(start + timedelta(days=n), n) for n in range(5)], "human": [(start, 2)]},
+        title="Per day",
+        y_label="<i>count</i>",
+    )
     assert "<img" not in svg and "<i>" not in svg and "style=" not in svg
     root = ET.fromstring(str(svg))
     assert len(list(root.iter(f"{SVG}circle"))) == 6

@@ -1,16 +1,23 @@
 """DSA statements of reasons: schema-valid for every outcome the packs allow, batched, no personal data."""
+
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from tests.workbench.regulator_exports.helpers import (
-    AUTHOR_PLATFORM_ID, ITEM_TEXT, REPORTER_EMAIL, add_report, decide, every_rule_outcome, item_of_case,
-)
 from tests.support.reference import dsa_transparency_db_enums
+from tests.workbench.regulator_exports.helpers import (
+    AUTHOR_PLATFORM_ID,
+    ITEM_TEXT,
+    REPORTER_EMAIL,
+    add_report,
+    decide,
+    every_rule_outcome,
+    item_of_case,
+)
 from tests.workbench.review.helpers import make_case, user
 from workbench.audit import Actor
 from workbench.extensions import db
@@ -18,18 +25,28 @@ from workbench.models import AuditEvent, Decision
 
 ACTOR = Actor.system("tests")
 ENUM_FIELDS = {  # statement field → the reference's enum
-    "decision_visibility": "DECISION_VISIBILITIES", "decision_monetary": "DECISION_MONETARIES",
-    "decision_provision": "DECISION_PROVISIONS", "decision_account": "DECISION_ACCOUNTS",
-    "account_type": "ACCOUNT_TYPES", "decision_ground": "DECISION_GROUNDS", "category": "STATEMENT_CATEGORIES",
-    "category_addition": "STATEMENT_CATEGORIES", "category_specification": "KEYWORDS",
-    "content_type": "CONTENT_TYPES", "content_language": "LANGUAGES", "source_type": "SOURCE_TYPES",
-    "automated_detection": "AUTOMATED_DETECTIONS", "automated_decision": "AUTOMATED_DECISIONS",
-    "territorial_scope": "COUNTRIES", "incompatible_content_illegal": "INCOMPATIBLE_CONTENT_ILLEGALS",
+    "decision_visibility": "DECISION_VISIBILITIES",
+    "decision_monetary": "DECISION_MONETARIES",
+    "decision_provision": "DECISION_PROVISIONS",
+    "decision_account": "DECISION_ACCOUNTS",
+    "account_type": "ACCOUNT_TYPES",
+    "decision_ground": "DECISION_GROUNDS",
+    "category": "STATEMENT_CATEGORIES",
+    "category_addition": "STATEMENT_CATEGORIES",
+    "category_specification": "KEYWORDS",
+    "content_type": "CONTENT_TYPES",
+    "content_language": "LANGUAGES",
+    "source_type": "SOURCE_TYPES",
+    "automated_detection": "AUTOMATED_DETECTIONS",
+    "automated_decision": "AUTOMATED_DECISIONS",
+    "territorial_scope": "COUNTRIES",
+    "incompatible_content_illegal": "INCOMPATIBLE_CONTENT_ILLEGALS",
 }
 
 
 def export(app, path, **kwargs) -> list[dict]:
     from workbench.services.exports.sor import write_sor_export
+
     with app.app_context():
         write_sor_export(db.session, path, actor=ACTOR, **kwargs)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
@@ -41,6 +58,7 @@ def statements(batches: list[dict]) -> list[dict]:
 
 def check_against_reference(statement: dict) -> None:
     from workbench.services.exports.sor import statement_errors
+
     assert statement_errors(statement) == [], statement
     enums = dsa_transparency_db_enums()
     for field, enum in ENUM_FIELDS.items():
@@ -87,6 +105,7 @@ def test_every_outcome_the_packs_allow_exports_a_valid_statement(app, tmp_path):
 def test_automated_decisions_from_the_pipeline(app, api, run_worker, tmp_path):
     from tests.support.factories import image_bytes, text_item
     from tests.support.policies import known_image, report
+
     data = image_bytes("PNG", color=(1, 2, 3))
     known_image(app, data, "terrorism")
     assert api.post_image(data, external_id="auto-1", author_id="u1", country="DE").status_code == 201
@@ -112,35 +131,70 @@ def test_automated_decisions_from_the_pipeline(app, api, run_worker, tmp_path):
 def _bulk_decisions(app, count: int, decided_at: datetime) -> None:
     """`count` human-style decisions with a statement of reasons, inserted in one go (the batch test
     needs many rows; the statements are built the way decide_case stores them)."""
-    from workbench.models import Item
     from tests.workbench.review.helpers import client_id
+    from workbench.models import Item
+
     cid = client_id(app)
-    sor = {"decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT", "incompatible_content_ground": "Rules, 3",
-           "category": "STATEMENT_CATEGORY_VIOLENCE", "content_type": ["CONTENT_TYPE_TEXT"],
-           "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"], "territorial_scope": ["DE"],
-           "content_date": "2025-01-01", "decision_facts": "Threat.",
-           "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
-           "rule": {"jurisdiction": "GLOBAL", "pack_version": "1", "rule_id": "global.threat"}}
+    sor = {
+        "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+        "incompatible_content_ground": "Rules, 3",
+        "category": "STATEMENT_CATEGORY_VIOLENCE",
+        "content_type": ["CONTENT_TYPE_TEXT"],
+        "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+        "territorial_scope": ["DE"],
+        "content_date": "2025-01-01",
+        "decision_facts": "Threat.",
+        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "rule": {"jurisdiction": "GLOBAL", "pack_version": "1", "rule_id": "global.threat"},
+    }
     with app.app_context():
-        items = [Item(client_id=cid, external_id=f"bulk-{decided_at:%Y%m%d}-{n}", kind="text",
-                      author_pseudonym="a" * 64, country="DE", language="de", text="x", status="processed")
-                 for n in range(count)]
+        items = [
+            Item(
+                client_id=cid,
+                external_id=f"bulk-{decided_at:%Y%m%d}-{n}",
+                kind="text",
+                author_pseudonym="a" * 64,
+                country="DE",
+                language="de",
+                text="x",
+                status="processed",
+            )
+            for n in range(count)
+        ]
         db.session.add_all(items)
         db.session.flush()
-        db.session.add_all([Decision(item_id=item.id, automated=False, outcome="remove", actions=[],
-                                     visibility="removed", rule_jurisdiction="GLOBAL", rule_pack_version=1,
-                                     rule_id="global.threat", statement_of_reasons=sor, decided_by="user:1",
-                                     decided_at=decided_at, user_explanation="Threat.") for item in items])
+        db.session.add_all(
+            [
+                Decision(
+                    item_id=item.id,
+                    automated=False,
+                    outcome="remove",
+                    actions=[],
+                    visibility="removed",
+                    rule_jurisdiction="GLOBAL",
+                    rule_pack_version=1,
+                    rule_id="global.threat",
+                    statement_of_reasons=sor,
+                    decided_by="user:1",
+                    decided_at=decided_at,
+                    user_explanation="Threat.",
+                )
+                for item in items
+            ]
+        )
         db.session.commit()
 
 
 def test_250_decisions_make_three_batches_and_progress_is_reported(app, tmp_path):
-    _bulk_decisions(app, 250, datetime(2026, 3, 1, 12, tzinfo=timezone.utc))
+    _bulk_decisions(app, 250, datetime(2026, 3, 1, 12, tzinfo=UTC))
     from workbench.services.exports.sor import write_sor_export
+
     seen = []
     path = tmp_path / "many.jsonl"
     with app.app_context():
-        count = write_sor_export(db.session, str(path), actor=ACTOR, progress=lambda done, total: seen.append((done, total)))
+        count = write_sor_export(
+            db.session, str(path), actor=ACTOR, progress=lambda done, total: seen.append((done, total))
+        )
     batches = [json.loads(line) for line in path.read_text().splitlines()]
     assert count == 250 and [len(b["statements"]) for b in batches] == [100, 100, 50]
     assert all(set(b) == {"statements"} for b in batches)
@@ -150,7 +204,7 @@ def test_250_decisions_make_three_batches_and_progress_is_reported(app, tmp_path
 
 def test_since_and_until_select_decisions_by_day(app, tmp_path):
     for day in (1, 2, 3):
-        _bulk_decisions(app, day, datetime(2026, 4, day, 23, 59, tzinfo=timezone.utc))
+        _bulk_decisions(app, day, datetime(2026, 4, day, 23, 59, tzinfo=UTC))
     assert len(statements(export(app, tmp_path / "a.jsonl", since=date(2026, 4, 2)))) == 5
     assert len(statements(export(app, tmp_path / "b.jsonl", until=date(2026, 4, 2)))) == 3
     assert len(statements(export(app, tmp_path / "c.jsonl", since=date(2026, 4, 2), until=date(2026, 4, 2)))) == 2
@@ -161,21 +215,38 @@ def test_since_and_until_select_decisions_by_day(app, tmp_path):
 
 def test_no_personal_data_in_the_export(app, tmp_path):
     from flask import current_app
+
     from workbench.services.privacy.pseudonyms import pseudonymise
+
     with app.app_context():
         pseudonym = pseudonymise(current_app.config["WORKBENCH_PSEUDONYM_KEY"], 1, AUTHOR_PLATFORM_ID)
     moderator = user(app, "mod-privacy")
     case_id = make_case(app, country="DE", text=ITEM_TEXT, author=pseudonym)
     item_id = item_of_case(app, case_id)
     add_report(app, item_id, "user")
-    decide(app, moderator, case_id, rule="GLOBAL@1:global.reports.user-volume", outcome="remove",
-                         explanation=f"You wrote \"{ITEM_TEXT}\". Reported by {REPORTER_EMAIL} and @rita_r, "
-                                     f"see https://platform.example/u/{AUTHOR_PLATFORM_ID}.")
+    decide(
+        app,
+        moderator,
+        case_id,
+        rule="GLOBAL@1:global.reports.user-volume",
+        outcome="remove",
+        explanation=f'You wrote "{ITEM_TEXT}". Reported by {REPORTER_EMAIL} and @rita_r, '
+        f"see https://platform.example/u/{AUTHOR_PLATFORM_ID}.",
+    )
     path = tmp_path / "private.jsonl"
     export(app, path)
     text = path.read_text(encoding="utf-8")
-    for secret in (AUTHOR_PLATFORM_ID, pseudonym, REPORTER_EMAIL, "Rita Reporter", "rita_r", ITEM_TEXT,
-                   "Hauptstrasse", "internal only", f"user:{moderator.id}"):
+    for secret in (
+        AUTHOR_PLATFORM_ID,
+        pseudonym,
+        REPORTER_EMAIL,
+        "Rita Reporter",
+        "rita_r",
+        ITEM_TEXT,
+        "Hauptstrasse",
+        "internal only",
+        f"user:{moderator.id}",
+    ):
         assert secret not in text, secret
     statement = statements([json.loads(text)])[0]
     check_against_reference(statement)
@@ -185,7 +256,8 @@ def test_no_personal_data_in_the_export(app, tmp_path):
 
 def test_an_invalid_statement_stops_the_export_and_writes_nothing(app, tmp_path):
     from workbench.services.exports.sor import InvalidStatement, write_sor_export
-    _bulk_decisions(app, 3, datetime(2026, 3, 2, tzinfo=timezone.utc))
+
+    _bulk_decisions(app, 3, datetime(2026, 3, 2, tzinfo=UTC))
     out_dir = tmp_path / "exports"
     out_dir.mkdir()
     with app.app_context():
@@ -201,7 +273,7 @@ def test_an_invalid_statement_stops_the_export_and_writes_nothing(app, tmp_path)
 
 
 def test_cli_writes_the_export(app, tmp_path):
-    _bulk_decisions(app, 2, datetime(2026, 3, 3, tzinfo=timezone.utc))
+    _bulk_decisions(app, 2, datetime(2026, 3, 3, tzinfo=UTC))
     out = tmp_path / "cli.jsonl"
     result = app.test_cli_runner().invoke(args=["export", "sor", "--out", str(out), "--since", "2026-03-03"])
     assert result.exit_code == 0, result.output

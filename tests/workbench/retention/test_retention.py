@@ -1,6 +1,7 @@
 """Retention: exactly the due items are purged (text, file and hashes), evidence holds keep
 theirs, every purge is audited and the chain still verifies; a dry run changes nothing; the
 case page and the API say the content was purged instead of failing."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,7 @@ from workbench.services.blobstore import BlobStore
 from workbench.services.privacy.retention import RetentionSettings, add_period, run_retention
 
 SETTINGS = RetentionSettings(default_days=30, batch_size=2)  # small batches: the keyset paging runs too
-DE_REMOVAL = ("DE", 1, "de.netzdg.complaint")        # content class DE/unlawful: P10W (NetzDG s. 3(2) no. 4)
+DE_REMOVAL = ("DE", 1, "de.netzdg.complaint")  # content class DE/unlawful: P10W (NetzDG s. 3(2) no. 4)
 US_CSAM_REPORT = ("US", 1, "us.ncmec.csam-report")  # content class US/csam_report: P1Y (18 U.S.C. 2258A(h))
 
 
@@ -39,20 +40,40 @@ def finish(app, *item_ids) -> None:
 def decide(app, item_id: int, rule, *, visibility: str = "removed", outcome: str = "remove", at=None) -> None:
     with app.app_context():
         jurisdiction, version, rule_id = rule
-        db.session.add(Decision(
-            item_id=item_id, automated=False, outcome=outcome, visibility=visibility, territorial_scope=None,
-            actions=[{"action": outcome, "rule": {"jurisdiction": jurisdiction, "pack_version": str(version),
-                                                  "rule_id": rule_id}, "superseded_by": None}],
-            rule_jurisdiction=jurisdiction, rule_pack_version=version, rule_id=rule_id,
-            decided_by="user:1", decided_at=at or utcnow()))
+        db.session.add(
+            Decision(
+                item_id=item_id,
+                automated=False,
+                outcome=outcome,
+                visibility=visibility,
+                territorial_scope=None,
+                actions=[
+                    {
+                        "action": outcome,
+                        "rule": {"jurisdiction": jurisdiction, "pack_version": str(version), "rule_id": rule_id},
+                        "superseded_by": None,
+                    }
+                ],
+                rule_jurisdiction=jurisdiction,
+                rule_pack_version=version,
+                rule_id=rule_id,
+                decided_by="user:1",
+                decided_at=at or utcnow(),
+            )
+        )
         db.session.commit()
 
 
 def run(app, *, days: float, dry_run: bool = False) -> list[int]:
     """The ids of the items purged (or, dry, due) by a round `days` from now."""
     with app.app_context():
-        report = run_retention(db.session, BlobStore(app.config["WORKBENCH_BLOB_DIR"]), SETTINGS,
-                               now=utcnow() + timedelta(days=days), dry_run=dry_run)
+        report = run_retention(
+            db.session,
+            BlobStore(app.config["WORKBENCH_BLOB_DIR"]),
+            SETTINGS,
+            now=utcnow() + timedelta(days=days),
+            dry_run=dry_run,
+        )
         return sorted(plan.item_id for plan in report.purged)
 
 
@@ -62,9 +83,11 @@ def stored(app, sha256: str) -> bool:
 
 def purge_events(app) -> list[tuple[str, dict]]:
     import json
+
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "item.content_purged")
-                                  .order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "item.content_purged").order_by(AuditEvent.id)
+        ).all()
         return [(row.object_id, json.loads(row.payload)) for row in rows]
 
 
@@ -86,16 +109,16 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
     assert run(app, days=400, dry_run=True) == sorted([plain, labelled, de, us])
     assert purge_events(app) == [] and all(stored(app, s) for s in (plain_sha, labelled_sha, de_sha, us_sha))
 
-    assert run(app, days=29) == []                                   # inside the default 30 days
-    assert run(app, days=31) == sorted([plain, labelled])            # default period over; holds keep the rest
+    assert run(app, days=29) == []  # inside the default 30 days
+    assert run(app, days=31) == sorted([plain, labelled])  # default period over; holds keep the rest
     assert not stored(app, plain_sha) and not stored(app, labelled_sha)
     assert stored(app, de_sha) and stored(app, us_sha) and stored(app, pending_sha)
-    assert run(app, days=69) == []                                   # NetzDG: ten weeks = 70 days
+    assert run(app, days=69) == []  # NetzDG: ten weeks = 70 days
     assert run(app, days=71) == [de]
-    assert run(app, days=364) == []                                  # 18 U.S.C. 2258A(h): one year
+    assert run(app, days=364) == []  # 18 U.S.C. 2258A(h): one year
     assert run(app, days=367) == [us]
-    assert stored(app, pending_sha)                                  # never purged while in the pipeline
-    assert run(app, days=367) == []                                  # nothing twice
+    assert stored(app, pending_sha)  # never purged while in the pipeline
+    assert run(app, days=367) == []  # nothing twice
 
     events = purge_events(app)
     assert [int(object_id) for object_id, _ in events] == [plain, labelled, de, us]
@@ -115,6 +138,7 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
 
 def test_hold_periods_come_from_the_catalogue():
     from policies.catalogue import default_catalogue
+
     catalogue = default_catalogue()
     assert catalogue.content_class("DE", "unlawful").retention.period == "P10W"
     assert "2258A" in catalogue.content_class("US", "csam_report").retention.citation
@@ -127,15 +151,17 @@ def test_hold_periods_come_from_the_catalogue():
 
 def test_a_hash_bank_match_holds_from_ingest(app, api):
     from tests.support.policies import add_match
+
     item, sha = post_image(api, "bank-match", (6, 6, 6), "FR")
     finish(app, item)
     add_match(app, item, "terrorism")
-    assert run(app, days=100) == []     # Regulation (EU) 2021/784 Art. 6: six months
+    assert run(app, days=100) == []  # Regulation (EU) 2021/784 Art. 6: six months
     assert run(app, days=190) == [item] and not stored(app, sha)
 
 
 def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app, api, auth, client):
     from tests.workbench.review.helpers import make_case
+
     publish_default_packs(app)
     kept, kept_sha = post_image(api, "held", (7, 7, 7), "US")
     gone, gone_sha = post_image(api, "gone", (8, 8, 8), "FR")
@@ -162,6 +188,7 @@ def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app,
     case_id = make_case(app, country="FR", language=None)
     with app.app_context():
         from workbench.models import Case
+
         db.session.get(Item, db.session.get(Case, case_id).item_id).content_purged_at = utcnow()
         db.session.commit()
     auth.login("moderator")

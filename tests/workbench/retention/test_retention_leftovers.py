@@ -1,17 +1,17 @@
 """A purge whose file delete failed: the purge stands (audited once), the round goes on, and
 the next round deletes the leftover file and then the blob's row; a blob revived by a new
 upload keeps its file and its row."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.workbench.retention.test_retention import finish, post_image, purge_events, run, stored
 from workbench.extensions import db
 from workbench.models import Blob
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
 from workbench.services.privacy.retention_leftovers import delete_leftover_files
-
-from tests.workbench.retention.test_retention import finish, post_image, purge_events, run, stored
 
 
 def blob_rows(app) -> set[str]:
@@ -65,4 +65,5 @@ def test_a_revived_blob_keeps_its_file(app, api):
 
 def open_image(shade: int) -> bytes:
     from tests.support.factories import image_bytes
+
     return image_bytes("PNG", color=(shade, shade, shade))

@@ -1,5 +1,6 @@
 """The real browser: log in, open a queue, claim with the keyboard, decide with a rule,
 land on the next case, see the audit entry."""
+
 from __future__ import annotations
 
 import os
@@ -16,16 +17,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_keyboard_review_flow(app, tmp_path):
     shots = os.environ.get("WORKBENCH_SCREENSHOTS") or str(tmp_path)
-    first = make_case(app, priority="high", due_in_h=2, text='<script>window.__xss=1</script> buy followers now')
+    first = make_case(app, priority="high", due_in_h=2, text="<script>window.__xss=1</script> buy followers now")
     second = make_case(app, due_in_h=30)
     make_user(app, "maria", "moderator", "a long passphrase", jurisdictions=["DE"], languages=["de"])
     with live_server(app) as base_url, chromium_page() as page:
         problems = []
         # CSP violations and script errors show up here; a missing favicon is no problem.
-        page.on("console", lambda m: problems.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-        page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        page.on(
+            "console",
+            lambda m: problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None,
+        )
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None,
+        )
         page.on("pageerror", lambda e: problems.append(str(e)))
         page.goto(f"{base_url}/login")
         page.fill("input[name=username]", "maria")

@@ -1,4 +1,5 @@
 """The case page lists at most CASE_PAGE_REPORTS reports, the newest, and counts the rest."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,17 @@ def add_reports(app, case_id: int, count: int) -> None:
     with app.app_context():
         item_id = db.session.scalar(select(Case.item_id).where(Case.id == case_id))
         start = utcnow() - timedelta(minutes=count)
-        db.session.add_all(Report(item_id=item_id, client_id=cid, source="authority_order" if n == 1 else "user",
-                                  category="harassment", explanation=f"report {n}",
-                                  received_at=start + timedelta(minutes=n)) for n in range(1, count + 1))
+        db.session.add_all(
+            Report(
+                item_id=item_id,
+                client_id=cid,
+                source="authority_order" if n == 1 else "user",
+                category="harassment",
+                explanation=f"report {n}",
+                received_at=start + timedelta(minutes=n),
+            )
+            for n in range(1, count + 1)
+        )
         db.session.commit()
 
 

@@ -1,4 +1,5 @@
 """Claiming: order, leases, expiry, renewal, scope, escalation, hold; concurrency on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,7 @@ from tests.workbench.review.helpers import decision_kwargs, make_case, user
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case
 from workbench.models.base import utcnow
-from workbench.services.review import claims
+from workbench.services.review import case_actions, claims
 from workbench.services.review.decisions import decide_case
 from workbench.services.review.errors import CaseClosed, LeaseLost, NotAllowed, ReviewError
 
@@ -73,13 +74,13 @@ def test_renew_extends_the_lease(app):
     with app.app_context():
         t0 = utcnow()
         claims.claim_next(db.session, alice, now=t0)
-        expires = claims.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=250))
+        expires = case_actions.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=250))
         assert expires == t0 + timedelta(seconds=550)
         assert claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=400)) is None
         with pytest.raises(LeaseLost):
-            claims.renew_lease(db.session, case_id, bob, now=t0 + timedelta(seconds=400))
+            case_actions.renew_lease(db.session, case_id, bob, now=t0 + timedelta(seconds=400))
         with pytest.raises(LeaseLost):  # too late: the lease ran out
-            claims.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=600))
+            case_actions.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=600))
 
 
 def test_release_returns_the_case_with_an_audit_event(app):
@@ -87,7 +88,7 @@ def test_release_returns_the_case_with_an_audit_event(app):
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
         claims.claim_next(db.session, alice)
-        claims.release(db.session, case_id, alice)
+        case_actions.release(db.session, case_id, alice)
         assert claims.claim_next(db.session, bob).id == case_id
         assert _actions(case_id)[-3:] == ["case.claimed", "case.released", "case.claimed"]
 
@@ -121,8 +122,8 @@ def test_escalation_goes_to_senior_moderators_only(app):
     with app.app_context():
         claims.claim_next(db.session, alice)
         with pytest.raises(ReviewError):
-            claims.escalate(db.session, case_id, alice, "  ")
-        claims.escalate(db.session, case_id, alice, "Possible legal order; needs legal review")
+            case_actions.escalate(db.session, case_id, alice, "  ")
+        case_actions.escalate(db.session, case_id, alice, "Possible legal order; needs legal review")
         assert claims.claim_next(db.session, alice) is None
         case = claims.claim_next(db.session, senior)
         assert case.id == case_id and case.escalated
@@ -137,7 +138,7 @@ def test_hold_keeps_the_case_past_the_lease(app):
     with app.app_context():
         t0 = utcnow()
         claims.claim_next(db.session, alice, now=t0)
-        until = claims.hold(db.session, held, alice, "waiting for the platform's context", hours=2, now=t0)
+        until = case_actions.hold(db.session, held, alice, "waiting for the platform's context", hours=2, now=t0)
         assert until == t0 + timedelta(hours=2)
         # Holding frees Alice for another case; Bob cannot take the held one meanwhile.
         assert claims.claim_next(db.session, alice, now=t0 + timedelta(minutes=10)).id == other
@@ -153,8 +154,8 @@ def test_expire_leases_clears_and_audits(app):
     with app.app_context():
         t0 = utcnow()
         claims.claim_next(db.session, alice, now=t0)
-        assert claims.expire_leases(db.session, now=t0 + timedelta(seconds=10)) == 0
-        assert claims.expire_leases(db.session, now=t0 + timedelta(seconds=301)) == 1
+        assert case_actions.expire_leases(db.session, now=t0 + timedelta(seconds=10)) == 0
+        assert case_actions.expire_leases(db.session, now=t0 + timedelta(seconds=301)) == 1
         assert db.session.get(Case, case_id).claimed_by_user_id is None
         assert _actions(case_id)[-1] == "case.lease_expired"
 
@@ -198,6 +199,7 @@ def test_concurrent_claims_never_hand_out_a_case_twice(app):
 
 def test_the_sweeper_returns_expired_leases_to_the_queue_with_an_audit_event(app):
     from workbench.pipeline.sweeper import settings_from_config, sweep
+
     held_out = make_case(app, priority="high")
     live = make_case(app)
     alice, bob = user(app, "alice"), user(app, "bob")
@@ -207,8 +209,10 @@ def test_the_sweeper_returns_expired_leases_to_the_queue_with_an_audit_event(app
         claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=200))
         settings = settings_from_config(app.config)
         sweep(db.session, settings, now=t0 + timedelta(seconds=100))  # both leases still live
-        assert {c.id: c.claimed_by_user_id for c in db.session.scalars(select(Case))} == {held_out: alice.id,
-                                                                                         live: bob.id}
+        assert {c.id: c.claimed_by_user_id for c in db.session.scalars(select(Case))} == {
+            held_out: alice.id,
+            live: bob.id,
+        }
         sweep(db.session, settings, now=t0 + timedelta(seconds=301))  # Alice's ran out, Bob's did not
         db.session.expire_all()
         assert db.session.get(Case, held_out).claimed_by_user_id is None

@@ -1,4 +1,5 @@
 """Decisions: the rule and outcome checks, the audit event, the webhook outbox, hooks, bulk."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ def test_decision_writes_decision_audit_and_webhook_in_one_go(app):
             stored = db.session.get(Decision, decision.id)
             assert not stored.automated and stored.decided_by_user_id == alice.id
             assert stored.outcome == "remove" and stored.visibility == "removed"
-            assert stored.rule_ref == {"jurisdiction": "GLOBAL", "pack_version": "1",
-                                       "rule_id": "global.reports.user-volume"}
+            assert stored.rule_ref == {
+                "jurisdiction": "GLOBAL",
+                "pack_version": "1",
+                "rule_id": "global.reports.user-volume",
+            }
             assert stored.internal_note == "clear breach"
             sor = stored.statement_of_reasons  # DE is in the EU: a statement of reasons is due
             assert sor["decision_facts"] == "Your post broke the rules on harassment."
@@ -55,6 +59,7 @@ def test_a_failing_hook_rolls_the_whole_decision_back(app):
 
     def broken(session, decision):
         raise RuntimeError("qa sampler down")
+
     DECISION_HOOKS.append(broken)
     try:
         with app.app_context():
@@ -78,8 +83,7 @@ def test_rule_and_outcome_checks(app):
         assert next(iter(rules)) == "global.reports.user-volume"  # the routing rule first
         assert any(r.startswith("de.") for r in rules) and not any(r.startswith("us.") for r in rules)
         claims.claim_next(db.session, alice)
-        us_rule = next(r for r in allowed_rules(db.session, db.session.get(Case, us_case))
-                       if r.jurisdiction == "US")
+        us_rule = next(r for r in allowed_rules(db.session, db.session.get(Case, us_case)) if r.jurisdiction == "US")
         with pytest.raises(RuleNotAllowed, match="not an enforced rule"):
             decide_case(db.session, de_case, alice, **decision_kwargs(rule=us_rule.key))
         with pytest.raises(RuleNotAllowed):
@@ -89,16 +93,24 @@ def test_rule_and_outcome_checks(app):
         with pytest.raises(OutcomeNotAllowed):
             decide_case(db.session, de_case, alice, **decision_kwargs(rule=de_rule.key, outcome="teleport"))
         with pytest.raises(OutcomeNotAllowed, match="outside its territory"):
-            decide_case(db.session, de_case, alice, **decision_kwargs(
-                rule=de_rule.key, outcome="geo_restrict", territorial_scope=["FR"]))
+            decide_case(
+                db.session,
+                de_case,
+                alice,
+                **decision_kwargs(rule=de_rule.key, outcome="geo_restrict", territorial_scope=["FR"]),
+            )
         with pytest.raises(InvalidDecision, match="applies everywhere"):
             decide_case(db.session, de_case, alice, **decision_kwargs(territorial_scope=["DE"]))
         with pytest.raises(InvalidDecision) as missing:
             decide_case(db.session, de_case, alice, **decision_kwargs(user_explanation=" "))
         assert missing.value.field == "user_explanation"
         assert db.session.get(Case, de_case).is_open
-        decision = decide_case(db.session, de_case, alice, **decision_kwargs(
-            rule=de_rule.key, outcome="geo_restrict", territorial_scope=["de"]))
+        decision = decide_case(
+            db.session,
+            de_case,
+            alice,
+            **decision_kwargs(rule=de_rule.key, outcome="geo_restrict", territorial_scope=["de"]),
+        )
         assert decision.territorial_scope == ["DE"] and decision.visibility == "geo_restricted"
 
 
@@ -133,14 +145,14 @@ def test_bulk_by_author_records_each_decision(app):
 
 def test_bulk_by_hash_match(app):
     from tests.support.policies import bank
+
     source, twin, unrelated = make_case(app), make_case(app), make_case(app)
     alice = user(app, "alice")
     bank_id, entry_id = bank(app, "spam")
     with app.app_context():
         for case_id in (source, twin):
             item_id = db.session.get(Case, case_id).item_id
-            db.session.add(HashMatch(item_id=item_id, bank_id=bank_id, entry_id=entry_id, algorithm="pdq",
-                                     distance=3))
+            db.session.add(HashMatch(item_id=item_id, bank_id=bank_id, entry_id=entry_id, algorithm="pdq", distance=3))
         db.session.commit()
         claims.claim_next(db.session, alice)
         result = decide_bulk(db.session, source, alice, by="hash", **decision_kwargs(outcome="no_action"))

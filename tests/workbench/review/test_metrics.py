@@ -1,4 +1,5 @@
 """Review-queue gauges on /metrics."""
+
 from __future__ import annotations
 
 from tests.workbench.review.helpers import make_case

@@ -7,6 +7,7 @@ page are not counted). Not a timing test: a count is deterministic, and a regres
 
 Before the one-statement claim: claim 11 statements / 2 transactions, decide 13 / 2 (PostgreSQL).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,8 +48,10 @@ def counting(app):
 
 def _report(label, seen):
     if os.environ.get("WORKBENCH_PRINT_STATEMENTS"):
-        print(f"\n{label}: {len(seen['sql'])} statements, {seen['begins']} transaction(s)\n  "
-              + "\n  ".join(sql[:160] for sql in seen["sql"]))
+        print(
+            f"\n{label}: {len(seen['sql'])} statements, {seen['begins']} transaction(s)\n  "
+            + "\n  ".join(sql[:160] for sql in seen["sql"])
+        )
 
 
 def test_claim_and_decide_stay_within_their_statement_budget(app, client, auth, backend):
@@ -60,9 +63,17 @@ def test_claim_and_decide_stay_within_their_statement_budget(app, client, auth, 
         with counting(app) as claim:
             claimed = client.post("/review/api/next", json={}, headers=headers).get_json()["case"]
         with counting(app) as decide:
-            response = client.post(f"/review/api/cases/{claimed['id']}/decide", headers=headers, json={
-                "rule": RULE, "outcome": "no_action", "internal_note": "n", "user_explanation": "e",
-                "claim_token": claimed["claim_token"]})
+            response = client.post(
+                f"/review/api/cases/{claimed['id']}/decide",
+                headers=headers,
+                json={
+                    "rule": RULE,
+                    "outcome": "no_action",
+                    "internal_note": "n",
+                    "user_explanation": "e",
+                    "claim_token": claimed["claim_token"],
+                },
+            )
         assert response.status_code == 201, response.get_json()
         _report(f"{backend} claim", claim)
         _report(f"{backend} decide", decide)

@@ -1,4 +1,5 @@
 """The review UI through the real routes: queues, the case page, decisions, CSRF, XSS, media."""
+
 from __future__ import annotations
 
 import re
@@ -17,10 +18,16 @@ RULE = "GLOBAL@1:global.reports.user-volume"
 
 def _decide(client, case_id, **overrides):
     page = client.get(f"/cases/{case_id}")
-    data = {"csrf_token": csrf_token_from(text_of(page)), "rule": RULE, "outcome": "remove",
-            "territorial_scope": "everywhere", "internal_note": "spam ring", "user_explanation": "Removed: spam.",
-            "claim_token": re.search(r'name="claim_token" type="hidden" value="(\d+)"', text_of(page)).group(1),
-            "then": "next"}
+    data = {
+        "csrf_token": csrf_token_from(text_of(page)),
+        "rule": RULE,
+        "outcome": "remove",
+        "territorial_scope": "everywhere",
+        "internal_note": "spam ring",
+        "user_explanation": "Removed: spam.",
+        "claim_token": re.search(r'name="claim_token" type="hidden" value="(\d+)"', text_of(page)).group(1),
+        "then": "next",
+    }
     data.update(overrides)
     return client.post(f"/cases/{case_id}/decide", data=data)
 
@@ -84,8 +91,15 @@ def test_decision_after_losing_the_lease_is_refused_clearly(app, client, auth):
     with app.app_context():  # the lease runs out while the moderator was away
         db.session.execute(Case.__table__.update().values(lease_expires_at=Case.created_at))
         db.session.commit()
-    data = {"csrf_token": csrf_token_from(text_of(page)), "rule": RULE, "outcome": "remove",
-            "territorial_scope": "everywhere", "internal_note": "n", "user_explanation": "e", "then": "next"}
+    data = {
+        "csrf_token": csrf_token_from(text_of(page)),
+        "rule": RULE,
+        "outcome": "remove",
+        "territorial_scope": "everywhere",
+        "internal_note": "n",
+        "user_explanation": "e",
+        "then": "next",
+    }
     response = client.post(f"/cases/{case_id}/decide", data=data)
     assert response.status_code == 409
     assert "expired" in text_of(response) and "nothing was saved" in text_of(response)
@@ -95,9 +109,16 @@ def test_decision_form_without_csrf_is_rejected(app, client, auth):
     case_id = make_case(app)
     auth.login("moderator", "mia")
     _next(client)
-    response = client.post(f"/cases/{case_id}/decide", data={
-        "rule": RULE, "outcome": "remove", "territorial_scope": "everywhere", "internal_note": "n",
-        "user_explanation": "e"})
+    response = client.post(
+        f"/cases/{case_id}/decide",
+        data={
+            "rule": RULE,
+            "outcome": "remove",
+            "territorial_scope": "everywhere",
+            "internal_note": "n",
+            "user_explanation": "e",
+        },
+    )
     assert response.status_code == 400
     response = client.post(f"/review/api/cases/{case_id}/decide", json={"rule": RULE, "outcome": "remove"})
     assert response.status_code == 400
@@ -128,13 +149,17 @@ def test_escalate_and_hold_through_the_web(app, client, auth):
     auth.login("moderator", "mia")
     _next(client)
     page = text_of(client.get(f"/cases/{first}"))
-    response = client.post(f"/cases/{first}/escalate", data={"csrf_token": csrf_token_from(page),
-                                                            "reason": "looks like a legal order", "to": "legal"})
+    response = client.post(
+        f"/cases/{first}/escalate",
+        data={"csrf_token": csrf_token_from(page), "reason": "looks like a legal order", "to": "legal"},
+    )
     assert response.status_code == 302
     _next(client)
     page = text_of(client.get(f"/cases/{second}"))
-    response = client.post(f"/cases/{second}/hold", data={"csrf_token": csrf_token_from(page),
-                                                          "reason": "asked the platform", "hours": "2"})
+    response = client.post(
+        f"/cases/{second}/hold",
+        data={"csrf_token": csrf_token_from(page), "reason": "asked the platform", "hours": "2"},
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Case, first).escalated and db.session.get(Case, first).claimed_by_user_id is None
@@ -151,12 +176,23 @@ def test_renew_and_decide_json_endpoints(app, client, auth):
     claimed = client.post("/review/api/next", json={}, headers=headers).get_json()["case"]
     assert claimed["id"] == case_id and claimed["rules"][0]["routed"]
     assert client.post(f"/review/api/cases/{case_id}/renew", headers=headers).status_code == 200
-    bad = client.post(f"/review/api/cases/{case_id}/decide", headers=headers, json={
-        "rule": RULE, "outcome": "teleport", "internal_note": "n", "user_explanation": "e"})
+    bad = client.post(
+        f"/review/api/cases/{case_id}/decide",
+        headers=headers,
+        json={"rule": RULE, "outcome": "teleport", "internal_note": "n", "user_explanation": "e"},
+    )
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "OutcomeNotAllowed"
-    ok = client.post(f"/review/api/cases/{case_id}/decide", headers=headers, json={
-        "rule": RULE, "outcome": "no_action", "internal_note": "n", "user_explanation": "e",
-        "claim_token": claimed["claim_token"]})
+    ok = client.post(
+        f"/review/api/cases/{case_id}/decide",
+        headers=headers,
+        json={
+            "rule": RULE,
+            "outcome": "no_action",
+            "internal_note": "n",
+            "user_explanation": "e",
+            "claim_token": claimed["claim_token"],
+        },
+    )
     assert ok.status_code == 201
     lost = client.post(f"/review/api/cases/{case_id}/renew", headers=headers)
     assert lost.status_code == 409 and "already decided" in lost.get_json()["error"]["message"]
@@ -164,6 +200,7 @@ def test_renew_and_decide_json_endpoints(app, client, auth):
 
 def test_media_is_served_through_the_authenticated_route_blurred_by_default(app, client, api, auth):
     from tests.support.factories import image_bytes
+
     data = image_bytes("PNG")
     response = api.post_image(data, external_id="img-1", author_id="u1", country="DE")
     assert response.status_code in (201, 202), response.get_json()

@@ -1,4 +1,5 @@
 """Video tests run the classify stage (NudeNet, the offline text model, langid) too."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,15 @@ import pytest
 @pytest.fixture
 def app(backend, request, tmp_path, redis_server):
     from tests.support.apps import make_test_app
-    with make_test_app(backend, tmp_path, redis_server, request, WORKBENCH_CLASSIFIERS="text,nudenet,langid",
-                       WORKBENCH_MAX_VIDEO_SECONDS=30.0) as test_app:
+
+    with make_test_app(
+        backend,
+        tmp_path,
+        redis_server,
+        request,
+        WORKBENCH_CLASSIFIERS="text,nudenet,langid",
+        WORKBENCH_MAX_VIDEO_SECONDS=30.0,
+    ) as test_app:
         yield test_app
 
 

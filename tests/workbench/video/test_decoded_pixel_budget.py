@@ -3,6 +3,7 @@ declared by the container or counted from its packets), checked in the upload re
 probe's metadata, nothing decoded. The clips are real: one encoded picture and then the same
 "nothing changed" packet again and again, so a file of a few hundred KiB holds as many full-size
 frames as a decoder would produce."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,14 +20,17 @@ from workbench.models import Blob, Item
 def app(backend, request, tmp_path, redis_server):
     """The default limits, no classifiers: these tests are about the upload request."""
     from tests.support.apps import make_test_app
+
     with make_test_app(backend, tmp_path, redis_server, request) as test_app:
         yield test_app
 
 
 def _stored(app) -> tuple[int, int]:
     with app.app_context():
-        return (db.session.scalar(select(func.count()).select_from(Item)),
-                db.session.scalar(select(func.count()).select_from(Blob)))
+        return (
+            db.session.scalar(select(func.count()).select_from(Item)),
+            db.session.scalar(select(func.count()).select_from(Blob)),
+        )
 
 
 @pytest.mark.parametrize("container, how", [("mp4", "declared"), ("webm", "counted")])
@@ -35,8 +39,9 @@ def test_a_small_file_that_would_decode_billions_of_pixels_is_refused(app, api, 
     frames of 43,201, a 1080p picture), 30 G pixels to decode, in well under a MiB."""
     clip = repeated_picture_clip(1920, 1080, 240, 14_400, container)
     assert len(clip) < 1024 * 1024
-    response = post_video(api, clip, filename=f"slow-motion.{container}", external_id=f"slomo-{container}",
-                          author_id="u1", country="DE")
+    response = post_video(
+        api, clip, filename=f"slow-motion.{container}", external_id=f"slomo-{container}", author_id="u1", country="DE"
+    )
     assert response.status_code == 413, response.json
     error = response.json["error"]
     assert error["code"] == "video_too_large" and error["field"] == "video"
@@ -57,11 +62,13 @@ def test_three_minutes_of_phone_video_fit_the_default_budget(app, api):
 def test_the_budget_is_width_times_height_times_frames(app, api, container):
     clip = make_clip(5, 2.0, width=160, height=120, fps=8, container=container)  # 16 frames and sound
     app.config["WORKBENCH_MAX_VIDEO_DECODED_PIXELS"] = 160 * 120 * 16 - 1
-    response = post_video(api, clip, filename=f"clip.{container}", external_id=f"over-{container}",
-                          author_id="u1", country="DE")
+    response = post_video(
+        api, clip, filename=f"clip.{container}", external_id=f"over-{container}", author_id="u1", country="DE"
+    )
     assert response.status_code == 413 and response.json["error"]["code"] == "video_too_large"
     assert _stored(app) == (0, 0)
     app.config["WORKBENCH_MAX_VIDEO_DECODED_PIXELS"] = 160 * 120 * 16
-    response = post_video(api, clip, filename=f"clip.{container}", external_id=f"at-{container}",
-                          author_id="u1", country="DE")
+    response = post_video(
+        api, clip, filename=f"clip.{container}", external_id=f"at-{container}", author_id="u1", country="DE"
+    )
     assert response.status_code == 201, response.json

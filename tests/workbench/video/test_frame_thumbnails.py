@@ -1,6 +1,7 @@
 """Issue 16, finding 5: no web request decodes a video. The case page's frame strip serves the
 JPEG thumbnails the classify worker kept of the frames NudeNet scored (404 until then); an
 erasure removes them with the rest of the content; a re-run of the stage replaces them."""
+
 from __future__ import annotations
 
 import io
@@ -36,12 +37,24 @@ def _open_case(app, item_id: int) -> int:
     """A case on the item whatever its pipeline state (routing opens cases only after classification)."""
     from policies.catalogue import default_catalogue
     from workbench.models.base import utcnow
+
     with app.app_context():
         now = utcnow()
-        case = Case(item_id=item_id, queue="user_reports", priority="normal", priority_rank=2, status="open",
-                    due_at=now + timedelta(hours=24), rule_jurisdiction="GLOBAL", rule_pack_version=1,
-                    rule_id="global.reports.user-volume", escalations=[], created_at=now, updated_at=now,
-                    jurisdictions=default_catalogue().applicable_jurisdictions("DE"))
+        case = Case(
+            item_id=item_id,
+            queue="user_reports",
+            priority="normal",
+            priority_rank=2,
+            status="open",
+            due_at=now + timedelta(hours=24),
+            rule_jurisdiction="GLOBAL",
+            rule_pack_version=1,
+            rule_id="global.reports.user-volume",
+            escalations=[],
+            created_at=now,
+            updated_at=now,
+            jurisdictions=default_catalogue().applicable_jurisdictions("DE"),
+        )
         db.session.add(case)
         db.session.commit()
         return case.id
@@ -49,9 +62,11 @@ def _open_case(app, item_id: int) -> int:
 
 def _thumbnails(app, item_id: int) -> list[tuple[int, int, bytes]]:
     with app.app_context():
-        rows = db.session.execute(select(ItemFrameThumbnail.number, ItemFrameThumbnail.time_ms, ItemFrameThumbnail.jpeg)
-                                  .where(ItemFrameThumbnail.item_id == item_id)
-                                  .order_by(ItemFrameThumbnail.number)).all()
+        rows = db.session.execute(
+            select(ItemFrameThumbnail.number, ItemFrameThumbnail.time_ms, ItemFrameThumbnail.jpeg)
+            .where(ItemFrameThumbnail.item_id == item_id)
+            .order_by(ItemFrameThumbnail.number)
+        ).all()
         return [tuple(row) for row in rows]
 
 
@@ -80,10 +95,14 @@ def test_the_strip_serves_stored_thumbnails_and_never_decodes_the_video(app, api
         picture = Image.open(io.BytesIO(jpeg))
         assert picture.format == "JPEG" and max(picture.size) <= THUMBNAIL_MAX_SIDE
     with app.app_context():
-        payloads = db.session.scalars(select(AuditEvent.payload).where(
-            AuditEvent.action == "item.stage_completed", AuditEvent.object_id == str(item_id))).all()
+        payloads = db.session.scalars(
+            select(AuditEvent.payload).where(
+                AuditEvent.action == "item.stage_completed", AuditEvent.object_id == str(item_id)
+            )
+        ).all()
     assert {"stage": "classify", "frame_thumbnails": 8}.items() <= next(
-        summary for summary in map(json.loads, payloads) if summary["stage"] == "classify").items()
+        summary for summary in map(json.loads, payloads) if summary["stage"] == "classify"
+    ).items()
 
     page = moderator.get(f"/cases/{case_id}").get_data(as_text=True)
     assert 'id="video-strip"' in page and "frames appear after classification" not in page
@@ -109,6 +128,7 @@ def test_the_strip_serves_stored_thumbnails_and_never_decodes_the_video(app, api
 def test_a_rerun_of_the_classify_stage_replaces_the_thumbnails(app, api, run_worker):
     from workbench.jobs.pipeline import stage_context
     from workbench.pipeline.stages import ItemSnapshot, get_stage
+
     item_id = _post(api, "thumbs-rerun")
     run_worker()
     before = _thumbnails(app, item_id)
@@ -137,11 +157,17 @@ class _EraseWhileDecoding:
 
     def compute(self, items, ctx, loaded):
         from workbench.services.privacy.erasure import erase_person
+
         results = self.real.compute(items, ctx, loaded)
         self.decoded += sum(len(result.thumbnails or ()) for result in results.values())
-        outcome = erase_person(db.session, actor=Actor.system("tests"), pseudonym_key=self.app.config[
-            "WORKBENCH_PSEUDONYM_KEY"], blob_store=ctx.blob_store, client_id=self.client_id,
-            platform_user_id=AUTHOR)
+        outcome = erase_person(
+            db.session,
+            actor=Actor.system("tests"),
+            pseudonym_key=self.app.config["WORKBENCH_PSEUDONYM_KEY"],
+            blob_store=ctx.blob_store,
+            client_id=self.client_id,
+            platform_user_id=AUTHOR,
+        )
         assert outcome.items_erased == 1
         return results
 
@@ -152,6 +178,7 @@ class _EraseWhileDecoding:
 def test_an_item_erased_while_its_frames_were_decoded_keeps_no_thumbnails(app, api, run_worker):
     from workbench.pipeline.classify_stage import classify_enabled
     from workbench.pipeline.stages import get_stage, register_stage, restore_stage
+
     item_id = _post(api, "thumbs-race")
     racing = _EraseWhileDecoding(get_stage("classify").run, app, client_of(app, api))
     previous = register_stage("classify", racing, batched=True, enabled=classify_enabled)
@@ -174,8 +201,9 @@ def test_an_erasure_removes_the_thumbnails(app, api, run_worker, auth, client):
 
     auth.login("admin")
     token = csrf_token_from(client.get("/admin/privacy/").get_data(as_text=True))
-    response = client.post("/admin/privacy/", data={"client_id": str(client_of(app, api)), "user_id": AUTHOR,
-                                                    "csrf_token": token})
+    response = client.post(
+        "/admin/privacy/", data={"client_id": str(client_of(app, api)), "user_id": AUTHOR, "csrf_token": token}
+    )
     assert response.status_code == 200 and "1 item(s) erased" in response.get_data(as_text=True)
     assert _thumbnails(app, item_id) == []
     assert len(_thumbnails(app, other_id)) == 8
@@ -194,8 +222,10 @@ def test_videos_classified_before_the_thumbnails_get_them_from_the_command(app, 
     assert "made thumbnails for 1 video(s)" in result.output
     assert _thumbnails(app, item_id) == made_by_the_stage
     with app.app_context():
-        assert db.session.scalar(select(AuditEvent.payload).where(
-            AuditEvent.action == "item.frame_thumbnails_made", AuditEvent.object_id == str(item_id))) \
-            == json.dumps({"frames": 8}, separators=(",", ":"))
+        assert db.session.scalar(
+            select(AuditEvent.payload).where(
+                AuditEvent.action == "item.frame_thumbnails_made", AuditEvent.object_id == str(item_id)
+            )
+        ) == json.dumps({"frames": 8}, separators=(",", ":"))
     again = app.test_cli_runner().invoke(args=["pipeline", "frame-thumbnails"])
     assert "made thumbnails for 0 video(s)" in again.output

@@ -1,5 +1,6 @@
 """Issue 16, finding 5 (video and audio): the upload request only probes the container and
 refuses past the limits; decoding happens in the worker, which caps the audio it decodes."""
+
 from __future__ import annotations
 
 import json
@@ -18,21 +19,28 @@ from workbench.models import AuditEvent, Blob, Item
 def app(backend, request, tmp_path, redis_server):
     """No classifiers: these tests are about what the request and the hash stage decode."""
     from tests.support.apps import make_test_app
+
     with make_test_app(backend, tmp_path, redis_server, request) as test_app:
         yield test_app
 
 
 def _hash_summary(app, item_id: int) -> dict:
     with app.app_context():
-        payloads = db.session.scalars(select(AuditEvent.payload).where(
-            AuditEvent.action == "item.stage_completed", AuditEvent.object_id == str(item_id))).all()
+        payloads = db.session.scalars(
+            select(AuditEvent.payload).where(
+                AuditEvent.action == "item.stage_completed", AuditEvent.object_id == str(item_id)
+            )
+        ).all()
     return next(s for s in map(json.loads, payloads) if s.get("stage") == "hash")
 
 
 def _nothing_stored(app) -> bool:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Item)) == 0 == \
-            db.session.scalar(select(func.count()).select_from(Blob))
+        return (
+            db.session.scalar(select(func.count()).select_from(Item))
+            == 0
+            == db.session.scalar(select(func.count()).select_from(Blob))
+        )
 
 
 def test_the_upload_only_probes_and_the_worker_decodes(app, api, run_worker):
@@ -54,8 +62,9 @@ def test_the_upload_only_probes_and_the_worker_decodes(app, api, run_worker):
 
 def test_a_sound_track_longer_than_the_limit_is_refused_at_upload(app, api):
     app.config["WORKBENCH_MAX_VIDEO_SECONDS"] = 3.0
-    response = post_video(api, clip_with_audio(video_s=1.0, audio_s=6.0), external_id="long-audio",
-                          author_id="u1", country="DE")
+    response = post_video(
+        api, clip_with_audio(video_s=1.0, audio_s=6.0), external_id="long-audio", author_id="u1", country="DE"
+    )
     assert response.status_code == 413 and response.json["error"]["code"] == "video_too_long"
     assert _nothing_stored(app)
 
@@ -63,16 +72,23 @@ def test_a_sound_track_longer_than_the_limit_is_refused_at_upload(app, api):
 @pytest.mark.parametrize("container", ["mp4", "webm"])
 def test_more_frames_than_the_limit_allows_are_refused_at_upload(app, api, container):
     app.config["WORKBENCH_MAX_VIDEO_SECONDS"] = 1.2  # at most 1.2 s x 240 frames/s = 289 frames
-    response = post_video(api, high_rate_clip(300, 300, container), filename=f"fast.{container}",
-                          external_id=f"fast-{container}", author_id="u1", country="DE")
+    response = post_video(
+        api,
+        high_rate_clip(300, 300, container),
+        filename=f"fast.{container}",
+        external_id=f"fast-{container}",
+        author_id="u1",
+        country="DE",
+    )
     assert response.status_code == 413 and response.json["error"]["code"] == "too_many_frames"
     assert _nothing_stored(app)
 
 
 def test_the_worker_fingerprints_a_long_sound_track_only_up_to_the_cap(app, api, run_worker):
     app.config["WORKBENCH_MAX_AUDIO_SECONDS"] = 4.0  # Chromaprint needs 3 s or more
-    response = post_video(api, clip_with_audio(video_s=8.0, audio_s=8.0), external_id="song", author_id="u1",
-                          country="DE")
+    response = post_video(
+        api, clip_with_audio(video_s=8.0, audio_s=8.0), external_id="song", author_id="u1", country="DE"
+    )
     assert response.status_code == 201, response.json
     run_worker()
     summary = _hash_summary(app, response.json["id"])

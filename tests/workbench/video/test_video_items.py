@@ -1,5 +1,6 @@
 """Video items through the API and the real pipeline: validation, vPDQ, frames against
 image banks, music references, and NudeNet on sampled frames."""
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,14 @@ ACTOR = Actor.system("test")
 
 def _blob_count(app) -> tuple[int, int, int]:
     import os
+
     with app.app_context():
-        files = sum(len(names) for _, _, names in os.walk(app.config["WORKBENCH_BLOB_DIR"])
-                    if ".locks" not in _)
-        return (db.session.scalar(select(func.count()).select_from(Item)),
-                db.session.scalar(select(func.count()).select_from(Blob)), files)
+        files = sum(len(names) for _, _, names in os.walk(app.config["WORKBENCH_BLOB_DIR"]) if ".locks" not in _)
+        return (
+            db.session.scalar(select(func.count()).select_from(Item)),
+            db.session.scalar(select(func.count()).select_from(Blob)),
+            files,
+        )
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -46,7 +50,7 @@ def test_corrupt_truncated_oversized_and_foreign_videos_get_a_4xx(app, api):
     app.config["WORKBENCH_MAX_VIDEO_BYTES"] = len(clip) - 1
     response = post_video(api, clip, external_id="too-big", author_id="u1", country="DE")
     assert response.status_code == 413 and response.json["error"]["code"] == "file_too_large"
-    app.config["WORKBENCH_MAX_VIDEO_BYTES"] = 10 ** 8
+    app.config["WORKBENCH_MAX_VIDEO_BYTES"] = 10**8
     app.config["WORKBENCH_MAX_VIDEO_SECONDS"] = 1.0
     response = post_video(api, clip, external_id="too-long", author_id="u1", country="DE")
     assert response.status_code == 413 and response.json["error"]["code"] == "video_too_long"
@@ -58,8 +62,10 @@ def test_corrupt_truncated_oversized_and_foreign_videos_get_a_4xx(app, api):
 def test_a_video_is_hashed_matched_and_classified_end_to_end(app, api, run_worker):
     original = make_clip(11, 12.0, width=160, height=120, fps=8, music_seed=21)
     still = frames_at(original, [4500])[0].rgb  # a known picture shown inside the video
-    from PIL import Image
     import io
+
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(still).save(buffer, "PNG")
     song = make_clip(0, 16.0, width=64, height=48, fps=4, music_seed=21)  # the reference track
@@ -68,17 +74,27 @@ def test_a_video_is_hashed_matched_and_classified_end_to_end(app, api, run_worke
         db.session.add_all(banks.values())
         db.session.flush()
         add_video_entry(db.session, banks["terrorism"], ACTOR, frames=hash_frames(original))
-        add_music_entry(db.session, banks["music"], ACTOR, data=song, title="Chords No. 21",
-                        rights_holder="Example Records", territories="FR US")
-        from workbench.services.banks.entries import EntrySpec
-        db.session.add(__import__("workbench.models", fromlist=["BankEntry"]).BankEntry(
-            bank_id=banks["other"].id, algorithm="pdq", value=hash_image(buffer.getvalue()).pdq))
+        add_music_entry(
+            db.session,
+            banks["music"],
+            ACTOR,
+            data=song,
+            title="Chords No. 21",
+            rights_holder="Example Records",
+            territories="FR US",
+        )
+        db.session.add(
+            __import__("workbench.models", fromlist=["BankEntry"]).BankEntry(
+                bank_id=banks["other"].id, algorithm="pdq", value=hash_image(buffer.getvalue()).pdq
+            )
+        )
         db.session.commit()
 
     copy = transcode(original, container="webm", size=(200, 150), brightness=25, start_s=1.0)
     unrelated = make_clip(12, 6.0, width=160, height=120, fps=8, music_seed=22)
-    first = post_video(api, copy, filename="copy.webm", external_id="v-copy", author_id="u1", country="DE",
-                       text="look at this")
+    first = post_video(
+        api, copy, filename="copy.webm", external_id="v-copy", author_id="u1", country="DE", text="look at this"
+    )
     second = post_video(api, unrelated, external_id="v-other", author_id="u1", country="FR")
     assert first.status_code == 201 and second.status_code == 201, (first.json, second.json)
     run_worker()
@@ -86,32 +102,48 @@ def test_a_video_is_hashed_matched_and_classified_end_to_end(app, api, run_worke
     with app.app_context():
         copy_item = db.session.get(Item, first.json["id"])
         assert copy_item.kind == "video" and copy_item.status == "processed", copy_item.error
-        matches = {(m.algorithm, db.session.get(HashBank, m.bank_id).kind) for m in
-                   db.session.scalars(select(HashMatch).where(HashMatch.item_id == copy_item.id))}
+        matches = {
+            (m.algorithm, db.session.get(HashBank, m.bank_id).kind)
+            for m in db.session.scalars(select(HashMatch).where(HashMatch.item_id == copy_item.id))
+        }
         assert ("vpdq", "terrorism") in matches
-        assert ("pdq", "other") in matches          # the still inside the video
+        assert ("pdq", "other") in matches  # the still inside the video
         assert ("chromaprint", "music") in matches  # the song under the video
-        details = {d.algorithm: d for d in db.session.scalars(
-            select(MediaMatchDetail).where(MediaMatchDetail.item_id == copy_item.id))}
+        details = {
+            d.algorithm: d
+            for d in db.session.scalars(select(MediaMatchDetail).where(MediaMatchDetail.item_id == copy_item.id))
+        }
         assert details["vpdq"].query_match_pct >= 80.0
         assert details["chromaprint"].matched_s >= 5.0
-        signals = {(s.classifier, s.label): s for s in db.session.scalars(
-            select(ItemSignal).where(ItemSignal.item_id == copy_item.id))}
+        signals = {
+            (s.classifier, s.label): s
+            for s in db.session.scalars(select(ItemSignal).where(ItemSignal.item_id == copy_item.id))
+        }
         assert signals[("music", "music_match")].score == 1.0
         assert signals[("music", "music_unlicensed")].score == 1.0  # licensed in FR and US, not DE
         assert signals[("vpdq", "vpdq_match")].score >= 0.8
         exposed = signals[("nudenet", "exposed")]
         assert "time_ms" in json.loads(exposed.detail or "{}") or exposed.score == 0.0
-        assert any(classifier == "text" or classifier.startswith("profanity") or classifier == "offline_text"
-                   for classifier, _ in signals) or copy_item.text
-        assert db.session.scalar(select(func.count()).select_from(ItemVideoFrame)
-                                 .where(ItemVideoFrame.item_id == copy_item.id)) >= 5
+        assert (
+            any(
+                classifier == "text" or classifier.startswith("profanity") or classifier == "offline_text"
+                for classifier, _ in signals
+            )
+            or copy_item.text
+        )
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(ItemVideoFrame).where(ItemVideoFrame.item_id == copy_item.id)
+            )
+            >= 5
+        )
 
         other_item = db.session.get(Item, second.json["id"])
         assert other_item.status == "processed"
         assert db.session.scalars(select(HashMatch).where(HashMatch.item_id == other_item.id)).all() == []
 
         from workbench.models import Case
+
         case = db.session.scalar(select(Case).where(Case.item_id == copy_item.id))
         assert case is not None  # the terrorism video match (DE pack) queues it
         case_id = case.id
@@ -120,6 +152,7 @@ def test_a_video_is_hashed_matched_and_classified_end_to_end(app, api, run_worke
 
 def _check_case_page(app, api, case_id: int) -> None:
     from tests.support.auth import AuthHelper
+
     client = app.test_client()
     AuthHelper(client, app).login("moderator", "vmod")
     page = client.get(f"/cases/{case_id}")

@@ -1,4 +1,5 @@
 """An automated decision from the pipeline reaches the platform's webhook, signed."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ def test_automated_decision_is_delivered(app, api, run_worker):
         item_id = api.post_image(image, external_id="bad", author_id="u", country="US").json["id"]
         run_worker()
         with app.app_context():
-            decisions = [(d.id, d.outcome, d.automated) for d in
-                         db.session.scalars(select(Decision).where(Decision.item_id == item_id))]
+            decisions = [
+                (d.id, d.outcome, d.automated)
+                for d in db.session.scalars(select(Decision).where(Decision.item_id == item_id))
+            ]
             assert decisions and all(automated for _, _, automated in decisions)
             deliveries = db.session.scalars(select(WebhookDelivery)).all()
             assert [d.event_key for d in deliveries] == [f"decision:{d_id}" for d_id, _, _ in decisions]

@@ -2,6 +2,7 @@
 page), delivery checks again at every attempt and connects only to the address it checked
 (DNS rebinding), TLS is verified for the URL's host name, and failures are shown as a fixed
 vocabulary, never as raw exception text."""
+
 from __future__ import annotations
 
 import socket
@@ -17,14 +18,26 @@ from tests.workbench.webhooks.test_outbound_guard import NON_PUBLIC_URLS
 from tests.workbench.webhooks.test_webhooks import FAST, LOOPBACK, deliveries, queue_events, register
 from workbench.audit import Actor
 from workbench.extensions import db
-from workbench.queues import enqueue_item_webhooks
 from workbench.jobs.worker import run_worker
 from workbench.models import ApiClient, AuditEvent, DeliveryStatus, WebhookAttempt, WebhookDelivery
+from workbench.queues import enqueue_item_webhooks
 from workbench.services.webhooks.delivery import deliver_item, set_webhook
 
 ONCE = replace(FAST, max_attempts=1)
-RAW_TEXT = ("Errno", "Error", "Exception", "Traceback", "HTTPConnection", "timed out", "Connection refused",
-            "RemoteDisconnected", "gaierror", "Name or service", "resolves to", "loopback")
+RAW_TEXT = (
+    "Errno",
+    "Error",
+    "Exception",
+    "Traceback",
+    "HTTPConnection",
+    "timed out",
+    "Connection refused",
+    "RemoteDisconnected",
+    "gaierror",
+    "Name or service",
+    "resolves to",
+    "loopback",
+)
 
 
 class FlipResolver:
@@ -74,8 +87,12 @@ def test_registration_refuses_non_public_targets(app, api):
     assert (unresolvable.status_code, unresolvable.json["error"]["code"]) == (422, "webhook_url_not_allowed")
     assert api.get("/webhook").json == {"url": None, "has_secret": False}
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "api_client.webhook_set")) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "api_client.webhook_set")
+            )
+            == 0
+        )
 
     app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] = LOOPBACK  # the operator allows a private receiver
     register(api, "http://127.0.0.1:9/hook")
@@ -187,7 +204,10 @@ def test_tls_is_verified_for_the_url_host_name(app, api, tmp_path):
         deliver_with(app, third, ONCE, resolver=FlipResolver("127.0.0.1"), tls=ca.client_context())
         assert len(receiver.requests) == 1 and wrong_name.requests == []
     assert [(d.status, d.last_error) for d in deliveries(app)] == [
-        (DeliveryStatus.DELIVERED, None), (DeliveryStatus.FAILED, "tls_error"), (DeliveryStatus.FAILED, "tls_error")]
+        (DeliveryStatus.DELIVERED, None),
+        (DeliveryStatus.FAILED, "tls_error"),
+        (DeliveryStatus.FAILED, "tls_error"),
+    ]
 
 
 def test_failures_are_shown_as_a_fixed_vocabulary(app, api, auth, client):
@@ -196,9 +216,13 @@ def test_failures_are_shown_as_a_fixed_vocabulary(app, api, auth, client):
         receiver.slow_s = 1.0
         receiver.redirect_to = redirect_target.url
         register(api, receiver.url)
-        for behaviour, word in (("500", "http_500"), ("redirect", "redirect_not_followed"),
-                                ("reset", "connection_closed"), ("slow", "timeout"),
-                                ("trickle", "timeout")):  # the timeout bounds the attempt, not each read
+        for behaviour, word in (
+            ("500", "http_500"),
+            ("redirect", "redirect_not_followed"),
+            ("reset", "connection_closed"),
+            ("slow", "timeout"),
+            ("trickle", "timeout"),
+        ):  # the timeout bounds the attempt, not each read
             item_id = new_item(api, behaviour)
             receiver.script = [behaviour]
             queue_events(app, item_id, f"decision:{behaviour}")
@@ -211,10 +235,16 @@ def test_failures_are_shown_as_a_fixed_vocabulary(app, api, auth, client):
             closed_port = sock.getsockname()[1]
         set_url(app, f"http://127.0.0.1:{closed_port}/hook", socket.getaddrinfo)
         for key, word, url, settings, resolver in (
-                ("decision:refused", "connection_refused", None, ONCE, socket.getaddrinfo),
-                ("decision:dns", "dns_error", f"http://hooks.gone.test:{receiver.port}/", ONCE, FlipResolver(None)),
-                ("decision:blocked", "address_not_allowed", receiver.url, replace(ONCE, allow_cidrs=()),
-                 socket.getaddrinfo)):
+            ("decision:refused", "connection_refused", None, ONCE, socket.getaddrinfo),
+            ("decision:dns", "dns_error", f"http://hooks.gone.test:{receiver.port}/", ONCE, FlipResolver(None)),
+            (
+                "decision:blocked",
+                "address_not_allowed",
+                receiver.url,
+                replace(ONCE, allow_cidrs=()),
+                socket.getaddrinfo,
+            ),
+        ):
             if url:
                 set_url(app, url, FlipResolver("127.0.0.1"))
             item_id = new_item(api, key)
@@ -223,7 +253,9 @@ def test_failures_are_shown_as_a_fixed_vocabulary(app, api, auth, client):
             expected[key] = word
         assert len(receiver.requests) == 5  # the five answers above; the refused URL was not requested
         with app.app_context():  # a row from before the vocabulary, holding raw exception text
-            legacy = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.event_key == "decision:500")).one()
+            legacy = db.session.scalars(
+                select(WebhookDelivery).where(WebhookDelivery.event_key == "decision:500")
+            ).one()
             legacy.last_error = "ConnectionError: HTTPConnectionPool(host='10.1.2.3', port=80): [Errno 111] refused"
             db.session.add(WebhookAttempt(delivery_id=legacy.id, error=legacy.last_error, duration_ms=1))
             db.session.commit()

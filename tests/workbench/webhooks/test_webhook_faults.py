@@ -2,6 +2,7 @@
 delivery jobs (RQ worker and scheduler): retries with backoff, then a failure visible in the
 delivery log (every attempt), the audit log and /metrics; Redis losing a retry is recovered
 by the sweeper's query."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,10 @@ from tests.support.factories import text_item
 from tests.support.receiver import Receiver
 from tests.workbench.webhooks.test_webhooks import queue_events, register
 from workbench.extensions import db, get_redis
-from workbench.queues import enqueue_item_webhooks
 from workbench.jobs.worker import run_worker
-from workbench.models.base import utcnow
 from workbench.models import AuditEvent, DeliveryStatus, WebhookAttempt, WebhookDelivery
+from workbench.models.base import utcnow
+from workbench.queues import enqueue_item_webhooks
 from workbench.services.webhooks.delivery import DELIVERY_HEADER, due_items
 
 EXPECTED_ERROR = {"500": "http_500", "slow": "timeout", "reset": "connection_closed"}
@@ -25,8 +26,7 @@ EXPECTED_ERROR = {"500": "http_500", "slow": "timeout", "reset": "connection_clo
 
 @pytest.fixture
 def fast_webhooks(app):
-    app.config.update(WORKBENCH_WEBHOOK_MAX_ATTEMPTS=3, WORKBENCH_WEBHOOK_BACKOFF_S=0,
-                      WORKBENCH_WEBHOOK_TIMEOUT_S=0.5)
+    app.config.update(WORKBENCH_WEBHOOK_MAX_ATTEMPTS=3, WORKBENCH_WEBHOOK_BACKOFF_S=0, WORKBENCH_WEBHOOK_TIMEOUT_S=0.5)
     return app
 
 
@@ -36,8 +36,11 @@ def drive_deliveries(app, rounds: int = 10) -> None:
     with app.app_context():
         for _ in range(rounds):
             run_worker([app.config["WORKBENCH_WEBHOOK_QUEUE"]], burst=True, with_scheduler=True)
-            pending = db.session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-                WebhookDelivery.status == DeliveryStatus.PENDING))
+            pending = db.session.scalar(
+                select(func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.status == DeliveryStatus.PENDING)
+            )
             db.session.rollback()
             if not pending:
                 return
@@ -45,8 +48,9 @@ def drive_deliveries(app, rounds: int = 10) -> None:
 
 def attempt_log(app) -> list[tuple[int | None, str | None]]:
     with app.app_context():
-        rows = db.session.execute(select(WebhookAttempt.status_code, WebhookAttempt.error)
-                                  .order_by(WebhookAttempt.id)).all()
+        rows = db.session.execute(
+            select(WebhookAttempt.status_code, WebhookAttempt.error).order_by(WebhookAttempt.id)
+        ).all()
         db.session.rollback()
     return [tuple(row) for row in rows]
 
@@ -72,8 +76,9 @@ def test_retries_through_the_worker_then_a_visible_failure(fast_webhooks, api, a
     assert [code for code, _ in log] == ([500] * 3 if failure == "500" else [None] * 3)
     with app.app_context():
         delivery = db.session.scalars(select(WebhookDelivery)).one()
-        failed_events = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "webhook.failed"))
+        failed_events = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "webhook.failed")
+        )
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.FAILED, 3)
     assert failed_events == 1
 

@@ -1,4 +1,5 @@
 """Decision webhooks: registration, signed delivery, order per item, retries, failures, replay."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,11 @@ from workbench.extensions import db
 from workbench.models import AuditEvent, DeliveryStatus, Item, WebhookDelivery
 from workbench.models.base import utcnow
 from workbench.services.webhooks.delivery import (
-    SIGNATURE_HEADER, WebhookSettings, deliver_item, queue_delivery, signature_valid,
+    SIGNATURE_HEADER,
+    WebhookSettings,
+    deliver_item,
+    queue_delivery,
+    signature_valid,
 )
 
 LOOPBACK = ("127.0.0.1/32",)  # where tests/support/receiver.py listens
@@ -70,8 +75,9 @@ def test_signed_delivery_through_the_job(app, api):
         secret = register(api, receiver.url)
         queue_events(app, item_id, "decision:1")
         with app.app_context():
-            from workbench.queues import enqueue_item_webhooks
             from workbench.jobs.worker import run_worker
+            from workbench.queues import enqueue_item_webhooks
+
             assert enqueue_item_webhooks(item_id)
             run_worker(["webhooks"], burst=True, with_scheduler=False)
     [request] = receiver.requests
@@ -80,7 +86,11 @@ def test_signed_delivery_through_the_job(app, api):
     assert not signature_valid(secret, request["headers"][SIGNATURE_HEADER], request["body"] + b" ")
     body = json.loads(request["body"])
     assert (body["event"], body["id"], body["item"]["id"], body["data"]) == (
-        "decision.created", "decision:1", item_id, {"decision": "decision:1"})
+        "decision.created",
+        "decision:1",
+        item_id,
+        {"decision": "decision:1"},
+    )
     [delivery] = deliveries(app)
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 1
     with app.app_context():

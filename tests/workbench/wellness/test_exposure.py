@@ -1,7 +1,8 @@
 """The exposure log: one count per item per day, the daily budget, the team leads' page."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from workbench.extensions import db
 from workbench.models import User
 from workbench.services.wellness.exposure import exposure_report, exposure_today, over_budget, record_exposure
 
-NOON = datetime(2031, 5, 6, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2031, 5, 6, 12, 0, tzinfo=UTC)
 
 
 def user(username: str) -> User:
@@ -73,13 +74,17 @@ def test_the_report_aggregates_per_moderator_per_day(app):
         record_exposure(db.session, ben.id, ids[0], "violence", True, now=NOON - timedelta(days=1))
         record_exposure(db.session, ben.id, ids[0], "violence", True, now=NOON - timedelta(days=30))
         db.session.commit()
-        rows = [(r.day.isoformat(), r.username, r.graphic, r.total, r.graphic_by_class)
-                for r in exposure_report(db.session, days=7, now=NOON)]
+        rows = [
+            (r.day.isoformat(), r.username, r.graphic, r.total, r.graphic_by_class)
+            for r in exposure_report(db.session, days=7, now=NOON)
+        ]
     assert rows == [("2031-05-06", "ana", 2, 3, {"violence": 2}), ("2031-05-05", "ben", 1, 1, {"violence": 1})]
 
 
-@pytest.mark.parametrize("role,status", [("moderator", 403), ("policy_editor", 403), ("auditor", 403),
-                                         ("senior_moderator", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    "role,status",
+    [("moderator", 403), ("policy_editor", 403), ("auditor", 403), ("senior_moderator", 200), ("admin", 200)],
+)
 def test_team_exposure_page_is_for_team_leads(app, client, role, status):
     make_user(app, "someone", role)
     log_in(client, "someone")

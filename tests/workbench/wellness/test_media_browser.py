@@ -1,4 +1,5 @@
 """The real browser: media starts blurred and gray, reveals on click, blurs again; CSP holds."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,7 +28,9 @@ def test_a_blurred_image_reveals_on_click(app, tmp_path):
             # The filter eases over .12 s: wait until the computed value arrives, then compare.
             page.wait_for_function(
                 "([cls, want]) => getComputedStyle(document.querySelector("
-                "`figure[data-content-class=${cls}] img`)).filter === want", arg=[content_class, expected])
+                "`figure[data-content-class=${cls}] img`)).filter === want",
+                arg=[content_class, expected],
+            )
             return True
 
         assert settles_at("blur(36px) grayscale(1)")

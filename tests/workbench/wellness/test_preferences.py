@@ -1,4 +1,5 @@
 """Media preferences: protective defaults, saving per class, and the macro that applies them."""
+
 from __future__ import annotations
 
 import json
@@ -8,13 +9,21 @@ from tests.support.accounts import actions, audit_events, log_in, post_form, tex
 from tests.support.factories import TEST_ACTOR, make_user
 from workbench.extensions import db
 from workbench.models import CONTENT_CLASSES
-from workbench.services.wellness.preferences import DEFAULT_PREFS, MediaPrefs, media_prefs, preferences, save_preferences
+from workbench.services.wellness.preferences import (
+    DEFAULT_PREFS,
+    MediaPrefs,
+    media_prefs,
+    preferences,
+    save_preferences,
+)
 
 
 def figures(html: str) -> dict[str, str]:
     """content class → the figure's class attribute, from the preview."""
-    return {m.group(2): m.group(1) for m in re.finditer(
-        r'<figure class="([^"]*)" data-wb-media\s+data-content-class="([^"]+)"', html)}
+    return {
+        m.group(2): m.group(1)
+        for m in re.finditer(r'<figure class="([^"]*)" data-wb-media\s+data-content-class="([^"]+)"', html)
+    }
 
 
 def test_defaults_blur_grayscale_and_mute_everything(app):
@@ -31,8 +40,12 @@ def test_saving_stores_and_audits_only_the_classes_that_changed(app):
     user_id = make_user(app, "ana", "moderator")
     other_id = make_user(app, "ben", "moderator")
     with app.app_context():
-        changed = save_preferences(db.session, user_id, {"other": MediaPrefs(blur=False, grayscale=False, mute=True),
-                                                         "nudity": DEFAULT_PREFS}, TEST_ACTOR)
+        changed = save_preferences(
+            db.session,
+            user_id,
+            {"other": MediaPrefs(blur=False, grayscale=False, mute=True), "nudity": DEFAULT_PREFS},
+            TEST_ACTOR,
+        )
         assert changed == ["other"]
         assert preferences(db.session, user_id)["other"] == MediaPrefs(False, False, True)
         assert preferences(db.session, user_id)["nudity"] == DEFAULT_PREFS
@@ -46,7 +59,7 @@ def test_preferences_page_saves_and_the_preview_follows(app, client):
     make_user(app, "ana", "moderator")
     log_in(client, "ana")
     page = text_of(client.get("/account/wellness"))
-    assert page.count('checked') == 3 * len(CONTENT_CLASSES)
+    assert page.count("checked") == 3 * len(CONTENT_CLASSES)
     assert all("wb-blur" in cls and "wb-gray" in cls for cls in figures(page).values())
     chosen = {f"{name}__{setting}": "y" for name in CONTENT_CLASSES for setting in ("blur", "grayscale", "mute")}
     del chosen["other__blur"], chosen["violence__grayscale"]
@@ -78,10 +91,14 @@ def test_the_macro_renders_static_assets_only_and_escapes(app, client):
     assert html.count("data-wb-reveal") == len(CONTENT_CLASSES)
     with app.test_request_context():
         from flask import render_template_string
+
         rendered = render_template_string(
             '{% from "wellness/_media.html" import sensitive_media %}'
             '{{ sensitive_media(src, kind="video", content_class="violence", alt=alt, prefs=prefs) }}',
-            src='/x"><script>alert(1)</script>', alt='<b>', prefs=MediaPrefs(blur=True, grayscale=False, mute=True))
+            src='/x"><script>alert(1)</script>',
+            alt="<b>",
+            prefs=MediaPrefs(blur=True, grayscale=False, mute=True),
+        )
     assert "<script>" not in rendered and "&lt;b&gt;" not in rendered  # (video: no alt attribute)
     assert "muted data-wb-muted" in rendered and 'class="wb-media wb-blur"' in rendered
     assert "data-wb-colour" not in rendered  # no colour toggle when grayscale is off

@@ -1,21 +1,44 @@
 """Roles → permissions, and the object and region checks (who may see which item) that
 routes and services call alike. Routes check a permission with the web layer's
 `require_permission` decorator (workbench/web/permissions.py)."""
+
 from __future__ import annotations
 
 from workbench.services.access.scope import can_see, countries_of, languages_of
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "moderator": frozenset({"items.view", "cases.decide"}),
-    "senior_moderator": frozenset({"items.view", "cases.decide", "cases.escalated", "appeals.decide",
-                                   "banks.view", "qa.review", "qa.agreement", "wellness.team",
-                                   "ops.dashboard"}),
-    "policy_editor": frozenset({"items.view", "policies.view", "policies.edit", "policies.publish",
-                                "banks.view"}),
+    "senior_moderator": frozenset(
+        {
+            "items.view",
+            "cases.decide",
+            "cases.escalated",
+            "appeals.decide",
+            "banks.view",
+            "qa.review",
+            "qa.agreement",
+            "wellness.team",
+            "ops.dashboard",
+        }
+    ),
+    "policy_editor": frozenset({"items.view", "policies.view", "policies.edit", "policies.publish", "banks.view"}),
     "auditor": frozenset({"audit.view", "exports.run", "policies.view"}),
-    "admin": frozenset({"items.view", "banks.view", "banks.manage", "users.manage", "clients.manage",
-                        "policies.view", "audit.view", "privacy.manage", "wellness.team",
-                        "qa.agreement", "ops.dashboard", "exports.run"}),
+    "admin": frozenset(
+        {
+            "items.view",
+            "banks.view",
+            "banks.manage",
+            "users.manage",
+            "clients.manage",
+            "policies.view",
+            "audit.view",
+            "privacy.manage",
+            "wellness.team",
+            "qa.agreement",
+            "ops.dashboard",
+            "exports.run",
+        }
+    ),
 }
 
 

@@ -10,10 +10,11 @@ An item whose language is unknown is visible to everyone whose jurisdictions cov
 `scope_clause` (SQL, for "next case" queries) implement the same rule; a test holds them
 to it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 import pycountry
 from sqlalchemy import and_, false, func, or_, true
@@ -55,14 +56,13 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
 
 
 def parse_jurisdictions(value: str | Iterable[str] | None) -> list[str]:
-    """"de, EU" → ["DE", "EU"]; raises ScopeError naming the first unknown code."""
+    """ "de, EU" → ["DE", "EU"]; raises ScopeError naming the first unknown code."""
     catalogue = default_catalogue()
     result: list[str] = []
     for raw in _split(value):
         code = raw.upper()
         if code != GLOBAL and code not in COUNTRY_CODES and catalogue.get(code) is None:
-            raise ScopeError(f"'{raw}' is not a country code (ISO 3166-1 alpha-2), EU or GLOBAL",
-                             "jurisdictions")
+            raise ScopeError(f"'{raw}' is not a country code (ISO 3166-1 alpha-2), EU or GLOBAL", "jurisdictions")
         if code not in result:
             result.append(code)
     if GLOBAL in result:
@@ -71,7 +71,7 @@ def parse_jurisdictions(value: str | Iterable[str] | None) -> list[str]:
 
 
 def parse_languages(value: str | Iterable[str] | None) -> list[str]:
-    """"de, EN" → ["de", "en"]; "*" → ["*"]; raises ScopeError on anything else."""
+    """ "de, EN" → ["de", "en"]; "*" → ["*"]; raises ScopeError on anything else."""
     result: list[str] = []
     for raw in _split(value):
         if raw == ALL_LANGUAGES:
@@ -114,8 +114,9 @@ def primary_language(tag: str | None) -> str | None:
     return _language_codes().get(primary, primary) or None
 
 
-def can_see(countries: frozenset[str] | None, languages: frozenset[str] | None,
-            country: str | None, language: str | None) -> bool:
+def can_see(
+    countries: frozenset[str] | None, languages: frozenset[str] | None, country: str | None, language: str | None
+) -> bool:
     if countries is not None and (country or "").upper() not in countries:
         return False
     if languages is None:
@@ -131,8 +132,9 @@ def _language_spellings(code: str) -> list[str]:
     return sorted(other for other, alpha_2 in _language_codes().items() if alpha_2 == code)
 
 
-def scope_clause(countries: frozenset[str] | None, languages: frozenset[str] | None,
-                 country_column, language_column) -> ColumnElement[bool]:
+def scope_clause(
+    countries: frozenset[str] | None, languages: frozenset[str] | None, country_column, language_column
+) -> ColumnElement[bool]:
     """The SQL form of `can_see`, e.g. `select(Case).join(Item).where(scope_clause(..., Item.country,
     Item.language))`."""
     conditions = []
@@ -145,6 +147,12 @@ def scope_clause(countries: frozenset[str] | None, languages: frozenset[str] | N
             return false()
         spellings = sorted({s for code in languages for s in _language_spellings(code)} | set(languages))
         lowered = func.lower(language_column)
-        conditions.append(or_(language_column.is_(None), language_column == "", lowered.in_(spellings),
-                              *[lowered.like(f"{s}-%") for s in spellings]))
+        conditions.append(
+            or_(
+                language_column.is_(None),
+                language_column == "",
+                lowered.in_(spellings),
+                *[lowered.like(f"{s}-%") for s in spellings],
+            )
+        )
     return and_(true(), *conditions)

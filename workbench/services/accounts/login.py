@@ -6,6 +6,7 @@ says how long to wait), "expired" (the half-finished TOTP login no longer matche
 account), "unavailable" (the account's TOTP secret cannot be decrypted with this server's
 key: the login fails closed and the log tells the admin why).
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,8 +45,9 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("no such user", method=method)
 
 
-def attempt_login(session: Session, username: str, password: str, *, throttle: LoginThrottle | None = None,
-                  client: str | None = None) -> LoginResult:
+def attempt_login(
+    session: Session, username: str, password: str, *, throttle: LoginThrottle | None = None, client: str | None = None
+) -> LoginResult:
     user = find_user(session, username)
     admission = None
     if throttle is not None:
@@ -68,9 +70,16 @@ def attempt_login(session: Session, username: str, password: str, *, throttle: L
     return _succeed(session, throttle, user, second_factor=None)
 
 
-def attempt_second_factor(session: Session, user_id: int, session_token: str, code: str, *,
-                          throttle: LoginThrottle | None = None, client: str | None = None,
-                          now: float | None = None) -> LoginResult:
+def attempt_second_factor(
+    session: Session,
+    user_id: int,
+    session_token: str,
+    code: str,
+    *,
+    throttle: LoginThrottle | None = None,
+    client: str | None = None,
+    now: float | None = None,
+) -> LoginResult:
     user = session.get(User, user_id)
     if user is None or not user.is_active or not user.totp_enabled or user.session_token != session_token:
         session.rollback()
@@ -85,9 +94,12 @@ def attempt_second_factor(session: Session, user_id: int, session_token: str, co
         accepted = second_factor.consume_code(session, user, code, now)
     except second_factor.SecondFactorUnavailable as exc:
         session.rollback()
-        log.error("Login of user %s refused: %s. Restore the key file WORKBENCH_TOTP_KEY_FILE names, or reset "
-                  "the user's second factor (`flask users check-two-factor` lists every affected account).",
-                  user.id, exc.detail)
+        log.error(
+            "Login of user %s refused: %s. Restore the key file WORKBENCH_TOTP_KEY_FILE names, or reset "
+            "the user's second factor (`flask users check-two-factor` lists every affected account).",
+            user.id,
+            exc.detail,
+        )
         if throttle is not None:
             throttle.forgive(user.username, admission)  # not the user's mistake
         return LoginResult("unavailable", user)
@@ -115,8 +127,16 @@ def _succeed(session: Session, throttle: LoginThrottle | None, user: User, secon
     return LoginResult("ok", user)
 
 
-def _fail(session: Session, throttle: LoginThrottle | None, admission: Admission | None, username: str,
-          client: str | None, user: User | None, action: str, **payload) -> LoginResult:
+def _fail(
+    session: Session,
+    throttle: LoginThrottle | None,
+    admission: Admission | None,
+    username: str,
+    client: str | None,
+    user: User | None,
+    action: str,
+    **payload,
+) -> LoginResult:
     # The username typed is not stored: it may be a password typed in the wrong box.
     user_ref = user.id if user else "unknown"
     audit.record(session, LOGIN_ACTOR, action, "user", user_ref, **payload)

@@ -20,6 +20,7 @@ moderation floor keeps working. The per-address window is skipped during the out
 because the audit log deliberately keeps no addresses. Failing closed instead would lock
 every moderator out whenever Redis, which only carries work, is down.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,9 +29,9 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -94,13 +95,15 @@ class ThrottleSettings:
     key_secret: bytes = b""
 
     @classmethod
-    def from_config(cls, config) -> "ThrottleSettings":
-        return cls(free_failures=max(1, config["WORKBENCH_LOGIN_MAX_FAILURES"]),
-                   backoff_base_s=config["WORKBENCH_LOGIN_BACKOFF_BASE_S"],
-                   backoff_max_s=config["WORKBENCH_LOGIN_BACKOFF_MAX_S"],
-                   max_per_client=config["WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT"],
-                   window_s=config["WORKBENCH_LOGIN_WINDOW_S"],
-                   key_secret=str(config["SECRET_KEY"]).encode())
+    def from_config(cls, config) -> ThrottleSettings:
+        return cls(
+            free_failures=max(1, config["WORKBENCH_LOGIN_MAX_FAILURES"]),
+            backoff_base_s=config["WORKBENCH_LOGIN_BACKOFF_BASE_S"],
+            backoff_max_s=config["WORKBENCH_LOGIN_BACKOFF_MAX_S"],
+            max_per_client=config["WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT"],
+            window_s=config["WORKBENCH_LOGIN_WINDOW_S"],
+            key_secret=str(config["SECRET_KEY"]).encode(),
+        )
 
     def wait_after(self, failures: int) -> float:
         """Seconds the next attempt must wait after the `failures`-th failure in a row."""
@@ -124,6 +127,7 @@ class Lock:
 @dataclass(frozen=True)
 class Admission:
     """The throttle's answer before the password is checked: refused (`lock`), or let through."""
+
     lock: Lock | None = None
     failures: int = 0  # counted in Redis, this attempt included; 0 when counted from the audit log
     previous_next_at_ms: int = 0
@@ -173,8 +177,15 @@ class LoginThrottle:
         settings = self.settings
         try:
             admitted, failures, extra = self.redis.eval(
-                _ADMIT, 1, self.account_key(username), int(current * 1000), settings.free_failures,
-                int(settings.backoff_base_s * 1000), int(settings.backoff_max_s * 1000), settings.window_s * 1000)
+                _ADMIT,
+                1,
+                self.account_key(username),
+                int(current * 1000),
+                settings.free_failures,
+                int(settings.backoff_base_s * 1000),
+                int(settings.backoff_max_s * 1000),
+                settings.window_s * 1000,
+            )
         except RedisError:
             log.warning("Redis unreachable: login backoff counts audited failures in the database")
             return self._admit_from_audit_log(session, user, current)
@@ -182,8 +193,9 @@ class LoginThrottle:
             return Admission(Lock("account", max(1, math.ceil(int(extra) / 1000))))
         return Admission(None, int(failures), int(extra))
 
-    def record_failure(self, session: Session, username: str, client: str | None, user: User | None,
-                       admission: Admission | None) -> list[Lock]:
+    def record_failure(
+        self, session: Session, username: str, client: str | None, user: User | None, admission: Admission | None
+    ) -> list[Lock]:
         """Count a failed attempt in the address window (the account counted it at admission);
         returns the waits and locks this failure starts, to audit them once."""
         started = []
@@ -215,8 +227,7 @@ class LoginThrottle:
         if admission is None or not admission.failures:
             return
         try:
-            self.redis.eval(_FORGIVE, 1, self.account_key(username), admission.failures,
-                            admission.previous_next_at_ms)
+            self.redis.eval(_FORGIVE, 1, self.account_key(username), admission.failures, admission.previous_next_at_ms)
         except RedisError:
             pass  # nothing was counted in Redis that could be undone
 
@@ -255,26 +266,50 @@ class LoginThrottle:
         wait, newest first (only as many as it takes to reach the longest wait)."""
         if user is None:
             return []
-        since = datetime.fromtimestamp(current - self.settings.window_s - self.settings.backoff_max_s, timezone.utc)
+        since = datetime.fromtimestamp(current - self.settings.window_s - self.settings.backoff_max_s, UTC)
         if user.last_login_at and user.last_login_at > since:
             since = user.last_login_at + timedelta(microseconds=1)
-        return list(session.scalars(
-            select(AuditEvent.occurred_at)
-            .where(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id),
-                   AuditEvent.action.in_(FAILURE_ACTIONS), AuditEvent.occurred_at >= since)
-            .order_by(AuditEvent.occurred_at.desc()).limit(self.settings.failures_to_cap())))
+        return list(
+            session.scalars(
+                select(AuditEvent.occurred_at)
+                .where(
+                    AuditEvent.object_type == "user",
+                    AuditEvent.object_id == str(user.id),
+                    AuditEvent.action.in_(FAILURE_ACTIONS),
+                    AuditEvent.occurred_at >= since,
+                )
+                .order_by(AuditEvent.occurred_at.desc())
+                .limit(self.settings.failures_to_cap())
+            )
+        )
 
 
-def audit_started(session: Session, actor: Actor, throttle: LoginThrottle, locks: list[Lock], user_ref,
-                  client: str | None) -> None:
+def audit_started(
+    session: Session, actor: Actor, throttle: LoginThrottle, locks: list[Lock], user_ref, client: str | None
+) -> None:
     """One event when an account's backoff starts or an address window fills (not per refusal,
     so a flood cannot flood the audit log)."""
     settings = throttle.settings
     for lock in locks:
         if lock.scope == "account":
-            audit.record(session, actor, "login.backoff_started", "user", user_ref,
-                         failures=settings.free_failures, first_wait_s=lock.retry_after_s,
-                         max_wait_s=int(settings.backoff_max_s))
+            audit.record(
+                session,
+                actor,
+                "login.backoff_started",
+                "user",
+                user_ref,
+                failures=settings.free_failures,
+                first_wait_s=lock.retry_after_s,
+                max_wait_s=int(settings.backoff_max_s),
+            )
         else:
-            audit.record(session, actor, "login.locked_out", "client", client_reference(settings, client or ""),
-                         scope="client", max_failures=settings.max_per_client, window_s=settings.window_s)
+            audit.record(
+                session,
+                actor,
+                "login.locked_out",
+                "client",
+                client_reference(settings, client or ""),
+                scope="client",
+                max_failures=settings.max_per_client,
+                window_s=settings.window_s,
+            )

@@ -4,6 +4,7 @@ Length beats composition rules (NIST SP 800-63B §5.1.1.2): no "one digit, one s
 The minimum is WORKBENCH_PASSWORD_MIN_LENGTH (default 12); callers outside a Flask app get
 the default.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -5,6 +5,7 @@ phone) or off. The form must not become an unthrottled password oracle for whoev
 the cookie either: a wrong password counts in the account's login backoff like a wrong
 login, and is audited (`user.reauth_failed`, which the backoff's database fallback counts).
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -21,8 +22,16 @@ class ReauthFailed(ValueError):
         self.retry_after_s = retry_after_s
 
 
-def confirm_password(session: Session, user: User, password: str | None, actor: Actor, *, purpose: str,
-                     throttle: LoginThrottle | None = None, client: str | None = None) -> None:
+def confirm_password(
+    session: Session,
+    user: User,
+    password: str | None,
+    actor: Actor,
+    *,
+    purpose: str,
+    throttle: LoginThrottle | None = None,
+    client: str | None = None,
+) -> None:
     """Return if `password` is the user's; otherwise audit, count and raise ReauthFailed."""
     admission = None
     if throttle is not None:
@@ -33,8 +42,14 @@ def confirm_password(session: Session, user: User, password: str | None, actor: 
     if not user.check_password(password or ""):
         audit.record(session, actor, "user.reauth_failed", "user", user.id, purpose=purpose)
         if throttle is not None:
-            audit_started(session, actor, throttle, throttle.record_failure(session, user.username, client, user,
-                                                                            admission), user.id, client)
+            audit_started(
+                session,
+                actor,
+                throttle,
+                throttle.record_failure(session, user.username, client, user, admission),
+                user.id,
+                client,
+            )
         session.commit()
         raise ReauthFailed("The current password is wrong.")
     if throttle is not None:

@@ -2,12 +2,13 @@
 
 Enrolment: the page generates a secret (kept sealed in the signed session until confirmed) and
 the user proves their app has it by typing a code; only then is it stored. Turning it on or
-off needs the current password as well (services/reauth.py). Recovery from a lost phone is an
+off needs the current password as well (services/accounts/reauth.py). Recovery from a lost phone is an
 admin's reset. Enabling, disabling and resetting end every other session.
 
-The column holds the secret encrypted (services/totp_secrets.py); a secret that does not
+The column holds the secret encrypted (services/accounts/totp_secrets.py); a secret that does not
 open with this server's key raises SecondFactorUnavailable: no code is accepted for it.
 """
+
 from __future__ import annotations
 
 import time
@@ -40,49 +41,74 @@ class SecondFactorUnavailable(SecondFactorError):
     """The stored secret cannot be decrypted (or the key file read): refuse, never guess."""
 
     def __init__(self, detail: str):
-        super().__init__("Two-factor codes cannot be checked at the moment: the server's TOTP key does not "
-                         "match. An admin must restore the key file or reset your second factor.")
+        super().__init__(
+            "Two-factor codes cannot be checked at the moment: the server's TOTP key does not "
+            "match. An admin must restore the key file or reset your second factor."
+        )
         self.detail = detail
 
 
 def stored_secret(user: User, key: totp_secrets.TotpKey | None = None) -> str:
     try:
-        return totp_secrets.unseal(key or totp_secrets.current_key(), user.totp_secret,
-                                   totp_secrets.user_context(user.id))
+        return totp_secrets.unseal(
+            key or totp_secrets.current_key(), user.totp_secret, totp_secrets.user_context(user.id)
+        )
     except totp_secrets.TotpKeyError as exc:
         raise SecondFactorUnavailable(f"the TOTP secret of user {user.id} cannot be used: {exc}") from exc
 
 
-def consume_code(session: Session, user: User, code: str | None, now: float | None = None, *,
-                 key: totp_secrets.TotpKey | None = None) -> bool:
+def consume_code(
+    session: Session, user: User, code: str | None, now: float | None = None, *, key: totp_secrets.TotpKey | None = None
+) -> bool:
     """Accept a code for this user once: the step is stored with a conditional UPDATE, so two
     requests racing with the same code cannot both pass. The caller commits."""
     if not user.totp_enabled:
         return False
-    step = totp.verify(stored_secret(user, key), code, time.time() if now is None else now,
-                       last_step=user.totp_last_step)
+    step = totp.verify(
+        stored_secret(user, key), code, time.time() if now is None else now, last_step=user.totp_last_step
+    )
     if step is None:
         return False
     claimed = session.execute(
-        update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
-        .values(totp_last_step=step).execution_options(synchronize_session=False))
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         return False
     user.totp_last_step = step
     return True
 
 
-def _confirm_password(session: Session, user: User, password: str | None, actor: Actor, purpose: str,
-                      throttle: LoginThrottle | None, client: str | None) -> None:
+def _confirm_password(
+    session: Session,
+    user: User,
+    password: str | None,
+    actor: Actor,
+    purpose: str,
+    throttle: LoginThrottle | None,
+    client: str | None,
+) -> None:
     try:
         confirm_password(session, user, password, actor, purpose=purpose, throttle=throttle, client=client)
     except ReauthFailed as exc:
         raise WrongPassword(str(exc), exc.retry_after_s) from exc
 
 
-def enable(session: Session, user: User, secret: str, code: str | None, actor: Actor, *, password: str | None,
-           throttle: LoginThrottle | None = None, client: str | None = None, now: float | None = None,
-           key: totp_secrets.TotpKey | None = None) -> None:
+def enable(
+    session: Session,
+    user: User,
+    secret: str,
+    code: str | None,
+    actor: Actor,
+    *,
+    password: str | None,
+    throttle: LoginThrottle | None = None,
+    client: str | None = None,
+    now: float | None = None,
+    key: totp_secrets.TotpKey | None = None,
+) -> None:
     if user.totp_enabled:
         raise SecondFactorError("Two-factor authentication is already on.")
     _confirm_password(session, user, password, actor, "totp_enable", throttle, client)
@@ -101,9 +127,18 @@ def enable(session: Session, user: User, secret: str, code: str | None, actor: A
     session.commit()
 
 
-def disable(session: Session, user: User, code: str | None, actor: Actor, *, password: str | None,
-            throttle: LoginThrottle | None = None, client: str | None = None, now: float | None = None,
-            key: totp_secrets.TotpKey | None = None) -> None:
+def disable(
+    session: Session,
+    user: User,
+    code: str | None,
+    actor: Actor,
+    *,
+    password: str | None,
+    throttle: LoginThrottle | None = None,
+    client: str | None = None,
+    now: float | None = None,
+    key: totp_secrets.TotpKey | None = None,
+) -> None:
     """The user turns it off themselves, with their password and a code from the app."""
     _confirm_password(session, user, password, actor, "totp_disable", throttle, client)
     try:

@@ -4,6 +4,7 @@ Authenticator apps use SHA-1, 6 digits and 30-second steps; SHA-256/512 and 8 di
 here for the RFC's test vectors. A code is accepted one step either side of now (clock
 drift), and never for a step at or before the last one accepted (replay).
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,8 +32,8 @@ def decode_secret(secret: str) -> bytes:
 def hotp(key: bytes, counter: int, digits: int = DIGITS, algorithm: str = "sha1") -> str:
     digest = hmac.new(key, struct.pack(">Q", counter), ALGORITHMS[algorithm]).digest()
     offset = digest[-1] & 0x0F  # dynamic truncation, RFC 4226 §5.3
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10 ** digits).zfill(digits)
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)
 
 
 def time_step(unix_time: float, step: int = STEP_S, t0: int = 0) -> int:
@@ -47,8 +48,9 @@ def normalise_code(code: str | None) -> str:
     return "".join((code or "").split())
 
 
-def verify(secret: str, code: str | None, unix_time: float, *, last_step: int | None = None,
-           window: int = 1) -> int | None:
+def verify(
+    secret: str, code: str | None, unix_time: float, *, last_step: int | None = None, window: int = 1
+) -> int | None:
     """The time step `code` matches (to store as the new last step), or None."""
     code = normalise_code(code)
     if len(code) != DIGITS or not code.isdigit():
@@ -68,11 +70,12 @@ def verify(secret: str, code: str | None, unix_time: float, *, last_step: int | 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:
     """The otpauth:// URI authenticator apps import (the Key Uri Format of Google Authenticator)."""
     label = quote(f"{issuer}:{account}", safe="")
-    query = urlencode({"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": DIGITS,
-                       "period": STEP_S}, quote_via=quote)
+    query = urlencode(
+        {"secret": secret, "issuer": issuer, "algorithm": "SHA1", "digits": DIGITS, "period": STEP_S}, quote_via=quote
+    )
     return f"otpauth://totp/{label}?{query}"
 
 
 def grouped(secret: str) -> str:
-    """"ABCDEFGH…" → "ABCD EFGH …", easier to type into a phone."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    """ "ABCDEFGH…" → "ABCD EFGH …", easier to type into a phone."""
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))

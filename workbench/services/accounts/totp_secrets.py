@@ -9,6 +9,7 @@ associated data, so a sealed secret copied into another account's row does not o
 A secret sealed with another key (the key file was lost, replaced or not deployed) cannot be
 opened: `TotpKeyError` says which, and callers refuse the code rather than fail open.
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,14 +66,16 @@ def read_key_file(path: str | os.PathLike) -> TotpKey:
     except ValueError:
         material = b""
     if len(material) != KEY_BYTES:
-        raise TotpKeyError(f"the TOTP key file {path} (WORKBENCH_TOTP_KEY_FILE) must hold {KEY_BYTES * 2} "
-                           "hexadecimal characters")
+        raise TotpKeyError(
+            f"the TOTP key file {path} (WORKBENCH_TOTP_KEY_FILE) must hold {KEY_BYTES * 2} hexadecimal characters"
+        )
     return TotpKey(material)
 
 
 def current_key() -> TotpKey:
     """The app's key, read once per process (again if the setting changes)."""
     from flask import current_app
+
     path = current_app.config["WORKBENCH_TOTP_KEY_FILE"]
     cached = current_app.extensions.get("workbench_totp_key")
     if cached is None or cached[0] != path:
@@ -98,14 +101,17 @@ def unseal(key: TotpKey, stored: str, context: str) -> str:
     if version != VERSION or not body:
         raise TotpKeyError("the stored TOTP secret is not encrypted (run `flask db upgrade`)")
     if key_id != key.key_id:
-        raise TotpKeyError(f"the stored TOTP secret was encrypted with another key (id {key_id}; the key file "
-                           f"WORKBENCH_TOTP_KEY_FILE names has id {key.key_id})")
+        raise TotpKeyError(
+            f"the stored TOTP secret was encrypted with another key (id {key_id}; the key file "
+            f"WORKBENCH_TOTP_KEY_FILE names has id {key.key_id})"
+        )
     try:
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         return AESGCM(key.material).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode()).decode("ascii")
     except (ValueError, InvalidTag) as exc:
-        raise TotpKeyError("the stored TOTP secret does not decrypt with this key: it was altered or "
-                           "belongs to another account") from exc
+        raise TotpKeyError(
+            "the stored TOTP secret does not decrypt with this key: it was altered or belongs to another account"
+        ) from exc
 
 
 def user_context(user_id: int) -> str:

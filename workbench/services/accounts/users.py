@@ -3,10 +3,11 @@
 Audit payloads name roles, scopes and flags, never the username (it may be a real name) or
 a password; the object id is the user's id.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,12 +17,34 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import ROLES, User
 from workbench.services.access.scope import ScopeError, parse_jurisdictions, parse_languages
-from workbench.services.accounts.passwords import PasswordRejected, check_password_policy, generate_password, hash_method
+from workbench.services.accounts.passwords import (
+    PasswordRejected,
+    check_password_policy,
+    generate_password,
+    hash_method,
+)
 from workbench.services.accounts.reauth import confirm_password
 
-__all__ = ["AccountError", "LastAdmin", "PasswordRejected", "ScopeError", "UnknownRole", "UsernameTaken",
-           "change_password", "create_user", "find_user", "generate_password", "list_users", "reset_password",
-           "revoke_sessions", "set_active", "set_role", "set_scope", "unlock_login", "update_account"]
+__all__ = [
+    "AccountError",
+    "LastAdmin",
+    "PasswordRejected",
+    "ScopeError",
+    "UnknownRole",
+    "UsernameTaken",
+    "change_password",
+    "create_user",
+    "find_user",
+    "generate_password",
+    "list_users",
+    "reset_password",
+    "revoke_sessions",
+    "set_active",
+    "set_role",
+    "set_scope",
+    "unlock_login",
+    "update_account",
+]
 
 MAX_USERNAME = 64
 # ASCII only: no look-alike letters between two accounts' names.
@@ -51,9 +74,17 @@ def _clean_username(username: str) -> str:
     return username
 
 
-def create_user(session: Session, username: str, role: str, password: str, actor: Actor, *,
-                jurisdictions: str | Iterable[str] = (), languages: str | Iterable[str] = (),
-                must_change_password: bool = False) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str,
+    actor: Actor,
+    *,
+    jurisdictions: str | Iterable[str] = (),
+    languages: str | Iterable[str] = (),
+    must_change_password: bool = False,
+) -> User:
     """A new account. Without jurisdictions and languages it sees no case until given a scope.
     `must_change_password`: the password was chosen by someone else (admin page), so the user
     replaces it at their first login."""
@@ -103,8 +134,9 @@ def set_role(session: Session, user: User, role: str, actor: Actor) -> bool:
     return changed
 
 
-def set_scope(session: Session, user: User, jurisdictions: str | Iterable[str], languages: str | Iterable[str],
-              actor: Actor) -> bool:
+def set_scope(
+    session: Session, user: User, jurisdictions: str | Iterable[str], languages: str | Iterable[str], actor: Actor
+) -> bool:
     changed = _apply_scope(session, user, jurisdictions, languages, actor)
     session.commit()
     return changed
@@ -116,8 +148,9 @@ def set_active(session: Session, user: User, active: bool, actor: Actor) -> bool
     return changed
 
 
-def update_account(session: Session, user: User, actor: Actor, *, role: str, jurisdictions, languages,
-                   active: bool) -> list[str]:
+def update_account(
+    session: Session, user: User, actor: Actor, *, role: str, jurisdictions, languages, active: bool
+) -> list[str]:
     """The admin edit form: all changes or none, one audit event per kind of change."""
     changed = []
     try:
@@ -177,8 +210,9 @@ def reset_password(session: Session, user: User, actor: Actor) -> str:
     return password
 
 
-def change_password(session: Session, user: User, current: str, new: str, actor: Actor, *,
-                    throttle=None, client: str | None = None) -> None:
+def change_password(
+    session: Session, user: User, current: str, new: str, actor: Actor, *, throttle=None, client: str | None = None
+) -> None:
     """The user's own change. Other sessions end; the caller re-logs the current one in.
     A wrong current password counts in the login backoff (reauth.ReauthFailed), so a stolen
     session cookie cannot use this form to guess the password without limit."""

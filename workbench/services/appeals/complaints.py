@@ -6,34 +6,30 @@ records a new decision that restores the item (visible, no restriction) and mark
 reversed. Both write their audit events and queue the "appeal.decided" webhook in the same
 transaction; the caller enqueues the delivery job after the commit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policies.vocabulary import PRIORITY_RANK
 from workbench import audit
 from workbench.audit import Actor
-from workbench.services.access.permissions import can_see_item, has_permission
-from workbench.models import (
-    APPEAL_OUTCOMES, Appeal, AppealContact, AppealStatus, Case, CaseStatus, Decision, DecisionReversal, Item,
-)
+from workbench.models import Appeal, AppealContact, AppealStatus, Case, CaseStatus, Decision, DecisionReversal, Item
 from workbench.models.base import utcnow
+from workbench.services.appeals.submissions import AppealSubmission
 from workbench.services.privacy.pseudonyms import pseudonymise
-from workbench.services.appeals.submissions import AppealSubmission, parse_appeal_fields  # noqa: F401
-from workbench.services.validation import ValidationFailed
-from workbench.services.webhooks.delivery import decision_data, queue_delivery
-from workbench.services.review.errors import ReviewError
 
 RESTORE_OUTCOME = "restore"  # the outcome of the decision an overturn records
 
 
 class AppealError(Exception):
     """Base of the named refusals; `code` is the API error code."""
+
     code = "appeal_error"
     status = 409
 
@@ -64,6 +60,7 @@ class AppealAlreadyDecided(AppealError):
 
 class OriginalDeciderRefused(AppealError):
     """The person who took the appealed decision may not decide the appeal against it (Art. 20(6))."""
+
     code, status = "original_decider", 403
 
 
@@ -83,22 +80,19 @@ class AppealSettings:
     window_days: int = 183
 
     @classmethod
-    def from_config(cls, config) -> "AppealSettings":
-        return cls(queue=config["WORKBENCH_APPEALS_QUEUE"], priority=config["WORKBENCH_APPEAL_PRIORITY"],
-                   deadline_hours=config["WORKBENCH_APPEAL_DEADLINE_HOURS"],
-                   window_days=config["WORKBENCH_APPEAL_WINDOW_DAYS"])
+    def from_config(cls, config) -> AppealSettings:
+        return cls(
+            queue=config["WORKBENCH_APPEALS_QUEUE"],
+            priority=config["WORKBENCH_APPEAL_PRIORITY"],
+            deadline_hours=config["WORKBENCH_APPEAL_DEADLINE_HOURS"],
+            window_days=config["WORKBENCH_APPEAL_WINDOW_DAYS"],
+        )
 
 
 @dataclass(frozen=True)
 class AppealReceipt:
     appeal: Appeal
     created: bool
-
-
-@dataclass(frozen=True)
-class AppealDecision:
-    appeal: Appeal
-    restore_decision: Decision | None  # set on overturn
 
 
 def is_reversed(session: Session, decision_id: int) -> bool:
@@ -119,14 +113,18 @@ def _appealed_decision(session: Session, client_id: int, submission: AppealSubmi
     if submission.item_id is not None:
         item = session.get(Item, submission.item_id)
     else:
-        item = session.scalar(select(Item).where(Item.client_id == client_id,
-                                                 Item.external_id == submission.item_external_id))
+        item = session.scalar(
+            select(Item).where(Item.client_id == client_id, Item.external_id == submission.item_external_id)
+        )
     if item is None or item.client_id != client_id:
         raise DecisionNotFound("no such item for this API client")
     reversed_ids = select(DecisionReversal.decision_id)
-    decision = session.scalar(select(Decision).where(Decision.item_id == item.id, Decision.id.not_in(reversed_ids),
-                                                     Decision.outcome != RESTORE_OUTCOME)
-                              .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1))
+    decision = session.scalar(
+        select(Decision)
+        .where(Decision.item_id == item.id, Decision.id.not_in(reversed_ids), Decision.outcome != RESTORE_OUTCOME)
+        .order_by(Decision.decided_at.desc(), Decision.id.desc())
+        .limit(1)
+    )
     if decision is None:
         raise NotAppealable("the item has no decision in force that can be appealed")
     return decision
@@ -134,15 +132,19 @@ def _appealed_decision(session: Session, client_id: int, submission: AppealSubmi
 
 def _check_appealable(session: Session, decision: Decision, settings: AppealSettings) -> None:
     if decision.outcome == RESTORE_OUTCOME:
-        raise NotAppealable("a decision taken on appeal is final inside the platform (out-of-court settlement: Art. 21)")
+        raise NotAppealable(
+            "a decision taken on appeal is final inside the platform (out-of-court settlement: Art. 21)"
+        )
     if is_reversed(session, decision.id):
         raise NotAppealable("this decision has already been reversed")
     if decision.decided_at < utcnow() - timedelta(days=settings.window_days):
         raise NotAppealable(f"decisions can be appealed for {settings.window_days} days")
     earlier = session.scalar(select(Appeal).where(Appeal.decision_id == decision.id).order_by(Appeal.id).limit(1))
     if earlier is not None:
-        raise NotAppealable("this decision has already been appealed" +
-                            (" and the appeal is being reviewed" if earlier.is_open else " and the appeal was decided"))
+        raise NotAppealable(
+            "this decision has already been appealed"
+            + (" and the appeal is being reviewed" if earlier.is_open else " and the appeal was decided")
+        )
     open_case = session.scalar(select(Case.id).where(Case.item_id == decision.item_id, Case.status == CaseStatus.OPEN))
     if open_case is not None:
         # One open review per item: the pending review will produce a new decision (and webhook).
@@ -157,38 +159,56 @@ def _same_request(appeal: Appeal, submission: AppealSubmission, session: Session
     if submission.decision_id is not None:
         return appeal.decision_id == submission.decision_id
     item = session.get(Item, appeal.item_id)
-    return (submission.item_id == item.id) if submission.item_id is not None \
+    return (
+        (submission.item_id == item.id)
+        if submission.item_id is not None
         else (submission.item_external_id == item.external_id)
+    )
 
 
 def _open_case(session: Session, decision: Decision, settings: AppealSettings, now: datetime) -> Case:
-    case = Case(item_id=decision.item_id, queue=settings.queue, priority=settings.priority,
-                priority_rank=PRIORITY_RANK[settings.priority], status=CaseStatus.OPEN,
-                due_at=now + timedelta(hours=settings.deadline_hours),
-                deadline={"hours": settings.deadline_hours, "source": "appeal",
-                          "citation": "DSA Art. 20(4): complaints handled in a timely manner",
-                          "rule": decision.rule_ref},
-                rule_jurisdiction=decision.rule_jurisdiction, rule_pack_version=decision.rule_pack_version,
-                rule_id=decision.rule_id, jurisdictions=_jurisdictions(session, decision),
-                # Escalated: only senior moderators (cases.escalated) are handed appeal cases by "next case".
-                escalated=True, escalation_reason="appeal (DSA Art. 20)",
-                escalations=[{"to": "senior_moderator", "reason": "appeal", "rule": decision.rule_ref}],
-                evaluation_id=decision.evaluation_id, created_at=now, updated_at=now)
+    case = Case(
+        item_id=decision.item_id,
+        queue=settings.queue,
+        priority=settings.priority,
+        priority_rank=PRIORITY_RANK[settings.priority],
+        status=CaseStatus.OPEN,
+        due_at=now + timedelta(hours=settings.deadline_hours),
+        deadline={
+            "hours": settings.deadline_hours,
+            "source": "appeal",
+            "citation": "DSA Art. 20(4): complaints handled in a timely manner",
+            "rule": decision.rule_ref,
+        },
+        rule_jurisdiction=decision.rule_jurisdiction,
+        rule_pack_version=decision.rule_pack_version,
+        rule_id=decision.rule_id,
+        jurisdictions=_jurisdictions(session, decision),
+        # Escalated: only senior moderators (cases.escalated) are handed appeal cases by "next case".
+        escalated=True,
+        escalation_reason="appeal (DSA Art. 20)",
+        escalations=[{"to": "senior_moderator", "reason": "appeal", "rule": decision.rule_ref}],
+        evaluation_id=decision.evaluation_id,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(case)
     return case
 
 
 def _jurisdictions(session: Session, decision: Decision) -> list:
     """The packs that applied to the item, as its last case recorded them (for region scoping)."""
-    earlier = session.scalar(select(Case.jurisdictions).where(Case.item_id == decision.item_id)
-                             .order_by(Case.id.desc()).limit(1))
+    earlier = session.scalar(
+        select(Case.jurisdictions).where(Case.item_id == decision.item_id).order_by(Case.id.desc()).limit(1)
+    )
     if earlier:
         return list(earlier)
     return sorted({"GLOBAL", decision.rule_jurisdiction})
 
 
-def receive_appeal(session: Session, *, client_id: int, submission: AppealSubmission, pseudonym_key: str,
-                   settings: AppealSettings) -> AppealReceipt:
+def receive_appeal(
+    session: Session, *, client_id: int, submission: AppealSubmission, pseudonym_key: str, settings: AppealSettings
+) -> AppealReceipt:
     """Idempotent on (client, external_id): the same appeal sent again returns the first one."""
     existing = _find(session, client_id, submission.external_id)
     if existing is not None:
@@ -202,25 +222,54 @@ def receive_appeal(session: Session, *, client_id: int, submission: AppealSubmis
     try:
         case = _open_case(session, decision, settings, now)
         session.flush()
-        appeal = Appeal(client_id=client_id, external_id=submission.external_id, item_id=decision.item_id,
-                        decision_id=decision.id, case_id=case.id, explanation=submission.explanation,
-                        complainant_pseudonym=pseudonymise(pseudonym_key, client_id, submission.complainant_id)
-                        if submission.complainant_id else None, status=AppealStatus.OPEN, received_at=now)
+        appeal = Appeal(
+            client_id=client_id,
+            external_id=submission.external_id,
+            item_id=decision.item_id,
+            decision_id=decision.id,
+            case_id=case.id,
+            explanation=submission.explanation,
+            complainant_pseudonym=pseudonymise(pseudonym_key, client_id, submission.complainant_id)
+            if submission.complainant_id
+            else None,
+            status=AppealStatus.OPEN,
+            received_at=now,
+        )
         if submission.complainant_name or submission.complainant_email:
             appeal.contact = AppealContact(name=submission.complainant_name, email=submission.complainant_email)
         session.add(appeal)
         session.flush()
-        audit.record(session, actor, "appeal.received", "appeal", appeal.id, item_id=decision.item_id,
-                     decision_id=decision.id, case_id=case.id, has_contact=appeal.contact is not None)
-        audit.record(session, actor, "case.opened", "case", case.id, item_id=decision.item_id, queue=case.queue,
-                     priority=case.priority, due_at=case.due_at, appeal_id=appeal.id, decision_id=decision.id)
+        audit.record(
+            session,
+            actor,
+            "appeal.received",
+            "appeal",
+            appeal.id,
+            item_id=decision.item_id,
+            decision_id=decision.id,
+            case_id=case.id,
+            has_contact=appeal.contact is not None,
+        )
+        audit.record(
+            session,
+            actor,
+            "case.opened",
+            "case",
+            case.id,
+            item_id=decision.item_id,
+            queue=case.queue,
+            priority=case.priority,
+            due_at=case.due_at,
+            appeal_id=appeal.id,
+            decision_id=decision.id,
+        )
         session.commit()
     except IntegrityError:
         # A concurrent resend of the same appeal, or a case opened for the item meanwhile.
         session.rollback()
         existing = _find(session, client_id, submission.external_id)
         if existing is None:
-            raise ReviewInProgress("the item is under review; appeal the decision that review produces")
+            raise ReviewInProgress("the item is under review; appeal the decision that review produces") from None
         return AppealReceipt(existing, created=False)
     return AppealReceipt(appeal, created=True)
 
@@ -230,132 +279,3 @@ def get_appeal(session: Session, client_id: int, appeal_id: int) -> Appeal:
     if appeal is None or appeal.client_id != client_id:
         raise AppealNotFound("no such appeal for this API client")
     return appeal
-
-
-def appeal_for_case(session: Session, case_id: int) -> Appeal | None:
-    return session.scalar(select(Appeal).where(Appeal.case_id == case_id))
-
-
-def check_can_decide(session: Session, user, appeal: Appeal) -> None:
-    """Who may decide this appeal: the permission, the user's region, never the original decider."""
-    if not has_permission(user, "appeals.decide"):
-        raise NotAllowed("deciding appeals needs the appeals.decide permission")
-    item = session.get(Item, appeal.item_id)
-    if not can_see_item(user, item.country, item.language):
-        raise AppealNotFound("no such appeal in your jurisdictions and languages")
-    original = session.get(Decision, appeal.decision_id)
-    if original.decided_by_user_id is not None and original.decided_by_user_id == user.id:
-        raise OriginalDeciderRefused("you took the appealed decision: another senior moderator must decide the appeal")
-
-
-def _restore(session: Session, appeal: Appeal, original: Decision, user, now: datetime) -> Decision:
-    restore = Decision(
-        item_id=original.item_id, case_id=appeal.case_id, evaluation_id=original.evaluation_id, automated=False,
-        outcome=RESTORE_OUTCOME,
-        actions=[{"action": RESTORE_OUTCOME, "appeal_id": appeal.id, "reverses_decision_id": original.id,
-                  "rule": original.rule_ref}],
-        visibility="visible", territorial_scope=None, rule_jurisdiction=original.rule_jurisdiction,
-        rule_pack_version=original.rule_pack_version, rule_id=original.rule_id, statement_of_reasons=None,
-        decided_by=f"user:{user.id}", decided_by_user_id=user.id, decided_at=now,
-        internal_note=appeal.note, user_explanation=appeal.reply)
-    session.add(restore)
-    session.flush()
-    session.add(DecisionReversal(decision_id=original.id, reversed_by_decision_id=restore.id, appeal_id=appeal.id,
-                                 reversed_at=now))
-    return restore
-
-
-def _close_case(session: Session, appeal: Appeal, user, now: datetime) -> None:
-    """Close the appeal's case unless another senior moderator holds a live claim on it."""
-    if appeal.case_id is None:
-        return
-    free_or_mine = or_(Case.claimed_by_user_id.is_(None), Case.claimed_by_user_id == user.id,
-                       Case.lease_expires_at <= now)
-    closed = session.execute(update(Case).where(Case.id == appeal.case_id, Case.status == CaseStatus.OPEN, free_or_mine)
-                             .values(status=CaseStatus.CLOSED, closed_at=now, updated_at=now, claimed_by_user_id=None,
-                                     lease_expires_at=None, held_until=None)
-                             .execution_options(synchronize_session=False))
-    if closed.rowcount != 1:
-        raise AppealClaimedByOther("another senior moderator is working on this appeal; nothing was saved")
-
-
-def decide_appeal(session: Session, appeal_id: int, user, outcome: str, *, reply: str, note: str | None = None
-                  ) -> AppealDecision:
-    """Decide and commit. Raises a named AppealError when refused (nothing is written then)."""
-    if outcome not in APPEAL_OUTCOMES:
-        raise ValidationFailed("invalid_choice", f"outcome must be one of {', '.join(APPEAL_OUTCOMES)}", "outcome")
-    if not reply or not reply.strip():
-        raise ValidationFailed("missing_field", "the complainant must be told the reasons", "reply")
-    try:
-        return _decide_locked(session, appeal_id, user, outcome, reply, note)
-    except AppealError:
-        session.rollback()  # releases the row lock; nothing was written
-        raise
-
-
-def _decide_locked(session: Session, appeal_id: int, user, outcome: str, reply: str, note: str | None
-                   ) -> AppealDecision:
-    appeal = session.get(Appeal, appeal_id, with_for_update=True, populate_existing=True)  # one decision per appeal
-    if appeal is None:
-        raise AppealNotFound(f"no appeal {appeal_id}")
-    check_can_decide(session, user, appeal)
-    if not appeal.is_open:
-        raise AppealAlreadyDecided(f"appeal {appeal.id} was already decided ({appeal.outcome})")
-    # Compare-and-set as well as the row lock: SQLite has no FOR UPDATE, and two deciders at
-    # once must not both win.
-    won = session.execute(update(Appeal).where(Appeal.id == appeal.id, Appeal.status == AppealStatus.OPEN)
-                          .values(status=AppealStatus.DECIDED).execution_options(synchronize_session=False)).rowcount
-    if won != 1:
-        raise AppealAlreadyDecided(f"appeal {appeal.id} was decided meanwhile")
-    original = session.get(Decision, appeal.decision_id)
-    item = session.get(Item, appeal.item_id)
-    now = utcnow()
-    actor = Actor.user(user.id)
-    _close_case(session, appeal, user, now)
-    appeal.reply, appeal.note = reply.strip(), (note or "").strip() or None
-    restore = None
-    if outcome == "overturn":
-        if is_reversed(session, original.id):
-            raise NotAppealable("the decision has already been reversed")
-        restore = _restore(session, appeal, original, user, now)
-        audit.record(session, actor, "decision.reversed", "decision", original.id, appeal_id=appeal.id,
-                     reversed_by_decision_id=restore.id, item_id=item.id)
-        audit.record(session, actor, "decision.restored", "decision", restore.id, appeal_id=appeal.id,
-                     item_id=item.id, visibility=restore.visibility, reverses_decision_id=original.id,
-                     case_id=appeal.case_id)
-    appeal.status, appeal.outcome = AppealStatus.DECIDED, outcome
-    appeal.decided_by_user_id, appeal.decided_at = user.id, now
-    appeal.outcome_decision_id = restore.id if restore else None
-    if restore is not None and appeal.case_id:
-        session.execute(update(Case).where(Case.id == appeal.case_id).values(closed_by_decision_id=restore.id)
-                        .execution_options(synchronize_session=False))
-    audit.record(session, actor, "appeal.decided", "appeal", appeal.id, outcome=outcome, decision_id=original.id,
-                 restore_decision_id=appeal.outcome_decision_id, case_id=appeal.case_id, item_id=item.id)
-    if appeal.case_id:
-        audit.record(session, actor, "case.closed", "case", appeal.case_id, appeal_id=appeal.id, outcome=outcome)
-    queue_delivery(session, item, "appeal.decided", f"appeal:{appeal.id}:decided", appeal_webhook_data(appeal, restore))
-    session.commit()
-    return AppealDecision(appeal, restore)
-
-
-def appeal_webhook_data(appeal: Appeal, restore: Decision | None) -> dict:
-    return {
-        "appeal": {"id": appeal.id, "external_id": appeal.external_id, "outcome": appeal.outcome,
-                   "decided_at": appeal.decided_at, "reply": appeal.reply},
-        "appealed_decision_id": appeal.decision_id,
-        "appealed_decision_reversed": restore is not None,
-        # The decision now in force after an overturn, in the shape of the decision.created event.
-        "decision": None if restore is None else {**decision_data(restore), "reverses_decision_id": appeal.decision_id},
-    }
-
-
-def guard_appeal_cases(session: Session, decision: Decision) -> None:
-    """A DECISION_HOOKS entry: an appeal case is decided with uphold/overturn (decide_appeal), never
-    with the generic case decision, which would bypass the original-decider rule."""
-    if decision.case_id is None or decision.outcome == RESTORE_OUTCOME:
-        return
-    appeal_id = session.scalar(select(Appeal.id).where(Appeal.case_id == decision.case_id))
-    if appeal_id is not None:
-        session.rollback()
-        raise ReviewError(f"This case is appeal {appeal_id}: decide it on the appeal page (uphold or overturn); "
-                          "nothing was saved.")

@@ -1,4 +1,5 @@
 """Turning a platform's appeal fields into a validated AppealSubmission (POST /api/v1/appeals)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ class AppealSubmission:
     complainant_email: str | None
 
 
-
 def _positive_int(data: dict[str, Any], field: str) -> int | None:
     value = data.get(field)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -36,8 +36,9 @@ def parse_appeal_fields(data: dict[str, Any], *, max_explanation_chars: int) -> 
     item_id = _positive_int(data, "item_id")
     item_external_id = string_field(data, "item_external_id", required=False, max_chars=MAX_ID_CHARS)
     if sum(x is not None for x in (decision_id, item_id, item_external_id)) != 1:
-        raise ValidationFailed("missing_field", "give exactly one of 'decision_id', 'item_id' and 'item_external_id'",
-                               "decision_id")
+        raise ValidationFailed(
+            "missing_field", "give exactly one of 'decision_id', 'item_id' and 'item_external_id'", "decision_id"
+        )
     complainant = data.get("complainant") or {}
     if not isinstance(complainant, dict):
         raise ValidationFailed("invalid_type", "'complainant' must be an object", "complainant")
@@ -47,9 +48,10 @@ def parse_appeal_fields(data: dict[str, Any], *, max_explanation_chars: int) -> 
         raise ValidationFailed("invalid_email", "'complainant.email' is not an e-mail address", "complainant.email")
     return AppealSubmission(
         external_id=string_field(data, "external_id", required=True, max_chars=MAX_ID_CHARS),
-        decision_id=decision_id, item_id=item_id, item_external_id=item_external_id,
-        explanation=string_field(data, "explanation", required=True, max_chars=max_explanation_chars,
-                                 multiline=True),
+        decision_id=decision_id,
+        item_id=item_id,
+        item_external_id=item_external_id,
+        explanation=string_field(data, "explanation", required=True, max_chars=max_explanation_chars, multiline=True),
         complainant_id=string_field(complainant, "id", required=False, max_chars=MAX_ID_CHARS),
         complainant_name=string_field(complainant, "name", required=False, max_chars=255),
         complainant_email=email,

@@ -6,6 +6,7 @@ any other bank is answered exactly like a bank that does not exist. Only the own
 change a bank over the API. An owned bank matches only its owner's items, so a platform
 cannot plant hashes of another platform's content in a list that acts on everyone.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -57,14 +58,14 @@ def matches_items_of(bank_owner_id: int | None, client_id: int) -> bool:
     return bank_owner_id is None or bank_owner_id == client_id
 
 
-def keep_matches_for_client(session: Session, client_id: int, hits: list,
-                            bank_of: Callable[[Any], int] = lambda hit: hit.bank_id) -> list:
+def keep_matches_for_client(
+    session: Session, client_id: int, hits: list, bank_of: Callable[[Any], int] = lambda hit: hit.bank_id
+) -> list:
     """`hits` without those of banks another platform owns (`bank_of` reads a hit's bank id)."""
     bank_ids = sorted({bank_of(hit) for hit in hits})
     if not bank_ids:
         return hits
-    owners = dict(session.execute(select(HashBank.id, HashBank.owner_client_id)
-                                  .where(HashBank.id.in_(bank_ids))).all())
+    owners = dict(session.execute(select(HashBank.id, HashBank.owner_client_id).where(HashBank.id.in_(bank_ids))).all())
     return [hit for hit in hits if matches_items_of(owners.get(bank_of(hit)), client_id)]
 
 

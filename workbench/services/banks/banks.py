@@ -1,4 +1,5 @@
 """Creating, editing, finding and listing hash banks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,9 @@ def parse_bank_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial or "name" in data:
         fields["name"] = string_field(data, "name", required=True, max_chars=100)
     if "description" in data:
-        fields["description"] = string_field(data, "description", required=False,
-                                             max_chars=MAX_DESCRIPTION_CHARS, multiline=True) or ""
+        fields["description"] = (
+            string_field(data, "description", required=False, max_chars=MAX_DESCRIPTION_CHARS, multiline=True) or ""
+        )
     if not partial or "kind" in data:
         fields["kind"] = choice_field(data, "kind", BANK_KINDS)
     if "enabled" in data:
@@ -100,9 +102,19 @@ def create_bank(session: Session, fields: dict[str, Any], actor: Actor) -> HashB
     except IntegrityError as exc:  # created by someone else in the meantime
         session.rollback()
         raise BankNameTaken(f"a bank named {values['name']!r} exists", "name") from exc
-    audit.record(session, actor, "bank.created", "hash_bank", bank.id, bank=bank.name, kind=bank.kind,
-                 enabled=bank.enabled, visibility=bank.visibility, owner_client_id=bank.owner_client_id,
-                 **{k: getattr(bank, k) for k in THRESHOLD_LIMITS})
+    audit.record(
+        session,
+        actor,
+        "bank.created",
+        "hash_bank",
+        bank.id,
+        bank=bank.name,
+        kind=bank.kind,
+        enabled=bank.enabled,
+        visibility=bank.visibility,
+        owner_client_id=bank.owner_client_id,
+        **{k: getattr(bank, k) for k in THRESHOLD_LIMITS},
+    )
     record_change(session, bank.id, BankChangeOp.BANK_CHANGED)
     session.commit()
     return bank
@@ -134,10 +146,11 @@ def update_bank(session: Session, bank: HashBank, fields: dict[str, Any], actor:
 def list_banks(session: Session, *where) -> list[BankSummary]:
     """Every bank with its entry counts (`where`: SQL conditions on HashBank, e.g. what a client may see)."""
     counts = dict(
-        (bank_id, (total, enabled)) for bank_id, total, enabled in session.execute(
-            select(BankEntry.bank_id, func.count(),
-                   func.sum(case((BankEntry.disabled_at.is_(None), 1), else_=0)))
-            .group_by(BankEntry.bank_id)
+        (bank_id, (total, enabled))
+        for bank_id, total, enabled in session.execute(
+            select(
+                BankEntry.bank_id, func.count(), func.sum(case((BankEntry.disabled_at.is_(None), 1), else_=0))
+            ).group_by(BankEntry.bank_id)
         )
     )
     banks = session.scalars(select(HashBank).where(*where).order_by(HashBank.name)).all()
@@ -146,7 +159,8 @@ def list_banks(session: Session, *where) -> list[BankSummary]:
 
 def bank_summary(session: Session, bank: HashBank) -> BankSummary:
     total, enabled = session.execute(
-        select(func.count(), func.sum(case((BankEntry.disabled_at.is_(None), 1), else_=0)))
-        .where(BankEntry.bank_id == bank.id)
+        select(func.count(), func.sum(case((BankEntry.disabled_at.is_(None), 1), else_=0))).where(
+            BankEntry.bank_id == bank.id
+        )
     ).one()
     return BankSummary(bank, int(total or 0), int(enabled or 0))

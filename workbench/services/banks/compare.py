@@ -3,6 +3,7 @@
 Nothing is stored: the bytes are hashed in memory, and the thumbnails the page shows are
 re-encoded PNGs made here (never the uploaded bytes), so no hostile payload reaches a browser.
 """
+
 from __future__ import annotations
 
 import base64
@@ -66,8 +67,18 @@ def compare_images(a: bytes, b: bytes, *, limits: dict, thresholds: dict[str, in
         x, y = getattr(first, algorithm), getattr(second, algorithm)
         if algorithm in EXACT_ALGORITHMS:
             distance = 0 if x == y else 1
-            rows.append(AlgorithmComparison(algorithm, x, y, distance, len(x) * 4, 0, distance == 0,
-                                            "identical bytes" if distance == 0 else "different bytes"))
+            rows.append(
+                AlgorithmComparison(
+                    algorithm,
+                    x,
+                    y,
+                    distance,
+                    len(x) * 4,
+                    0,
+                    distance == 0,
+                    "identical bytes" if distance == 0 else "different bytes",
+                )
+            )
             continue
         distance = hamming_distance(x, y)
         threshold = thresholds[algorithm]

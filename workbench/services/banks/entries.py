@@ -1,4 +1,5 @@
 """Adding, disabling, removing and searching the entries of a hash bank."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,9 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from classifiers.hashing.compute import hash_image
-from classifiers.hashing.distance import (
-    ALGORITHMS, InvalidHashError, UnknownAlgorithmError, normalize_hash,
-)
+from classifiers.hashing.distance import ALGORITHMS, InvalidHashError, UnknownAlgorithmError, normalize_hash
 from classifiers.hashing.formats import LineError
 from classifiers.hashing.images import ImageDecodeError
 from classifiers.hashing.pdq import MIN_QUALITY
@@ -57,8 +56,9 @@ class EntryPage:
 
 def check_algorithm(algorithm: str | None, field_name: str = "algorithm") -> str:
     if algorithm not in ALGORITHMS:
-        raise ValidationFailed("invalid_algorithm",
-                               f"'{field_name}' must be one of: {', '.join(sorted(ALGORITHMS))}", field_name)
+        raise ValidationFailed(
+            "invalid_algorithm", f"'{field_name}' must be one of: {', '.join(sorted(ALGORITHMS))}", field_name
+        )
     return algorithm
 
 
@@ -86,8 +86,9 @@ def parse_pasted_hashes(text: str, default_algorithm: str | None) -> list[EntryS
                 errors.append(LineError(number, str(exc), line[:200]))
                 continue
         else:
-            errors.append(LineError(number, f"expected '<hash>' or '<algorithm> <hash>', found {len(parts)} fields",
-                                    line[:200]))
+            errors.append(
+                LineError(number, f"expected '<hash>' or '<algorithm> <hash>', found {len(parts)} fields", line[:200])
+            )
             continue
         try:
             specs.append(EntrySpec(algorithm, normalize_hash(algorithm, value)))
@@ -98,8 +99,12 @@ def parse_pasted_hashes(text: str, default_algorithm: str | None) -> list[EntryS
     if not specs:
         raise ValidationFailed("missing_field", "no hashes given", "hashes")
     if len(specs) > MAX_ENTRIES_PER_REQUEST:
-        raise ValidationFailed("too_many_entries", f"at most {MAX_ENTRIES_PER_REQUEST} hashes at once; "
-                               "import larger lists as a file", "hashes", 413)
+        raise ValidationFailed(
+            "too_many_entries",
+            f"at most {MAX_ENTRIES_PER_REQUEST} hashes at once; import larger lists as a file",
+            "hashes",
+            413,
+        )
     return specs
 
 
@@ -115,8 +120,10 @@ def specs_from_image(data: bytes, algorithms: set[str] | None = None) -> tuple[l
         if algorithm not in wanted:
             continue
         if algorithm == "pdq" and not hashes.pdq_matchable:
-            warnings.append(f"PDQ left out: quality {hashes.pdq_quality} is below {MIN_QUALITY}, "
-                            "so the hash would match unrelated flat pictures")
+            warnings.append(
+                f"PDQ left out: quality {hashes.pdq_quality} is below {MIN_QUALITY}, "
+                "so the hash would match unrelated flat pictures"
+            )
             continue
         specs.append(EntrySpec(algorithm, getattr(hashes, algorithm)))
     return specs, warnings
@@ -142,11 +149,14 @@ def entries_with_values(session: Session, bank_id: int, algorithm: str, values: 
     postgres = session.get_bind().dialect.name == "postgresql"
     found = []
     for start in range(0, len(values), _LOOKUP_BATCH):
-        batch = values[start:start + _LOOKUP_BATCH]
+        batch = values[start : start + _LOOKUP_BATCH]
         query = select(*columns) if columns else select(BankEntry)
         if postgres:
-            wanted = func.unnest(bindparam("wanted", batch, type_=ARRAY(String))).table_valued("value") \
+            wanted = (
+                func.unnest(bindparam("wanted", batch, type_=ARRAY(String)))
+                .table_valued("value")
                 .render_derived(name="wanted")
+            )
             query = query.join(wanted, BankEntry.value == wanted.c.value)
         else:
             query = query.where(BankEntry.value.in_(batch))
@@ -159,12 +169,23 @@ def _existing(session: Session, bank_id: int, specs: list[EntrySpec]) -> dict[tu
     by_algorithm: dict[str, list[str]] = {}
     for spec in specs:
         by_algorithm.setdefault(spec.algorithm, []).append(spec.value)
-    return {(row.algorithm, row.value): row for algorithm, values in by_algorithm.items()
-            for row in entries_with_values(session, bank_id, algorithm, values)}
+    return {
+        (row.algorithm, row.value): row
+        for algorithm, values in by_algorithm.items()
+        for row in entries_with_values(session, bank_id, algorithm, values)
+    }
 
 
-def add_entries(session: Session, bank: HashBank, specs: list[EntrySpec], actor: Actor, *,
-                note: str = "", source: str = "", how: str = "paste") -> AddResult:
+def add_entries(
+    session: Session,
+    bank: HashBank,
+    specs: list[EntrySpec],
+    actor: Actor,
+    *,
+    note: str = "",
+    source: str = "",
+    how: str = "paste",
+) -> AddResult:
     """Add entries; hashes already in the bank are reported, not duplicated (or re-enabled)."""
     note = clean_label(note, "note", MAX_NOTE_CHARS)
     source = clean_label(source, "source", MAX_SOURCE_CHARS)
@@ -179,9 +200,15 @@ def add_entries(session: Session, bank: HashBank, specs: list[EntrySpec], actor:
             if row is not None:
                 result.already_present.append(row)
                 continue
-            entry = BankEntry(bank_id=bank_id, algorithm=spec.algorithm, value=spec.value,
-                              note=spec.note or note, source=spec.source or source,
-                              added_by=f"{actor.type}:{actor.id}"[:64], added_at=now)
+            entry = BankEntry(
+                bank_id=bank_id,
+                algorithm=spec.algorithm,
+                value=spec.value,
+                note=spec.note or note,
+                source=spec.source or source,
+                added_by=f"{actor.type}:{actor.id}"[:64],
+                added_at=now,
+            )
             session.add(entry)
             result.added.append(entry)
         if not result.added:
@@ -195,9 +222,17 @@ def add_entries(session: Session, bank: HashBank, specs: list[EntrySpec], actor:
                 raise
             continue
         ids = [entry.id for entry in result.added]
-        audit.record(session, actor, "bank.entries_added", "hash_bank", bank_id, how=how, count=len(ids),
-                     already_present=len(result.already_present),
-                     entries=[[e.id, e.algorithm, e.value] for e in result.added][:_AUDIT_VALUES_UP_TO])
+        audit.record(
+            session,
+            actor,
+            "bank.entries_added",
+            "hash_bank",
+            bank_id,
+            how=how,
+            count=len(ids),
+            already_present=len(result.already_present),
+            entries=[[e.id, e.algorithm, e.value] for e in result.added][:_AUDIT_VALUES_UP_TO],
+        )
         change = record_change(session, bank_id, BankChangeOp.ENTRIES_ADDED, entry_lo=min(ids), entry_hi=max(ids))
         result.change_id = change.id
         session.commit()
@@ -212,17 +247,27 @@ def get_entry(session: Session, bank: HashBank, entry_id: int) -> BankEntry:
     return entry
 
 
-def set_entry_disabled(session: Session, bank: HashBank, entry_id: int, disabled: bool, actor: Actor
-                       ) -> tuple[BankEntry, int | None]:
+def set_entry_disabled(
+    session: Session, bank: HashBank, entry_id: int, disabled: bool, actor: Actor
+) -> tuple[BankEntry, int | None]:
     """Disable or re-enable an entry; returns it and the change id (None if nothing changed)."""
     entry = get_entry(session, bank, entry_id)
     if (entry.disabled_at is not None) == disabled:
         return entry, None
     entry.disabled_at = utcnow() if disabled else None
-    audit.record(session, actor, "bank.entry_disabled" if disabled else "bank.entry_enabled", "hash_bank",
-                 bank.id, entry_id=entry.id, algorithm=entry.algorithm, value=entry.value)
-    change = record_change(session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm=entry.algorithm,
-                           entry_lo=entry.id, entry_hi=entry.id)
+    audit.record(
+        session,
+        actor,
+        "bank.entry_disabled" if disabled else "bank.entry_enabled",
+        "hash_bank",
+        bank.id,
+        entry_id=entry.id,
+        algorithm=entry.algorithm,
+        value=entry.value,
+    )
+    change = record_change(
+        session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm=entry.algorithm, entry_lo=entry.id, entry_hi=entry.id
+    )
     session.commit()
     return entry, change.id
 
@@ -243,8 +288,16 @@ def remove_entry(session: Session, bank: HashBank, entry_id: int, actor: Actor) 
     matched = session.scalar(select(func.count()).select_from(HashMatch).where(HashMatch.entry_id == entry.id))
     if matched:
         raise EntryHasMatches(f"entry {entry.id} matched {matched} item(s); disable it instead of removing it")
-    audit.record(session, actor, "bank.entry_removed", "hash_bank", bank.id, entry_id=entry.id,
-                 algorithm=entry.algorithm, value=entry.value)
+    audit.record(
+        session,
+        actor,
+        "bank.entry_removed",
+        "hash_bank",
+        bank.id,
+        entry_id=entry.id,
+        algorithm=entry.algorithm,
+        value=entry.value,
+    )
     algorithm, removed_id = entry.algorithm, entry.id
     session.delete(entry)
     try:
@@ -252,8 +305,9 @@ def remove_entry(session: Session, bank: HashBank, entry_id: int, actor: Actor) 
     except IntegrityError as exc:  # an item matched it in the meantime
         session.rollback()
         raise EntryHasMatches(f"entry {removed_id} has just matched an item; disable it instead") from exc
-    change = record_change(session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm=algorithm,
-                           entry_lo=removed_id, entry_hi=removed_id)
+    change = record_change(
+        session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm=algorithm, entry_lo=removed_id, entry_hi=removed_id
+    )
     session.commit()
     return change.id
 
@@ -262,8 +316,16 @@ def _is_hex(text: str) -> bool:
     return bool(text) and all(c in "0123456789abcdef" for c in text)
 
 
-def search_entries(session: Session, bank: HashBank, *, q: str = "", algorithm: str | None = None,
-                   status: str = "all", before: int | None = None, limit: int = 50) -> EntryPage:
+def search_entries(
+    session: Session,
+    bank: HashBank,
+    *,
+    q: str = "",
+    algorithm: str | None = None,
+    status: str = "all",
+    before: int | None = None,
+    limit: int = 50,
+) -> EntryPage:
     """Newest first. `q` matches a hash prefix, or text in the note or source."""
     conditions = [BankEntry.bank_id == bank.id]
     if algorithm:
@@ -279,8 +341,10 @@ def search_entries(session: Session, bank: HashBank, *, q: str = "", algorithm: 
         raise ValidationFailed("too_long", "'q' exceeds 200 characters", "q")
     if q:
         lowered = q.lower()
-        text_match = [func.lower(BankEntry.note).contains(lowered, autoescape=True),
-                      func.lower(BankEntry.source).contains(lowered, autoescape=True)]
+        text_match = [
+            func.lower(BankEntry.note).contains(lowered, autoescape=True),
+            func.lower(BankEntry.source).contains(lowered, autoescape=True),
+        ]
         if _is_hex(lowered):
             # A range on the (lowercase hex) value uses the index whatever the collation.
             prefix = and_(BankEntry.value >= lowered, BankEntry.value < lowered + "g")

@@ -1,5 +1,6 @@
 """Errors of the hash-bank services. Each carries a stable code and an HTTP status, so the
 API turns it into its JSON error and the web UI shows its message next to the form."""
+
 from __future__ import annotations
 
 from classifiers.hashing.formats import LineError
@@ -40,6 +41,7 @@ class InvalidFormat(BankError):
 
 class InvalidHashLines(BankError):
     """Pasted or posted hashes with problems: every bad line, with its number and reason."""
+
     code, status = "invalid_hashes", 400
 
     def __init__(self, errors: list[LineError], field: str = "hashes"):

@@ -15,12 +15,14 @@ After a commit that wrote change rows, this process's matchers are marked stale 
 Redis message nudges every worker to poll at once; the poll interval is the fallback when
 Redis is down.
 """
+
 from __future__ import annotations
 
 import logging
 import weakref
 
 from flask import current_app, has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session, scoped_session
 
@@ -34,11 +36,18 @@ _PG_LOCK_KEY = 0x62616E6B  # "bank"
 _PENDING = "workbench_bank_changes"
 
 # Matchers living in this process, marked stale after a local commit (tests, the CLI).
-_local_listeners: "weakref.WeakSet" = weakref.WeakSet()
+_local_listeners: weakref.WeakSet = weakref.WeakSet()
 
 
-def record_change(session: Session, bank_id: int, op: str, *, algorithm: str | None = None,
-                  entry_lo: int | None = None, entry_hi: int | None = None) -> BankChange:
+def record_change(
+    session: Session,
+    bank_id: int,
+    op: str,
+    *,
+    algorithm: str | None = None,
+    entry_lo: int | None = None,
+    entry_hi: int | None = None,
+) -> BankChange:
     """Append a change row. Call it last, just before the commit."""
     if isinstance(session, scoped_session):
         session = session()
@@ -73,9 +82,8 @@ def _announce_after_commit(session: Session) -> None:
         return
     try:
         redis.publish(CHANNEL, str(max(changes)))
-    except Exception as exc:  # the poll interval still delivers the change
-        log.debug("could not publish bank change %s (%s); workers will see it on their next poll",
-                 max(changes), exc)
+    except RedisError as exc:  # the poll interval still delivers the change
+        log.debug("could not publish bank change %s (%s); workers will see it on their next poll", max(changes), exc)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -5,15 +5,17 @@ on any worker that shares the directory, reads exactly the same bytes. Parsing i
 chunk of lines at a time, so a million-line list never sits in memory as objects; line
 numbers are those of the whole file.
 """
+
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from classifiers.hashing.formats import HMA_CSV, LineError, ParseResult, parse
 
@@ -105,8 +107,9 @@ def first_logical_line(handle: BinaryIO) -> tuple[int, str] | None:
     return None
 
 
-def parse_chunk(lines: list[tuple[int, str | None]], fmt: str, algorithm: str | None, filename: str,
-                header: tuple[int, str] | None) -> ParseResult:
+def parse_chunk(
+    lines: list[tuple[int, str | None]], fmt: str, algorithm: str | None, filename: str, header: tuple[int, str] | None
+) -> ParseResult:
     """Parse consecutive lines of a file; line numbers in the result are the file's.
 
     For an HMA CSV whose header lies before this chunk, the header is put in front so
@@ -123,5 +126,6 @@ def parse_chunk(lines: list[tuple[int, str | None]], fmt: str, algorithm: str | 
     result = parse("\n".join(texts), fmt, algorithm=algorithm, filename=filename)
     result.errors = sorted(
         [LineError(numbers[error.line - 1], error.reason, error.text) for error in result.errors] + undecodable,
-        key=lambda error: error.line)
+        key=lambda error: error.line,
+    )
     return result

@@ -11,13 +11,14 @@ then confirms each candidate against the database (entry still enabled, bank ena
 distance within *that bank's* threshold), so a disable is honoured even before the feed
 has delivered it. MD5 and SHA-256 are plain database lookups and need no memory at all.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from array import array
 import time
 import weakref
+from array import array
 from datetime import datetime
 
 import numpy as np
@@ -120,8 +121,12 @@ class BankMatcher:
             self._last_poll = time.monotonic()
             self.builds += 1
             self.built_at = self.polled_at = utcnow()
-        log.info("bank matcher built in %.2fs at change %s: %s", time.perf_counter() - started, position,
-                 {algorithm: len(index) for algorithm, index in indexes.items()})
+        log.info(
+            "bank matcher built in %.2fs at change %s: %s",
+            time.perf_counter() - started,
+            position,
+            {algorithm: len(index) for algorithm, index in indexes.items()},
+        )
 
     @staticmethod
     def _load_thresholds(session: Session) -> dict[str, int]:
@@ -134,9 +139,15 @@ class BankMatcher:
         algorithm index plus a sort of every row is several times slower), streamed."""
         ids = {algorithm: array("q") for algorithm in PERCEPTUAL}
         raw = {algorithm: bytearray() for algorithm in PERCEPTUAL}
-        result = session.connection().execution_options(stream_results=True, yield_per=_LOAD_BATCH).execute(
-            select(BankEntry.id, BankEntry.algorithm, BankEntry.value)
-            .where(BankEntry.disabled_at.is_(None)).order_by(BankEntry.id))
+        result = (
+            session.connection()
+            .execution_options(stream_results=True, yield_per=_LOAD_BATCH)
+            .execute(
+                select(BankEntry.id, BankEntry.algorithm, BankEntry.value)
+                .where(BankEntry.disabled_at.is_(None))
+                .order_by(BankEntry.id)
+            )
+        )
         for partition in result.partitions():
             for entry_id, algorithm, value in partition:
                 if algorithm in raw:  # exact hashes are looked up in the database instead
@@ -146,8 +157,10 @@ class BankMatcher:
         for algorithm in PERCEPTUAL:
             index = HammingIndex.for_algorithm(algorithm)
             nbytes = HEX_LENGTHS[algorithm] // 2
-            index.build(np.frombuffer(ids[algorithm], dtype=np.int64),
-                        np.frombuffer(bytes(raw[algorithm]), dtype=np.uint8).reshape(-1, nbytes))
+            index.build(
+                np.frombuffer(ids[algorithm], dtype=np.int64),
+                np.frombuffer(bytes(raw[algorithm]), dtype=np.uint8).reshape(-1, nbytes),
+            )
             indexes[algorithm] = index
         return indexes
 
@@ -156,9 +169,19 @@ class BankMatcher:
         applied = 0
         while True:
             changes = session.execute(
-                select(BankChange.id, BankChange.bank_id, BankChange.op, BankChange.algorithm,
-                       BankChange.entry_lo, BankChange.entry_hi, BankChange.created_at)
-                .where(BankChange.id > self.position).order_by(BankChange.id).limit(_FEED_BATCH)).all()
+                select(
+                    BankChange.id,
+                    BankChange.bank_id,
+                    BankChange.op,
+                    BankChange.algorithm,
+                    BankChange.entry_lo,
+                    BankChange.entry_hi,
+                    BankChange.created_at,
+                )
+                .where(BankChange.id > self.position)
+                .order_by(BankChange.id)
+                .limit(_FEED_BATCH)
+            ).all()
             if not changes:
                 return applied
             self._apply(session, changes)
@@ -174,27 +197,34 @@ class BankMatcher:
     def _apply(self, session: Session, changes) -> None:
         if any(change.op == BankChangeOp.BANK_CHANGED for change in changes):
             self._max_thresholds = self._load_thresholds(session)
-        single = {change.entry_lo: change.algorithm for change in changes
-                  if change.op == BankChangeOp.ENTRY_CHANGED and change.entry_lo is not None}
+        single = {
+            change.entry_lo: change.algorithm
+            for change in changes
+            if change.op == BankChangeOp.ENTRY_CHANGED and change.entry_lo is not None
+        }
         ids = list(single)
         for start in range(0, len(ids), _IN_BATCH):
-            batch = ids[start:start + _IN_BATCH]
-            rows = session.execute(select(BankEntry.id, BankEntry.algorithm, BankEntry.value, BankEntry.disabled_at)
-                                   .where(BankEntry.id.in_(batch))).all()
+            batch = ids[start : start + _IN_BATCH]
+            rows = session.execute(
+                select(BankEntry.id, BankEntry.algorithm, BankEntry.value, BankEntry.disabled_at).where(
+                    BankEntry.id.in_(batch)
+                )
+            ).all()
             self._reconcile(rows)
             for row in rows:  # SQLite may reuse a removed entry's id for another algorithm
                 if single[row.id] and single[row.id] != row.algorithm and single[row.id] in self._indexes:
                     self._indexes[single[row.id]].remove(row.id)
             for gone in set(batch) - {row.id for row in rows}:  # removed entries
-                for algorithm in ([single[gone]] if single[gone] else PERCEPTUAL):
+                for algorithm in [single[gone]] if single[gone] else PERCEPTUAL:
                     if algorithm in self._indexes:
                         self._indexes[algorithm].remove(gone)
         for change in changes:
             if change.op == BankChangeOp.ENTRIES_ADDED and change.entry_lo is not None:
                 rows = session.execute(
-                    select(BankEntry.id, BankEntry.algorithm, BankEntry.value, BankEntry.disabled_at)
-                    .where(BankEntry.bank_id == change.bank_id,
-                           BankEntry.id.between(change.entry_lo, change.entry_hi))).all()
+                    select(BankEntry.id, BankEntry.algorithm, BankEntry.value, BankEntry.disabled_at).where(
+                        BankEntry.bank_id == change.bank_id, BankEntry.id.between(change.entry_lo, change.entry_hi)
+                    )
+                ).all()
                 self._reconcile(rows)
 
     def _reconcile(self, rows) -> None:

@@ -1,4 +1,5 @@
 """Matching an item's hashes against the banks: index candidates, confirmed in the database."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ class BankHit:
     distance: int
 
 
-def find_matches(session: Session, matcher: BankMatcher, hashes: dict[str, str], *,
-                 pdq_matchable: bool = True) -> list[BankHit]:
+def find_matches(
+    session: Session, matcher: BankMatcher, hashes: dict[str, str], *, pdq_matchable: bool = True
+) -> list[BankHit]:
     """Every enabled entry of an enabled bank within that bank's threshold.
 
     `hashes` maps algorithm -> hex; PDQ is skipped when its quality is too low.
@@ -41,8 +43,12 @@ def find_matches(session: Session, matcher: BankMatcher, hashes: dict[str, str],
         rows = session.execute(
             select(BankEntry.id, BankEntry.algorithm, BankEntry.bank_id, HashBank)
             .join(HashBank, HashBank.id == BankEntry.bank_id)
-            .where(BankEntry.id.in_(ids[start:start + _IN_BATCH]), BankEntry.disabled_at.is_(None),
-                   HashBank.enabled.is_(True))).all()
+            .where(
+                BankEntry.id.in_(ids[start : start + _IN_BATCH]),
+                BankEntry.disabled_at.is_(None),
+                HashBank.enabled.is_(True),
+            )
+        ).all()
         for entry_id, algorithm, bank_id, bank in rows:
             distance = candidates.get((entry_id, algorithm))
             if distance is not None and distance <= bank.threshold(algorithm):
@@ -54,7 +60,12 @@ def find_matches(session: Session, matcher: BankMatcher, hashes: dict[str, str],
         rows = session.execute(
             select(BankEntry.id, BankEntry.bank_id)
             .join(HashBank, HashBank.id == BankEntry.bank_id)
-            .where(BankEntry.algorithm == algorithm, BankEntry.value == value, BankEntry.disabled_at.is_(None),
-                   HashBank.enabled.is_(True))).all()
+            .where(
+                BankEntry.algorithm == algorithm,
+                BankEntry.value == value,
+                BankEntry.disabled_at.is_(None),
+                HashBank.enabled.is_(True),
+            )
+        ).all()
         hits.extend(BankHit(entry_id, algorithm, bank_id, 0) for entry_id, bank_id in rows)
     return sorted(hits)

@@ -6,6 +6,7 @@ algorithm "chromaprint" in a bank of kind "music", whose value is the SHA-256 of
 uploaded track, with the fingerprint, rights holder and licensed territories in
 music_tracks. The uploaded files themselves are not kept.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,28 +21,39 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import BankChangeOp, BankEntry, HashBank
 from workbench.models.media import BankVideoFrame, MusicTrack
-from workbench.services.operations import capabilities
 from workbench.services.banks.feed import record_change
+from workbench.services.operations import capabilities
 from workbench.services.validation import ValidationFailed
 
 MAX_TITLE_CHARS = 255
 
 
-def _new_entry(session: Session, bank: HashBank, algorithm: str, value: str, actor: Actor, note: str,
-               source: str) -> BankEntry | None:
-    existing = session.scalar(select(BankEntry).where(BankEntry.bank_id == bank.id, BankEntry.algorithm == algorithm,
-                                                      BankEntry.value == value))
+def _new_entry(
+    session: Session, bank: HashBank, algorithm: str, value: str, actor: Actor, note: str, source: str
+) -> BankEntry | None:
+    existing = session.scalar(
+        select(BankEntry).where(
+            BankEntry.bank_id == bank.id, BankEntry.algorithm == algorithm, BankEntry.value == value
+        )
+    )
     if existing is not None:
         return None
-    entry = BankEntry(bank_id=bank.id, algorithm=algorithm, value=value, note=note[:2000], source=source[:255],
-                      added_by=str(actor.id)[:64])
+    entry = BankEntry(
+        bank_id=bank.id,
+        algorithm=algorithm,
+        value=value,
+        note=note[:2000],
+        source=source[:255],
+        added_by=str(actor.id)[:64],
+    )
     session.add(entry)
     session.flush()
     return entry
 
 
-def add_video_entry(session: Session, bank: HashBank, actor: Actor, *, frames: list[VpdqFrame], note: str = "",
-                    source: str = "") -> BankEntry | None:
+def add_video_entry(
+    session: Session, bank: HashBank, actor: Actor, *, frames: list[VpdqFrame], note: str = "", source: str = ""
+) -> BankEntry | None:
     """Add a video by its vPDQ frames; None when the bank already holds the same frames."""
     if not frames:
         raise ValidationFailed("missing_field", "the video has no frames", "video")
@@ -49,10 +61,23 @@ def add_video_entry(session: Session, bank: HashBank, actor: Actor, *, frames: l
     entry = _new_entry(session, bank, "vpdq", value, actor, note, source)
     if entry is None:
         return None
-    session.add_all(BankVideoFrame(entry_id=entry.id, position=i, pdq=f.pdq, quality=f.quality,
-                                   time_ms=int(round(f.timestamp * 1000))) for i, f in enumerate(frames))
-    audit.record(session, actor, "bank.entry_added", "hash_bank", bank.id, entry_id=entry.id, algorithm="vpdq",
-                 value=value, frames=len(frames))
+    session.add_all(
+        BankVideoFrame(
+            entry_id=entry.id, position=i, pdq=f.pdq, quality=f.quality, time_ms=int(round(f.timestamp * 1000))
+        )
+        for i, f in enumerate(frames)
+    )
+    audit.record(
+        session,
+        actor,
+        "bank.entry_added",
+        "hash_bank",
+        bank.id,
+        entry_id=entry.id,
+        algorithm="vpdq",
+        value=value,
+        frames=len(frames),
+    )
     record_change(session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm="vpdq", entry_lo=entry.id, entry_hi=entry.id)
     return entry
 
@@ -72,8 +97,9 @@ def video_frames_from_text(text: str) -> list[VpdqFrame]:
 
 
 def entry_frames(session: Session, entry_id: int) -> list[VpdqFrame]:
-    rows = session.scalars(select(BankVideoFrame).where(BankVideoFrame.entry_id == entry_id)
-                           .order_by(BankVideoFrame.position))
+    rows = session.scalars(
+        select(BankVideoFrame).where(BankVideoFrame.entry_id == entry_id).order_by(BankVideoFrame.position)
+    )
     return [VpdqFrame(row.pdq, row.quality, row.time_ms / 1000.0) for row in rows]
 
 
@@ -85,8 +111,19 @@ def parse_territories(text: str) -> str:
     return " ".join(codes)
 
 
-def add_music_entry(session: Session, bank: HashBank, actor: Actor, *, data: bytes, title: str, rights_holder: str,
-                    territories: str, note: str = "", source: str = "", caps: AudioCaps = AudioCaps()) -> BankEntry | None:
+def add_music_entry(
+    session: Session,
+    bank: HashBank,
+    actor: Actor,
+    *,
+    data: bytes,
+    title: str,
+    rights_holder: str,
+    territories: str,
+    note: str = "",
+    source: str = "",
+    caps: AudioCaps = AudioCaps(),
+) -> BankEntry | None:
     """Fingerprint an uploaded track (audio or video file) into a music bank."""
     if bank.kind != "music":
         raise ValidationFailed("invalid_bank", "reference tracks go into a bank of kind 'music'", "bank")
@@ -95,23 +132,48 @@ def add_music_entry(session: Session, bank: HashBank, actor: Actor, *, data: byt
         raise ValidationFailed("missing_field", "a track needs a title and a rights holder", "title")
     licensed = parse_territories(territories or "")
     if not capabilities.is_available("music_fingerprinting"):
-        raise ValidationFailed("fingerprinting_unavailable", "reference tracks cannot be fingerprinted on this host: "
-                               + capabilities.by_name("music_fingerprinting").missing_reason, "track", 503)
+        raise ValidationFailed(
+            "fingerprinting_unavailable",
+            "reference tracks cannot be fingerprinted on this host: "
+            + capabilities.by_name("music_fingerprinting").missing_reason,
+            "track",
+            503,
+        )
     try:
         phases = reference_phases(data, caps)  # a track longer than the cap: its first part
     except (VideoDecodeError, FingerprintError) as exc:
-        raise ValidationFailed("corrupt_audio", f"the track could not be fingerprinted: {exc}"[:500], "track", 422) from exc
+        raise ValidationFailed(
+            "corrupt_audio", f"the track could not be fingerprinted: {exc}"[:500], "track", 422
+        ) from exc
     if len(phases[0].words) < 16:
         raise ValidationFailed("track_too_short", "the track is too short to fingerprint", "track", 422)
     entry = _new_entry(session, bank, "chromaprint", hashlib.sha256(data).hexdigest(), actor, note, source)
     if entry is None:
         return None
-    session.add(MusicTrack(entry_id=entry.id, title=title[:MAX_TITLE_CHARS], rights_holder=rights_holder[:255],
-                           licensed_territories=licensed, duration_s=phases[0].duration_s,
-                           fingerprint=b"".join(p.to_bytes() for p in phases),
-                           phase_lengths=",".join(str(len(p.words)) for p in phases)))
-    audit.record(session, actor, "bank.entry_added", "hash_bank", bank.id, entry_id=entry.id, algorithm="chromaprint",
-                 title=title[:MAX_TITLE_CHARS], rights_holder=rights_holder[:255], territories=licensed)
-    record_change(session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm="chromaprint", entry_lo=entry.id,
-                  entry_hi=entry.id)
+    session.add(
+        MusicTrack(
+            entry_id=entry.id,
+            title=title[:MAX_TITLE_CHARS],
+            rights_holder=rights_holder[:255],
+            licensed_territories=licensed,
+            duration_s=phases[0].duration_s,
+            fingerprint=b"".join(p.to_bytes() for p in phases),
+            phase_lengths=",".join(str(len(p.words)) for p in phases),
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        "bank.entry_added",
+        "hash_bank",
+        bank.id,
+        entry_id=entry.id,
+        algorithm="chromaprint",
+        title=title[:MAX_TITLE_CHARS],
+        rights_holder=rights_holder[:255],
+        territories=licensed,
+    )
+    record_change(
+        session, bank.id, BankChangeOp.ENTRY_CHANGED, algorithm="chromaprint", entry_lo=entry.id, entry_hi=entry.id
+    )
     return entry

@@ -6,6 +6,7 @@ The video and music entries live in one in-memory `MediaBankIndex` per process, 
 through the same change feed as the image matcher: a change to a vpdq or chromaprint
 entry reloads that entry, a bank change reloads everything.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -49,7 +50,7 @@ class MediaHit:
 def _phases(track: MusicTrack) -> tuple[AudioFingerprint, ...]:
     out, start = [], 0
     for length in (int(n) for n in track.phase_lengths.split(",") if n):
-        out.append(AudioFingerprint.from_bytes(track.fingerprint[start:start + 4 * length], track.duration_s))
+        out.append(AudioFingerprint.from_bytes(track.fingerprint[start : start + 4 * length], track.duration_s))
         start += 4 * length
     return tuple(out)
 
@@ -57,7 +58,7 @@ def _phases(track: MusicTrack) -> tuple[AudioFingerprint, ...]:
 class MediaBankIndex:
     def __init__(self) -> None:
         self.videos = VideoIndex(DEFAULT_QUALITY)
-        self.video_bank: dict[int, int] = {}   # entry id -> bank id
+        self.video_bank: dict[int, int] = {}  # entry id -> bank id
         self.tracks: dict[int, Track] = {}
         self.position = -1
         self._lock = threading.RLock()
@@ -68,10 +69,16 @@ class MediaBankIndex:
             if self.position < 0:
                 self._reload(session)
             elif latest > self.position:
-                changes = session.execute(select(BankChange.op, BankChange.algorithm, BankChange.entry_lo)
-                                          .where(BankChange.id > self.position, BankChange.id <= latest)).all()
-                if any(c.op != BankChangeOp.ENTRY_CHANGED or c.algorithm is None for c in changes
-                       if c.algorithm in MEDIA_ALGORITHMS + (None,)):
+                changes = session.execute(
+                    select(BankChange.op, BankChange.algorithm, BankChange.entry_lo).where(
+                        BankChange.id > self.position, BankChange.id <= latest
+                    )
+                ).all()
+                if any(
+                    c.op != BankChangeOp.ENTRY_CHANGED or c.algorithm is None
+                    for c in changes
+                    if c.algorithm in MEDIA_ALGORITHMS + (None,)
+                ):
                     self._reload(session)
                 else:
                     for change in changes:
@@ -80,9 +87,11 @@ class MediaBankIndex:
             self.position = latest
 
     def _enabled_entries(self, session: Session, algorithm: str, entry_id: int | None = None):
-        statement = (select(BankEntry.id, BankEntry.bank_id).join(HashBank, HashBank.id == BankEntry.bank_id)
-                     .where(BankEntry.algorithm == algorithm, BankEntry.disabled_at.is_(None),
-                            HashBank.enabled.is_(True)))
+        statement = (
+            select(BankEntry.id, BankEntry.bank_id)
+            .join(HashBank, HashBank.id == BankEntry.bank_id)
+            .where(BankEntry.algorithm == algorithm, BankEntry.disabled_at.is_(None), HashBank.enabled.is_(True))
+        )
         if entry_id is not None:
             statement = statement.where(BankEntry.id == entry_id)
         return dict(session.execute(statement).all())
@@ -90,9 +99,11 @@ class MediaBankIndex:
     def _reload(self, session: Session) -> None:
         banks = self._enabled_entries(session, "vpdq")
         frames: dict[int, list[VpdqFrame]] = {}
-        for row in session.execute(select(BankVideoFrame.entry_id, BankVideoFrame.pdq, BankVideoFrame.quality,
-                                          BankVideoFrame.time_ms).order_by(BankVideoFrame.entry_id,
-                                                                           BankVideoFrame.position)):
+        for row in session.execute(
+            select(
+                BankVideoFrame.entry_id, BankVideoFrame.pdq, BankVideoFrame.quality, BankVideoFrame.time_ms
+            ).order_by(BankVideoFrame.entry_id, BankVideoFrame.position)
+        ):
             if row.entry_id in banks:
                 frames.setdefault(row.entry_id, []).append(VpdqFrame(row.pdq, row.quality, row.time_ms / 1000))
         index = VideoIndex(DEFAULT_QUALITY)
@@ -106,14 +117,19 @@ class MediaBankIndex:
 
     @staticmethod
     def _track(track: MusicTrack, bank_id: int) -> Track:
-        return Track(track.entry_id, bank_id, track.title, track.rights_holder, frozenset(track.territories),
-                     _phases(track))
+        return Track(
+            track.entry_id, bank_id, track.title, track.rights_holder, frozenset(track.territories), _phases(track)
+        )
 
     def _reload_entry(self, session: Session, entry_id: int) -> None:
         video = self._enabled_entries(session, "vpdq", entry_id)
         if video:
-            frames = [VpdqFrame(r.pdq, r.quality, r.time_ms / 1000) for r in session.scalars(
-                select(BankVideoFrame).where(BankVideoFrame.entry_id == entry_id).order_by(BankVideoFrame.position))]
+            frames = [
+                VpdqFrame(r.pdq, r.quality, r.time_ms / 1000)
+                for r in session.scalars(
+                    select(BankVideoFrame).where(BankVideoFrame.entry_id == entry_id).order_by(BankVideoFrame.position)
+                )
+            ]
             self.videos.add(entry_id, frames)
             self.video_bank[entry_id] = video[entry_id]
         else:
@@ -157,9 +173,12 @@ def match_video_entries(session: Session, index: MediaBankIndex, frames: list[Vp
         if not score.passes(bank.vpdq_query_match_pct, bank.vpdq_compared_match_pct):
             continue
         distances = [d for _, _, d in candidate.pairs if d <= bank.pdq_threshold]
-        hits.append(MediaHit(BankHit(candidate.video_id, "vpdq", bank.id, int(statistics.median(distances))),
-                             {"query_match_pct": score.query_match_pct,
-                              "compared_match_pct": score.compared_match_pct}))
+        hits.append(
+            MediaHit(
+                BankHit(candidate.video_id, "vpdq", bank.id, int(statistics.median(distances))),
+                {"query_match_pct": score.query_match_pct, "compared_match_pct": score.compared_match_pct},
+            )
+        )
     return hits
 
 
@@ -175,8 +194,9 @@ def match_frames_against_images(session: Session, matcher: BankMatcher, frames: 
     return [MediaHit(hit, {"offset_s": timestamp}) for hit, timestamp in best.values()]
 
 
-def match_music(index: MediaBankIndex, fingerprint: AudioFingerprint | None, *, max_ber: float,
-                min_match_s: float) -> list[tuple[MediaHit, Track, MusicMatch]]:
+def match_music(
+    index: MediaBankIndex, fingerprint: AudioFingerprint | None, *, max_ber: float, min_match_s: float
+) -> list[tuple[MediaHit, Track, MusicMatch]]:
     if fingerprint is None or len(fingerprint.words) == 0:
         return []
     out = []
@@ -184,6 +204,18 @@ def match_music(index: MediaBankIndex, fingerprint: AudioFingerprint | None, *, 
         found = match_any(fingerprint, list(track.phases), max_ber=max_ber, min_match_s=min_match_s)
         if found is not None:
             hit = BankHit(track.entry_id, "chromaprint", track.bank_id, int(round(found.bit_error_rate * 100)))
-            out.append((MediaHit(hit, {"matched_s": found.matched_s, "offset_s": found.offset_s,
-                                       "bit_error_rate": found.bit_error_rate}), track, found))
+            out.append(
+                (
+                    MediaHit(
+                        hit,
+                        {
+                            "matched_s": found.matched_s,
+                            "offset_s": found.offset_s,
+                            "bit_error_rate": found.bit_error_rate,
+                        },
+                    ),
+                    track,
+                    found,
+                )
+            )
     return out

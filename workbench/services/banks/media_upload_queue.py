@@ -8,13 +8,14 @@ adds the entry through media_entries as the CLI does, records the outcome on the
 deletes the file. Running it twice is harmless: a finished row is left alone, and an entry the
 bank already holds is not added again.
 """
+
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,11 +24,11 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import BankEntry, BankMediaUpload, HashBank, MediaUploadStatus
 from workbench.models.base import utcnow
-from workbench.services.operations import capabilities
 from workbench.services.banks import media_entries, media_uploads
 from workbench.services.banks.import_files import ImportFileMissing, ImportFileStore
-from workbench.services.validation import ValidationFailed
 from workbench.services.intake.videos import audio_caps, check_video
+from workbench.services.operations import capabilities
+from workbench.services.validation import ValidationFailed
 
 MAX_ERROR_CHARS = 500
 
@@ -37,36 +38,83 @@ def media_store(config: Mapping) -> ImportFileStore:
     return ImportFileStore(Path(config["WORKBENCH_IMPORT_DIR"]) / "media")
 
 
-def queue_video_upload(session: Session, bank: HashBank, actor: Actor, data: bytes, config: Mapping, *,
-                       note: str = "", source: str = "") -> BankMediaUpload:
+def queue_video_upload(
+    session: Session, bank: HashBank, actor: Actor, data: bytes, config: Mapping, *, note: str = "", source: str = ""
+) -> BankMediaUpload:
     media_uploads.check_video_bank(bank)
     check_video(data, config)  # sniffed, size/length/picture limits: the container only
     return _queue(session, bank, actor, "video", data, config, note=note, source=source)
 
 
-def queue_track_upload(session: Session, bank: HashBank, actor: Actor, data: bytes, config: Mapping, *, title: str,
-                       rights_holder: str, territories: str, note: str = "", source: str = "") -> BankMediaUpload:
+def queue_track_upload(
+    session: Session,
+    bank: HashBank,
+    actor: Actor,
+    data: bytes,
+    config: Mapping,
+    *,
+    title: str,
+    rights_holder: str,
+    territories: str,
+    note: str = "",
+    source: str = "",
+) -> BankMediaUpload:
     licensed = media_uploads.check_track_fields(bank, title, rights_holder, territories)
     if not capabilities.is_available("music_fingerprinting"):
-        raise ValidationFailed("fingerprinting_unavailable", "reference tracks cannot be fingerprinted on this host: "
-                               + capabilities.by_name("music_fingerprinting").missing_reason, "track", 503)
+        raise ValidationFailed(
+            "fingerprinting_unavailable",
+            "reference tracks cannot be fingerprinted on this host: "
+            + capabilities.by_name("music_fingerprinting").missing_reason,
+            "track",
+            503,
+        )
     media_uploads.check_track(data, config)
-    return _queue(session, bank, actor, "track", data, config, note=note, source=source, title=title.strip(),
-                  rights_holder=rights_holder.strip(), territories=licensed)
+    return _queue(
+        session,
+        bank,
+        actor,
+        "track",
+        data,
+        config,
+        note=note,
+        source=source,
+        title=title.strip(),
+        rights_holder=rights_holder.strip(),
+        territories=licensed,
+    )
 
 
-def _queue(session: Session, bank: HashBank, actor: Actor, kind: str, data: bytes, config: Mapping,
-           **fields: str) -> BankMediaUpload:
+def _queue(
+    session: Session, bank: HashBank, actor: Actor, kind: str, data: bytes, config: Mapping, **fields: str
+) -> BankMediaUpload:
     stored = media_store(config).save(io.BytesIO(data), max_bytes=len(data))
-    upload = BankMediaUpload(bank_id=bank.id, kind=kind, file_sha256=stored.sha256, file_size=stored.size,
-                             status=MediaUploadStatus.QUEUED, actor_type=actor.type, actor_id=str(actor.id),
-                             note=fields.get("note", "")[:2000], source=fields.get("source", "")[:255],
-                             title=fields.get("title", "")[:255], rights_holder=fields.get("rights_holder", "")[:255],
-                             territories=fields.get("territories", ""))
+    upload = BankMediaUpload(
+        bank_id=bank.id,
+        kind=kind,
+        file_sha256=stored.sha256,
+        file_size=stored.size,
+        status=MediaUploadStatus.QUEUED,
+        actor_type=actor.type,
+        actor_id=str(actor.id),
+        note=fields.get("note", "")[:2000],
+        source=fields.get("source", "")[:255],
+        title=fields.get("title", "")[:255],
+        rights_holder=fields.get("rights_holder", "")[:255],
+        territories=fields.get("territories", ""),
+    )
     session.add(upload)
     session.flush()
-    audit.record(session, actor, "bank.media_upload_queued", "hash_bank", bank.id, upload_id=upload.id, kind=kind,
-                 file_sha256=stored.sha256, size=stored.size)
+    audit.record(
+        session,
+        actor,
+        "bank.media_upload_queued",
+        "hash_bank",
+        bank.id,
+        upload_id=upload.id,
+        kind=kind,
+        file_sha256=stored.sha256,
+        size=stored.size,
+    )
     session.commit()
     return upload
 
@@ -90,12 +138,22 @@ def run_media_upload(session: Session, upload_id: int, config: Mapping) -> BankM
     try:
         if upload.kind == "video":
             frames = media_entries.video_frames_from_upload(data, config["WORKBENCH_VPDQ_FRAMES_PER_S"])
-            entry = media_entries.add_video_entry(session, bank, actor, frames=frames, note=upload.note,
-                                                  source=upload.source)
+            entry = media_entries.add_video_entry(
+                session, bank, actor, frames=frames, note=upload.note, source=upload.source
+            )
         else:
-            entry = media_entries.add_music_entry(session, bank, actor, data=data, title=upload.title,
-                                                  rights_holder=upload.rights_holder, territories=upload.territories,
-                                                  note=upload.note, source=upload.source, caps=audio_caps(config))
+            entry = media_entries.add_music_entry(
+                session,
+                bank,
+                actor,
+                data=data,
+                title=upload.title,
+                rights_holder=upload.rights_holder,
+                territories=upload.territories,
+                note=upload.note,
+                source=upload.source,
+                caps=audio_caps(config),
+            )
     except ValidationFailed as exc:  # the decode found what the probe could not: nothing was added
         session.rollback()
         upload = session.get(BankMediaUpload, upload_id)
@@ -103,14 +161,29 @@ def run_media_upload(session: Session, upload_id: int, config: Mapping) -> BankM
     return _finish(session, upload, MediaUploadStatus.DONE, entry, None, store)
 
 
-def _finish(session: Session, upload: BankMediaUpload, status: str, entry: BankEntry | None, error: str | None,
-            store: ImportFileStore | None = None) -> BankMediaUpload:
+def _finish(
+    session: Session,
+    upload: BankMediaUpload,
+    status: str,
+    entry: BankEntry | None,
+    error: str | None,
+    store: ImportFileStore | None = None,
+) -> BankMediaUpload:
     upload.status = status
     upload.entry_id = entry.id if entry is not None else None
     upload.error = error[:MAX_ERROR_CHARS] if error else None
     upload.finished_at = utcnow()
-    audit.record(session, Actor.system("bank-media"), f"bank.media_upload_{status}", "hash_bank", upload.bank_id,
-                 upload_id=upload.id, kind=upload.kind, entry_id=upload.entry_id, error=upload.error)
+    audit.record(
+        session,
+        Actor.system("bank-media"),
+        f"bank.media_upload_{status}",
+        "hash_bank",
+        upload.bank_id,
+        upload_id=upload.id,
+        kind=upload.kind,
+        entry_id=upload.entry_id,
+        error=upload.error,
+    )
     session.commit()
     if store is not None:
         _delete_unless_waiting(session, store, upload.file_sha256)
@@ -119,8 +192,11 @@ def _finish(session: Session, upload: BankMediaUpload, status: str, entry: BankE
 
 def _delete_unless_waiting(session: Session, store: ImportFileStore, sha256: str) -> None:
     """The file goes once no other upload of the same bytes still needs it."""
-    waiting = session.scalar(select(BankMediaUpload.id).where(BankMediaUpload.file_sha256 == sha256,
-                                                             BankMediaUpload.status == MediaUploadStatus.QUEUED))
+    waiting = session.scalar(
+        select(BankMediaUpload.id).where(
+            BankMediaUpload.file_sha256 == sha256, BankMediaUpload.status == MediaUploadStatus.QUEUED
+        )
+    )
     session.rollback()
     if waiting is None:
         with contextlib.suppress(FileNotFoundError):
@@ -137,5 +213,11 @@ def mark_failed(session: Session, upload_id: int, error: str, config: Mapping) -
 
 
 def recent_uploads(session: Session, bank: HashBank, limit: int = 20) -> list[BankMediaUpload]:
-    return list(session.scalars(select(BankMediaUpload).where(BankMediaUpload.bank_id == bank.id)
-                                .order_by(BankMediaUpload.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(BankMediaUpload)
+            .where(BankMediaUpload.bank_id == bank.id)
+            .order_by(BankMediaUpload.id.desc())
+            .limit(limit)
+        )
+    )

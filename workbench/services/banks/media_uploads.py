@@ -6,13 +6,15 @@ and the reference tracks of a music bank.
 Each `add_*` commits the entry, its audit event and its change-feed row together, or
 raises ValidationFailed having written nothing.
 """
+
 from __future__ import annotations
 
 import io
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import av
 from sqlalchemy import select
@@ -25,8 +27,8 @@ from workbench.models import BankEntry, HashBank
 from workbench.models.media import MusicTrack
 from workbench.services.banks import banks as bank_service
 from workbench.services.banks import media_entries
-from workbench.services.validation import ValidationFailed
 from workbench.services.intake.videos import check_media_size, check_video
+from workbench.services.validation import ValidationFailed
 
 # A song is longer than a short video: the track limit is its own (declared duration, checked before decoding).
 DEFAULT_MAX_TRACK_SECONDS = 15 * 60.0
@@ -78,18 +80,20 @@ def parse_vpdq_lines(text: str):
             number = int(found.group(1))
             line = (text or "").splitlines()[number - 1].strip()
             shown = line[:80] + ("…" if len(line) > 80 else "")
-            message = f"line {number} ({shown!r}): {message[found.end():]}; expected 'pdqhex,quality,timestamp'"
+            message = f"line {number} ({shown!r}): {message[found.end() :]}; expected 'pdqhex,quality,timestamp'"
         elif message == "no frames":
             message = "no vPDQ lines: paste 'pdqhex,quality,timestamp' lines"
         raise ValidationFailed("invalid_vpdq", message, "vpdq", 422) from exc
 
 
-def add_video_text(session: Session, bank: HashBank, actor: Actor, text: str, *, note: str = "",
-                   source: str = "") -> BankEntry | None:
+def add_video_text(
+    session: Session, bank: HashBank, actor: Actor, text: str, *, note: str = "", source: str = ""
+) -> BankEntry | None:
     check_video_bank(bank)
     frames = parse_vpdq_lines(text)
-    return _commit_new(session, media_entries.add_video_entry(session, bank, actor, frames=frames, note=note,
-                                                              source=source))
+    return _commit_new(
+        session, media_entries.add_video_entry(session, bank, actor, frames=frames, note=note, source=source)
+    )
 
 
 def parse_vpdq_settings(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,8 +127,12 @@ def check_track(data: bytes, config: Mapping) -> None:
     max_s = float(config.get("WORKBENCH_MAX_TRACK_SECONDS", DEFAULT_MAX_TRACK_SECONDS))
     is_m4a = len(data) >= 12 and data[4:8] == b"ftyp" and data[8:11] == b"M4A"
     if sniff_video_type(data) is None and sniff_audio_type(data) is None and not is_m4a:
-        raise ValidationFailed("unsupported_media_type", "only MP3, WAV, FLAC, Ogg, M4A/MP4, MOV and WebM files are accepted "
-                               "(type read from the bytes)", "track", 415)
+        raise ValidationFailed(
+            "unsupported_media_type",
+            "only MP3, WAV, FLAC, Ogg, M4A/MP4, MOV and WebM files are accepted (type read from the bytes)",
+            "track",
+            415,
+        )
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError, EOFError, IndexError) as exc:
@@ -140,8 +148,9 @@ def check_track(data: bytes, config: Mapping) -> None:
         container.close()
     if has_video:  # a video: the same checks as a video upload, with the track's error field
         try:  # no decoded-pixel budget: a track's worker decodes only its sound
-            check_video(data, {**config, "WORKBENCH_MAX_VIDEO_SECONDS": max_s,
-                               "WORKBENCH_MAX_VIDEO_DECODED_PIXELS": None})
+            check_video(
+                data, {**config, "WORKBENCH_MAX_VIDEO_SECONDS": max_s, "WORKBENCH_MAX_VIDEO_DECODED_PIXELS": None}
+            )
         except ValidationFailed as exc:
             raise ValidationFailed(exc.code, exc.message, "track", exc.status) from exc
     elif declared is not None and declared > max_s:
@@ -161,6 +170,11 @@ def check_track_fields(bank: HashBank, title: str, rights_holder: str, territori
 
 
 def list_tracks(session: Session, bank: HashBank, limit: int = 200) -> list[TrackRow]:
-    rows = session.execute(select(BankEntry, MusicTrack).join(MusicTrack, MusicTrack.entry_id == BankEntry.id)
-                           .where(BankEntry.bank_id == bank.id).order_by(BankEntry.id.desc()).limit(limit))
+    rows = session.execute(
+        select(BankEntry, MusicTrack)
+        .join(MusicTrack, MusicTrack.entry_id == BankEntry.id)
+        .where(BankEntry.bank_id == bank.id)
+        .order_by(BankEntry.id.desc())
+        .limit(limit)
+    )
     return [TrackRow(entry, track) for entry, track in rows]

@@ -5,6 +5,7 @@ The refresher listens on the feed's Redis channel and polls when a message arriv
 position to a short-lived Redis key, so operators (the banks page) and tests can see how
 far each worker has read the feed and how long a change took to arrive.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,11 @@ import time
 
 from flask import Flask
 from redis import Redis
+from redis.exceptions import RedisError
 
+from workbench.extensions import db
 from workbench.services.banks.feed import CHANNEL
 from workbench.services.banks.matcher import BankMatcher
-from workbench.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +69,12 @@ class FeedRefresher(threading.Thread):
                 pubsub.get_message(timeout=interval)  # returns early on a nudge
                 while pubsub.get_message(timeout=0) is not None:
                     pass  # several nudges need one poll
-            except Exception as exc:  # Redis down: polling alone keeps the matcher current
+            except RedisError as exc:  # Redis down: polling alone keeps the matcher current
                 log.debug("bank feed subscription failed (%s); polling every %ss", exc, interval)
                 if pubsub is not None:
                     try:
                         pubsub.close()
-                    except Exception:
+                    except RedisError:
                         pass
                 pubsub = None
                 self._stop_event.wait(interval)
@@ -91,7 +93,7 @@ class FeedRefresher(threading.Thread):
         try:
             self.redis.set(STATUS_PREFIX + self.worker_name, json.dumps(status), ex=STATUS_TTL_S)
             self._published_position, self._published_at = self.matcher.position, now
-        except Exception as exc:
+        except RedisError as exc:
             log.debug("could not publish the bank feed status (%s)", exc)
 
 
@@ -108,6 +110,6 @@ def worker_feed_status(redis: Redis) -> list[dict]:
     try:
         keys = sorted(redis.scan_iter(match=STATUS_PREFIX + "*", count=100))
         values = redis.mget(keys) if keys else []
-    except Exception:
+    except RedisError:
         return []
     return [json.loads(value) for value in values if value]

@@ -1,5 +1,6 @@
 """The audit bundle: events as JSONL, the signed checkpoints, the public key, and the
 standalone verifier script, so an auditor can check the log without the workbench."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def export_audit_bundle(session: Session, signing_key, out_dir: str | Path, *, p
                 progress(count, max(total, count))
     if progress:
         progress(count, count)
-    checkpoints = [checkpoint_dict(c) for c in session.scalars(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size))]
+    checkpoints = [
+        checkpoint_dict(c) for c in session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size))
+    ]
     with open(out / "checkpoints.jsonl", "w", encoding="utf-8") as handle:
         for checkpoint in checkpoints:
             handle.write(json.dumps(checkpoint, separators=(",", ":")) + "\n")

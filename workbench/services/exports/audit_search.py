@@ -7,6 +7,7 @@ the same however deep the auditor goes. Each filter has an index that ends in th
 The proof is RFC 6962's audit path of the event's leaf under the latest signed checkpoint,
 built from the stored tree nodes (audit/tree.py) in O(log n) reads.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,11 +35,11 @@ class InvalidAuditQuery(ValueError):
 class AuditQuery:
     object_type: str | None = None
     object_id: str | None = None
-    actor: str | None = None     # "user:7", "system:retention", or a type alone ("api_client")
-    action: str | None = None    # exact, or a prefix ending in "*" ("export.*")
+    actor: str | None = None  # "user:7", "system:retention", or a type alone ("api_client")
+    action: str | None = None  # exact, or a prefix ending in "*" ("export.*")
     since: datetime | None = None
     until: datetime | None = None
-    before: int | None = None    # keyset cursor: events with a smaller id
+    before: int | None = None  # keyset cursor: events with a smaller id
     limit: int = PAGE_SIZE
 
 
@@ -82,18 +83,27 @@ def _filters(query: AuditQuery) -> list:
 
 def search_events(session: Session, query: AuditQuery) -> AuditPage:
     limit = max(1, min(query.limit, MAX_PAGE_SIZE))
-    rows = list(session.scalars(select(AuditEvent).where(*_filters(query))
-                                .order_by(AuditEvent.id.desc()).limit(limit + 1)))
+    rows = list(
+        session.scalars(select(AuditEvent).where(*_filters(query)).order_by(AuditEvent.id.desc()).limit(limit + 1))
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return AuditPage(rows, rows[-1].id if more and rows else None)
 
 
 def event_document(event: AuditEvent) -> dict:
-    return {"id": event.id, "occurred_at": timestamp_text(event.occurred_at), "actor_type": event.actor_type,
-            "actor_id": event.actor_id, "action": event.action, "object_type": event.object_type,
-            "object_id": event.object_id, "payload": event.payload, "prev_hash": event.prev_hash,
-            "event_hash": event.event_hash}
+    return {
+        "id": event.id,
+        "occurred_at": timestamp_text(event.occurred_at),
+        "actor_type": event.actor_type,
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "payload": event.payload,
+        "prev_hash": event.prev_hash,
+        "event_hash": event.event_hash,
+    }
 
 
 def inclusion_document(session: Session, event_id: int, public_key_pem: bytes | None = None) -> dict | None:
@@ -102,12 +112,19 @@ def inclusion_document(session: Session, event_id: int, public_key_pem: bytes | 
     event = session.get(AuditEvent, event_id)
     if event is None:
         return None
-    document = {"event": event_document(event), "chain_position": event.id,
-                "leaf_hash": verifier.leaf_hash(event.event_hash).hex(), "checkpoint": None,
-                "inclusion_proof": None, "public_key_pem": public_key_pem.decode() if public_key_pem else None}
+    document = {
+        "event": event_document(event),
+        "chain_position": event.id,
+        "leaf_hash": verifier.leaf_hash(event.event_hash).hex(),
+        "checkpoint": None,
+        "inclusion_proof": None,
+        "public_key_pem": public_key_pem.decode() if public_key_pem else None,
+    }
     if public_key_pem is None:
-        document["public_key_note"] = ("No public key is published yet: the sweeper (or `flask audit checkpoint`) "
-                                       "writes it when it signs (WORKBENCH_AUDIT_PUBLIC_KEY).")
+        document["public_key_note"] = (
+            "No public key is published yet: the sweeper (or `flask audit checkpoint`) "
+            "writes it when it signs (WORKBENCH_AUDIT_PUBLIC_KEY)."
+        )
     checkpoint = session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1))
     if checkpoint is None or checkpoint.tree_size < event.id:
         document["note"] = "No signed checkpoint covers this event yet; the next one will (the sweeper signs them)."
@@ -116,18 +133,29 @@ def inclusion_document(session: Session, event_id: int, public_key_pem: bytes | 
     try:
         proof = tree.inclusion_proof(session.connection(), event.id - 1, checkpoint.tree_size)
     except tree.TreeDataMissing as exc:
-        document.update(checkpoint=signed, note=f"No proof can be built from the stored tree ({exc}). "
-                        "`flask audit verify` checks the log; `flask audit checkpoint` stores missing tree nodes.")
+        document.update(
+            checkpoint=signed,
+            note=f"No proof can be built from the stored tree ({exc}). "
+            "`flask audit verify` checks the log; `flask audit checkpoint` stores missing tree nodes.",
+        )
         return document
-    document.update({
-        "checkpoint": signed, "leaf_index": event.id - 1,
-        "inclusion_proof": [node.hex() for node in proof],
-        "verifies": verifier.verify_inclusion(verifier.leaf_hash(event.event_hash), event.id - 1,
-                                              checkpoint.tree_size, proof, bytes.fromhex(checkpoint.root_hash)),
-        "how_to_verify": "RFC 6962 / RFC 9162 s. 2.1.3.2: leaf = SHA-256(0x00 || event_hash); fold the proof "
-                         "from leaf_index in a tree of checkpoint.tree_size leaves; compare with root_hash, "
-                         "whose Ed25519 signature public_key_pem checks (verifier.py in the audit bundle).",
-    })
+    document.update(
+        {
+            "checkpoint": signed,
+            "leaf_index": event.id - 1,
+            "inclusion_proof": [node.hex() for node in proof],
+            "verifies": verifier.verify_inclusion(
+                verifier.leaf_hash(event.event_hash),
+                event.id - 1,
+                checkpoint.tree_size,
+                proof,
+                bytes.fromhex(checkpoint.root_hash),
+            ),
+            "how_to_verify": "RFC 6962 / RFC 9162 s. 2.1.3.2: leaf = SHA-256(0x00 || event_hash); fold the proof "
+            "from leaf_index in a tree of checkpoint.tree_size leaves; compare with root_hash, "
+            "whose Ed25519 signature public_key_pem checks (verifier.py in the audit bundle).",
+        }
+    )
     if public_key_pem is not None:
         document["signature_valid"] = verifier.signature_valid(public_key_pem, signed)
     return document

@@ -2,28 +2,29 @@
 an RQ job (jobs/exports.py) that records its progress on the row and leaves one file whose
 SHA-256 is stored, downloaded later through an authenticated route that audits it too.
 
-Kinds: the audit bundle (exports/audit_bundle.py, zipped), DSA statements of reasons
-(exports/sor.py, JSONL) and the transparency report (exports/transparency.py, zipped CSVs).
+Kinds: the audit bundle (services/exports/audit_bundle.py, zipped), DSA statements of reasons
+(services/exports/sor.py, JSONL) and the transparency report (services/exports/transparency.py, zipped CSVs).
 """
+
 from __future__ import annotations
 
 import hashlib
 import shutil
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
+from workbench.audit.checkpoints import create_checkpoint
 from workbench.models import ExportRun, ExportStatus
 from workbench.models.base import utcnow
-from workbench.audit.checkpoints import create_checkpoint
 from workbench.services.exports.audit_bundle import export_audit_bundle
 from workbench.services.exports.sor import write_sor_export
 from workbench.services.exports.transparency import write_transparency_report
@@ -71,8 +72,9 @@ def actor_label(actor: Actor) -> str:
     return f"{actor.type}:{actor.id}"
 
 
-def request_export(session: Session, kind_name: str, actor: Actor, *, date_from: date | None = None,
-                   date_to: date | None = None) -> ExportRun:
+def request_export(
+    session: Session, kind_name: str, actor: Actor, *, date_from: date | None = None, date_to: date | None = None
+) -> ExportRun:
     """Validate, create the run and commit; the caller enqueues the job afterwards."""
     kind = export_kind(kind_name)
     if kind.dates == "none":
@@ -81,11 +83,18 @@ def request_export(session: Session, kind_name: str, actor: Actor, *, date_from:
         raise ExportRefused("This export needs a first and a last day.", "date_from")
     if date_from and date_to and date_from > date_to:
         raise ExportRefused("The first day must not be after the last day.", "date_to")
-    parameters = {"date_from": date_from.isoformat() if date_from else None,
-                  "date_to": date_to.isoformat() if date_to else None}
-    run = ExportRun(kind=kind.name, parameters=parameters, requested_by=actor_label(actor),
-                    requested_by_user_id=int(actor.id) if actor.type == "user" else None,
-                    status=ExportStatus.QUEUED, created_at=utcnow())
+    parameters = {
+        "date_from": date_from.isoformat() if date_from else None,
+        "date_to": date_to.isoformat() if date_to else None,
+    }
+    run = ExportRun(
+        kind=kind.name,
+        parameters=parameters,
+        requested_by=actor_label(actor),
+        requested_by_user_id=int(actor.id) if actor.type == "user" else None,
+        status=ExportStatus.QUEUED,
+        created_at=utcnow(),
+    )
     session.add(run)
     session.flush()
     audit.record(session, actor, "export.requested", "export_run", run.id, kind=kind.name, **parameters)
@@ -107,9 +116,11 @@ def _progress_recorder(session: Session, run_id: int) -> Callable[[int, int], No
         if now - last[0] < PROGRESS_EVERY_S and done < total:
             return
         last[0] = now
-        session.execute(update(ExportRun).where(ExportRun.id == run_id)
-                        .values(progress_done=done, progress_total=total))
+        session.execute(
+            update(ExportRun).where(ExportRun.id == run_id).values(progress_done=done, progress_total=total)
+        )
         session.commit()
+
     return progress
 
 
@@ -120,8 +131,9 @@ def _zip_directory(folder: Path, target: Path) -> None:
                 archive.write(path, path.relative_to(folder).as_posix())
 
 
-def _write(session: Session, run: ExportRun, workdir: Path, actor: Actor, signing_key,
-           progress: Callable[[int, int], None]) -> Path:
+def _write(
+    session: Session, run: ExportRun, workdir: Path, actor: Actor, signing_key, progress: Callable[[int, int], None]
+) -> Path:
     params = run.parameters or {}
     date_from = date.fromisoformat(params["date_from"]) if params.get("date_from") else None
     date_to = date.fromisoformat(params["date_to"]) if params.get("date_to") else None
@@ -171,13 +183,14 @@ def run_export(session: Session, run_id: int, *, export_dir: str | Path, signing
             if leftover != target:
                 shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
         sha256, size = file_sha256(target), target.stat().st_size
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the run is marked failed with the reason
         session.rollback()
         run = session.get(ExportRun, run_id)
         run.status, run.finished_at = ExportStatus.FAILED, utcnow()
         run.error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-        audit.record(session, Actor.system("exports"), "export.failed", "export_run", run_id, kind=kind,
-                     error=type(exc).__name__)
+        audit.record(
+            session, Actor.system("exports"), "export.failed", "export_run", run_id, kind=kind, error=type(exc).__name__
+        )
         session.commit()
         shutil.rmtree(workdir, ignore_errors=True)
         return run
@@ -187,8 +200,17 @@ def run_export(session: Session, run_id: int, *, export_dir: str | Path, signing
     run.progress_total = max(run.progress_total or 0, run.progress_done or 0, 1)
     run.progress_done = run.progress_total
     run.file_path, run.file_name, run.file_size, run.sha256 = str(target), target.name, size, sha256
-    audit.record(session, Actor.system("exports"), "export.finished", "export_run", run_id, kind=kind,
-                 sha256=sha256, bytes=size, file=target.name)
+    audit.record(
+        session,
+        Actor.system("exports"),
+        "export.finished",
+        "export_run",
+        run_id,
+        kind=kind,
+        sha256=sha256,
+        bytes=size,
+        file=target.name,
+    )
     session.commit()
     return run
 

@@ -12,6 +12,7 @@ pseudonym never appears), reporters are named only when they are authorities, an
 moderator's explanation is cleaned of e-mail addresses, @handles, links and the item's text.
 Where the workbench differs from the database's rules, docs/compliance.md says why.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +20,11 @@ import hmac
 import json
 import os
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import func, select
@@ -39,15 +41,26 @@ from workbench.services.policy.runtime import published_policies
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "dsa_sor.schema.json"
 BATCH_SIZE = 100  # the database takes 1 to 100 statements per call
 LEGAL_FIELDS = (
-    "decision_ground", "illegal_content_legal_ground", "illegal_content_explanation", "incompatible_content_ground",
-    "incompatible_content_explanation", "incompatible_content_illegal", "category", "category_addition",
-    "category_specification", "category_specification_other", "content_type", "content_type_other",
+    "decision_ground",
+    "illegal_content_legal_ground",
+    "illegal_content_explanation",
+    "incompatible_content_ground",
+    "incompatible_content_explanation",
+    "incompatible_content_illegal",
+    "category",
+    "category_addition",
+    "category_specification",
+    "category_specification_other",
+    "content_type",
+    "content_type_other",
     "decision_ground_reference_url",
 )
 # The notice a decision answers, most formal first: an authority's order, a trusted flagger, a user.
-SOURCE_BY_REPORT = (("authority_order", "SOURCE_TYPE_OTHER_NOTIFICATION"),
-                    ("trusted_flagger", "SOURCE_TRUSTED_FLAGGER"),
-                    ("user", "SOURCE_ARTICLE_16"))
+SOURCE_BY_REPORT = (
+    ("authority_order", "SOURCE_TYPE_OTHER_NOTIFICATION"),
+    ("trusted_flagger", "SOURCE_TRUSTED_FLAGGER"),
+    ("user", "SOURCE_ARTICLE_16"),
+)
 MAX_FACTS, MAX_EXPLANATION, MAX_SHORT = 5000, 2000, 500
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _HANDLE = re.compile(r"(?<![\w@])@\w{2,}")
@@ -80,8 +93,10 @@ def sor_validator() -> Draft202012Validator:
 
 def statement_errors(statement: dict) -> list[str]:
     """Every schema violation of one statement, as '<field>: <message>' (empty: valid)."""
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(statement)'}: {e.message}"
-            for e in sorted(sor_validator().iter_errors(statement), key=lambda e: list(map(str, e.path)))]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(statement)'}: {e.message}"
+        for e in sorted(sor_validator().iter_errors(statement), key=lambda e: list(map(str, e.path)))
+    ]
 
 
 def statement_puid(key: str, decision_id: int) -> str:
@@ -93,11 +108,13 @@ def statement_puid(key: str, decision_id: int) -> str:
 
 def _bounds(since, until) -> tuple[datetime | None, datetime | None]:
     """Dates are whole UTC days (both inclusive); datetimes are [since, until)."""
+
     def start(value, next_day=False):
         if value is None or isinstance(value, datetime):
             return value
         day = value + timedelta(days=1) if next_day else value
-        return datetime.combine(day, time.min, tzinfo=timezone.utc)
+        return datetime.combine(day, time.min, tzinfo=UTC)
+
     return start(since), start(until, next_day=True)
 
 
@@ -145,8 +162,9 @@ class _RuleTexts:
         return self.cache[key]
 
 
-def build_statement(decision: Decision, item: dict, reports: list[tuple], puid_key: str,
-                    rule_text: Callable[[str, str], str | None]) -> dict:
+def build_statement(
+    decision: Decision, item: dict, reports: list[tuple], puid_key: str, rule_text: Callable[[str, str], str | None]
+) -> dict:
     """The database's fields for one decision. `item`: language, content_date, created_at, text;
     `reports`: (source, authority) of the notices received before the decision."""
     sor = decision.statement_of_reasons or {}
@@ -154,8 +172,10 @@ def build_statement(decision: Decision, item: dict, reports: list[tuple], puid_k
     source_type, source_identity = _source(reports)
     if decision.automated:
         description = rule_text(decision.rule_jurisdiction, decision.rule_id) or "a published moderation rule"
-        facts = (f"Automated decision under rule {decision.rule_jurisdiction}:{decision.rule_id} "
-                 f"(version {decision.rule_pack_version}): {description}")
+        facts = (
+            f"Automated decision under rule {decision.rule_jurisdiction}:{decision.rule_id} "
+            f"(version {decision.rule_pack_version}): {description}"
+        )
     else:
         facts = _scrub(decision.user_explanation or sor.get("decision_facts") or "", item.get("text"))
         facts = facts or f"Decided on review under rule {decision.rule_jurisdiction}:{decision.rule_id}."
@@ -168,19 +188,25 @@ def build_statement(decision: Decision, item: dict, reports: list[tuple], puid_k
     visibility = sor.get("decision_visibility") or [VISIBILITY_BY_ACTION[decision.outcome]]
     countries = set(dsa_enums()["COUNTRIES"])
     content_date = sor.get("content_date") or (item.get("content_date") or item["created_at"]).date().isoformat()
-    statement.update({
-        "decision_visibility": sorted(set(visibility)),
-        "decision_facts": facts,
-        "content_date": str(content_date)[:10],
-        "application_date": decision.decided_at.astimezone(timezone.utc).date().isoformat(),
-        "source_type": source_type,
-        # Content nobody notified us of was found by the pipeline (hash banks, classifiers).
-        "automated_detection": "Yes" if source_type == "SOURCE_VOLUNTARY" else "No",
-        "automated_decision": ("AUTOMATED_DECISION_FULLY" if decision.automated else
-                               "AUTOMATED_DECISION_PARTIALLY" if decision.bulk_source_case_id else
-                               "AUTOMATED_DECISION_NOT_AUTOMATED"),
-        "puid": statement_puid(puid_key, decision.id),
-    })
+    statement.update(
+        {
+            "decision_visibility": sorted(set(visibility)),
+            "decision_facts": facts,
+            "content_date": str(content_date)[:10],
+            "application_date": decision.decided_at.astimezone(UTC).date().isoformat(),
+            "source_type": source_type,
+            # Content nobody notified us of was found by the pipeline (hash banks, classifiers).
+            "automated_detection": "Yes" if source_type == "SOURCE_VOLUNTARY" else "No",
+            "automated_decision": (
+                "AUTOMATED_DECISION_FULLY"
+                if decision.automated
+                else "AUTOMATED_DECISION_PARTIALLY"
+                if decision.bulk_source_case_id
+                else "AUTOMATED_DECISION_NOT_AUTOMATED"
+            ),
+            "puid": statement_puid(puid_key, decision.id),
+        }
+    )
     scope = sorted(countries.intersection(sor.get("territorial_scope") or ()))
     if scope:
         statement["territorial_scope"] = scope
@@ -195,8 +221,10 @@ def build_statement(decision: Decision, item: dict, reports: list[tuple], puid_k
 def _decision_filter(since, until) -> list:
     start, end = _bounds(since, until)
     # Rows holding JSON `null` (no statement was due) are not SQL NULL: test a required field.
-    where = [Decision.outcome.in_(RESTRICTING_ACTIONS),
-             Decision.statement_of_reasons["decision_ground"].as_string().is_not(None)]
+    where = [
+        Decision.outcome.in_(RESTRICTING_ACTIONS),
+        Decision.statement_of_reasons["decision_ground"].as_string().is_not(None),
+    ]
     if start is not None:
         where.append(Decision.decided_at >= start)
     if end is not None:
@@ -209,26 +237,35 @@ def count_statements(session: Session, *, since=None, until=None) -> int:
     return session.scalar(select(func.count(Decision.id)).where(*_decision_filter(since, until))) or 0
 
 
-def iter_statements(session: Session, *, since=None, until=None, puid_key: str,
-                    page_size: int = BATCH_SIZE) -> Iterator[tuple[int, dict]]:
+def iter_statements(
+    session: Session, *, since=None, until=None, puid_key: str, page_size: int = BATCH_SIZE
+) -> Iterator[tuple[int, dict]]:
     """(decision id, statement) in decision id order, one keyset page in memory at a time."""
     where = _decision_filter(since, until)
     rule_text = _RuleTexts(session)
     last_id = 0
     while True:  # the identity map holds rows weakly: a page is freed once the next one is read
-        decisions = session.scalars(select(Decision).where(*where, Decision.id > last_id)
-                                    .order_by(Decision.id).limit(page_size)).all()
+        decisions = session.scalars(
+            select(Decision).where(*where, Decision.id > last_id).order_by(Decision.id).limit(page_size)
+        ).all()
         if not decisions:
             return
         last_id = decisions[-1].id
         item_ids = {d.item_id for d in decisions}
-        items = {row.id: row._asdict() for row in session.execute(
-            select(Item.id, Item.language, Item.content_date, Item.created_at, Item.text)
-            .where(Item.id.in_(item_ids)))}
+        items = {
+            row.id: row._asdict()
+            for row in session.execute(
+                select(Item.id, Item.language, Item.content_date, Item.created_at, Item.text).where(
+                    Item.id.in_(item_ids)
+                )
+            )
+        }
         reports: dict[int, list] = {}
         for item_id, source, authority, received_at in session.execute(
-                select(Report.item_id, Report.source, Report.authority, Report.received_at)
-                .where(Report.item_id.in_(item_ids))):
+            select(Report.item_id, Report.source, Report.authority, Report.received_at).where(
+                Report.item_id.in_(item_ids)
+            )
+        ):
             reports.setdefault(item_id, []).append((source, authority, received_at))
         for decision in decisions:
             if not decision.statement_of_reasons:
@@ -253,11 +290,13 @@ def _batches(statements: Iterator[tuple[int, dict]]) -> Iterator[list[dict]]:
 
 def _puid_key() -> str:
     from flask import current_app
+
     return current_app.config["WORKBENCH_PSEUDONYM_KEY"]
 
 
-def write_sor_export(session: Session, out, *, since=None, until=None, actor: Actor,
-                     progress: Progress | None = None) -> int:
+def write_sor_export(
+    session: Session, out, *, since=None, until=None, actor: Actor, progress: Progress | None = None
+) -> int:
     """Write the statements of decisions made in [since, until] to `out` (a path, or a text
     file opened for writing) as JSONL batches; record the export in the audit log (commits).
     Returns the number of statements written. Raises InvalidStatement: a path is then left
@@ -293,9 +332,19 @@ def write_sor_export(session: Session, out, *, since=None, until=None, actor: Ac
         finally:
             partial.unlink(missing_ok=True)
         name = path.name
-    audit.record(session, actor, "export.sor", "export", f"sor-{digest.hexdigest()[:16]}",
-                 statements=written, batches=batches, since=_iso(since), until=_iso(until),
-                 sha256=digest.hexdigest(), file=os.path.basename(str(name)) if name else None)
+    audit.record(
+        session,
+        actor,
+        "export.sor",
+        "export",
+        f"sor-{digest.hexdigest()[:16]}",
+        statements=written,
+        batches=batches,
+        since=_iso(since),
+        until=_iso(until),
+        sha256=digest.hexdigest(),
+        file=os.path.basename(str(name)) if name else None,
+    )
     session.commit()
     return written
 

@@ -7,11 +7,12 @@ the file's structure: for a GIF by walking its blocks (frame headers and the len
 data, nothing decompressed), for APNG and WebP from the frame count the container declares
 (Pillow never decodes more frames than that). The walk stops at the first frame over budget.
 """
+
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 _GIF_TRAILER, _GIF_EXTENSION, _GIF_IMAGE = 0x3B, 0x21, 0x2C
 
@@ -75,8 +76,9 @@ def _over(code: str, message: str, frames: int, inspected: int) -> AnimationOver
     return AnimationOverBudget(code, f"{message} (stopped reading at frame {frames})", inspected)
 
 
-def count_frames_within_budget(data: bytes, pil_format: str, declared_frames: int | None, size: tuple[int, int],
-                               limits: AnimationLimits) -> int:
+def count_frames_within_budget(
+    data: bytes, pil_format: str, declared_frames: int | None, size: tuple[int, int], limits: AnimationLimits
+) -> int:
     """The number of frames, the budget checked frame by frame (GIF) or from the declared count.
 
     A GIF frame may reach past the canvas; Pillow then grows the canvas, so this does too."""
@@ -96,10 +98,18 @@ def count_frames_within_budget(data: bytes, pil_format: str, declared_frames: in
 
 def _check(frames: int, canvas: int, total: int, limits: AnimationLimits, inspected: int) -> None:
     if canvas > limits.max_frame_pixels:
-        raise _over("image_too_large", f"a frame grows the picture to {canvas:,} pixels, over the "
-                    f"{limits.max_frame_pixels:,}-pixel limit", frames, inspected)
+        raise _over(
+            "image_too_large",
+            f"a frame grows the picture to {canvas:,} pixels, over the {limits.max_frame_pixels:,}-pixel limit",
+            frames,
+            inspected,
+        )
     if frames > limits.max_frames:
         raise _over("too_many_frames", f"more than {limits.max_frames} frames", frames, inspected)
     if total > limits.max_total_pixels:
-        raise _over("animation_too_large", f"the animation's frames add up to more than "
-                    f"{limits.max_total_pixels:,} pixels", frames, inspected)
+        raise _over(
+            "animation_too_large",
+            f"the animation's frames add up to more than {limits.max_total_pixels:,} pixels",
+            frames,
+            inspected,
+        )

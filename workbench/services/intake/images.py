@@ -6,12 +6,13 @@ pixels of all its frames together are checked against their limits (animation_bu
 them from the file's structure). Pillow then decodes every frame, which catches truncated and
 corrupt files; the budget bounds what that decoding can cost.
 """
+
 from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from PIL import Image, UnidentifiedImageError
 
@@ -58,21 +59,31 @@ def sniff_image_type(data: bytes) -> tuple[str, str] | None:
 
 def image_limits(config: Mapping) -> dict:
     """check_image's keyword arguments from the app config."""
-    return {"max_bytes": config["WORKBENCH_MAX_UPLOAD_BYTES"], "max_pixels": config["WORKBENCH_MAX_IMAGE_PIXELS"],
-            "max_frames": config["WORKBENCH_MAX_IMAGE_FRAMES"],
-            "max_animation_pixels": config.get("WORKBENCH_MAX_ANIMATION_PIXELS", DEFAULT_MAX_ANIMATION_PIXELS)}
+    return {
+        "max_bytes": config["WORKBENCH_MAX_UPLOAD_BYTES"],
+        "max_pixels": config["WORKBENCH_MAX_IMAGE_PIXELS"],
+        "max_frames": config["WORKBENCH_MAX_IMAGE_FRAMES"],
+        "max_animation_pixels": config.get("WORKBENCH_MAX_ANIMATION_PIXELS", DEFAULT_MAX_ANIMATION_PIXELS),
+    }
 
 
-def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int,
-                max_animation_pixels: int = DEFAULT_MAX_ANIMATION_PIXELS) -> CheckedImage:
+def check_image(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    max_frames: int,
+    max_animation_pixels: int = DEFAULT_MAX_ANIMATION_PIXELS,
+) -> CheckedImage:
     if not data:
         raise ImageRejected("empty_file", "the image file is empty", 400)
     if len(data) > max_bytes:
         raise ImageRejected("file_too_large", f"the image exceeds {max_bytes} bytes", 413)
     sniffed = sniff_image_type(data)
     if sniffed is None:
-        raise ImageRejected("unsupported_media_type",
-                            "only JPEG, PNG, GIF and WebP images are accepted (type read from the bytes)", 415)
+        raise ImageRejected(
+            "unsupported_media_type", "only JPEG, PNG, GIF and WebP images are accepted (type read from the bytes)", 415
+        )
     pil_format, mime = sniffed
     try:
         with warnings.catch_warnings():
@@ -83,13 +94,18 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int
                 if width <= 0 or height <= 0:
                     raise ImageRejected("corrupt_image", "the image has no pixels")
                 if width * height > max_pixels:
-                    raise ImageRejected("image_too_large",
-                                        f"{width}x{height} exceeds the {max_pixels}-pixel limit", 413)
+                    raise ImageRejected(
+                        "image_too_large", f"{width}x{height} exceeds the {max_pixels}-pixel limit", 413
+                    )
                 # APNG and WebP declare their frame count; a GIF's frames are counted from its blocks.
                 declared = getattr(image, "n_frames", 1) if pil_format != "GIF" else None
                 frames = count_frames_within_budget(
-                    data, pil_format, declared, (width, height),
-                    AnimationLimits(max_pixels, max_frames, max_animation_pixels))
+                    data,
+                    pil_format,
+                    declared,
+                    (width, height),
+                    AnimationLimits(max_pixels, max_frames, max_animation_pixels),
+                )
                 for index in range(frames):  # decode everything: truncation shows up here
                     image.seek(index)
                     image.load()

@@ -1,4 +1,5 @@
 """Storing an upload: blob, item row and audit event in one transaction."""
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ from workbench.models import Blob, Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
 from workbench.services.intake.images import CheckedImage
-from workbench.services.privacy.pseudonyms import pseudonymise
 from workbench.services.intake.submissions import ItemSubmission
+from workbench.services.privacy.pseudonyms import pseudonymise
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,15 @@ def find_item(session: Session, client_id: int, external_id: str) -> Item | None
     return session.scalar(select(Item).where(Item.client_id == client_id, Item.external_id == external_id))
 
 
-def ingest_item(session: Session, *, client_id: int, submission: ItemSubmission, image: UploadedImage | None,
-                blob_store: BlobStore, pseudonym_key: str) -> IngestResult:
+def ingest_item(
+    session: Session,
+    *,
+    client_id: int,
+    submission: ItemSubmission,
+    image: UploadedImage | None,
+    blob_store: BlobStore,
+    pseudonym_key: str,
+) -> IngestResult:
     """Create the item, or return the existing one for a resent external id.
 
     The caller enqueues the pipeline job only after this returns (the commit is done).
@@ -48,8 +56,9 @@ def ingest_item(session: Session, *, client_id: int, submission: ItemSubmission,
             session.commit()
             return IngestResult(existing, created=False)
         try:
-            item = _add_item(session, client_id, submission, reservation.sha256 if reservation else None,
-                             image, pseudonym_key)
+            item = _add_item(
+                session, client_id, submission, reservation.sha256 if reservation else None, image, pseudonym_key
+            )
             session.commit()
         except IntegrityError:
             # Two requests with the same external id raced; the other one won.
@@ -67,13 +76,27 @@ def ingest_item(session: Session, *, client_id: int, submission: ItemSubmission,
         return IngestResult(item, created=True)
 
 
-def _add_item(session: Session, client_id: int, submission: ItemSubmission, blob_sha256: str | None,
-              image: UploadedImage | None, pseudonym_key: str) -> Item:
+def _add_item(
+    session: Session,
+    client_id: int,
+    submission: ItemSubmission,
+    blob_sha256: str | None,
+    image: UploadedImage | None,
+    pseudonym_key: str,
+) -> Item:
     stored = session.get(Blob, blob_sha256) if blob_sha256 else None
     if blob_sha256 and stored is None:
         checked = image.checked
-        session.add(Blob(sha256=blob_sha256, mime=checked.mime, size=len(image.data),
-                         width=checked.width, height=checked.height, frames=checked.frames))
+        session.add(
+            Blob(
+                sha256=blob_sha256,
+                mime=checked.mime,
+                size=len(image.data),
+                width=checked.width,
+                height=checked.height,
+                frames=checked.frames,
+            )
+        )
     elif stored is not None and stored.purged_at is not None:
         stored.purged_at = None  # the same bytes were sent again: reserve() stored them anew
     now = utcnow()
@@ -94,6 +117,14 @@ def _add_item(session: Session, client_id: int, submission: ItemSubmission, blob
     )
     session.add(item)
     session.flush()
-    audit.record(session, Actor.api_client(client_id), "item.created", "item", item.id,
-                 kind=item.kind, country=item.country, external_id=item.external_id)
+    audit.record(
+        session,
+        Actor.api_client(client_id),
+        "item.created",
+        "item",
+        item.id,
+        kind=item.kind,
+        country=item.country,
+        external_id=item.external_id,
+    )
     return item

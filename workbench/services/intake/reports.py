@@ -1,4 +1,5 @@
 """Receiving notices about items (DSA Art. 16 notices, trusted flaggers, authority orders)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from sqlalchemy.orm import Session
 from workbench import audit
 from workbench.audit import Actor
 from workbench.models import Item, Report, ReportContact
-from workbench.services.privacy.pseudonyms import pseudonymise
 from workbench.services.intake.submissions import ReportSubmission
+from workbench.services.privacy.pseudonyms import pseudonymise
 
 
 class ItemNotFound(LookupError):
@@ -34,16 +35,18 @@ def _resolve_item(session: Session, client_id: int, submission: ReportSubmission
     if submission.item_id is not None:
         item = session.get(Item, submission.item_id)
     else:
-        item = session.scalar(select(Item).where(Item.client_id == client_id,
-                                                 Item.external_id == submission.item_external_id))
+        item = session.scalar(
+            select(Item).where(Item.client_id == client_id, Item.external_id == submission.item_external_id)
+        )
     # A client only ever sees its own items: someone else's id is simply not found.
     if item is None or item.client_id != client_id:
         raise ItemNotFound("no such item for this API client")
     return item
 
 
-def create_report(session: Session, *, client_id: int, submission: ReportSubmission,
-                  pseudonym_key: str) -> ReportResult:
+def create_report(
+    session: Session, *, client_id: int, submission: ReportSubmission, pseudonym_key: str
+) -> ReportResult:
     existing = _find_report(session, client_id, submission.external_id)
     if existing is not None:
         return ReportResult(existing, created=False)
@@ -57,17 +60,26 @@ def create_report(session: Session, *, client_id: int, submission: ReportSubmiss
         explanation=submission.explanation,
         authority=submission.authority,
         order_reference=submission.order_reference,
-        reporter_pseudonym=(pseudonymise(pseudonym_key, client_id, submission.reporter_id)
-                            if submission.reporter_id else None),
+        reporter_pseudonym=(
+            pseudonymise(pseudonym_key, client_id, submission.reporter_id) if submission.reporter_id else None
+        ),
     )
     if submission.reporter_name or submission.reporter_email:
         report.contact = ReportContact(name=submission.reporter_name, email=submission.reporter_email)
     session.add(report)
     try:
         session.flush()
-        audit.record(session, Actor.api_client(client_id), "report.received", "report", report.id,
-                     item_id=item.id, source=report.source, category=report.category,
-                     has_contact=report.contact is not None)
+        audit.record(
+            session,
+            Actor.api_client(client_id),
+            "report.received",
+            "report",
+            report.id,
+            item_id=item.id,
+            source=report.source,
+            category=report.category,
+            has_contact=report.contact is not None,
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

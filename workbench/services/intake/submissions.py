@@ -1,20 +1,37 @@
 """Turning a platform's fields into validated submissions (items and reports)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from workbench.models.report import REPORT_SOURCES
 from policies.vocabulary import REPORT_CATEGORIES
+from workbench.models.report import REPORT_SOURCES
 from workbench.services.validation import (
-    MAX_ID_CHARS, ValidationFailed, choice_field, country_field, datetime_field, language_field,
-    non_negative_int_field, reject_unknown_fields, string_field,
+    MAX_ID_CHARS,
+    ValidationFailed,
+    choice_field,
+    country_field,
+    datetime_field,
+    language_field,
+    non_negative_int_field,
+    reject_unknown_fields,
+    string_field,
 )
 
 ITEM_FIELDS = {"external_id", "author_id", "country", "text", "language", "content_date", "account_age_days"}
-REPORT_FIELDS = {"item_id", "item_external_id", "external_id", "source", "category", "explanation",
-                 "reporter", "authority", "order_reference"}
+REPORT_FIELDS = {
+    "item_id",
+    "item_external_id",
+    "external_id",
+    "source",
+    "category",
+    "explanation",
+    "reporter",
+    "authority",
+    "order_reference",
+}
 REPORTER_FIELDS = {"id", "name", "email"}
 
 
@@ -83,8 +100,7 @@ def parse_report_fields(data: dict[str, Any], *, max_explanation_chars: int) -> 
         external_id=string_field(data, "external_id", required=False, max_chars=MAX_ID_CHARS),
         source=source,
         category=choice_field(data, "category", frozenset(REPORT_CATEGORIES)),
-        explanation=string_field(data, "explanation", required=False, max_chars=max_explanation_chars,
-                                 multiline=True),
+        explanation=string_field(data, "explanation", required=False, max_chars=max_explanation_chars, multiline=True),
         authority=authority,
         order_reference=string_field(data, "order_reference", required=False, max_chars=255),
         reporter_id=string_field(reporter, "id", required=False, max_chars=MAX_ID_CHARS),

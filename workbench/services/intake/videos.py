@@ -7,10 +7,11 @@ will decode (WORKBENCH_MAX_VIDEO_DECODED_PIXELS) among them: nothing is decoded 
 request. Decoding happens in the pipeline's workers. Every refusal is a
 ValidationFailed (a JSON 4xx with a code), raised before any row or blob is written.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from classifiers.video.media import AudioCaps, VideoDecodeError, VideoLimitExceeded, sniff_video_type
 from classifiers.video.probe import ProbeLimits, probe_container
@@ -39,8 +40,12 @@ def check_media_size(data: bytes, config: Mapping, field: str, noun: str) -> Non
 def check_video(data: bytes, config: Mapping) -> CheckedVideo:
     check_media_size(data, config, "video", "video file")
     if sniff_video_type(data) is None:
-        raise ValidationFailed("unsupported_media_type",
-                               "only MP4, MOV and WebM videos are accepted (type read from the bytes)", "video", 415)
+        raise ValidationFailed(
+            "unsupported_media_type",
+            "only MP4, MOV and WebM videos are accepted (type read from the bytes)",
+            "video",
+            415,
+        )
     try:
         info = probe_container(data, probe_limits(config))
     except VideoLimitExceeded as exc:
@@ -56,11 +61,18 @@ def probe_limits(config: Mapping) -> ProbeLimits:
     # Audio runs at ~50 packets a second; other streams (subtitles, data) need few.
     # What the workers will decode (picture size times frames); None: only the sound is decoded.
     budget = config.get("WORKBENCH_MAX_VIDEO_DECODED_PIXELS")
-    return ProbeLimits(max_pixels=config["WORKBENCH_MAX_VIDEO_PIXELS"], max_duration_s=max_s, max_frames=max_frames,
-                       max_packets=2 * max_frames + 1000, max_decoded_pixels=None if budget is None else int(budget))
+    return ProbeLimits(
+        max_pixels=config["WORKBENCH_MAX_VIDEO_PIXELS"],
+        max_duration_s=max_s,
+        max_frames=max_frames,
+        max_packets=2 * max_frames + 1000,
+        max_decoded_pixels=None if budget is None else int(budget),
+    )
 
 
 def audio_caps(config: Mapping) -> AudioCaps:
     """How much audio a worker decodes for a fingerprint (WORKBENCH_MAX_AUDIO_*)."""
-    return AudioCaps(max_seconds=float(config.get("WORKBENCH_MAX_AUDIO_SECONDS", 900.0)),
-                     max_decoded_bytes=int(config.get("WORKBENCH_MAX_AUDIO_DECODED_BYTES", 512 * 1024 * 1024)))
+    return AudioCaps(
+        max_seconds=float(config.get("WORKBENCH_MAX_AUDIO_SECONDS", 900.0)),
+        max_decoded_bytes=int(config.get("WORKBENCH_MAX_AUDIO_DECODED_BYTES", 512 * 1024 * 1024)),
+    )

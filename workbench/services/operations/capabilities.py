@@ -4,12 +4,13 @@ The workbench runs without any of them; the feature they enable is off and `/hea
 says so (status `degraded`, still serving). Each worker publishes what it lacks to Redis
 when it starts, because the tool matters where the work runs, not only on the web host.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from classifiers.video.chromaprint import fpcalc_path
 
@@ -26,10 +27,12 @@ class Capability:
 
 
 CAPABILITIES: tuple[Capability, ...] = (
-    Capability("music_fingerprinting",
-               "music in uploads is not fingerprinted and music banks cannot take reference tracks",
-               "fpcalc is not installed (Debian package libchromaprint-tools)",
-               lambda: fpcalc_path() is not None),
+    Capability(
+        "music_fingerprinting",
+        "music in uploads is not fingerprinted and music banks cannot take reference tracks",
+        "fpcalc is not installed (Debian package libchromaprint-tools)",
+        lambda: fpcalc_path() is not None,
+    ),
 )
 _BY_NAME = {capability.name: capability for capability in CAPABILITIES}
 
@@ -49,8 +52,11 @@ def is_available(name: str) -> bool:
 def publish_for_worker(redis, worker_name: str) -> list[Capability]:
     """Record what this worker process lacks (read by /healthz for the workers alive)."""
     missing = missing_here()
-    redis.hset(_WORKER_KEY, worker_name,
-               json.dumps({"missing": [capability.name for capability in missing], "at": time.time()}))
+    redis.hset(
+        _WORKER_KEY,
+        worker_name,
+        json.dumps({"missing": [capability.name for capability in missing], "at": time.time()}),
+    )
     return missing
 
 
@@ -77,5 +83,7 @@ def missing_report(redis, live_workers: Iterable[str], here: str = "web") -> dic
                 where.setdefault(capability_name, []).append(f"worker {name}")
     if stale:
         redis.hdel(_WORKER_KEY, *stale)
-    return {name: {"feature": _BY_NAME[name].feature, "reason": _BY_NAME[name].missing_reason,
-                   "where": processes} for name, processes in where.items()}
+    return {
+        name: {"feature": _BY_NAME[name].feature, "reason": _BY_NAME[name].missing_reason, "where": processes}
+        for name, processes in where.items()
+    }

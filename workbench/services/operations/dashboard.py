@@ -5,6 +5,7 @@ Counters (job failures, re-queues, webhook failures) are cumulative: each point 
 increase since the previous sample. Latencies are the mean per interval, from the
 increase of a histogram's `_sum` divided by the increase of its `_count`.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,9 +56,14 @@ def _thin(times: list[datetime]) -> set[datetime]:
     return kept
 
 
-def _load(session: Session, since: datetime) -> tuple[dict[str, dict[str, list[tuple[datetime, float]]]], list[datetime]]:
-    rows = session.execute(select(MetricSample.taken_at, MetricSample.name, MetricSample.labels, MetricSample.value)
-                           .where(MetricSample.taken_at >= since).order_by(MetricSample.taken_at)).all()
+def _load(
+    session: Session, since: datetime
+) -> tuple[dict[str, dict[str, list[tuple[datetime, float]]]], list[datetime]]:
+    rows = session.execute(
+        select(MetricSample.taken_at, MetricSample.name, MetricSample.labels, MetricSample.value)
+        .where(MetricSample.taken_at >= since)
+        .order_by(MetricSample.taken_at)
+    ).all()
     by_name: dict[str, dict[str, list[tuple[datetime, float]]]] = defaultdict(lambda: defaultdict(list))
     times: list[datetime] = []
     for taken_at, name, labels, value in rows:
@@ -102,8 +108,10 @@ def _mean_latency(data, name: str, label: str, times, kept) -> Series:
     for labels, sums in sorted(data.get(f"{name}_sum", {}).items()):
         observed = dict(_increase(counts.get(labels, []), times))
         series[_label_text(labels, label)] = [
-            (when, max(0.0, spent) / observed[when]) for when, spent in _increase(sums, times)
-            if observed.get(when, 0) > 0 and when in kept]
+            (when, max(0.0, spent) / observed[when])
+            for when, spent in _increase(sums, times)
+            if observed.get(when, 0) > 0 and when in kept
+        ]
     return series
 
 
@@ -115,26 +123,66 @@ def build_dashboard(session: Session, hours: int, now: datetime | None = None) -
     session.rollback()
     kept = _thin(times)
     charts = [
-        Chart("Open cases per review queue", "cases",
-              _gauge(data, "workbench_review_queue_open_cases", "queue", kept=kept)),
-        Chart("Oldest open case per review queue", "minutes",
-              _gauge(data, "workbench_review_queue_oldest_seconds", "queue", 1 / 60, kept)),
-        Chart("Cases past their deadline", "cases",
-              _gauge(data, "workbench_review_cases_past_deadline", "queue", kept=kept)),
-        Chart("Pipeline backlog (jobs waiting per RQ queue)", "jobs",
-              _gauge(data, "workbench_rq_queue_length", "queue", kept=kept)),
-        Chart("Oldest item still in the pipeline", "seconds",
-              _gauge(data, "workbench_pipeline_oldest_active_seconds", "", kept=kept)),
-        Chart("Pipeline stage latency (mean per interval; classify per batch)", "seconds",
-              _mean_latency(data, "workbench_stage_seconds", "stage", times, kept)),
-        Chart("Classifier latency (mean per batch)", "seconds",
-              _mean_latency(data, "workbench_classifier_seconds", "classifier", times, kept)),
-        Chart("Job failures and retries (per interval)", "attempts", {
-            **_counter(data, "workbench_job_failures_total",
-                       {'final="false"': "failed, retried", 'final="true"': "failed for good"}, times, kept),
-            **_counter(data, "workbench_items_requeued_total", {"": "re-queued by the sweeper"}, times, kept)}),
-        Chart("Webhook failures (per interval)", "deliveries", {
-            **_counter(data, "workbench_webhook_attempts_total", {'outcome="error"': "failed attempts"}, times, kept),
-            **_counter(data, "workbench_webhook_failures_total", {"": "gave up (visible in the delivery log)"}, times, kept)}),
+        Chart(
+            "Open cases per review queue",
+            "cases",
+            _gauge(data, "workbench_review_queue_open_cases", "queue", kept=kept),
+        ),
+        Chart(
+            "Oldest open case per review queue",
+            "minutes",
+            _gauge(data, "workbench_review_queue_oldest_seconds", "queue", 1 / 60, kept),
+        ),
+        Chart(
+            "Cases past their deadline",
+            "cases",
+            _gauge(data, "workbench_review_cases_past_deadline", "queue", kept=kept),
+        ),
+        Chart(
+            "Pipeline backlog (jobs waiting per RQ queue)",
+            "jobs",
+            _gauge(data, "workbench_rq_queue_length", "queue", kept=kept),
+        ),
+        Chart(
+            "Oldest item still in the pipeline",
+            "seconds",
+            _gauge(data, "workbench_pipeline_oldest_active_seconds", "", kept=kept),
+        ),
+        Chart(
+            "Pipeline stage latency (mean per interval; classify per batch)",
+            "seconds",
+            _mean_latency(data, "workbench_stage_seconds", "stage", times, kept),
+        ),
+        Chart(
+            "Classifier latency (mean per batch)",
+            "seconds",
+            _mean_latency(data, "workbench_classifier_seconds", "classifier", times, kept),
+        ),
+        Chart(
+            "Job failures and retries (per interval)",
+            "attempts",
+            {
+                **_counter(
+                    data,
+                    "workbench_job_failures_total",
+                    {'final="false"': "failed, retried", 'final="true"': "failed for good"},
+                    times,
+                    kept,
+                ),
+                **_counter(data, "workbench_items_requeued_total", {"": "re-queued by the sweeper"}, times, kept),
+            },
+        ),
+        Chart(
+            "Webhook failures (per interval)",
+            "deliveries",
+            {
+                **_counter(
+                    data, "workbench_webhook_attempts_total", {'outcome="error"': "failed attempts"}, times, kept
+                ),
+                **_counter(
+                    data, "workbench_webhook_failures_total", {"": "gave up (visible in the delivery log)"}, times, kept
+                ),
+            },
+        ),
     ]
     return Dashboard(hours=hours, samples=len(times), last_sample_at=last, charts=charts)

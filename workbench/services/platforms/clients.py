@@ -3,6 +3,7 @@
 The keys are 256-bit random values, so a fast hash is enough (no password stretching):
 nobody can guess a preimage. The prefix finds the row without scanning.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,9 +43,8 @@ class ClientNameTaken(ValidationFailed):
         super().__init__("client_name_taken", f"an API client named {name!r} exists", "name", 409)
 
 
-def create_client(session: Session, name: str, actor: Actor,
-                  scopes: Iterable[str] = DEFAULT_SCOPES) -> IssuedKey:
-    """A new client and its key; `scopes` is what the key may do (services/api_scopes.py)."""
+def create_client(session: Session, name: str, actor: Actor, scopes: Iterable[str] = DEFAULT_SCOPES) -> IssuedKey:
+    """A new client and its key; `scopes` is what the key may do (services/platforms/scopes.py)."""
     name = string_field({"name": name}, "name", required=True, max_chars=100)
     chosen = normalize_scopes(scopes)
     if find_client(session, name) is not None:
@@ -57,8 +57,7 @@ def create_client(session: Session, name: str, actor: Actor,
     except IntegrityError as exc:  # created by someone else in the meantime
         session.rollback()
         raise ClientNameTaken(name) from exc
-    audit.record(session, actor, "api_client.created", "api_client", client.id, client_name=name,
-                 scopes=list(chosen))
+    audit.record(session, actor, "api_client.created", "api_client", client.id, client_name=name, scopes=list(chosen))
     session.commit()
     return IssuedKey(client, key)
 
@@ -69,9 +68,17 @@ def set_scopes(session: Session, client: ApiClient, scopes: Iterable[str], actor
     if set(old) == set(new):
         return False
     client.scopes = scope_text(new)
-    audit.record(session, actor, "api_client.scopes_changed", "api_client", client.id,
-                 old_scopes=old, new_scopes=new, added=[s for s in new if s not in old],
-                 removed=[s for s in old if s not in new])
+    audit.record(
+        session,
+        actor,
+        "api_client.scopes_changed",
+        "api_client",
+        client.id,
+        old_scopes=old,
+        new_scopes=new,
+        added=[s for s in new if s not in old],
+        removed=[s for s in old if s not in new],
+    )
     session.commit()
     return True
 

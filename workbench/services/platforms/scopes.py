@@ -4,6 +4,7 @@ A key holds only the scopes chosen when it was made (or changed later by an admi
 route that needs a scope the key lacks answers 403 `insufficient_scope`. The bank scopes
 are never part of the default: reading or changing shared hash lists is a separate grant.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -14,6 +14,7 @@ them locally for at most LEASE_TTL_S. Nothing is ever overspent (leased tokens l
 bucket); tokens a process does not spend in time are lost, so a limit is at worst a little
 stricter. Small buckets (burst under 128) lease one token at a time: exact.
 """
+
 from __future__ import annotations
 
 import math
@@ -113,8 +114,9 @@ class TokenBuckets:
                 if held >= cost and time.monotonic() < until:
                     self._leases[key] = (held - cost, until, left)
                     return Verdict(True, limit, left + held - cost, 0.0)
-        granted, tokens, wait = self._take(keys=[self.prefix + key],
-                                           args=[repr(float(limit.per_second)), limit.capacity, cost, lease])
+        granted, tokens, wait = self._take(
+            keys=[self.prefix + key], args=[repr(float(limit.per_second)), limit.capacity, cost, lease]
+        )
         tokens, granted = float(tokens), int(granted)
         if granted > cost:
             with self._lock:

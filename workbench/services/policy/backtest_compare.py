@@ -5,6 +5,7 @@ Only the draft's pack differs between the two sides, so for most items the work 
 rules) the outcomes are equal without planning anything. Only the remaining items are
 planned twice, reusing the other packs' matches.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -50,8 +51,15 @@ def _actioned(plan: DecisionPlan) -> bool:
 
 def _effective(plan: DecisionPlan) -> frozenset:
     # What the platform would do, whichever version of a pack asks for it.
-    return frozenset((pa.action.name, tuple(sorted((k, _plain(v)) for k, v in pa.action.params.items())),
-                      pa.rule.jurisdiction, pa.rule.rule_id) for pa in plan.effective_actions())
+    return frozenset(
+        (
+            pa.action.name,
+            tuple(sorted((k, _plain(v)) for k, v in pa.action.params.items())),
+            pa.rule.jurisdiction,
+            pa.rule.rule_id,
+        )
+        for pa in plan.effective_actions()
+    )
 
 
 def _plain(value) -> str:
@@ -59,8 +67,14 @@ def _plain(value) -> str:
 
 
 class OutcomeComparer:
-    def __init__(self, policy_set: PolicySet, old: CompiledPack | None, new: CompiledPack,
-                 unchanged_rule_ids: frozenset[str] = frozenset(), same_effect_rule_ids: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        policy_set: PolicySet,
+        old: CompiledPack | None,
+        new: CompiledPack,
+        unchanged_rule_ids: frozenset[str] = frozenset(),
+        same_effect_rule_ids: frozenset[str] = frozenset(),
+    ):
         self.policy_set = policy_set
         self.catalogue = policy_set.catalogue
         self.old = old
@@ -86,8 +100,11 @@ class OutcomeComparer:
         if country not in self._others:
             codes = self.catalogue.applicable_jurisdictions(country)
             others = [self.policy_set.packs[c] for c in codes if c != self.jurisdiction and c in self.policy_set.packs]
-            position = sum(1 for c in codes[:codes.index(self.jurisdiction)] if c in self.policy_set.packs) \
-                if self.jurisdiction in codes else len(others)
+            position = (
+                sum(1 for c in codes[: codes.index(self.jurisdiction)] if c in self.policy_set.packs)
+                if self.jurisdiction in codes
+                else len(others)
+            )
             self._others[country] = (others, position)
         return self._others[country]
 
@@ -139,12 +156,17 @@ class OutcomeComparer:
         hours_after = after.deadline.hours if after.deadline else None
         if hours_before != hours_after:
             self.categories["deadline_changed"].add(item_id)
-        if {(s.rule.jurisdiction, s.rule.rule_id) for s in before.shadow} != \
-                {(s.rule.jurisdiction, s.rule.rule_id) for s in after.shadow}:
+        if {(s.rule.jurisdiction, s.rule.rule_id) for s in before.shadow} != {
+            (s.rule.jurisdiction, s.rule.rule_id) for s in after.shadow
+        }:
             self.categories["shadow_changed"].add(item_id)
             differs = True
-        if differs or removed_before != removed_after or hours_before != hours_after \
-                or _effective(before) != _effective(after):
+        if (
+            differs
+            or removed_before != removed_after
+            or hours_before != hours_after
+            or _effective(before) != _effective(after)
+        ):
             self.changed.add(item_id)
 
     def results(self) -> dict:
@@ -153,11 +175,25 @@ class OutcomeComparer:
         rows = []
         for rule_id in list(new_rules) + [i for i in old_rules if i not in new_rules]:
             old, new = old_rules.get(rule_id), new_rules.get(rule_id)
-            status = ("added" if old is None else "removed" if new is None
-                      else "same" if rule_id in self.unchanged else "changed")
-            rows.append({"rule_id": rule_id, "status": status,
-                         "mode": (new or old).mode, "mode_before": old.mode if old else None,
-                         "baseline": self.baseline_hits.get(rule_id, 0), "draft": self.draft_hits.get(rule_id, 0)})
+            status = (
+                "added"
+                if old is None
+                else "removed"
+                if new is None
+                else "same"
+                if rule_id in self.unchanged
+                else "changed"
+            )
+            rows.append(
+                {
+                    "rule_id": rule_id,
+                    "status": status,
+                    "mode": (new or old).mode,
+                    "mode_before": old.mode if old else None,
+                    "baseline": self.baseline_hits.get(rule_id, 0),
+                    "draft": self.draft_hits.get(rule_id, 0),
+                }
+            )
         moves = sorted(self.queue_moves.items(), key=lambda kv: -kv[1].count)
         return {
             "jurisdiction": self.jurisdiction,
@@ -186,11 +222,13 @@ def unchanged_rules(old_data: dict | None, new_data: dict | None, *, ignore: tup
     common_new = [r.get("id") for r in new_rules if r.get("id") in old_by_id]
     if common_old != common_new:  # a reordering changes which rule is named on ties
         return frozenset()
+
     def written(rule: dict) -> dict:
         return {k: v for k, v in rule.items() if k not in ignore}
 
-    return frozenset(r["id"] for r in new_rules
-                     if r.get("id") in old_by_id and written(old_by_id[r["id"]][1]) == written(r))
+    return frozenset(
+        r["id"] for r in new_rules if r.get("id") in old_by_id and written(old_by_id[r["id"]][1]) == written(r)
+    )
 
 
 def same_effect_rules(old_data: dict | None, new_data: dict | None) -> frozenset[str]:

@@ -4,6 +4,7 @@ Requested from the editor (a row, committed, then a job on the "backtests" queue
 job in chunks: each chunk's facts come from a few set-based queries and the progress commits
 after every chunk, which is what the progress bar polls.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,9 +22,7 @@ from workbench.models import Backtest, BacktestStatus, PolicyDraft, PolicyPack
 from workbench.models.base import utcnow
 from workbench.services.policy.backtest_compare import OutcomeComparer, same_effect_rules, unchanged_rules
 from workbench.services.policy.facts import ItemScope, item_ids_in_scope, iter_fact_chunks
-from workbench.services.policy.packs import (
-    actor_label, current_version, get_version, sha256_text, validate_for_pack,
-)
+from workbench.services.policy.packs import actor_label, current_version, get_version, sha256_text, validate_for_pack
 from workbench.services.policy.runtime import DRAFT_LABEL, compiled_pack, published_policies
 
 BACKTEST_CHUNK = 2000
@@ -46,8 +45,10 @@ class BacktestRequest:
     def to_scope(self) -> dict:
         if self.last_n is not None:
             return {"last_n": self.last_n}
-        return {"since": self.since.isoformat() if self.since else None,
-                "until": self.until.isoformat() if self.until else None}
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
 
 
 def request_backtest(session: Session, draft: PolicyDraft, actor: Actor, request: BacktestRequest) -> Backtest:
@@ -61,15 +62,33 @@ def request_backtest(session: Session, draft: PolicyDraft, actor: Actor, request
     if not report.valid:
         raise BacktestRefused("the draft has errors; fix them before a backtest", report)
     baseline = current_version(session, pack)
-    backtest = Backtest(pack_id=pack.id, jurisdiction=pack.jurisdiction, draft_id=draft.id, draft_text=draft.text,
-                        draft_sha256=sha256_text(draft.text), baseline_version=baseline.number if baseline else None,
-                        scope=request.to_scope(), status=BacktestStatus.QUEUED, requested_by=actor_label(actor),
-                        requested_by_user_id=int(actor.id) if actor.type == "user" else None, created_at=utcnow())
+    backtest = Backtest(
+        pack_id=pack.id,
+        jurisdiction=pack.jurisdiction,
+        draft_id=draft.id,
+        draft_text=draft.text,
+        draft_sha256=sha256_text(draft.text),
+        baseline_version=baseline.number if baseline else None,
+        scope=request.to_scope(),
+        status=BacktestStatus.QUEUED,
+        requested_by=actor_label(actor),
+        requested_by_user_id=int(actor.id) if actor.type == "user" else None,
+        created_at=utcnow(),
+    )
     session.add(backtest)
     session.flush()
-    audit.record(session, actor, "policy.backtest_requested", "policy_backtest", backtest.id,
-                 jurisdiction=pack.jurisdiction, draft_id=draft.id, draft_sha256=backtest.draft_sha256,
-                 baseline_version=backtest.baseline_version, scope=backtest.scope)
+    audit.record(
+        session,
+        actor,
+        "policy.backtest_requested",
+        "policy_backtest",
+        backtest.id,
+        jurisdiction=pack.jurisdiction,
+        draft_id=draft.id,
+        draft_sha256=backtest.draft_sha256,
+        baseline_version=backtest.baseline_version,
+        scope=backtest.scope,
+    )
     session.commit()
     return backtest
 
@@ -111,8 +130,9 @@ def run_backtest(session: Session, backtest_id: int, *, chunk_size: int = BACKTE
         version = get_version(session, pack, backtest.baseline_version)
         old = compiled_pack(version.text, version.sha256, str(version.number))
         old_data = parse_pack_data(version.text)
-    comparer = OutcomeComparer(published.policy_set, old, new, unchanged_rules(old_data, draft.data),
-                               same_effect_rules(old_data, draft.data))
+    comparer = OutcomeComparer(
+        published.policy_set, old, new, unchanged_rules(old_data, draft.data), same_effect_rules(old_data, draft.data)
+    )
     territory = published.policy_set.catalogue.territory(backtest.jurisdiction)
     ids = item_ids_in_scope(session, _scope(backtest, territory))
     backtest.progress_total = len(ids)
@@ -125,14 +145,25 @@ def run_backtest(session: Session, backtest_id: int, *, chunk_size: int = BACKTE
 
     seconds = time.perf_counter() - started
     results = comparer.results()
-    results.update(seconds=round(seconds, 3), items_per_s=round(len(ids) / seconds, 1) if seconds else None,
-                   baseline_version=backtest.baseline_version,
-                   other_versions={j: n for j, n in published.versions.items() if j != backtest.jurisdiction})
+    results.update(
+        seconds=round(seconds, 3),
+        items_per_s=round(len(ids) / seconds, 1) if seconds else None,
+        baseline_version=backtest.baseline_version,
+        other_versions={j: n for j, n in published.versions.items() if j != backtest.jurisdiction},
+    )
     backtest.results = results
     backtest.status = BacktestStatus.DONE
     backtest.finished_at = utcnow()
-    audit.record(session, Actor.system("backtest"), "policy.backtest_finished", "policy_backtest", backtest.id,
-                 jurisdiction=backtest.jurisdiction, items=results["items"], changed=results["changed"]["count"])
+    audit.record(
+        session,
+        Actor.system("backtest"),
+        "policy.backtest_finished",
+        "policy_backtest",
+        backtest.id,
+        jurisdiction=backtest.jurisdiction,
+        items=results["items"],
+        changed=results["changed"]["count"],
+    )
     session.commit()
     return backtest
 
@@ -145,8 +176,14 @@ def mark_failed(session: Session, backtest_id: int, error: BaseException) -> Non
     backtest.status = BacktestStatus.FAILED
     backtest.error = f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
     backtest.finished_at = utcnow()
-    audit.record(session, Actor.system("backtest"), "policy.backtest_failed", "policy_backtest", backtest.id,
-                 reason=backtest.error)
+    audit.record(
+        session,
+        Actor.system("backtest"),
+        "policy.backtest_failed",
+        "policy_backtest",
+        backtest.id,
+        reason=backtest.error,
+    )
     session.commit()
 
 

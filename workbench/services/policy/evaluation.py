@@ -1,4 +1,5 @@
 """Evaluating an item against the published packs, storing the result, and explaining it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,12 @@ class ItemNotFound(LookupError):
 
 
 def latest_evaluation(session: Session, item_id: int) -> PolicyEvaluation | None:
-    return session.scalar(select(PolicyEvaluation).where(PolicyEvaluation.item_id == item_id)
-                          .order_by(PolicyEvaluation.evaluated_at.desc(), PolicyEvaluation.id.desc()).limit(1))
+    return session.scalar(
+        select(PolicyEvaluation)
+        .where(PolicyEvaluation.item_id == item_id)
+        .order_by(PolicyEvaluation.evaluated_at.desc(), PolicyEvaluation.id.desc())
+        .limit(1)
+    )
 
 
 def _fingerprint(facts: ItemFacts, plan: DecisionPlan, published: PublishedPolicies) -> str:
@@ -41,8 +46,9 @@ def evaluate_item(session: Session, item: Item, *, trigger: str = "pipeline") ->
     facts = load_facts(session, [item.id])[item.id]
     plan = published.policy_set.decide(facts)
     fingerprint = _fingerprint(facts, plan, published)
-    existing = session.scalar(select(PolicyEvaluation).where(PolicyEvaluation.item_id == item.id,
-                                                             PolicyEvaluation.fingerprint == fingerprint))
+    existing = session.scalar(
+        select(PolicyEvaluation).where(PolicyEvaluation.item_id == item.id, PolicyEvaluation.fingerprint == fingerprint)
+    )
     if existing is not None:
         latest = latest_evaluation(session, item.id)
         if latest is not None and latest.id != existing.id:
@@ -50,14 +56,27 @@ def evaluate_item(session: Session, item: Item, *, trigger: str = "pipeline") ->
         return existing, False
     shadow = {hit.rule for hit in plan.shadow}
     evaluation = PolicyEvaluation(
-        item_id=item.id, fingerprint=fingerprint, trigger=trigger, facts_as_of=facts_as_of(session, item),
-        visibility=plan.visibility, acts=plan.acts, plan=plan.to_dict(), evaluated_at=utcnow(),
+        item_id=item.id,
+        fingerprint=fingerprint,
+        trigger=trigger,
+        facts_as_of=facts_as_of(session, item),
+        visibility=plan.visibility,
+        acts=plan.acts,
+        plan=plan.to_dict(),
+        evaluated_at=utcnow(),
     )
-    evaluation.packs = [EvaluationPack(item_id=item.id, position=i, jurisdiction=j, pack_version=int(v))
-                        for i, (j, v) in enumerate(plan.packs)]
+    evaluation.packs = [
+        EvaluationPack(item_id=item.id, position=i, jurisdiction=j, pack_version=int(v))
+        for i, (j, v) in enumerate(plan.packs)
+    ]
     evaluation.rule_hits = [
-        RuleHit(item_id=item.id, jurisdiction=ref.jurisdiction, pack_version=int(ref.pack_version),
-                rule_id=ref.rule_id, mode="shadow" if ref in shadow else "enforce")
+        RuleHit(
+            item_id=item.id,
+            jurisdiction=ref.jurisdiction,
+            pack_version=int(ref.pack_version),
+            rule_id=ref.rule_id,
+            mode="shadow" if ref in shadow else "enforce",
+        )
         for ref in plan.matched
     ]
     session.add(evaluation)
@@ -76,6 +95,7 @@ def evaluation_summary(evaluation: PolicyEvaluation) -> dict:
 
 
 # --- "test a rule on one item" --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PackExplanation:
@@ -105,7 +125,10 @@ def explain_item(session: Session, item_id: int, draft_pack: CompiledPack | None
     policy_set: PolicySet = with_draft(published, draft_pack) if draft_pack else published.policy_set
     facts = load_facts(session, [item.id])[item.id]
     results = policy_set.explain(facts)
-    packs = [PackExplanation(p.jurisdiction, p.version, [r for r in results if r.ref.jurisdiction == p.jurisdiction])
-             for p in policy_set.applicable_packs(facts.country)]
-    return ItemExplanation(item, facts, packs, policy_set.decide(facts),
-                           draft_pack.jurisdiction if draft_pack else None)
+    packs = [
+        PackExplanation(p.jurisdiction, p.version, [r for r in results if r.ref.jurisdiction == p.jurisdiction])
+        for p in policy_set.applicable_packs(facts.country)
+    ]
+    return ItemExplanation(
+        item, facts, packs, policy_set.decide(facts), draft_pack.jurisdiction if draft_pack else None
+    )

@@ -3,11 +3,12 @@
 Four set-based queries per chunk (items, signals, hash matches with their bank, reports),
 whatever the chunk size: the pipeline loads one item this way, backtests thousands at a time.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Iterator, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -68,13 +69,15 @@ def load_facts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemFacts
     # Core execution on the session's connection: plain tuples, without the ORM's row loading.
     connection = session.connection()
     items = connection.execute(
-        select(Item.id, Item.kind, Item.country, Item.language, Item.account_age_days, Item.content_date,
-               Item.created_at).where(among(Item.id))
+        select(
+            Item.id, Item.kind, Item.country, Item.language, Item.account_age_days, Item.content_date, Item.created_at
+        ).where(among(Item.id))
     ).all()
     signals: dict[int, dict[str, float]] = {}
     for item_id, label, score in connection.execute(
-        select(ItemSignal.item_id, ItemSignal.label, ItemSignal.score)
-        .where(among(ItemSignal.item_id), ItemSignal.error.is_(None))
+        select(ItemSignal.item_id, ItemSignal.label, ItemSignal.score).where(
+            among(ItemSignal.item_id), ItemSignal.error.is_(None)
+        )
     ):
         scores = signals.get(item_id)
         if scores is None:
@@ -84,13 +87,13 @@ def load_facts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemFacts
     matches: dict[int, list] = {}
     for item_id, algorithm, bank_name, bank_kind, distance in connection.execute(
         select(HashMatch.item_id, HashMatch.algorithm, HashBank.name, HashBank.kind, HashMatch.distance)
-        .join(HashBank, HashBank.id == HashMatch.bank_id).where(among(HashMatch.item_id))
+        .join(HashBank, HashBank.id == HashMatch.bank_id)
+        .where(among(HashMatch.item_id))
     ):
         matches.setdefault(item_id, []).append((algorithm, bank_name, bank_kind, distance))
     reports: dict[int, list] = {}
     for item_id, source, category in connection.execute(
-        select(Report.item_id, Report.source, Report.category).where(among(Report.item_id))
-        .order_by(Report.id)
+        select(Report.item_id, Report.source, Report.category).where(among(Report.item_id)).order_by(Report.id)
     ):
         reports.setdefault(item_id, []).append((source, category))
     facts = {}
@@ -98,19 +101,25 @@ def load_facts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemFacts
         if item_id not in wanted:
             continue
         facts[item_id] = ItemFacts(
-            kind=kind, country=country, language=language, account_age_days=account_age_days,
-            signals=signals.get(item_id, {}), hash_matches=matches.get(item_id, ()),
-            reports=reports.get(item_id, ()), content_date=_content_date(content_date or created_at),
+            kind=kind,
+            country=country,
+            language=language,
+            account_age_days=account_age_days,
+            signals=signals.get(item_id, {}),
+            hash_matches=matches.get(item_id, ()),
+            reports=reports.get(item_id, ()),
+            content_date=_content_date(content_date or created_at),
             item_id=str(item_id),
         )
     return facts
 
 
-def iter_fact_chunks(session: Session, item_ids: Sequence[int], chunk_size: int = CHUNK_SIZE,
-                     ) -> Iterator[dict[int, ItemFacts]]:
+def iter_fact_chunks(
+    session: Session, item_ids: Sequence[int], chunk_size: int = CHUNK_SIZE
+) -> Iterator[dict[int, ItemFacts]]:
     """Facts chunk by chunk; the caller may commit between chunks (progress) without harm."""
     for start in range(0, len(item_ids), chunk_size):
-        yield load_facts(session, item_ids[start:start + chunk_size])
+        yield load_facts(session, item_ids[start : start + chunk_size])
 
 
 def facts_as_of(session: Session, item: Item) -> datetime:

@@ -3,6 +3,7 @@
 Publishing is the only way a text becomes a version, and it refuses any text with an error:
 a broken draft can never replace the version in force.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,8 +100,9 @@ def _validate_for_pack(text: str, jurisdiction: str | None) -> ValidationReport:
     if jurisdiction and report.data is not None and report.data.get("jurisdiction") not in (None, jurisdiction):
         match = _JURISDICTION_LINE.search(text)
         line = text.count("\n", 0, match.start()) + 1 if match else 1
-        report.issues.append(Issue(line, 1, "jurisdiction",
-                                   f"this is the {jurisdiction} pack: jurisdiction must be {jurisdiction}"))
+        report.issues.append(
+            Issue(line, 1, "jurisdiction", f"this is the {jurisdiction} pack: jurisdiction must be {jurisdiction}")
+        )
         report.issues.sort(key=lambda i: (i.line, i.column))
         report.pack = None
     return report
@@ -108,13 +110,25 @@ def _validate_for_pack(text: str, jurisdiction: str | None) -> ValidationReport:
 
 # --- reading -------------------------------------------------------------------------------
 
+
 def list_packs(session: Session) -> list[tuple[PolicyPack, PolicyVersion | None, int]]:
     """Every pack with its version in force and its number of open drafts."""
     packs = session.scalars(select(PolicyPack).order_by(PolicyPack.jurisdiction)).all()
-    current = {v.pack_id: v for v in session.scalars(select(PolicyVersion).where(
-        PolicyVersion.id.in_(select(func.max(PolicyVersion.id)).group_by(PolicyVersion.pack_id))))}
-    drafts = dict(session.execute(select(PolicyDraft.pack_id, func.count()).where(
-        PolicyDraft.published_version_id.is_(None)).group_by(PolicyDraft.pack_id)).all())
+    current = {
+        v.pack_id: v
+        for v in session.scalars(
+            select(PolicyVersion).where(
+                PolicyVersion.id.in_(select(func.max(PolicyVersion.id)).group_by(PolicyVersion.pack_id))
+            )
+        )
+    }
+    drafts = dict(
+        session.execute(
+            select(PolicyDraft.pack_id, func.count())
+            .where(PolicyDraft.published_version_id.is_(None))
+            .group_by(PolicyDraft.pack_id)
+        ).all()
+    )
     order = {"GLOBAL": 0, "EU": 1}
     packs = sorted(packs, key=lambda p: (order.get(p.jurisdiction, 2), p.jurisdiction))
     return [(p, current.get(p.id), drafts.get(p.id, 0)) for p in packs]
@@ -128,26 +142,32 @@ def get_pack(session: Session, jurisdiction: str) -> PolicyPack:
 
 
 def current_version(session: Session, pack: PolicyPack) -> PolicyVersion | None:
-    return session.scalar(select(PolicyVersion).where(PolicyVersion.pack_id == pack.id)
-                          .order_by(PolicyVersion.number.desc()).limit(1))
+    return session.scalar(
+        select(PolicyVersion).where(PolicyVersion.pack_id == pack.id).order_by(PolicyVersion.number.desc()).limit(1)
+    )
 
 
 def versions_of(session: Session, pack: PolicyPack) -> list[PolicyVersion]:
-    return list(session.scalars(select(PolicyVersion).where(PolicyVersion.pack_id == pack.id)
-                                .order_by(PolicyVersion.number.desc())))
+    return list(
+        session.scalars(
+            select(PolicyVersion).where(PolicyVersion.pack_id == pack.id).order_by(PolicyVersion.number.desc())
+        )
+    )
 
 
 def get_version(session: Session, pack: PolicyPack, number: int) -> PolicyVersion:
-    version = session.scalar(select(PolicyVersion).where(PolicyVersion.pack_id == pack.id,
-                                                         PolicyVersion.number == number))
+    version = session.scalar(
+        select(PolicyVersion).where(PolicyVersion.pack_id == pack.id, PolicyVersion.number == number)
+    )
     if version is None:
         raise PackNotFound(f"{pack.jurisdiction} has no version {number}")
     return version
 
 
 def drafts_of(session: Session, pack: PolicyPack) -> list[PolicyDraft]:
-    return list(session.scalars(select(PolicyDraft).where(PolicyDraft.pack_id == pack.id)
-                                .order_by(PolicyDraft.id.desc())))
+    return list(
+        session.scalars(select(PolicyDraft).where(PolicyDraft.pack_id == pack.id).order_by(PolicyDraft.id.desc()))
+    )
 
 
 def get_draft(session: Session, pack: PolicyPack, draft_id: int) -> PolicyDraft:
@@ -159,20 +179,40 @@ def get_draft(session: Session, pack: PolicyPack, draft_id: int) -> PolicyDraft:
 
 # --- writing -------------------------------------------------------------------------------
 
-def _publish(session: Session, pack: PolicyPack, text: str, actor: Actor, note: str,
-             rollback_of: int | None = None) -> PolicyVersion:
+
+def _publish(
+    session: Session, pack: PolicyPack, text: str, actor: Actor, note: str, rollback_of: int | None = None
+) -> PolicyVersion:
     """Adds the next version (no commit). The caller has validated the text."""
     # Lock the pack row: two editors publishing at once get consecutive numbers, not a clash.
     session.scalar(select(PolicyPack.id).where(PolicyPack.id == pack.id).with_for_update())
     last = session.scalar(select(func.max(PolicyVersion.number)).where(PolicyVersion.pack_id == pack.id)) or 0
-    version = PolicyVersion(pack_id=pack.id, jurisdiction=pack.jurisdiction, number=last + 1, text=text,
-                            sha256=sha256_text(text), note=note.strip(), published_by=actor_label(actor),
-                            published_by_user_id=_user_id(actor), published_at=utcnow(), rollback_of=rollback_of)
+    version = PolicyVersion(
+        pack_id=pack.id,
+        jurisdiction=pack.jurisdiction,
+        number=last + 1,
+        text=text,
+        sha256=sha256_text(text),
+        note=note.strip(),
+        published_by=actor_label(actor),
+        published_by_user_id=_user_id(actor),
+        published_at=utcnow(),
+        rollback_of=rollback_of,
+    )
     session.add(version)
     session.flush()
-    audit.record(session, actor, "policy.published", "policy_version", version.id,
-                 jurisdiction=pack.jurisdiction, number=version.number, sha256=version.sha256,
-                 note=version.note, rollback_of=rollback_of)
+    audit.record(
+        session,
+        actor,
+        "policy.published",
+        "policy_version",
+        version.id,
+        jurisdiction=pack.jurisdiction,
+        number=version.number,
+        sha256=version.sha256,
+        note=version.note,
+        rollback_of=rollback_of,
+    )
     return version
 
 
@@ -223,19 +263,32 @@ def create_pack(session: Session, jurisdiction: str, actor: Actor) -> PolicyPack
 
 
 def starter_text(jurisdiction: str) -> str:
-    return (f"jurisdiction: {jurisdiction}\nname: {jurisdiction}\nversion: \"1\"\n"
-            "changelog: First version.\nrules: []\n")
+    return f'jurisdiction: {jurisdiction}\nname: {jurisdiction}\nversion: "1"\nchangelog: First version.\nrules: []\n'
 
 
 def _new_draft(session: Session, pack: PolicyPack, base: PolicyVersion | None, text: str, actor: Actor) -> PolicyDraft:
     report = validate_for_pack(text, pack.jurisdiction)
-    draft = PolicyDraft(pack_id=pack.id, base_version_id=base.id if base else None, text=text,
-                        sha256=sha256_text(text), valid=report.valid, error_count=len(report.errors),
-                        created_by=actor_label(actor), updated_by=actor_label(actor))
+    draft = PolicyDraft(
+        pack_id=pack.id,
+        base_version_id=base.id if base else None,
+        text=text,
+        sha256=sha256_text(text),
+        valid=report.valid,
+        error_count=len(report.errors),
+        created_by=actor_label(actor),
+        updated_by=actor_label(actor),
+    )
     session.add(draft)
     session.flush()
-    audit.record(session, actor, "policy.draft_created", "policy_draft", draft.id, jurisdiction=pack.jurisdiction,
-                 base_version=base.number if base else None)
+    audit.record(
+        session,
+        actor,
+        "policy.draft_created",
+        "policy_draft",
+        draft.id,
+        jurisdiction=pack.jurisdiction,
+        base_version=base.number if base else None,
+    )
     return draft
 
 
@@ -263,8 +316,16 @@ def save_draft(session: Session, draft: PolicyDraft, text: str, actor: Actor) ->
     draft.updated_by = actor_label(actor)
     draft.updated_at = utcnow()
     if changed:
-        audit.record(session, actor, "policy.draft_saved", "policy_draft", draft.id,
-                     jurisdiction=draft.pack.jurisdiction, sha256=draft.sha256, valid=report.valid)
+        audit.record(
+            session,
+            actor,
+            "policy.draft_saved",
+            "policy_draft",
+            draft.id,
+            jurisdiction=draft.pack.jurisdiction,
+            sha256=draft.sha256,
+            valid=report.valid,
+        )
     session.commit()
     return SavedDraft(draft, report)
 

@@ -5,6 +5,7 @@ Runs under the same item lock as the pipeline, so it serialises with it:
 - evaluated, not yet routed: evaluate again; the route stage then applies the new plan;
 - processed: evaluate again and route (the open case is tightened, never duplicated).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -4,6 +4,7 @@ A published text never changes, so a compiled pack is cached by (text sha256, ve
 for the life of the process. Which versions are in force is one small query per evaluation
 (the latest id per pack): publishing or rolling back shows up on the very next item.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,7 +23,7 @@ _MAX_COMPILED = 128
 _MAX_SETS = 16
 _lock = threading.Lock()
 _compiled: OrderedDict[tuple[str, str], CompiledPack] = OrderedDict()
-_sets: OrderedDict[tuple, "PublishedPolicies"] = OrderedDict()
+_sets: OrderedDict[tuple, PublishedPolicies] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ class PublishedPolicies:
 
 def in_force_key(session: Session) -> tuple[tuple[str, int, str], ...]:
     rows = session.execute(
-        select(PolicyVersion.jurisdiction, PolicyVersion.number, PolicyVersion.sha256)
-        .where(PolicyVersion.id.in_(select(func.max(PolicyVersion.id)).group_by(PolicyVersion.pack_id)))
+        select(PolicyVersion.jurisdiction, PolicyVersion.number, PolicyVersion.sha256).where(
+            PolicyVersion.id.in_(select(func.max(PolicyVersion.id)).group_by(PolicyVersion.pack_id))
+        )
     ).all()
     return tuple(sorted((j, n, s) for j, n, s in rows))
 
@@ -76,14 +78,20 @@ def published_policies(session: Session, *, seed_if_empty: bool = False) -> Publ
     missing = {(j, n) for j, n, s in key if (s, str(n)) not in _compiled}
     texts = {}
     if missing:
-        rows = session.execute(select(PolicyVersion.jurisdiction, PolicyVersion.number, PolicyVersion.text)
-                               .where(PolicyVersion.jurisdiction.in_({j for j, _ in missing}))).all()
+        rows = session.execute(
+            select(PolicyVersion.jurisdiction, PolicyVersion.number, PolicyVersion.text).where(
+                PolicyVersion.jurisdiction.in_({j for j, _ in missing})
+            )
+        ).all()
         texts = {(j, n): text for j, n, text in rows if (j, n) in missing}
     packs = []
     for jurisdiction, number, sha256 in key:
         text = texts.get((jurisdiction, number))
-        packs.append(compiled_pack(text, sha256, str(number)) if text is not None
-                     else _compiled_or_reload(session, jurisdiction, number, sha256))
+        packs.append(
+            compiled_pack(text, sha256, str(number))
+            if text is not None
+            else _compiled_or_reload(session, jurisdiction, number, sha256)
+        )
     published = PublishedPolicies(key, PolicySet(packs))
     with _lock:
         _sets[key] = published
@@ -97,8 +105,9 @@ def _compiled_or_reload(session: Session, jurisdiction: str, number: int, sha256
         pack = _compiled.get((sha256, str(number)))
     if pack is not None:
         return pack
-    text = session.scalar(select(PolicyVersion.text).where(PolicyVersion.jurisdiction == jurisdiction,
-                                                           PolicyVersion.number == number))
+    text = session.scalar(
+        select(PolicyVersion.text).where(PolicyVersion.jurisdiction == jurisdiction, PolicyVersion.number == number)
+    )
     return compiled_pack(text, sha256, str(number))
 
 

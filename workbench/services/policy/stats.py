@@ -1,4 +1,5 @@
 """Rule hit rates from stored evaluations, and the texts the diff view compares."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,13 +32,19 @@ def hit_rates(session: Session, mode: str | None = "shadow") -> list[RuleRate]:
     """Every rule (of `mode`, or all) of the versions in force, with its hits over the items
     those versions evaluated. Items evaluated again (a new report) count once."""
     published = published_policies(session)
-    evaluated = {(j, v): n for j, v, n in session.execute(
-        select(EvaluationPack.jurisdiction, EvaluationPack.pack_version,
-               func.count(func.distinct(EvaluationPack.item_id)))
-        .group_by(EvaluationPack.jurisdiction, EvaluationPack.pack_version))}
-    statement = select(RuleHit.jurisdiction, RuleHit.pack_version, RuleHit.rule_id,
-                       func.count(func.distinct(RuleHit.item_id))) \
-        .group_by(RuleHit.jurisdiction, RuleHit.pack_version, RuleHit.rule_id)
+    evaluated = {
+        (j, v): n
+        for j, v, n in session.execute(
+            select(
+                EvaluationPack.jurisdiction,
+                EvaluationPack.pack_version,
+                func.count(func.distinct(EvaluationPack.item_id)),
+            ).group_by(EvaluationPack.jurisdiction, EvaluationPack.pack_version)
+        )
+    }
+    statement = select(
+        RuleHit.jurisdiction, RuleHit.pack_version, RuleHit.rule_id, func.count(func.distinct(RuleHit.item_id))
+    ).group_by(RuleHit.jurisdiction, RuleHit.pack_version, RuleHit.rule_id)
     if mode:
         statement = statement.where(RuleHit.mode == mode)
     hits = {(j, v, r): n for j, v, r, n in session.execute(statement)}
@@ -47,8 +54,17 @@ def hit_rates(session: Session, mode: str | None = "shadow") -> list[RuleRate]:
         for rule in pack.rules:
             if mode and rule.mode != mode:
                 continue
-            rows.append(RuleRate(jurisdiction, number, rule.id, rule.mode, rule.description,
-                                 hits.get((jurisdiction, number, rule.id), 0), evaluated.get((jurisdiction, number), 0)))
+            rows.append(
+                RuleRate(
+                    jurisdiction,
+                    number,
+                    rule.id,
+                    rule.mode,
+                    rule.description,
+                    hits.get((jurisdiction, number, rule.id), 0),
+                    evaluated.get((jurisdiction, number), 0),
+                )
+            )
     return rows
 
 
@@ -64,7 +80,7 @@ class LabelledText:
 
 
 def text_for(session: Session, pack: PolicyPack, selector: str) -> LabelledText:
-    """"v3" / "3" is a published version, "draft-5" a draft of this pack."""
+    """ "v3" / "3" is a published version, "draft-5" a draft of this pack."""
     selector = (selector or "").strip()
     if selector.startswith("draft-") and selector[6:].isdigit():
         draft = get_draft(session, pack, int(selector[6:]))

@@ -11,8 +11,9 @@ held any of it.
 
 Files go after the commit (`delete_released_files`), under the blob-store lock, and only if
 no item took the same bytes again meanwhile; a file whose delete failed is deleted again by
-the next retention round (services/retention_leftovers.py).
+the next retention round (services/privacy/retention_leftovers.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,12 @@ import logging
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workbench.models import (
-    Appeal, Blob, Case, Decision, Item, ItemHash, QaSample, Report, WebhookDelivery,
-)
+from workbench.models import Appeal, Blob, Case, Decision, Item, ItemHash, QaSample, Report, WebhookDelivery
 from workbench.models.base import utcnow
 from workbench.models.frame_thumbnail import ItemFrameThumbnail
 from workbench.models.media import ItemVideoFrame
+from workbench.services.appeals.decisions import appeal_webhook_data
 from workbench.services.blobstore import BlobStore
-from workbench.services.appeals.complaints import appeal_webhook_data
 from workbench.services.webhooks.delivery import decision_data
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """GDPR erasure of one user of one platform (pseudonyms are per platform: user "42" of
 another platform is another person and is not touched).
 
-An erasure removes the person's content and everything that repeats it (services/content_purge.py:
+An erasure removes the person's content and everything that repeats it (services/privacy/content_purge.py:
 text, file, content hashes and per-frame vPDQ hashes, decision explanations and notes, free text
 of notices and appeals about it, outbox bodies), the link from their items to their pseudonym,
 the notices and appeals they sent (their words, contact details and pseudonym), their old ->
@@ -10,30 +10,44 @@ in Redis. Events in the audit log never held raw personal data, so the hash chai
 and still verifies. Content under a legal evidence hold (GDPR Art. 17(3)(b)) is kept and the
 request records which items and why; the retention job erases it once the hold ends.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.models import Appeal, AppealContact, ErasureRequest, Item, PseudonymRekey, Report, ReportContact
+from workbench.models import (
+    Appeal,
+    AppealContact,
+    ErasureRequest,
+    HashBank,
+    HashMatch,
+    Item,
+    PseudonymRekey,
+    Report,
+    ReportContact,
+)
 from workbench.models.base import utcnow
+from workbench.queues import forget_item_jobs
 from workbench.services.blobstore import BlobStore
+from workbench.services.exports.expiry import expire_exports_about
 from workbench.services.privacy.content_purge import (
-    delete_released_files, purge_item_content, rebuild_webhook_bodies, scrub_appeal, scrub_report,
+    delete_released_files,
+    purge_item_content,
+    rebuild_webhook_bodies,
+    scrub_appeal,
+    scrub_report,
 )
 from workbench.services.privacy.pseudonyms import pseudonymise
-from workbench.services.privacy.subject_access import UnknownPlatform, platform, subject_access_export  # noqa: F401
-from workbench.models import HashBank, HashMatch
-from workbench.services.exports.expiry import expire_exports_about
-from workbench.queues import forget_item_jobs
+from workbench.services.privacy.subject_access import platform
 
 ERASED_AUTHOR = "erased"
 
@@ -43,10 +57,13 @@ LegalHoldCheck = Callable[[Session, Item], "str | None"]
 
 def _bank_match_hold(session: Session, item: Item) -> str | None:
     """Evidence of child abuse or terrorist content must be preserved for a period."""
-    holds = {"csam": (timedelta(days=365), "18 U.S.C. 2258A(h): preserve reported material for 1 year"),
-             "terrorism": (timedelta(days=183), "Regulation (EU) 2021/784 Art. 6: preserve for 6 months")}
-    kinds = session.scalars(select(HashBank.kind).join(HashMatch, HashMatch.bank_id == HashBank.id)
-                            .where(HashMatch.item_id == item.id)).all()
+    holds = {
+        "csam": (timedelta(days=365), "18 U.S.C. 2258A(h): preserve reported material for 1 year"),
+        "terrorism": (timedelta(days=183), "Regulation (EU) 2021/784 Art. 6: preserve for 6 months"),
+    }
+    kinds = session.scalars(
+        select(HashBank.kind).join(HashMatch, HashMatch.bank_id == HashBank.id).where(HashMatch.item_id == item.id)
+    ).all()
     for kind in kinds:
         if kind in holds and utcnow() < item.created_at + holds[kind][0]:
             return holds[kind][1]
@@ -83,9 +100,17 @@ def erase_item_content(session: Session, item: Item) -> str | None:
     return sha256
 
 
-def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_store: BlobStore, client_id: int,
-                 platform_user_id: str | None = None, email: str | None = None,
-                 export_dir: str | Path | None = None) -> ErasureOutcome:
+def erase_person(
+    session: Session,
+    *,
+    actor: Actor,
+    pseudonym_key: str,
+    blob_store: BlobStore,
+    client_id: int,
+    platform_user_id: str | None = None,
+    email: str | None = None,
+    export_dir: str | Path | None = None,
+) -> ErasureOutcome:
     """Erase one person of the platform `client_id`, named by their platform user id and/or the
     e-mail address they gave as a reporter or complainant. Raises UnknownPlatform, ValueError."""
     if not platform_user_id and not email:
@@ -101,17 +126,24 @@ def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_sto
     if platform_user_id:
         pseudonym = pseudonymise(pseudonym_key, client_id, platform_user_id)
         _erase_authored_items(session, actor, request, outcome, client_id, pseudonym)
-        reports += session.scalars(select(Report).where(Report.client_id == client_id,
-                                                        Report.reporter_pseudonym == pseudonym)).all()
-        appeals += session.scalars(select(Appeal).where(Appeal.client_id == client_id,
-                                                        Appeal.complainant_pseudonym == pseudonym)).all()
-        session.execute(delete(PseudonymRekey).where(PseudonymRekey.client_id == client_id,
-                                                     PseudonymRekey.new_pseudonym == pseudonym))
+        reports += session.scalars(
+            select(Report).where(Report.client_id == client_id, Report.reporter_pseudonym == pseudonym)
+        ).all()
+        appeals += session.scalars(
+            select(Appeal).where(Appeal.client_id == client_id, Appeal.complainant_pseudonym == pseudonym)
+        ).all()
+        session.execute(
+            delete(PseudonymRekey).where(
+                PseudonymRekey.client_id == client_id, PseudonymRekey.new_pseudonym == pseudonym
+            )
+        )
     if email:
-        reports += session.scalars(select(Report).join(ReportContact).where(
-            Report.client_id == client_id, ReportContact.email == email)).all()
-        appeals += session.scalars(select(Appeal).join(AppealContact).where(
-            Appeal.client_id == client_id, AppealContact.email == email)).all()
+        reports += session.scalars(
+            select(Report).join(ReportContact).where(Report.client_id == client_id, ReportContact.email == email)
+        ).all()
+        appeals += session.scalars(
+            select(Appeal).join(AppealContact).where(Appeal.client_id == client_id, AppealContact.email == email)
+        ).all()
     # What the person sent about others' content: the notices and appeals stay (they are counted).
     for report in {report.id: report for report in reports}.values():
         outcome.contacts_erased += scrub_report(session, report, contact=True)
@@ -125,20 +157,32 @@ def erase_person(session: Session, *, actor: Actor, pseudonym_key: str, blob_sto
     request.blobs_purged = len(outcome.blobs_purged)
     request.held = json.dumps(outcome.held)
     request.completed_at = utcnow()
-    audit.record(session, actor, "privacy.erasure_completed", "erasure_request", request.id,
-                 identifiers=identifiers, client_id=client_id, items_erased=outcome.items_erased,
-                 contacts_erased=outcome.contacts_erased, blobs_purged=len(outcome.blobs_purged),
-                 items_held=len(outcome.held))
+    audit.record(
+        session,
+        actor,
+        "privacy.erasure_completed",
+        "erasure_request",
+        request.id,
+        identifiers=identifiers,
+        client_id=client_id,
+        items_erased=outcome.items_erased,
+        contacts_erased=outcome.contacts_erased,
+        blobs_purged=len(outcome.blobs_purged),
+        items_held=len(outcome.held),
+    )
     session.commit()
-    outcome.exports_expired = _after_commit(session, blob_store, export_dir, outcome.blobs_purged,
-                                            outcome.erased_item_ids, "erasure", actor)
+    outcome.exports_expired = _after_commit(
+        session, blob_store, export_dir, outcome.blobs_purged, outcome.erased_item_ids, "erasure", actor
+    )
     return outcome
 
 
-def _erase_authored_items(session: Session, actor: Actor, request: ErasureRequest, outcome: ErasureOutcome,
-                          client_id: int, pseudonym: str) -> None:
-    for item in session.scalars(select(Item).where(Item.client_id == client_id,
-                                                   Item.author_pseudonym == pseudonym)).all():
+def _erase_authored_items(
+    session: Session, actor: Actor, request: ErasureRequest, outcome: ErasureOutcome, client_id: int, pseudonym: str
+) -> None:
+    for item in session.scalars(
+        select(Item).where(Item.client_id == client_id, Item.author_pseudonym == pseudonym)
+    ).all():
         reason = legal_hold(session, item)
         if reason:
             outcome.held.append({"item_id": item.id, "reason": reason})
@@ -151,8 +195,9 @@ def _erase_authored_items(session: Session, actor: Actor, request: ErasureReques
         audit.record(session, actor, "item.content_erased", "item", item.id, erasure_request=request.id)
 
 
-def _after_commit(session: Session, blob_store: BlobStore, export_dir, shas: list[str], item_ids: list[int],
-                  reason: str, actor: Actor) -> list[int]:
+def _after_commit(
+    session: Session, blob_store: BlobStore, export_dir, shas: list[str], item_ids: list[int], reason: str, actor: Actor
+) -> list[int]:
     """Files, exports and Redis records go only after the commit: a failed transaction must not
     lose content it still references. Returns the export runs expired."""
     delete_released_files(session, blob_store, shas)
@@ -160,20 +205,23 @@ def _after_commit(session: Session, blob_store: BlobStore, export_dir, shas: lis
     if export_dir is not None and item_ids:
         expired = expire_exports_about(session, export_dir, item_ids, reason=reason, actor=actor)
     from flask import has_app_context
+
     if item_ids and has_app_context():
         forget_item_jobs(item_ids)
     return expired
 
 
-def erase_released_holds(session: Session, *, actor: Actor, blob_store: BlobStore,
-                         export_dir: str | Path | None = None) -> int:
+def erase_released_holds(
+    session: Session, *, actor: Actor, blob_store: BlobStore, export_dir: str | Path | None = None
+) -> int:
     """Finish erasure requests whose held items' evidence holds have ended; returns items erased.
 
     Run by the retention job: the person asked for erasure, the law only postponed it.
     """
     erased, purged = [], []
-    requests = session.scalars(select(ErasureRequest).where(ErasureRequest.held != "[]")
-                               .order_by(ErasureRequest.id)).all()
+    requests = session.scalars(
+        select(ErasureRequest).where(ErasureRequest.held != "[]").order_by(ErasureRequest.id)
+    ).all()
     for request in requests:
         still_held = []
         for entry in json.loads(request.held or "[]"):
@@ -187,8 +235,9 @@ def erase_released_holds(session: Session, *, actor: Actor, blob_store: BlobStor
             if sha256:
                 purged.append(sha256)
             erased.append(item.id)
-            audit.record(session, actor, "item.content_erased", "item", item.id, erasure_request=request.id,
-                         after_hold=True)
+            audit.record(
+                session, actor, "item.content_erased", "item", item.id, erasure_request=request.id, after_hold=True
+            )
         if len(still_held) != len(json.loads(request.held or "[]")):
             request.items_erased += len(json.loads(request.held)) - len(still_held)
             request.held = json.dumps(still_held)

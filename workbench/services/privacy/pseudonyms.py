@@ -11,6 +11,7 @@ The inner HMAC is what was stored before pseudonyms were per platform. Migration
 re-keys those rows from the stored value and the row's client (the raw id is never stored)
 and records each old -> new pair per client in `pseudonym_rekeys`.
 """
+
 from __future__ import annotations
 
 import hashlib

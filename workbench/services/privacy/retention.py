@@ -8,7 +8,7 @@ policies/catalogue/jurisdictions.yaml) keeps it until that period after the deci
 match in a CSAM or terrorism hash bank holds it from ingest. Content still in the pipeline or
 in an open case is never purged.
 
-Purging removes the content and everything that repeats it (services/content_purge.py: text,
+Purging removes the content and everything that repeats it (services/privacy/content_purge.py: text,
 file, content hashes and vPDQ frame hashes, explanations, notes, notices' and appeals' free text
 and contact details, outbox bodies) and stamps `items.content_purged_at`; the item row, its
 decisions, notices and appeals stay for the figures, and one audit event per item is written in
@@ -16,15 +16,16 @@ the same transaction, so the audit chain keeps verifying. Each item is re-planne
 lock just before it goes. A file shared by several items goes with the last of them; it is
 deleted after the commit, under the blob-store lock, unless the same bytes were sent again.
 """
+
 from __future__ import annotations
 
 import re
 from calendar import monthrange
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,16 +33,15 @@ from sqlalchemy.orm import Session
 from policies.catalogue import Retention, default_catalogue
 from workbench import audit
 from workbench.audit import Actor
-from workbench.models import Case, CaseStatus, Decision, HashBank, HashMatch, Item, ItemStatus, PolicyVersion
+from workbench.models import Blob, Case, CaseStatus, Decision, HashBank, HashMatch, Item, ItemStatus, PolicyVersion
 from workbench.models.base import utcnow
+from workbench.queues import forget_item_jobs
 from workbench.services.blobstore import BlobStore
+from workbench.services.exports.expiry import expire_exports_about
+from workbench.services.policy.runtime import compiled_pack
 from workbench.services.privacy.content_purge import delete_released_files, purge_item_content
 from workbench.services.privacy.erasure import erase_released_holds
 from workbench.services.privacy.retention_leftovers import LeftoverReport, delete_leftover_files
-from workbench.services.exports.expiry import expire_exports_about
-from workbench.queues import forget_item_jobs
-from workbench.models import Blob
-from workbench.services.policy.runtime import compiled_pack
 
 RETENTION_ACTOR = Actor.system("retention")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
@@ -55,26 +55,27 @@ class RetentionSettings:
     batch_size: int = 500
 
     @classmethod
-    def from_config(cls, config) -> "RetentionSettings":
-        return cls(default_days=int(config["WORKBENCH_RETENTION_DAYS"]),
-                   batch_size=int(config["WORKBENCH_RETENTION_BATCH"]))
+    def from_config(cls, config) -> RetentionSettings:
+        return cls(
+            default_days=int(config["WORKBENCH_RETENTION_DAYS"]), batch_size=int(config["WORKBENCH_RETENTION_BATCH"])
+        )
 
 
 @dataclass(frozen=True)
 class Hold:
     until: datetime
-    source: str     # what imposed it: "decision 12 under DE@1:de.netzdg.complaint" or "csam hash-bank match"
-    citation: str   # the legal source, from the catalogue
+    source: str  # what imposed it: "decision 12 under DE@1:de.netzdg.complaint" or "csam hash-bank match"
+    citation: str  # the legal source, from the catalogue
 
 
 @dataclass
 class ItemPlan:
     item_id: int
-    basis: str                      # "last decision" or "ingest"
+    basis: str  # "last decision" or "ingest"
     basis_at: datetime
     default_until: datetime
     holds: list[Hold] = field(default_factory=list)
-    pending: str | None = None      # why it cannot be scheduled yet (open case, still in the pipeline)
+    pending: str | None = None  # why it cannot be scheduled yet (open case, still in the pipeline)
 
     @property
     def purge_after(self) -> datetime | None:
@@ -129,8 +130,11 @@ class RuleRetentions:
         return self._memo[key]
 
     def _load(self, jurisdiction: str, version: int, rule_id: str) -> tuple[Retention, str] | None:
-        row = self.session.execute(select(PolicyVersion.text, PolicyVersion.sha256).where(
-            PolicyVersion.jurisdiction == jurisdiction, PolicyVersion.number == version)).first()
+        row = self.session.execute(
+            select(PolicyVersion.text, PolicyVersion.sha256).where(
+                PolicyVersion.jurisdiction == jurisdiction, PolicyVersion.number == version
+            )
+        ).first()
         if row is None:
             return None
         try:
@@ -155,8 +159,9 @@ def _decision_rule_refs(decision) -> set[tuple[str, int, str]]:
     return refs
 
 
-def plan_items(session: Session, items: list, settings: RetentionSettings,
-               rules: RuleRetentions | None = None) -> list[ItemPlan]:
+def plan_items(
+    session: Session, items: list, settings: RetentionSettings, rules: RuleRetentions | None = None
+) -> list[ItemPlan]:
     """The retention plan of each item (rows with id, created_at, status), from a few set-based
     queries over the batch."""
     rules = rules or RuleRetentions(session)
@@ -165,16 +170,27 @@ def plan_items(session: Session, items: list, settings: RetentionSettings,
     open_cases: set[int] = set()
     bank_kinds: dict[int, set[str]] = defaultdict(set)
     if item_ids:
-        for decision in session.execute(select(
-                Decision.id, Decision.item_id, Decision.decided_at, Decision.visibility, Decision.actions,
-                Decision.rule_jurisdiction, Decision.rule_pack_version, Decision.rule_id)
-                .where(Decision.item_id.in_(item_ids))).all():
+        for decision in session.execute(
+            select(
+                Decision.id,
+                Decision.item_id,
+                Decision.decided_at,
+                Decision.visibility,
+                Decision.actions,
+                Decision.rule_jurisdiction,
+                Decision.rule_pack_version,
+                Decision.rule_id,
+            ).where(Decision.item_id.in_(item_ids))
+        ).all():
             decisions[decision.item_id].append(decision)
-        open_cases = set(session.scalars(select(Case.item_id).where(Case.item_id.in_(item_ids),
-                                                                    Case.status == CaseStatus.OPEN)))
-        for item_id, kind in session.execute(select(HashMatch.item_id, HashBank.kind)
-                                             .join(HashBank, HashBank.id == HashMatch.bank_id)
-                                             .where(HashMatch.item_id.in_(item_ids))).all():
+        open_cases = set(
+            session.scalars(select(Case.item_id).where(Case.item_id.in_(item_ids), Case.status == CaseStatus.OPEN))
+        )
+        for item_id, kind in session.execute(
+            select(HashMatch.item_id, HashBank.kind)
+            .join(HashBank, HashBank.id == HashMatch.bank_id)
+            .where(HashMatch.item_id.in_(item_ids))
+        ).all():
             bank_kinds[item_id].add(kind)
     default = timedelta(days=settings.default_days)
     plans = []
@@ -201,28 +217,39 @@ def _item_plan(item, decisions: list, bank_kinds: set[str], default: timedelta, 
             found = rules.get(jurisdiction, version, rule_id)
             if found:
                 retention, content_class = found
-                plan.holds.append(Hold(add_period(decision.decided_at, retention.period),
-                                       f"decision {decision.id} under {jurisdiction}@{version}:{rule_id} "
-                                       f"({content_class})", retention.citation))
+                plan.holds.append(
+                    Hold(
+                        add_period(decision.decided_at, retention.period),
+                        f"decision {decision.id} under {jurisdiction}@{version}:{rule_id} ({content_class})",
+                        retention.citation,
+                    )
+                )
     catalogue = default_catalogue()
     for kind in sorted(bank_kinds):
         if kind in BANK_HOLDS:
             content_class = catalogue.content_class(*BANK_HOLDS[kind])
             if content_class is not None and content_class.retention is not None:
-                plan.holds.append(Hold(add_period(item.created_at, content_class.retention.period),
-                                       f"{kind} hash-bank match", content_class.retention.citation))
+                plan.holds.append(
+                    Hold(
+                        add_period(item.created_at, content_class.retention.period),
+                        f"{kind} hash-bank match",
+                        content_class.retention.citation,
+                    )
+                )
     return plan
 
 
-def iter_plans(session: Session, settings: RetentionSettings, *, created_before: datetime | None = None
-               ) -> Iterator[ItemPlan]:
+def iter_plans(
+    session: Session, settings: RetentionSettings, *, created_before: datetime | None = None
+) -> Iterator[ItemPlan]:
     """Plans of every item whose content is still stored (received before `created_before`),
     in keyset batches."""
     rules = RuleRetentions(session)
     after = 0
     while True:
         query = select(Item.id, Item.created_at, Item.status).where(
-            Item.content_purged_at.is_(None), Item.erased_at.is_(None), Item.id > after)
+            Item.content_purged_at.is_(None), Item.erased_at.is_(None), Item.id > after
+        )
         if created_before is not None:
             query = query.where(Item.created_at <= created_before)
         items = session.execute(query.order_by(Item.id).limit(settings.batch_size)).all()
@@ -239,9 +266,17 @@ def due_plans(session: Session, settings: RetentionSettings, now: datetime) -> I
             yield plan
 
 
-def run_retention(session: Session, blob_store: BlobStore, settings: RetentionSettings, *,
-                  now: datetime | None = None, dry_run: bool = False, actor: Actor = RETENTION_ACTOR,
-                  limit: int | None = None, export_dir: str | Path | None = None) -> RetentionReport:
+def run_retention(
+    session: Session,
+    blob_store: BlobStore,
+    settings: RetentionSettings,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    actor: Actor = RETENTION_ACTOR,
+    limit: int | None = None,
+    export_dir: str | Path | None = None,
+) -> RetentionReport:
     """Purge every item that is due (at most `limit`). A dry run only reports them. With
     `export_dir`, finished exports that may repeat the purged content are expired too."""
     now = now or utcnow()
@@ -278,9 +313,11 @@ def run_retention(session: Session, blob_store: BlobStore, settings: RetentionSe
     purge_chunk()
     if purged_ids:
         if export_dir is not None:
-            report.exports_expired = expire_exports_about(session, export_dir, purged_ids, reason="retention",
-                                                          actor=actor)
+            report.exports_expired = expire_exports_about(
+                session, export_dir, purged_ids, reason="retention", actor=actor
+            )
         from flask import has_app_context
+
         if has_app_context():
             forget_item_jobs(purged_ids)
     return report
@@ -291,8 +328,9 @@ def plan_for(session: Session, item_id: int, settings: RetentionSettings) -> Ite
     return plan_items(session, [row], settings)[0] if row is not None else None
 
 
-def purge_item(session: Session, item_id: int, settings: RetentionSettings, *, now: datetime,
-               actor: Actor = RETENTION_ACTOR) -> tuple[ItemPlan | None, str | None]:
+def purge_item(
+    session: Session, item_id: int, settings: RetentionSettings, *, now: datetime, actor: Actor = RETENTION_ACTOR
+) -> tuple[ItemPlan | None, str | None]:
     """Re-plan under the item's row lock; if still due, purge its content, audit and commit.
     Returns the plan (None: not due any more) and the file to delete after the commit."""
     try:
@@ -307,8 +345,18 @@ def purge_item(session: Session, item_id: int, settings: RetentionSettings, *, n
         had_file = item.blob_sha256 is not None
         sha256 = purge_item_content(session, item, third_parties=True)
         item.content_purged_at = utcnow()
-        audit.record(session, actor, "item.content_purged", "item", item.id, reason="retention", basis=plan.basis,
-                     purge_after=plan.purge_after, had_file=had_file, holds_ended=[hold.source for hold in plan.holds])
+        audit.record(
+            session,
+            actor,
+            "item.content_purged",
+            "item",
+            item.id,
+            reason="retention",
+            basis=plan.basis,
+            purge_after=plan.purge_after,
+            had_file=had_file,
+            holds_ended=[hold.source for hold in plan.holds],
+        )
         session.commit()
     except BaseException:
         session.rollback()
@@ -319,8 +367,12 @@ def purge_item(session: Session, item_id: int, settings: RetentionSettings, *, n
 def case_content_purged_at(session: Session, case_id: int) -> datetime | None:
     """When retention purged the content of a case's item (None: not purged). Files purged before
     items were purged whole still say so through their blob row."""
-    row = session.execute(select(Item.content_purged_at, Blob.purged_at).join(Case, Case.item_id == Item.id)
-                          .outerjoin(Blob, Blob.sha256 == Item.blob_sha256).where(Case.id == case_id)).first()
+    row = session.execute(
+        select(Item.content_purged_at, Blob.purged_at)
+        .join(Case, Case.item_id == Item.id)
+        .outerjoin(Blob, Blob.sha256 == Item.blob_sha256)
+        .where(Case.id == case_id)
+    ).first()
     return (row[0] or row[1]) if row is not None else None
 
 
@@ -332,8 +384,14 @@ def run_retention_round(session: Session, config, *, dry_run: bool = False, limi
     export_dir = config["WORKBENCH_EXPORT_DIR"]
     if not dry_run:
         erase_released_holds(session, actor=RETENTION_ACTOR, blob_store=blob_store, export_dir=export_dir)
-    report = run_retention(session, blob_store, RetentionSettings.from_config(config), dry_run=dry_run,
-                           limit=limit, export_dir=None if dry_run else export_dir)
+    report = run_retention(
+        session,
+        blob_store,
+        RetentionSettings.from_config(config),
+        dry_run=dry_run,
+        limit=limit,
+        export_dir=None if dry_run else export_dir,
+    )
     if not dry_run:
         report.leftovers = delete_leftover_files(session, blob_store)
     return report

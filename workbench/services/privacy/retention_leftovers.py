@@ -7,6 +7,7 @@ itself a hash of the content. Rows are keyset-paged; once finished they are gone
 set stays small. Blobs purged before purges removed their rows and still named by an item
 are left to that item's own retention purge.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,17 +26,20 @@ PAGE = 500
 
 @dataclass
 class LeftoverReport:
-    deleted: int = 0   # files deleted
-    failed: int = 0    # files that still cannot be deleted
+    deleted: int = 0  # files deleted
+    failed: int = 0  # files that still cannot be deleted
 
 
 def delete_leftover_files(session: Session, blob_store: BlobStore) -> LeftoverReport:
     report = LeftoverReport()
     after = ""
     while True:
-        page = session.scalars(select(Blob.sha256).where(
-            Blob.purged_at.is_not(None), Blob.sha256 > after,
-            ~exists().where(Item.blob_sha256 == Blob.sha256)).order_by(Blob.sha256).limit(PAGE)).all()
+        page = session.scalars(
+            select(Blob.sha256)
+            .where(Blob.purged_at.is_not(None), Blob.sha256 > after, ~exists().where(Item.blob_sha256 == Blob.sha256))
+            .order_by(Blob.sha256)
+            .limit(PAGE)
+        ).all()
         session.rollback()
         if not page:
             return report

@@ -3,11 +3,12 @@
 Sampling hashes the decision id (not a random draw), so the same decision is always in or out
 of the sample whatever process records it, and tests can rely on it. Human decisions are
 sampled by a DECISION_HOOKS entry (services/review/decisions.py), automated ones by the route
-stage (services/routing.py) calling `sample_decision` in its transaction.
+stage (services/review/routing.py) calling `sample_decision` in its transaction.
 
 A review records agree/disagree, the reviewer's own outcome and a note; it is refused to the
 original decider. Agreement rates per moderator and per rule come from GROUP BY queries.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.services.access.permissions import can_see_item, has_permission, user_scope
 from workbench.models import QA_VERDICTS, Decision, Item, QaSample, QaStatus, User
 from workbench.models.base import utcnow
+from workbench.services.access.permissions import can_see_item, has_permission, user_scope
 from workbench.services.access.scope import scope_clause
-from workbench.services.appeals.complaints import guard_appeal_cases
+from workbench.services.appeals.decisions import guard_appeal_cases
 from workbench.services.review.decisions import DECISION_HOOKS
 
 DEFAULT_RATE = 0.05
@@ -73,7 +74,7 @@ def in_sample(decision_id: int, rate: float) -> bool:
     if rate <= 0:
         return False
     digest = hashlib.sha256(f"qa:{decision_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2 ** 64 < rate
+    return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
 def sample_decision(session: Session, decision: Decision, *, rate: float | None = None) -> QaSample | None:
@@ -85,13 +86,25 @@ def sample_decision(session: Session, decision: Decision, *, rate: float | None 
     existing = session.scalar(select(QaSample).where(QaSample.decision_id == decision.id))
     if existing is not None:
         return existing
-    sample = QaSample(decision_id=decision.id, item_id=decision.item_id,
-                      original_decider_user_id=decision.decided_by_user_id, status=QaStatus.PENDING,
-                      sampled_at=utcnow())
+    sample = QaSample(
+        decision_id=decision.id,
+        item_id=decision.item_id,
+        original_decider_user_id=decision.decided_by_user_id,
+        status=QaStatus.PENDING,
+        sampled_at=utcnow(),
+    )
     session.add(sample)
     session.flush()
-    audit.record(session, QA_ACTOR, "qa.sampled", "qa_sample", sample.id, decision_id=decision.id,
-                 item_id=decision.item_id, automated=decision.automated)
+    audit.record(
+        session,
+        QA_ACTOR,
+        "qa.sampled",
+        "qa_sample",
+        sample.id,
+        decision_id=decision.id,
+        item_id=decision.item_id,
+        automated=decision.automated,
+    )
     return sample
 
 
@@ -110,37 +123,58 @@ def _require_reviewer(user) -> None:
 def _reviewable(user, now: datetime):
     """Pending samples this user may review: in scope, not their own decision, not claimed by another."""
     countries, languages = user_scope(user)
-    return and_(QaSample.status == QaStatus.PENDING,
-                or_(QaSample.original_decider_user_id.is_(None), QaSample.original_decider_user_id != user.id),
-                or_(QaSample.claimed_by_user_id.is_(None), QaSample.claimed_by_user_id == user.id,
-                    QaSample.claim_expires_at <= now),
-                scope_clause(countries, languages, Item.country, Item.language))
+    return and_(
+        QaSample.status == QaStatus.PENDING,
+        or_(QaSample.original_decider_user_id.is_(None), QaSample.original_decider_user_id != user.id),
+        or_(
+            QaSample.claimed_by_user_id.is_(None),
+            QaSample.claimed_by_user_id == user.id,
+            QaSample.claim_expires_at <= now,
+        ),
+        scope_clause(countries, languages, Item.country, Item.language),
+    )
 
 
 def pending_count(session: Session, user, *, now: datetime | None = None) -> int:
     now = now or utcnow()
-    return session.scalar(select(func.count(QaSample.id)).join(Item, Item.id == QaSample.item_id)
-                          .where(_reviewable(user, now))) or 0
+    return (
+        session.scalar(
+            select(func.count(QaSample.id)).join(Item, Item.id == QaSample.item_id).where(_reviewable(user, now))
+        )
+        or 0
+    )
 
 
 def next_sample(session: Session, user, *, now: datetime | None = None) -> QaSample | None:
     """The oldest sample the user may review, claimed for QA_CLAIM_S (a conditional UPDATE wins it). Commits."""
     _require_reviewer(user)
     now = now or utcnow()
-    mine = session.scalar(select(QaSample).where(QaSample.status == QaStatus.PENDING,
-                                                 QaSample.claimed_by_user_id == user.id,
-                                                 QaSample.claim_expires_at > now).limit(1))
+    mine = session.scalar(
+        select(QaSample)
+        .where(
+            QaSample.status == QaStatus.PENDING, QaSample.claimed_by_user_id == user.id, QaSample.claim_expires_at > now
+        )
+        .limit(1)
+    )
     if mine is not None:
         return mine
     for _ in range(5):  # lost races: look again
-        candidate = session.scalar(select(QaSample.id).join(Item, Item.id == QaSample.item_id)
-                                   .where(_reviewable(user, now)).order_by(QaSample.sampled_at, QaSample.id).limit(1))
+        candidate = session.scalar(
+            select(QaSample.id)
+            .join(Item, Item.id == QaSample.item_id)
+            .where(_reviewable(user, now))
+            .order_by(QaSample.sampled_at, QaSample.id)
+            .limit(1)
+        )
         if candidate is None:
             session.rollback()
             return None
-        won = session.execute(update(QaSample).where(QaSample.id == candidate, _free_for(user, now))
-                              .values(claimed_by_user_id=user.id, claim_expires_at=now + timedelta(seconds=QA_CLAIM_S))
-                              .execution_options(synchronize_session=False)).rowcount
+        won = session.execute(
+            update(QaSample)
+            .where(QaSample.id == candidate, _free_for(user, now))
+            .values(claimed_by_user_id=user.id, claim_expires_at=now + timedelta(seconds=QA_CLAIM_S))
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if won == 1:
             audit.record(session, Actor.user(user.id), "qa.claimed", "qa_sample", candidate)
             session.commit()
@@ -150,9 +184,14 @@ def next_sample(session: Session, user, *, now: datetime | None = None) -> QaSam
 
 
 def _free_for(user, now: datetime):
-    return and_(QaSample.status == QaStatus.PENDING,
-                or_(QaSample.claimed_by_user_id.is_(None), QaSample.claimed_by_user_id == user.id,
-                    QaSample.claim_expires_at <= now))
+    return and_(
+        QaSample.status == QaStatus.PENDING,
+        or_(
+            QaSample.claimed_by_user_id.is_(None),
+            QaSample.claimed_by_user_id == user.id,
+            QaSample.claim_expires_at <= now,
+        ),
+    )
 
 
 def load_sample(session: Session, sample_id: int, user) -> QaSample:
@@ -173,8 +212,7 @@ class QaReview:
     note: str | None
 
 
-def review_sample(session: Session, sample_id: int, user, review: QaReview, *, now: datetime | None = None
-                  ) -> QaSample:
+def review_sample(session: Session, sample_id: int, user, review: QaReview, *, now: datetime | None = None) -> QaSample:
     """Record the second review. Commits; raises a named QaError (nothing written) when refused."""
     _require_reviewer(user)
     now = now or utcnow()
@@ -195,18 +233,38 @@ def review_sample(session: Session, sample_id: int, user, review: QaReview, *, n
             raise InvalidQaReview(f"The note is longer than {MAX_NOTE} characters.", "note")
         if review.verdict == "disagree" and note is None:
             raise InvalidQaReview("Disagreeing: say why in the note.", "note")
-        won = session.execute(update(QaSample).where(QaSample.id == sample.id, _free_for(user, now)).values(
-            status=QaStatus.REVIEWED, reviewer_user_id=user.id, verdict=review.verdict, reviewer_outcome=outcome,
-            note=note, reviewed_at=now, claimed_by_user_id=None, claim_expires_at=None)
-            .execution_options(synchronize_session=False)).rowcount
+        won = session.execute(
+            update(QaSample)
+            .where(QaSample.id == sample.id, _free_for(user, now))
+            .values(
+                status=QaStatus.REVIEWED,
+                reviewer_user_id=user.id,
+                verdict=review.verdict,
+                reviewer_outcome=outcome,
+                note=note,
+                reviewed_at=now,
+                claimed_by_user_id=None,
+                claim_expires_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
         if won != 1:
             current = session.get(QaSample, sample.id, populate_existing=True)
             if current.status == QaStatus.REVIEWED:
                 raise QaAlreadyReviewed(f"QA sample {sample.id} was already reviewed; nothing was saved.")
             raise QaAlreadyReviewed(f"Another reviewer holds QA sample {sample.id}; nothing was saved.")
-        audit.record(session, Actor.user(user.id), "qa.reviewed", "qa_sample", sample.id,
-                     decision_id=decision.id, verdict=review.verdict, reviewer_outcome=outcome,
-                     original_outcome=decision.outcome, note_chars=len(note or ""))
+        audit.record(
+            session,
+            Actor.user(user.id),
+            "qa.reviewed",
+            "qa_sample",
+            sample.id,
+            decision_id=decision.id,
+            verdict=review.verdict,
+            reviewer_outcome=outcome,
+            original_outcome=decision.outcome,
+            note_chars=len(note or ""),
+        )
         session.commit()
     except QaError:
         session.rollback()
@@ -233,18 +291,22 @@ def agreement_by_moderator(session: Session) -> list[AgreementRow]:
     """Reviewed samples per original decider (automated decisions as one row), one GROUP BY."""
     rows = session.execute(
         select(User.username, func.count(QaSample.id), _agreed())
-        .select_from(QaSample).outerjoin(User, User.id == QaSample.original_decider_user_id)
+        .select_from(QaSample)
+        .outerjoin(User, User.id == QaSample.original_decider_user_id)
         .where(QaSample.status == QaStatus.REVIEWED)
         .group_by(QaSample.original_decider_user_id, User.username)
-        .order_by(User.username.nulls_first())).all()
+        .order_by(User.username.nulls_first())
+    ).all()
     return [AgreementRow(name or "automated", int(n), int(agreed or 0)) for name, n, agreed in rows]
 
 
 def agreement_by_rule(session: Session) -> list[AgreementRow]:
     rows = session.execute(
         select(Decision.rule_jurisdiction, Decision.rule_id, func.count(QaSample.id), _agreed())
-        .select_from(QaSample).join(Decision, Decision.id == QaSample.decision_id)
+        .select_from(QaSample)
+        .join(Decision, Decision.id == QaSample.decision_id)
         .where(QaSample.status == QaStatus.REVIEWED)
         .group_by(Decision.rule_jurisdiction, Decision.rule_id)
-        .order_by(Decision.rule_jurisdiction, Decision.rule_id)).all()
+        .order_by(Decision.rule_jurisdiction, Decision.rule_id)
+    ).all()
     return [AgreementRow(f"{j}:{rule_id}", int(n), int(agreed or 0)) for j, rule_id, n, agreed in rows]

@@ -6,6 +6,7 @@ Decision, audit events and webhook, exactly as if decided one by one. A target s
 else holds, outside the user's scope, or where the rule does not apply is skipped and
 reported, never forced.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,8 +28,8 @@ BULK_KINDS = ("hash", "author")
 
 @dataclass
 class BulkResult:
-    decided: list[int] = field(default_factory=list)          # case ids
-    skipped: dict[int, str] = field(default_factory=dict)     # case id → why
+    decided: list[int] = field(default_factory=list)  # case ids
+    skipped: dict[int, str] = field(default_factory=dict)  # case id → why
 
 
 def bulk_targets(session: Session, case_id: int, user, by: str, *, now: datetime | None = None) -> list[Case]:
@@ -38,8 +39,11 @@ def bulk_targets(session: Session, case_id: int, user, by: str, *, now: datetime
     now = now or utcnow()
     source = _load(session, case_id, user)
     item = session.get(Item, source.item_id)
-    query = (select(Case).join(Item, Item.id == Case.item_id)
-             .where(Case.status == CaseStatus.OPEN, Case.id != source.id, visible_cases(user), _free(now)))
+    query = (
+        select(Case)
+        .join(Item, Item.id == Case.item_id)
+        .where(Case.status == CaseStatus.OPEN, Case.id != source.id, visible_cases(user), _free(now))
+    )
     if by == "author":
         if not item.author_pseudonym or item.erased_at is not None:
             return []
@@ -51,8 +55,19 @@ def bulk_targets(session: Session, case_id: int, user, by: str, *, now: datetime
     return list(session.scalars(query.order_by(Case.priority_rank, Case.id).limit(500)))
 
 
-def decide_bulk(session: Session, case_id: int, user, *, by: str, outcome: str, rule, territorial_scope=None,
-                internal_note: str, user_explanation: str, now: datetime | None = None) -> BulkResult:
+def decide_bulk(
+    session: Session,
+    case_id: int,
+    user,
+    *,
+    by: str,
+    outcome: str,
+    rule,
+    territorial_scope=None,
+    internal_note: str,
+    user_explanation: str,
+    now: datetime | None = None,
+) -> BulkResult:
     """Apply one decision to every bulk target of `case_id` (not to the case itself)."""
     _require_decider(user)
     now = now or utcnow()
@@ -64,12 +79,22 @@ def decide_bulk(session: Session, case_id: int, user, *, by: str, outcome: str, 
             session.rollback()
             result.skipped[target_id] = "taken by another moderator"
             continue
-        audit.record(session, Actor.user(user.id), "case.claimed", "case", target_id, bulk_source_case_id=case_id,
-                     by=by)
+        audit.record(
+            session, Actor.user(user.id), "case.claimed", "case", target_id, bulk_source_case_id=case_id, by=by
+        )
         try:
-            decide_case(session, target_id, user, outcome=outcome, rule=rule, territorial_scope=territorial_scope,
-                        internal_note=internal_note, user_explanation=user_explanation, now=now,
-                        bulk_source_case_id=case_id)
+            decide_case(
+                session,
+                target_id,
+                user,
+                outcome=outcome,
+                rule=rule,
+                territorial_scope=territorial_scope,
+                internal_note=internal_note,
+                user_explanation=user_explanation,
+                now=now,
+                bulk_source_case_id=case_id,
+            )
         except ReviewError as exc:
             session.rollback()  # the claim goes too: the case stays free in its queue
             result.skipped[target_id] = exc.message

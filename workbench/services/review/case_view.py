@@ -1,4 +1,5 @@
 """Everything the case page shows, gathered in one place (the route only renders it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,17 +8,34 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workbench.models import BankEntry, Blob, Case, Decision, HashBank, HashMatch, Item, ItemSignal, PolicyEvaluation, Report
+from workbench.models import (
+    BankEntry,
+    Blob,
+    Case,
+    Decision,
+    HashBank,
+    HashMatch,
+    Item,
+    ItemSignal,
+    PolicyEvaluation,
+    Report,
+)
 from workbench.models.base import utcnow
 from workbench.models.frame_thumbnail import ItemFrameThumbnail
+from workbench.services.policy.evaluation import explain_item
 from workbench.services.review.claims import GRAPHIC_QUEUES, _load, holds_live_claim
 from workbench.services.review.decisions import AllowedRule, allowed_rules
 from workbench.services.review.video_view import SAFE_VIDEO_TYPES, stored_frame_numbers, strip_for
-from workbench.services.policy.evaluation import explain_item
 
 # Which wellness content class a queue's media belongs to (docs/wellness.md).
-CONTENT_CLASS_BY_QUEUE = {"adult_content": "nudity", "child_safety": "nudity", "ncii": "nudity",
-                          "violence": "violence", "violent_extremism": "violence", "hate_speech": "hate"}
+CONTENT_CLASS_BY_QUEUE = {
+    "adult_content": "nudity",
+    "child_safety": "nudity",
+    "ncii": "nudity",
+    "violence": "violence",
+    "violent_extremism": "violence",
+    "hate_speech": "hate",
+}
 SAFE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 # A mass-reported item can carry tens of thousands of notices: the page lists the newest and
 # counts the rest, by source, so an authority order among them is not lost from sight.
@@ -31,14 +49,14 @@ class CaseView:
     blob: Blob | None
     signals: list[ItemSignal]
     matches: list[tuple[HashMatch, HashBank, BankEntry]]
-    reports: list[Report]                   # the newest CASE_PAGE_REPORTS, newest first
-    author_history: list[Decision]          # earlier decisions on other items of the same author (same platform)
-    decisions: list[Decision]               # decisions on this item
+    reports: list[Report]  # the newest CASE_PAGE_REPORTS, newest first
+    author_history: list[Decision]  # earlier decisions on other items of the same author (same platform)
+    decisions: list[Decision]  # decisions on this item
     evaluation: PolicyEvaluation | None
-    routing_explanation: list[str]          # the routing rule's condition, line by line (✔/✘)
+    routing_explanation: list[str]  # the routing rule's condition, line by line (✔/✘)
     rules: list[AllowedRule]
-    mine: bool                              # the viewer holds a live claim
-    report_count: int = 0                   # all reports on the item
+    mine: bool  # the viewer holds a live claim
+    report_count: int = 0  # all reports on the item
     report_sources: dict[str, int] = field(default_factory=dict)  # all reports, by source
     video_frames: list[int] = field(default_factory=list)  # frames with a stored thumbnail (video items)
     now: datetime = field(default_factory=utcnow)
@@ -87,29 +105,70 @@ def case_view(session: Session, case_id: int, user) -> CaseView:
     case = _load(session, case_id, user)
     item = session.get(Item, case.item_id)
     blob = session.get(Blob, item.blob_sha256) if item.blob_sha256 else None
-    signals = list(session.scalars(select(ItemSignal).where(ItemSignal.item_id == item.id)
-                                   .order_by(ItemSignal.classifier, ItemSignal.label)))
-    matches = list(session.execute(
-        select(HashMatch, HashBank, BankEntry).join(HashBank, HashBank.id == HashMatch.bank_id)
-        .join(BankEntry, BankEntry.id == HashMatch.entry_id).where(HashMatch.item_id == item.id)
-        .order_by(HashMatch.distance)).all())
-    reports = list(session.scalars(select(Report).where(Report.item_id == item.id)
-                                   .order_by(Report.received_at.desc(), Report.id.desc()).limit(CASE_PAGE_REPORTS)))
-    report_sources = dict(session.execute(select(Report.source, func.count()).where(Report.item_id == item.id)
-                                          .group_by(Report.source).order_by(Report.source)).all())
+    signals = list(
+        session.scalars(
+            select(ItemSignal).where(ItemSignal.item_id == item.id).order_by(ItemSignal.classifier, ItemSignal.label)
+        )
+    )
+    matches = list(
+        session.execute(
+            select(HashMatch, HashBank, BankEntry)
+            .join(HashBank, HashBank.id == HashMatch.bank_id)
+            .join(BankEntry, BankEntry.id == HashMatch.entry_id)
+            .where(HashMatch.item_id == item.id)
+            .order_by(HashMatch.distance)
+        ).all()
+    )
+    reports = list(
+        session.scalars(
+            select(Report)
+            .where(Report.item_id == item.id)
+            .order_by(Report.received_at.desc(), Report.id.desc())
+            .limit(CASE_PAGE_REPORTS)
+        )
+    )
+    report_sources = dict(
+        session.execute(
+            select(Report.source, func.count())
+            .where(Report.item_id == item.id)
+            .group_by(Report.source)
+            .order_by(Report.source)
+        ).all()
+    )
     history = []
     if item.author_pseudonym and item.erased_at is None:
-        history = list(session.scalars(
-            select(Decision).join(Item, Item.id == Decision.item_id)
-            .where(Item.client_id == item.client_id, Item.author_pseudonym == item.author_pseudonym,
-                   Decision.item_id != item.id)
-            .order_by(Decision.decided_at.desc()).limit(20)))
+        history = list(
+            session.scalars(
+                select(Decision)
+                .join(Item, Item.id == Decision.item_id)
+                .where(
+                    Item.client_id == item.client_id,
+                    Item.author_pseudonym == item.author_pseudonym,
+                    Decision.item_id != item.id,
+                )
+                .order_by(Decision.decided_at.desc())
+                .limit(20)
+            )
+        )
     decisions = list(session.scalars(select(Decision).where(Decision.item_id == item.id).order_by(Decision.id)))
     evaluation = session.get(PolicyEvaluation, case.evaluation_id) if case.evaluation_id else None
-    return CaseView(case, item, blob, signals, matches, reports, history, decisions, evaluation,
-                    _routing_explanation(session, case, item), allowed_rules(session, case),
-                    holds_live_claim(case, user), report_count=sum(report_sources.values()),
-                    report_sources=report_sources, video_frames=_video_frames(session, item))
+    return CaseView(
+        case,
+        item,
+        blob,
+        signals,
+        matches,
+        reports,
+        history,
+        decisions,
+        evaluation,
+        _routing_explanation(session, case, item),
+        allowed_rules(session, case),
+        holds_live_claim(case, user),
+        report_count=sum(report_sources.values()),
+        report_sources=report_sources,
+        video_frames=_video_frames(session, item),
+    )
 
 
 def _video_frames(session: Session, item: Item) -> list[int]:
@@ -132,5 +191,8 @@ def frame_thumbnail(session: Session, case_id: int, user, number: int) -> bytes 
     blob = media_for(session, case_id, user)
     if blob is None or blob.mime not in SAFE_VIDEO_TYPES:
         return None
-    return session.scalar(select(ItemFrameThumbnail.jpeg).where(
-        ItemFrameThumbnail.item_id == session.get(Case, case_id).item_id, ItemFrameThumbnail.number == number))
+    return session.scalar(
+        select(ItemFrameThumbnail.jpeg).where(
+            ItemFrameThumbnail.item_id == session.get(Case, case_id).item_id, ItemFrameThumbnail.number == number
+        )
+    )

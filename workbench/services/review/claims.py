@@ -13,6 +13,7 @@ BEGIN IMMEDIATE, workbench/database.py), so there the candidate is read and then
 conditional UPDATE in the same transaction: nobody can take it in between. Every other state
 change is one conditional UPDATE whose WHERE clause restates the precondition.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.services.access.permissions import has_permission, user_scope
 from workbench.models import Appeal, Case, CaseStatus, Decision, ExposureEvent, Item
 from workbench.models.base import utcnow
+from workbench.services.access.permissions import has_permission, user_scope
 from workbench.services.access.scope import scope_clause
 from workbench.services.review.errors import CaseClosed, CaseNotFound, LeaseLost, NotAllowed, ReviewError
 from workbench.services.wellness.exposure import exposure_budget
@@ -73,13 +74,18 @@ def _needs_item(user) -> bool:
 
 def not_own_appeal(user):
     """An appeal case is never handed to the moderator whose decision it appeals (DSA Art. 20(6))."""
-    return ~exists().where(Appeal.case_id == Case.id, Decision.id == Appeal.decision_id,
-                           Decision.decided_by_user_id == user.id)
+    return ~exists().where(
+        Appeal.case_id == Case.id, Decision.id == Appeal.decision_id, Decision.decided_by_user_id == user.id
+    )
 
 
 def can_see_case(session: Session, user, case: Case) -> bool:
-    return session.scalar(select(Case.id).join(Item, Item.id == Case.item_id)
-                          .where(Case.id == case.id, visible_cases(user))) is not None
+    return (
+        session.scalar(
+            select(Case.id).join(Item, Item.id == Case.item_id).where(Case.id == case.id, visible_cases(user))
+        )
+        is not None
+    )
 
 
 def _require_decider(user) -> None:
@@ -97,8 +103,12 @@ def _load(session: Session, case_id: int, user) -> Case:
 def current_claim(session: Session, user, *, now: datetime | None = None) -> Case | None:
     """The open case the user is working on (a live, not held, claim), if any."""
     now = now or utcnow()
-    return session.scalar(select(Case).where(Case.status == CaseStatus.OPEN, _mine(user, now),
-                                             Case.held_until.is_(None)).order_by(Case.id).limit(1))
+    return session.scalar(
+        select(Case)
+        .where(Case.status == CaseStatus.OPEN, _mine(user, now), Case.held_until.is_(None))
+        .order_by(Case.id)
+        .limit(1)
+    )
 
 
 def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | None):
@@ -108,8 +118,9 @@ def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | Non
         query = query.join(Item, Item.id == Case.item_id)
     # The status inline, not a bound parameter: a generic (prepared) plan can then still
     # prove the partial index's predicate.
-    query = query.where(Case.status == literal_column(f"'{CaseStatus.OPEN}'"), _free(now), visible_cases(user),
-                        not_own_appeal(user))
+    query = query.where(
+        Case.status == literal_column(f"'{CaseStatus.OPEN}'"), _free(now), visible_cases(user), not_own_appeal(user)
+    )
     if queue:
         query = query.where(Case.queue == queue)
     if graphic is False:
@@ -121,8 +132,14 @@ def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | Non
 
 
 def _claim_values(user, now: datetime) -> dict:
-    return {"claimed_by_user_id": user.id, "lease_expires_at": now + timedelta(seconds=lease_seconds()),
-            "claim_token": Case.claim_token + 1, "held_until": None, "hold_reason": None, "updated_at": now}
+    return {
+        "claimed_by_user_id": user.id,
+        "lease_expires_at": now + timedelta(seconds=lease_seconds()),
+        "claim_token": Case.claim_token + 1,
+        "held_until": None,
+        "hold_reason": None,
+        "updated_at": now,
+    }
 
 
 _RETURNING = {"synchronize_session": False, "populate_existing": True}
@@ -131,9 +148,17 @@ _RETURNING = {"synchronize_session": False, "populate_existing": True}
 def _take(session: Session, case_id: int, previous: int | None, token: int, user, now: datetime) -> bool:
     """The conditional UPDATE that claims one particular case: True if this call won it."""
     result = session.execute(
-        update(Case).where(Case.id == case_id, Case.status == CaseStatus.OPEN, Case.claim_token == token, _free(now),
-                           not_own_appeal(user))
-        .values(**_claim_values(user, now)).execution_options(synchronize_session=False))
+        update(Case)
+        .where(
+            Case.id == case_id,
+            Case.status == CaseStatus.OPEN,
+            Case.claim_token == token,
+            _free(now),
+            not_own_appeal(user),
+        )
+        .values(**_claim_values(user, now))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -142,22 +167,37 @@ def _claim_one(session: Session, user, now: datetime, queue: str | None, graphic
     candidates = _candidate_query(user, now, queue, graphic)
     if session.get_bind().dialect.name == "postgresql":
         candidate = candidates.with_for_update(of=Case, skip_locked=True).subquery("candidate")
-        row = session.execute(update(Case).where(Case.id == candidate.c.id).values(**_claim_values(user, now))
-                              .returning(Case, candidate.c.previous), execution_options=_RETURNING).first()
+        row = session.execute(
+            update(Case)
+            .where(Case.id == candidate.c.id)
+            .values(**_claim_values(user, now))
+            .returning(Case, candidate.c.previous),
+            execution_options=_RETURNING,
+        ).first()
         return (row[0], row[1]) if row is not None else (None, None)
     # SQLite: this transaction began with BEGIN IMMEDIATE, so the row cannot change between
     # the SELECT and the UPDATE; the UPDATE still restates the claim it read.
     found = session.execute(candidates).first()
     if found is None:
         return None, None
-    case = session.execute(update(Case).where(Case.id == found.id, Case.claim_token == found.claim_token, _free(now))
-                           .values(**_claim_values(user, now)).returning(Case),
-                           execution_options=_RETURNING).scalar_one_or_none()
+    case = session.execute(
+        update(Case)
+        .where(Case.id == found.id, Case.claim_token == found.claim_token, _free(now))
+        .values(**_claim_values(user, now))
+        .returning(Case),
+        execution_options=_RETURNING,
+    ).scalar_one_or_none()
     return (case, found.previous) if case is not None else (None, None)
 
 
-def claim_next(session: Session, user, *, now: datetime | None = None, queue: str | None = None,
-               prefer_non_graphic: bool | None = None) -> Case | None:
+def claim_next(
+    session: Session,
+    user,
+    *,
+    now: datetime | None = None,
+    queue: str | None = None,
+    prefer_non_graphic: bool | None = None,
+) -> Case | None:
     """The most urgent free case the user may see, claimed for them; None if the queues are empty.
 
     A user with a live claim gets that case back (one case at a time; held cases excepted).
@@ -174,16 +214,24 @@ def claim_next(session: Session, user, *, now: datetime | None = None, queue: st
     if prefer_non_graphic is None:
         prefer_non_graphic = over
     case = previous = None
-    for graphic in ((False, None) if prefer_non_graphic else (None,)):
+    for graphic in (False, None) if prefer_non_graphic else (None,):
         case, previous = _claim_one(session, user, now, queue, graphic)
         if case is not None:
             break
     if case is None:
         session.rollback()
         return None
-    audit.record(session, _actor(user), "case.claimed", "case", case.id, queue=case.queue,
-                 lease_expires_at=case.lease_expires_at, claim=case.claim_token,
-                 expired_claim_of=previous if previous not in (None, user.id) else None)
+    audit.record(
+        session,
+        _actor(user),
+        "case.claimed",
+        "case",
+        case.id,
+        queue=case.queue,
+        lease_expires_at=case.lease_expires_at,
+        claim=case.claim_token,
+        expired_claim_of=previous if previous not in (None, user.id) else None,
+    )
     session.expunge(case)  # nothing pending on it: the caller reads the claimed values without a reload
     session.commit()
     return case
@@ -192,14 +240,22 @@ def claim_next(session: Session, user, *, now: datetime | None = None, queue: st
 def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budget: bool) -> tuple[int | None, bool]:
     """One round trip: the case the user is working on, and whether they are past today's
     exposure budget (docs/wellness.md; the count exposure.over_budget makes)."""
-    mine = (select(Case.id).where(Case.status == CaseStatus.OPEN, _mine(user, now), Case.held_until.is_(None))
-            .order_by(Case.id).limit(1).scalar_subquery())
+    mine = (
+        select(Case.id)
+        .where(Case.status == CaseStatus.OPEN, _mine(user, now), Case.held_until.is_(None))
+        .order_by(Case.id)
+        .limit(1)
+        .scalar_subquery()
+    )
     budget = exposure_budget() if check_budget else 0
     if budget <= 0:
         return session.scalar(select(mine)), False
-    seen = (select(func.count()).select_from(ExposureEvent)
-            .where(ExposureEvent.user_id == user.id, ExposureEvent.day == now.date(), ExposureEvent.graphic.is_(True))
-            .scalar_subquery())
+    seen = (
+        select(func.count())
+        .select_from(ExposureEvent)
+        .where(ExposureEvent.user_id == user.id, ExposureEvent.day == now.date(), ExposureEvent.graphic.is_(True))
+        .scalar_subquery()
+    )
     mine_id, graphic_seen = session.execute(select(mine, seen)).one()
     return mine_id, (graphic_seen or 0) >= budget
 
@@ -207,8 +263,12 @@ def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budge
 def _guarded_update(session: Session, case_id: int, user, now: datetime, values: dict, *, live: bool = True) -> None:
     """Apply `values` only if the user holds the claim (a live one unless live=False)."""
     claim = _mine(user, now) if live else Case.claimed_by_user_id == user.id
-    result = session.execute(update(Case).where(Case.id == case_id, Case.status == CaseStatus.OPEN, claim)
-                             .values(updated_at=now, **values).execution_options(synchronize_session=False))
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == CaseStatus.OPEN, claim)
+        .values(updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         session.rollback()
         raise lease_lost(session, case_id, user, now)
@@ -222,92 +282,13 @@ def lease_lost(session: Session, case_id: int, user, now: datetime) -> ReviewErr
     if not case.is_open:
         return CaseClosed(f"Case {case_id} was already decided or closed; nothing was saved.")
     if case.claimed_by_user_id not in (None, user.id) and case.lease_expires_at and case.lease_expires_at > now:
-        return LeaseLost(f"Your claim on case {case_id} expired and another moderator has taken it; "
-                         "nothing was saved.")
+        return LeaseLost(f"Your claim on case {case_id} expired and another moderator has taken it; nothing was saved.")
     if case.claimed_by_user_id == user.id:
-        return LeaseLost(f"Your claim on case {case_id} expired at {case.lease_expires_at:%H:%M:%S} UTC; "
-                         "nothing was saved. Claim it again to decide it.")
+        return LeaseLost(
+            f"Your claim on case {case_id} expired at {case.lease_expires_at:%H:%M:%S} UTC; "
+            "nothing was saved. Claim it again to decide it."
+        )
     return LeaseLost(f"You do not hold case {case_id} (it was released or escalated); nothing was saved.")
-
-
-def renew_lease(session: Session, case_id: int, user, *, now: datetime | None = None) -> datetime:
-    """Extend a live claim by a full lease. Not audited: it is a heartbeat, not a change of hands."""
-    now = now or utcnow()
-    expires = now + timedelta(seconds=lease_seconds())
-    case = session.get(Case, case_id)
-    if case is not None and case.held_until is not None and case.held_until > expires:
-        expires = case.held_until  # renewing never shortens a hold
-    _guarded_update(session, case_id, user, now, {"lease_expires_at": expires})
-    session.commit()
-    return expires
-
-
-def release(session: Session, case_id: int, user, *, now: datetime | None = None, reason: str | None = None) -> None:
-    """Give the case back to its queue (also after the lease expired, if nobody took it)."""
-    now = now or utcnow()
-    _guarded_update(session, case_id, user, now, {"claimed_by_user_id": None, "lease_expires_at": None,
-                                                  "held_until": None, "hold_reason": None}, live=False)
-    audit.record(session, _actor(user), "case.released", "case", case_id, reason=reason)
-    session.commit()
-
-
-def hold(session: Session, case_id: int, user, reason: str, *, hours: float = 4.0,
-         now: datetime | None = None) -> datetime:
-    """Keep the claim past the lease (waiting for context), at most WORKBENCH_HOLD_MAX_S."""
-    now = now or utcnow()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReviewError("Say why the case is held.", field="reason")
-    seconds = min(max(hours, 0) * 3600, _setting("WORKBENCH_HOLD_MAX_S", DEFAULT_HOLD_MAX_S))
-    until = now + timedelta(seconds=max(seconds, lease_seconds()))
-    _guarded_update(session, case_id, user, now, {"held_until": until, "lease_expires_at": until,
-                                                  "hold_reason": reason[:500]})
-    audit.record(session, _actor(user), "case.held", "case", case_id, until=until, reason_chars=len(reason))
-    session.commit()
-    return until
-
-
-def escalate(session: Session, case_id: int, user, reason: str, *, to: str = "senior_moderator",
-             now: datetime | None = None) -> Case:
-    """Send a claimed case to senior moderators (or legal): the claim ends, only they see it."""
-    now = now or utcnow()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReviewError("Say why the case is escalated.", field="reason")
-    case = _load(session, case_id, user)
-    _guarded_update(session, case_id, user, now, {
-        "escalated": True, "escalation_reason": reason[:500], "claimed_by_user_id": None,
-        "lease_expires_at": None, "held_until": None, "hold_reason": None})
-    case = session.get(Case, case_id, populate_existing=True)
-    case.escalations = list(case.escalations or []) + [
-        {"to": to, "reason": reason[:500], "by": f"user:{user.id}", "at": now.isoformat()}]
-    audit.record(session, _actor(user), "case.escalated", "case", case_id, to=to, queue=case.queue,
-                 reason_chars=len(reason))
-    session.commit()
-    return case
-
-
-def expire_leases(session: Session, *, now: datetime | None = None, limit: int = 1000) -> int:
-    """Clear expired claims (the queue overview then counts them as free) with an audit event each.
-
-    Optional housekeeping: claim_next already treats an expired lease as free.
-    """
-    now = now or utcnow()
-    rows = session.execute(select(Case.id, Case.claimed_by_user_id).where(
-        Case.status == CaseStatus.OPEN, Case.claimed_by_user_id.is_not(None), Case.lease_expires_at <= now)
-        .limit(limit)).all()
-    expired = 0
-    for case_id, holder in rows:
-        result = session.execute(update(Case).where(
-            Case.id == case_id, Case.claimed_by_user_id == holder, Case.lease_expires_at <= now)
-            .values(claimed_by_user_id=None, lease_expires_at=None, held_until=None, hold_reason=None,
-                    updated_at=now).execution_options(synchronize_session=False))
-        if result.rowcount == 1:
-            expired += 1
-            audit.record(session, Actor.system("review"), "case.lease_expired", "case", case_id,
-                         claimed_by=f"user:{holder}")
-    session.commit()
-    return expired
 
 
 def claim_case(session: Session, case_id: int, user, *, now: datetime | None = None) -> Case:
@@ -320,21 +301,34 @@ def claim_case(session: Session, case_id: int, user, *, now: datetime | None = N
     if not case.is_open:
         raise CaseClosed(f"Case {case_id} was already decided or closed.")
     if session.scalar(select(Case.id).where(Case.id == case_id, ~not_own_appeal(user))) is not None:
-        raise NotAllowed(f"Case {case_id} is an appeal against your own decision: another senior moderator "
-                         "must review it.")
+        raise NotAllowed(
+            f"Case {case_id} is an appeal against your own decision: another senior moderator must review it."
+        )
     if not _take(session, case.id, case.claimed_by_user_id, case.claim_token, user, now):
         session.rollback()
         raise LeaseLost(f"Case {case_id} is being reviewed by another moderator.")
     previous = case.claimed_by_user_id
     case = session.get(Case, case_id, populate_existing=True)
-    audit.record(session, _actor(user), "case.claimed", "case", case.id, queue=case.queue,
-                 lease_expires_at=case.lease_expires_at, claim=case.claim_token,
-                 expired_claim_of=previous if previous not in (None, user.id) else None)
+    audit.record(
+        session,
+        _actor(user),
+        "case.claimed",
+        "case",
+        case.id,
+        queue=case.queue,
+        lease_expires_at=case.lease_expires_at,
+        claim=case.claim_token,
+        expired_claim_of=previous if previous not in (None, user.id) else None,
+    )
     session.commit()
     return case
 
 
 def holds_live_claim(case: Case, user, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    return (case.is_open and case.claimed_by_user_id == user.id and case.lease_expires_at is not None
-            and case.lease_expires_at > now)
+    return (
+        case.is_open
+        and case.claimed_by_user_id == user.id
+        and case.lease_expires_at is not None
+        and case.lease_expires_at > now
+    )

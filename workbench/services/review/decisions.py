@@ -7,15 +7,17 @@ scope the rule does not allow. In one transaction it writes the Decision, closes
 DECISION_HOOKS (QA sampling registers there), writes the audit event and queues the
 webhook delivery (outbox); the delivery job is enqueued after the commit.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, lazyload
 
+from policies.catalogue import default_catalogue
 from policies.dsa import eu_eea_countries
 from policies.plan import SEVERITY, VISIBILITY_BY_ACTION
 from policies.vocabulary import RESTRICTING_ACTIONS
@@ -23,22 +25,36 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import Case, CaseStatus, Decision, Item
 from workbench.models.base import utcnow
+from workbench.services.policy.facts import load_facts
 from workbench.services.review import packs_in_force
 from workbench.services.review.claims import _mine, _require_decider, lease_lost
 from workbench.services.review.errors import (
-    CaseClosed, CaseNotFound, InvalidDecision, OutcomeNotAllowed, RuleNotAllowed,
+    CaseClosed,
+    CaseNotFound,
+    InvalidDecision,
+    OutcomeNotAllowed,
+    RuleNotAllowed,
 )
-from workbench.services.webhooks.delivery import notify_decision
 from workbench.services.validation import COUNTRY_CODES
-from policies.catalogue import default_catalogue
-from workbench.services.policy.facts import load_facts
+from workbench.services.webhooks.delivery import notify_decision
 
 NO_ACTION = "no_action"  # reviewed: the content stays up
-OUTCOME_LABELS = {"remove": "Remove everywhere", "geo_restrict": "Restrict in some countries",
-                  "age_restrict": "Age-restrict", "demote": "Demote", "label": "Label",
-                  NO_ACTION: "No violation (keep)"}
-VISIBILITY = {"remove": "removed", "geo_restrict": "geo_restricted", "age_restrict": "age_restricted",
-              "demote": "demoted", "label": "labelled", NO_ACTION: "visible"}
+OUTCOME_LABELS = {
+    "remove": "Remove everywhere",
+    "geo_restrict": "Restrict in some countries",
+    "age_restrict": "Age-restrict",
+    "demote": "Demote",
+    "label": "Label",
+    NO_ACTION: "No violation (keep)",
+}
+VISIBILITY = {
+    "remove": "removed",
+    "geo_restrict": "geo_restricted",
+    "age_restrict": "age_restricted",
+    "demote": "demoted",
+    "label": "labelled",
+    NO_ACTION: "visible",
+}
 MAX_NOTE = 5000
 # Called inside the decision's transaction, after the decision row is flushed: fn(session, decision).
 DECISION_HOOKS: list[Callable[[Session, Decision], None]] = []
@@ -50,9 +66,9 @@ class AllowedRule:
     pack_version: int
     rule_id: str
     description: str
-    outcomes: tuple[str, ...]      # in order of severity, NO_ACTION last
+    outcomes: tuple[str, ...]  # in order of severity, NO_ACTION last
     territory: frozenset[str] | None  # where geo_restrict may apply; None = anywhere
-    routed: bool                    # the rule that routed the case
+    routed: bool  # the rule that routed the case
 
     @property
     def key(self) -> str:
@@ -60,7 +76,7 @@ class AllowedRule:
 
 
 def parse_rule(rule) -> tuple[str, int, str]:
-    """"DE@3:de.rule", {"jurisdiction", "pack_version", "rule_id"} or a 3-tuple → (j, version, id)."""
+    """ "DE@3:de.rule", {"jurisdiction", "pack_version", "rule_id"} or a 3-tuple → (j, version, id)."""
     try:
         if isinstance(rule, str):
             head, rule_id = rule.split(":", 1)
@@ -96,9 +112,17 @@ def allowed_rules(session: Session, case: Case) -> list[AllowedRule]:
                 continue
             geo = next((a for a in rule.actions if a.name == "geo_restrict" and a.get("countries")), None)
             territory = frozenset(geo.get("countries")) if geo is not None else pack.territory
-            rules.append(AllowedRule(pack.jurisdiction, int(pack.version), rule.id, rule.description,
-                                     _rule_outcomes(pack, rule), territory,
-                                     routed=(jurisdiction, rule.id) == (case.rule_jurisdiction, case.rule_id)))
+            rules.append(
+                AllowedRule(
+                    pack.jurisdiction,
+                    int(pack.version),
+                    rule.id,
+                    rule.description,
+                    _rule_outcomes(pack, rule),
+                    territory,
+                    routed=(jurisdiction, rule.id) == (case.rule_jurisdiction, case.rule_id),
+                )
+            )
     return sorted(rules, key=lambda r: not r.routed)
 
 
@@ -111,11 +135,15 @@ def _check(case: Case, rules: list[AllowedRule], rule, outcome: str, scope) -> t
     jurisdiction, version, rule_id = parse_rule(rule)
     chosen = next((r for r in rules if (r.jurisdiction, r.rule_id) == (jurisdiction, rule_id)), None)
     if chosen is None:
-        raise RuleNotAllowed(f"{jurisdiction}:{rule_id} is not an enforced rule of the packs that apply to this "
-                             f"item ({', '.join(case.jurisdictions or [])}).")
+        raise RuleNotAllowed(
+            f"{jurisdiction}:{rule_id} is not an enforced rule of the packs that apply to this "
+            f"item ({', '.join(case.jurisdictions or [])})."
+        )
     if chosen.pack_version != version:
-        raise RuleNotAllowed(f"{chosen.jurisdiction} is now at version {chosen.pack_version} (the form showed "
-                             f"{version}); reload the case and choose the rule again.")
+        raise RuleNotAllowed(
+            f"{chosen.jurisdiction} is now at version {chosen.pack_version} (the form showed "
+            f"{version}); reload the case and choose the rule again."
+        )
     if outcome not in chosen.outcomes:
         raise OutcomeNotAllowed(f"Rule {chosen.rule_id} allows {', '.join(chosen.outcomes)}, not {outcome!r}.")
     countries = sorted({c.strip().upper() for c in (scope or []) if c and c.strip()}) or None
@@ -124,14 +152,18 @@ def _check(case: Case, rules: list[AllowedRule], rule, outcome: str, scope) -> t
             raise InvalidDecision("A geo-restriction needs the countries it applies to.", "territorial_scope")
         if chosen.territory is not None and not set(countries) <= chosen.territory:
             outside = sorted(set(countries) - chosen.territory)
-            raise OutcomeNotAllowed(f"Rule {chosen.rule_id} cannot restrict in {', '.join(outside)}: outside its "
-                                    f"territory.", "territorial_scope")
+            raise OutcomeNotAllowed(
+                f"Rule {chosen.rule_id} cannot restrict in {', '.join(outside)}: outside its territory.",
+                "territorial_scope",
+            )
         unknown = [c for c in countries if c not in COUNTRY_CODES]
         if unknown:
             raise InvalidDecision(f"Not country codes: {', '.join(unknown)}.", "territorial_scope")
     elif countries:
-        raise InvalidDecision(f"{OUTCOME_LABELS[outcome]} applies everywhere; leave the scope as everywhere "
-                              "or choose a geo-restriction.", "territorial_scope")
+        raise InvalidDecision(
+            f"{OUTCOME_LABELS[outcome]} applies everywhere; leave the scope as everywhere or choose a geo-restriction.",
+            "territorial_scope",
+        )
     return chosen, countries
 
 
@@ -144,8 +176,9 @@ def _text(value: str | None, field: str, label: str) -> str:
     return value
 
 
-def _statement_of_reasons(session: Session, item: Item, rule: AllowedRule, outcome: str,
-                          countries: list | None, explanation: str) -> dict | None:
+def _statement_of_reasons(
+    session: Session, item: Item, rule: AllowedRule, outcome: str, countries: list | None, explanation: str
+) -> dict | None:
     """DSA Art. 17 fields for a restricting decision on an item from the EU/EEA."""
     if outcome == NO_ACTION:
         return None
@@ -158,24 +191,41 @@ def _statement_of_reasons(session: Session, item: Item, rule: AllowedRule, outco
         return None
     compiled = _compiled_rule(session, rule.jurisdiction, rule.rule_id)
     facts = load_facts(session, [item.id])[item.id]
-    return {**compiled.legal.for_item(facts), "decision_visibility": [VISIBILITY_BY_ACTION[outcome]],
-            "territorial_scope": scope, "content_date": facts.content_date, "decision_facts": explanation,
-            "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
-            "rule": {"jurisdiction": rule.jurisdiction, "pack_version": str(rule.pack_version),
-                     "rule_id": rule.rule_id}}
+    return {
+        **compiled.legal.for_item(facts),
+        "decision_visibility": [VISIBILITY_BY_ACTION[outcome]],
+        "territorial_scope": scope,
+        "content_date": facts.content_date,
+        "decision_facts": explanation,
+        "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "rule": {"jurisdiction": rule.jurisdiction, "pack_version": str(rule.pack_version), "rule_id": rule.rule_id},
+    }
 
 
-def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, territorial_scope=None,
-                internal_note: str, user_explanation: str, claim_token: int | None = None,
-                now: datetime | None = None, bulk_source_case_id: int | None = None,
-                _require_claim: bool = True, _commit: bool = True) -> Decision:
+def decide_case(
+    session: Session,
+    case_id: int,
+    user,
+    *,
+    outcome: str,
+    rule,
+    territorial_scope=None,
+    internal_note: str,
+    user_explanation: str,
+    claim_token: int | None = None,
+    now: datetime | None = None,
+    bulk_source_case_id: int | None = None,
+    _require_claim: bool = True,
+    _commit: bool = True,
+) -> Decision:
     """Record the user's decision on a case they hold. `claim_token` (from the form) refuses a
     decision made under an earlier claim of the same case. Commits (unless _commit=False)."""
     _require_decider(user)
     now = now or utcnow()
     # The case and its item in one query (the item's hashes are not needed here).
-    found = session.execute(select(Case, Item).join(Item, Item.id == Case.item_id).where(Case.id == case_id)
-                            .options(lazyload(Item.hashes))).first()
+    found = session.execute(
+        select(Case, Item).join(Item, Item.id == Case.item_id).where(Case.id == case_id).options(lazyload(Item.hashes))
+    ).first()
     if found is None:
         raise CaseNotFound(f"No case {case_id}.")
     case, item = found
@@ -189,12 +239,25 @@ def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, ter
     if countries:
         action["countries"] = countries
     decision = Decision(
-        item_id=item.id, case_id=case.id, evaluation_id=case.evaluation_id, automated=False, outcome=outcome,
-        actions=[action], visibility=VISIBILITY[outcome], territorial_scope=countries,
-        rule_jurisdiction=chosen.jurisdiction, rule_pack_version=chosen.pack_version, rule_id=chosen.rule_id,
+        item_id=item.id,
+        case_id=case.id,
+        evaluation_id=case.evaluation_id,
+        automated=False,
+        outcome=outcome,
+        actions=[action],
+        visibility=VISIBILITY[outcome],
+        territorial_scope=countries,
+        rule_jurisdiction=chosen.jurisdiction,
+        rule_pack_version=chosen.pack_version,
+        rule_id=chosen.rule_id,
         statement_of_reasons=_statement_of_reasons(session, item, chosen, outcome, countries, user_explanation),
-        decided_by=f"user:{user.id}", decided_by_user_id=user.id, decided_at=now,
-        internal_note=internal_note, user_explanation=user_explanation, bulk_source_case_id=bulk_source_case_id)
+        decided_by=f"user:{user.id}",
+        decided_by_user_id=user.id,
+        decided_at=now,
+        internal_note=internal_note,
+        user_explanation=user_explanation,
+        bulk_source_case_id=bulk_source_case_id,
+    )
     session.add(decision)
     session.flush()
     # The claim is checked by the UPDATE that closes the case: a lost lease closes nothing, and
@@ -204,15 +267,38 @@ def decide_case(session: Session, case_id: int, user, *, outcome: str, rule, ter
         guard.append(_mine(user, now))
         if claim_token is not None:
             guard.append(Case.claim_token == int(claim_token))
-    closed = session.execute(update(Case).where(*guard).values(
-        status=CaseStatus.CLOSED, closed_at=now, updated_at=now, claimed_by_user_id=None, lease_expires_at=None,
-        held_until=None, closed_by_decision_id=decision.id).execution_options(synchronize_session=False))
+    closed = session.execute(
+        update(Case)
+        .where(*guard)
+        .values(
+            status=CaseStatus.CLOSED,
+            closed_at=now,
+            updated_at=now,
+            claimed_by_user_id=None,
+            lease_expires_at=None,
+            held_until=None,
+            closed_by_decision_id=decision.id,
+        )
+        .execution_options(synchronize_session=False)
+    )
     if closed.rowcount != 1:
         session.rollback()
         raise lease_lost(session, case_id, user, now)
-    audit.record(session, Actor.user(user.id), "decision.human", "decision", decision.id, case_id=case.id,
-                 item_id=item.id, outcome=outcome, visibility=decision.visibility, territorial_scope=countries,
-                 rule=chosen.key, queue=case.queue, bulk_source_case_id=bulk_source_case_id)
+    audit.record(
+        session,
+        Actor.user(user.id),
+        "decision.human",
+        "decision",
+        decision.id,
+        case_id=case.id,
+        item_id=item.id,
+        outcome=outcome,
+        visibility=decision.visibility,
+        territorial_scope=countries,
+        rule=chosen.key,
+        queue=case.queue,
+        bulk_source_case_id=bulk_source_case_id,
+    )
     for hook in DECISION_HOOKS:
         hook(session, decision)
     notify_decision(session, item, decision)  # its delivery job is queued once this commits

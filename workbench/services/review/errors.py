@@ -1,4 +1,5 @@
 """Named refusals of the review services; routes turn them into form errors or 4xx."""
+
 from __future__ import annotations
 
 

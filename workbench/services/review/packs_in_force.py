@@ -10,6 +10,7 @@ process's publication shows up within the TTL: no wider than the race that exist
 between a moderator loading the form and a publication, and a decision still names the exact
 version it rests on (decide_case refuses a form made under an older version once it is seen).
 """
+
 from __future__ import annotations
 
 import threading
@@ -25,14 +26,17 @@ from workbench.services.policy.runtime import published_policies
 
 DEFAULT_TTL_S = 2.0
 _lock = threading.Lock()
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → (expires, generation, published)
+_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (expires, generation, published)
 _generation = 0
 _PUBLISHED_HERE = "workbench_review_policy_published"
 
 
 def _ttl_s() -> float:
-    return float(current_app.config.get("WORKBENCH_REVIEW_POLICY_CACHE_S", DEFAULT_TTL_S)) if has_app_context() \
+    return (
+        float(current_app.config.get("WORKBENCH_REVIEW_POLICY_CACHE_S", DEFAULT_TTL_S))
+        if has_app_context()
         else DEFAULT_TTL_S
+    )
 
 
 def invalidate() -> None:

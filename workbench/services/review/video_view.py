@@ -1,6 +1,7 @@
 """The frame strip of a video case: the frames NudeNet scored (spread evenly over the
 video), with the flagged ones marked. The classify worker stored a thumbnail of each
 (pipeline/frame_thumbnails.py); the page serves those and never decodes the video."""
+
 from __future__ import annotations
 
 import json
@@ -41,5 +42,10 @@ def strip_for(item, signals, numbers: list[int]) -> list[StripFrame]:
 
 def stored_frame_numbers(session: Session, item_id: int) -> list[int]:
     """The frames of the strip: those the classify worker kept a thumbnail of."""
-    return list(session.scalars(select(ItemFrameThumbnail.number).where(ItemFrameThumbnail.item_id == item_id)
-                                .order_by(ItemFrameThumbnail.number)))
+    return list(
+        session.scalars(
+            select(ItemFrameThumbnail.number)
+            .where(ItemFrameThumbnail.item_id == item_id)
+            .order_by(ItemFrameThumbnail.number)
+        )
+    )

@@ -4,6 +4,7 @@ Signature (documented in docs/webhooks.md): header
 `X-Workbench-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`.
 Receivers recompute it over the raw body and reject old timestamps (replays).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,9 @@ import secrets
 import socket
 import ssl
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -25,8 +26,8 @@ from workbench.audit import Actor
 from workbench.metrics import inc
 from workbench.models import ApiClient, DeliveryStatus, Item, WebhookAttempt, WebhookDelivery
 from workbench.models.base import utcnow
-from workbench.services.webhooks import outbound
 from workbench.queues import enqueue_item_webhooks
+from workbench.services.webhooks import outbound
 
 SIGNATURE_HEADER = "X-Workbench-Signature"
 DELIVERY_HEADER = "X-Workbench-Delivery"
@@ -41,9 +42,11 @@ class WebhookUrlNotAllowed(InvalidWebhookUrl):
     """The host does not resolve, or resolves to a non-public address (the SSRF guard)."""
 
 
-NOT_ALLOWED_MESSAGE = ("the webhook URL's host must resolve, and only to public internet addresses (not loopback, "
-                       "private, link-local or other reserved ranges); for a receiver on a private network the "
-                       "operator can allow its range with WORKBENCH_OUTBOUND_ALLOW_CIDRS")
+NOT_ALLOWED_MESSAGE = (
+    "the webhook URL's host must resolve, and only to public internet addresses (not loopback, "
+    "private, link-local or other reserved ranges); for a receiver on a private network the "
+    "operator can allow its range with WORKBENCH_OUTBOUND_ALLOW_CIDRS"
+)
 
 
 @dataclass(frozen=True)
@@ -89,14 +92,23 @@ def check_webhook_url(url: str, allow_cidrs: Iterable[str] = (), resolver=socket
         outbound.check_url(url, allow_cidrs=allow_cidrs, resolver=resolver)
     except outbound.OutboundRefused as exc:
         if exc.code == "invalid_url":
-            raise InvalidWebhookUrl(f"the webhook URL must be an absolute http(s) URL of at most "
-                                    f"{outbound.MAX_URL_LENGTH} characters, without credentials: {exc}") from exc
+            raise InvalidWebhookUrl(
+                f"the webhook URL must be an absolute http(s) URL of at most "
+                f"{outbound.MAX_URL_LENGTH} characters, without credentials: {exc}"
+            ) from exc
         raise WebhookUrlNotAllowed(NOT_ALLOWED_MESSAGE) from exc  # the same answer for both: no DNS oracle
     return url
 
 
-def set_webhook(session: Session, client: ApiClient, url: str | None, actor: Actor, *,
-                allow_cidrs: Iterable[str] = (), resolver=socket.getaddrinfo) -> str | None:
+def set_webhook(
+    session: Session,
+    client: ApiClient,
+    url: str | None,
+    actor: Actor,
+    *,
+    allow_cidrs: Iterable[str] = (),
+    resolver=socket.getaddrinfo,
+) -> str | None:
     """Register (or remove, with None) the client's URL; returns a new secret when one was created.
 
     Raises InvalidWebhookUrl / WebhookUrlNotAllowed before anything is changed."""
@@ -121,15 +133,27 @@ def queue_delivery(session: Session, item: Item, event_type: str, event_key: str
     client = session.get(ApiClient, item.client_id)
     if client is None or not client.webhook_url:
         return None
-    existing = session.scalar(select(WebhookDelivery).where(WebhookDelivery.client_id == client.id,
-                                                            WebhookDelivery.event_key == event_key))
+    existing = session.scalar(
+        select(WebhookDelivery).where(WebhookDelivery.client_id == client.id, WebhookDelivery.event_key == event_key)
+    )
     if existing is not None:
         return existing  # the same event is notified once, however often the caller runs
-    body = json.dumps({"event": event_type, "id": event_key, "created_at": utcnow().isoformat(),
-                       "item": {"id": item.id, "external_id": item.external_id}, "data": data},
-                      sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    delivery = WebhookDelivery(client_id=client.id, item_id=item.id, event_type=event_type, event_key=event_key,
-                               body=body)
+    body = json.dumps(
+        {
+            "event": event_type,
+            "id": event_key,
+            "created_at": utcnow().isoformat(),
+            "item": {"id": item.id, "external_id": item.external_id},
+            "data": data,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    delivery = WebhookDelivery(
+        client_id=client.id, item_id=item.id, event_type=event_type, event_key=event_key, body=body
+    )
     session.add(delivery)
     _session_of(session).info.setdefault(_TO_SEND, set()).add(item.id)
     return delivery
@@ -143,8 +167,11 @@ def decision_data(decision) -> dict:
         "outcome": decision.outcome,
         "visibility": decision.visibility,
         "territorial_scope": decision.territorial_scope,
-        "rule": {"jurisdiction": decision.rule_jurisdiction, "pack_version": decision.rule_pack_version,
-                 "rule_id": decision.rule_id},
+        "rule": {
+            "jurisdiction": decision.rule_jurisdiction,
+            "pack_version": decision.rule_pack_version,
+            "rule_id": decision.rule_id,
+        },
         "statement_of_reasons": decision.statement_of_reasons,
         "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
     }
@@ -160,6 +187,7 @@ _TO_SEND = "workbench_webhook_items"
 
 def _session_of(session):
     from sqlalchemy.orm import scoped_session
+
     return session() if isinstance(session, scoped_session) else session
 
 
@@ -188,9 +216,13 @@ def _claim_next(session: Session, item_id: int, now: datetime, settings: Webhook
     neither sends it too nor overtakes it with a later delivery of the same item. No
     transaction stays open during the HTTP call (SQLite would block every writer).
     """
-    delivery = session.scalar(select(WebhookDelivery).where(
-        WebhookDelivery.item_id == item_id, WebhookDelivery.status == DeliveryStatus.PENDING)
-        .order_by(WebhookDelivery.id).limit(1).with_for_update())
+    delivery = session.scalar(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.item_id == item_id, WebhookDelivery.status == DeliveryStatus.PENDING)
+        .order_by(WebhookDelivery.id)
+        .limit(1)
+        .with_for_update()
+    )
     if delivery is None or delivery.next_attempt_at > now:
         session.rollback()
         return None, (delivery.next_attempt_at if delivery else None)
@@ -207,11 +239,15 @@ def _send(claimed, settings: WebhookSettings, resolver, tls: ssl.SSLContext | No
     delivery_id, body, url, secret = claimed
     if not url:
         return HttpResult(None, "no_url", 0)
-    headers = {"Content-Type": "application/json", DELIVERY_HEADER: str(delivery_id),
-               SIGNATURE_HEADER: sign(secret, int(time.time()), body)}
+    headers = {
+        "Content-Type": "application/json",
+        DELIVERY_HEADER: str(delivery_id),
+        SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+    }
     started = time.perf_counter()
-    result = outbound.post(url, body, headers, timeout_s=settings.timeout_s, allow_cidrs=settings.allow_cidrs,
-                           resolver=resolver, tls=tls)
+    result = outbound.post(
+        url, body, headers, timeout_s=settings.timeout_s, allow_cidrs=settings.allow_cidrs, resolver=resolver, tls=tls
+    )
     return HttpResult(result.status_code, result.error, int((time.perf_counter() - started) * 1000))
 
 
@@ -219,18 +255,36 @@ def _record(session: Session, delivery_id: int, result: HttpResult, settings: We
     delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     delivery.attempts += 1
     inc("workbench_webhook_attempts_total", outcome="ok" if result.ok else "error")
-    session.add(WebhookAttempt(delivery_id=delivery.id, status_code=result.status_code, error=result.error,
-                               duration_ms=result.duration_ms))
+    session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id, status_code=result.status_code, error=result.error, duration_ms=result.duration_ms
+        )
+    )
     retry_at = None
     if result.ok:
         delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, utcnow(), None
-        audit.record(session, WEBHOOKS, "webhook.delivered", "webhook_delivery", delivery.id,
-                     attempts=delivery.attempts, event=delivery.event_key)
+        audit.record(
+            session,
+            WEBHOOKS,
+            "webhook.delivered",
+            "webhook_delivery",
+            delivery.id,
+            attempts=delivery.attempts,
+            event=delivery.event_key,
+        )
     elif delivery.attempts >= settings.max_attempts:
         delivery.status, delivery.last_error = DeliveryStatus.FAILED, result.error
         inc("workbench_webhook_failures_total")
-        audit.record(session, WEBHOOKS, "webhook.failed", "webhook_delivery", delivery.id,
-                     attempts=delivery.attempts, event=delivery.event_key, error=result.error)
+        audit.record(
+            session,
+            WEBHOOKS,
+            "webhook.failed",
+            "webhook_delivery",
+            delivery.id,
+            attempts=delivery.attempts,
+            event=delivery.event_key,
+            error=result.error,
+        )
     else:
         delivery.last_error = result.error
         delivery.next_attempt_at = retry_at = utcnow() + backoff(delivery.attempts, settings)
@@ -238,8 +292,15 @@ def _record(session: Session, delivery_id: int, result: HttpResult, settings: We
     return retry_at
 
 
-def deliver_item(session: Session, item_id: int, settings: WebhookSettings, now: datetime | None = None, *,
-                 resolver=socket.getaddrinfo, tls: ssl.SSLContext | None = None) -> datetime | None:
+def deliver_item(
+    session: Session,
+    item_id: int,
+    settings: WebhookSettings,
+    now: datetime | None = None,
+    *,
+    resolver=socket.getaddrinfo,
+    tls: ssl.SSLContext | None = None,
+) -> datetime | None:
     """Send the item's pending deliveries in order. Returns when to try again, or None when done.
 
     A delivery still being retried holds back the later ones of the same item, so a
@@ -270,16 +331,22 @@ def replay(session: Session, delivery_id: int, actor: Actor) -> WebhookDelivery:
 
 def due_items(session: Session, now: datetime | None = None, limit: int = 500) -> list[int]:
     """Items with a delivery whose attempt is due (the sweeper queues them)."""
-    rows = session.scalars(select(WebhookDelivery.item_id).where(
-        WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= (now or utcnow()))
-        .distinct().limit(limit)).all()
+    rows = session.scalars(
+        select(WebhookDelivery.item_id)
+        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= (now or utcnow()))
+        .distinct()
+        .limit(limit)
+    ).all()
     session.rollback()
     return list(rows)
 
 
 def settings_from_config(config: dict) -> WebhookSettings:
-    return WebhookSettings(max_attempts=config["WORKBENCH_WEBHOOK_MAX_ATTEMPTS"],
-                           backoff_base_s=config["WORKBENCH_WEBHOOK_BACKOFF_S"],
-                           timeout_s=config["WORKBENCH_WEBHOOK_TIMEOUT_S"],
-                           allow_cidrs=tuple(str(network) for network in
-                                             outbound.parse_allow_list(config.get("WORKBENCH_OUTBOUND_ALLOW_CIDRS"))))
+    return WebhookSettings(
+        max_attempts=config["WORKBENCH_WEBHOOK_MAX_ATTEMPTS"],
+        backoff_base_s=config["WORKBENCH_WEBHOOK_BACKOFF_S"],
+        timeout_s=config["WORKBENCH_WEBHOOK_TIMEOUT_S"],
+        allow_cidrs=tuple(
+            str(network) for network in outbound.parse_allow_list(config.get("WORKBENCH_OUTBOUND_ALLOW_CIDRS"))
+        ),
+    )

@@ -9,6 +9,7 @@ changes between the check and the connection (DNS rebinding) cannot redirect the
 Failures come back as one word of a fixed vocabulary (ERROR_CODES, or `http_<status>`):
 what a platform or the UI may be shown. The raw exception goes to the server log only.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -19,9 +20,9 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable
 from urllib.parse import quote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -30,35 +31,57 @@ Resolver = Callable[..., list]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-ERROR_CODES = frozenset({
-    "timeout",                # no connection or no answer within the timeout
-    "connection_refused",     # nothing listens on that port
-    "connection_closed",      # the receiver hung up before a complete answer
-    "connection_error",       # any other network failure (unreachable, …)
-    "dns_error",              # the host does not resolve
-    "tls_error",              # handshake failed or the certificate is not valid for the host
-    "address_not_allowed",    # the host resolves to a non-public address
-    "invalid_url",            # not an http(s) URL we accept
-    "invalid_response",       # the receiver's answer was not HTTP
-    "redirect_not_followed",  # a 3xx answer: redirects are never followed
-    "no_url",                 # no URL is registered any more
-})
+ERROR_CODES = frozenset(
+    {
+        "timeout",  # no connection or no answer within the timeout
+        "connection_refused",  # nothing listens on that port
+        "connection_closed",  # the receiver hung up before a complete answer
+        "connection_error",  # any other network failure (unreachable, …)
+        "dns_error",  # the host does not resolve
+        "tls_error",  # handshake failed or the certificate is not valid for the host
+        "address_not_allowed",  # the host resolves to a non-public address
+        "invalid_url",  # not an http(s) URL we accept
+        "invalid_response",  # the receiver's answer was not HTTP
+        "redirect_not_followed",  # a 3xx answer: redirects are never followed
+        "no_url",  # no URL is registered any more
+    }
+)
 _HTTP_STATUS = re.compile(r"http_[1-5][0-9][0-9]")
 MAX_URL_LENGTH = 2000
 _PRINTABLE_ASCII = "".join(chr(code) for code in range(33, 127))
 
 # Non-public ranges, named for the log. Anything ipaddress does not call global is refused too.
-_BLOCKED = tuple((ipaddress.ip_network(cidr), label) for cidr, label in (
-    ("0.0.0.0/8", "unspecified"), ("10.0.0.0/8", "private"), ("100.64.0.0/10", "CGNAT"),
-    ("127.0.0.0/8", "loopback"), ("169.254.0.0/16", "link-local"), ("172.16.0.0/12", "private"),
-    ("192.0.0.0/24", "reserved"), ("192.0.2.0/24", "documentation"), ("192.88.99.0/24", "6to4 relay"),
-    ("192.168.0.0/16", "private"), ("198.18.0.0/15", "benchmarking"), ("198.51.100.0/24", "documentation"),
-    ("203.0.113.0/24", "documentation"), ("224.0.0.0/4", "multicast"), ("240.0.0.0/4", "reserved or broadcast"),
-    ("::/128", "unspecified"), ("::1/128", "loopback"), ("::/96", "IPv4-compatible"),
-    ("64:ff9b:1::/48", "local NAT64"), ("100::/64", "discard"), ("2001::/32", "Teredo"),
-    ("2001:db8::/32", "documentation"), ("fc00::/7", "unique local"), ("fe80::/10", "link-local"),
-    ("fec0::/10", "site-local"), ("ff00::/8", "multicast"),
-))
+_BLOCKED = tuple(
+    (ipaddress.ip_network(cidr), label)
+    for cidr, label in (
+        ("0.0.0.0/8", "unspecified"),
+        ("10.0.0.0/8", "private"),
+        ("100.64.0.0/10", "CGNAT"),
+        ("127.0.0.0/8", "loopback"),
+        ("169.254.0.0/16", "link-local"),
+        ("172.16.0.0/12", "private"),
+        ("192.0.0.0/24", "reserved"),
+        ("192.0.2.0/24", "documentation"),
+        ("192.88.99.0/24", "6to4 relay"),
+        ("192.168.0.0/16", "private"),
+        ("198.18.0.0/15", "benchmarking"),
+        ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"),
+        ("224.0.0.0/4", "multicast"),
+        ("240.0.0.0/4", "reserved or broadcast"),
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        ("::/96", "IPv4-compatible"),
+        ("64:ff9b:1::/48", "local NAT64"),
+        ("100::/64", "discard"),
+        ("2001::/32", "Teredo"),
+        ("2001:db8::/32", "documentation"),
+        ("fc00::/7", "unique local"),
+        ("fe80::/10", "link-local"),
+        ("fec0::/10", "site-local"),
+        ("ff00::/8", "multicast"),
+    )
+)
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
@@ -74,9 +97,9 @@ class OutboundRefused(ValueError):
 class CheckedUrl:
     url: str
     scheme: str
-    host: str                  # ASCII (IDNA) hostname or IP literal: the Host header and TLS name
+    host: str  # ASCII (IDNA) hostname or IP literal: the Host header and TLS name
     port: int
-    target: str                # path and query
+    target: str  # path and query
     addresses: tuple[str, ...]  # every address the host resolved to, all allowed: connect only to these
 
 
@@ -95,8 +118,13 @@ def parse_allow_list(value: str | Iterable | None) -> tuple[Network, ...]:
     if not value:
         return ()
     parts = value.split(",") if isinstance(value, str) else value
-    return tuple(part if isinstance(part, (ipaddress.IPv4Network, ipaddress.IPv6Network))
-                 else ipaddress.ip_network(part.strip(), strict=False) for part in parts if str(part).strip())
+    return tuple(
+        part
+        if isinstance(part, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+        else ipaddress.ip_network(part.strip(), strict=False)
+        for part in parts
+        if str(part).strip()
+    )
 
 
 def refusal_reason(address: str | IPAddress, allow: Iterable[Network] = ()) -> str | None:
@@ -169,8 +197,9 @@ def _resolve(host: str, port: int, resolver: Resolver) -> tuple[str, ...]:
     return tuple(addresses)
 
 
-def check_url(url: str, *, allow_cidrs: str | Iterable | None = (),
-              resolver: Resolver = socket.getaddrinfo) -> CheckedUrl:
+def check_url(
+    url: str, *, allow_cidrs: str | Iterable | None = (), resolver: Resolver = socket.getaddrinfo
+) -> CheckedUrl:
     """The URL with the addresses to connect to; OutboundRefused unless every address is allowed.
 
     Refused: anything but http(s), credentials in the URL, an empty host, a host that does
@@ -195,6 +224,7 @@ def default_tls_context() -> ssl.SSLContext:
     installed, else the system's."""
     try:
         import certifi
+
         return ssl.create_default_context(cafile=certifi.where())
     except ImportError:
         return ssl.create_default_context()
@@ -271,8 +301,7 @@ class _Watchdog:
                 pass
 
 
-def _post_pinned(checked: CheckedUrl, body: bytes, headers: dict, timeout_s: float,
-                 tls: ssl.SSLContext | None) -> int:
+def _post_pinned(checked: CheckedUrl, body: bytes, headers: dict, timeout_s: float, tls: ssl.SSLContext | None) -> int:
     deadline = time.monotonic() + timeout_s
     watchdog = _Watchdog(timeout_s)
     watchdog.timer.start()
@@ -286,13 +315,15 @@ def _post_pinned(checked: CheckedUrl, body: bytes, headers: dict, timeout_s: flo
         watchdog.timer.cancel()
 
 
-def _post_to_addresses(checked: CheckedUrl, body: bytes, headers: dict, deadline: float,
-                       tls: ssl.SSLContext | None, watchdog: _Watchdog) -> int:
+def _post_to_addresses(
+    checked: CheckedUrl, body: bytes, headers: dict, deadline: float, tls: ssl.SSLContext | None, watchdog: _Watchdog
+) -> int:
     last_error: OSError | None = None
     for address in checked.addresses:  # like create_connection: the next address if one cannot be reached
         if checked.scheme == "https":
-            connection = _PinnedHTTPSConnection(checked.host, checked.port, address, _remaining(deadline),
-                                                tls or default_tls_context())
+            connection = _PinnedHTTPSConnection(
+                checked.host, checked.port, address, _remaining(deadline), tls or default_tls_context()
+            )
         else:
             connection = _PinnedHTTPConnection(checked.host, checked.port, address, _remaining(deadline))
         watchdog.connection = connection
@@ -315,8 +346,16 @@ def _post_to_addresses(checked: CheckedUrl, body: bytes, headers: dict, deadline
     raise last_error or TimeoutError("no address could be reached")
 
 
-def post(url: str, body: bytes, headers: dict, *, timeout_s: float, allow_cidrs: str | Iterable | None = (),
-         resolver: Resolver = socket.getaddrinfo, tls: ssl.SSLContext | None = None) -> OutboundResult:
+def post(
+    url: str,
+    body: bytes,
+    headers: dict,
+    *,
+    timeout_s: float,
+    allow_cidrs: str | Iterable | None = (),
+    resolver: Resolver = socket.getaddrinfo,
+    tls: ssl.SSLContext | None = None,
+) -> OutboundResult:
     """POST `body` to a URL someone else chose: checked, pinned, no redirects, vocabulary errors."""
     try:
         checked = check_url(url, allow_cidrs=allow_cidrs, resolver=resolver)

@@ -6,6 +6,7 @@ queues, and the UI suggests a break). A second look at the same item on the same
 not counted again. Rows are not audited: they record what a person looked at, not a change
 to any case, and the audit log stays for decisions.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,10 +17,10 @@ from flask import current_app, has_app_context
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, object_session
 
+from workbench.extensions import db
 from workbench.models import ExposureEvent, User
 from workbench.models.base import utcnow
 from workbench.services.wellness.preferences import content_class_or_other
-from workbench.extensions import db
 
 DEFAULT_BUDGET = 100
 
@@ -32,16 +33,32 @@ def _insert_for(session: Session):
     return insert
 
 
-def record_exposure(session: Session, user_id: int, item_id: int, content_class: str | None, graphic: bool,
-                    *, now: datetime | None = None) -> bool:
+def record_exposure(
+    session: Session,
+    user_id: int,
+    item_id: int,
+    content_class: str | None,
+    graphic: bool,
+    *,
+    now: datetime | None = None,
+) -> bool:
     """Log that `user_id` saw `item_id`; True if it was new for today. Does not commit: it joins
     the caller's transaction (the case page's), like an audit event."""
     now = now or utcnow()
     insert = _insert_for(session)
-    statement = insert(ExposureEvent).values(
-        user_id=user_id, item_id=item_id, day=now.date(), content_class=content_class_or_other(content_class),
-        graphic=bool(graphic), seen_at=now,
-    ).on_conflict_do_nothing(index_elements=["user_id", "item_id", "day"]).returning(ExposureEvent.id)
+    statement = (
+        insert(ExposureEvent)
+        .values(
+            user_id=user_id,
+            item_id=item_id,
+            day=now.date(),
+            content_class=content_class_or_other(content_class),
+            graphic=bool(graphic),
+            seen_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "item_id", "day"])
+        .returning(ExposureEvent.id)
+    )
     return session.execute(statement).scalar_one_or_none() is not None
 
 
@@ -57,9 +74,14 @@ def _session_for(user: User, session: Session | None) -> Session:
 def exposure_today(user: User, *, session: Session | None = None, now: datetime | None = None) -> int:
     """Graphic items this user saw today (UTC)."""
     day = (now or utcnow()).date()
-    return _session_for(user, session).scalar(
-        select(func.count()).select_from(ExposureEvent)
-        .where(ExposureEvent.user_id == user.id, ExposureEvent.day == day, ExposureEvent.graphic.is_(True))) or 0
+    return (
+        _session_for(user, session).scalar(
+            select(func.count())
+            .select_from(ExposureEvent)
+            .where(ExposureEvent.user_id == user.id, ExposureEvent.day == day, ExposureEvent.graphic.is_(True))
+        )
+        or 0
+    )
 
 
 def exposure_budget() -> int:
@@ -68,8 +90,9 @@ def exposure_budget() -> int:
     return DEFAULT_BUDGET
 
 
-def over_budget(user: User, *, session: Session | None = None, now: datetime | None = None,
-                budget: int | None = None) -> bool:
+def over_budget(
+    user: User, *, session: Session | None = None, now: datetime | None = None, budget: int | None = None
+) -> bool:
     """True once today's graphic items reached the budget (a budget of 0 means no limit)."""
     budget = exposure_budget() if budget is None else budget
     return budget > 0 and exposure_today(user, session=session, now=now) >= budget
@@ -90,11 +113,13 @@ def exposure_report(session: Session, *, days: int = 14, now: datetime | None = 
     since = (now or utcnow()).date() - timedelta(days=max(1, days) - 1)
     graphic = func.sum(case((ExposureEvent.graphic.is_(True), 1), else_=0))
     rows = session.execute(
-        select(ExposureEvent.day, ExposureEvent.user_id, User.username, ExposureEvent.content_class,
-               graphic, func.count())
+        select(
+            ExposureEvent.day, ExposureEvent.user_id, User.username, ExposureEvent.content_class, graphic, func.count()
+        )
         .join(User, User.id == ExposureEvent.user_id)
         .where(ExposureEvent.day >= since)
-        .group_by(ExposureEvent.day, ExposureEvent.user_id, User.username, ExposureEvent.content_class))
+        .group_by(ExposureEvent.day, ExposureEvent.user_id, User.username, ExposureEvent.content_class)
+    )
     report: dict[tuple[date, int], ExposureRow] = {}
     by_class: dict[tuple[date, int], dict[str, int]] = defaultdict(dict)
     for day, user_id, username, content_class, graphic_count, total in rows:

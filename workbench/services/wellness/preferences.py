@@ -4,6 +4,7 @@ Defaults protect: images and videos blurred and in grayscale until revealed, vid
 A moderator may relax them per class (say, no grayscale for "other"); the case page reads
 the result through `media_prefs` and the `sensitive_media` macro (docs/wellness.md).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -35,8 +36,10 @@ def content_class_or_other(content_class: str | None) -> str:
 
 def preferences(session: Session, user_id: int) -> dict[str, MediaPrefs]:
     """Every content class, in CONTENT_CLASSES order, with the defaults filled in."""
-    stored = {row.content_class: MediaPrefs(row.blur, row.grayscale, row.mute)
-              for row in session.scalars(select(WellnessPreference).where(WellnessPreference.user_id == user_id))}
+    stored = {
+        row.content_class: MediaPrefs(row.blur, row.grayscale, row.mute)
+        for row in session.scalars(select(WellnessPreference).where(WellnessPreference.user_id == user_id))
+    }
     return {name: stored.get(name, DEFAULT_PREFS) for name in CONTENT_CLASSES}
 
 
@@ -48,8 +51,10 @@ def media_prefs(session: Session, user_id: int | None, content_class: str | None
 
 def save_preferences(session: Session, user_id: int, chosen: dict[str, MediaPrefs], actor: Actor) -> list[str]:
     """Store the classes that changed; returns their names."""
-    rows = {row.content_class: row for row in
-            session.scalars(select(WellnessPreference).where(WellnessPreference.user_id == user_id))}
+    rows = {
+        row.content_class: row
+        for row in session.scalars(select(WellnessPreference).where(WellnessPreference.user_id == user_id))
+    }
     current = preferences(session, user_id)
     changed = []
     for name in CONTENT_CLASSES:

@@ -1,4 +1,5 @@
 """/account: change password, turn TOTP on or off, log out everywhere."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,11 @@ _ALLOWED_WHILE_PASSWORD_EXPIRED = {"account.password", "auth.logout", "auth.logi
 
 @bp.before_app_request
 def require_new_password():
-    if request.endpoint in _ALLOWED_WHILE_PASSWORD_EXPIRED or request.path.startswith("/api/") \
-            or request.blueprint in ("health", "metrics"):
+    if (
+        request.endpoint in _ALLOWED_WHILE_PASSWORD_EXPIRED
+        or request.path.startswith("/api/")
+        or request.blueprint in ("health", "metrics")
+    ):
         return None
     if getattr(current_user, "is_authenticated", False) and current_user.must_change_password:
         return redirect(url_for("account.password"))
@@ -47,13 +51,23 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            users.change_password(db.session, current_user, form.current.data, form.new.data, _actor(),
-                                  throttle=login_throttle(), client=client_address())
+            users.change_password(
+                db.session,
+                current_user,
+                form.current.data,
+                form.new.data,
+                _actor(),
+                throttle=login_throttle(),
+                client=client_address(),
+            )
         except reauth.ReauthFailed as exc:
             form.current.errors.append(str(exc))
             if exc.retry_after_s:
-                return (render_template("account/password.html", form=form), 429,
-                        {"Retry-After": str(exc.retry_after_s)})
+                return (
+                    render_template("account/password.html", form=form),
+                    429,
+                    {"Retry-After": str(exc.retry_after_s)},
+                )
         except users.PasswordRejected as exc:
             form.new.errors.append(str(exc))
         else:
@@ -96,8 +110,15 @@ def two_factor():
     if current_user.totp_enabled:
         if form.validate_on_submit():
             try:
-                second_factor.disable(db.session, current_user, form.code.data, _actor(),
-                                      password=form.password.data, throttle=login_throttle(), client=client_address())
+                second_factor.disable(
+                    db.session,
+                    current_user,
+                    form.code.data,
+                    _actor(),
+                    password=form.password.data,
+                    throttle=login_throttle(),
+                    client=client_address(),
+                )
             except second_factor.SecondFactorError as exc:
                 return _two_factor_failed(form, exc, "account/two_factor_on.html")
             keep_session(current_user)
@@ -108,15 +129,25 @@ def two_factor():
         secret = _enrolment_secret()
     except totp_secrets.TotpKeyError as exc:
         log.error("Two-factor enrolment of user %s refused: %s", current_user.id, exc)
-        flash("Two-factor authentication cannot be turned on at the moment (the server's TOTP key is unusable). "
-              "Tell an admin.")
+        flash(
+            "Two-factor authentication cannot be turned on at the moment (the server's TOTP key is unusable). "
+            "Tell an admin."
+        )
         return render_template("account/index.html", action_form=ActionForm()), 503
     uri = totp.provisioning_uri(secret, current_user.username, current_app.config["WORKBENCH_TOTP_ISSUER"])
     page = {"secret": totp.grouped(secret), "uri": uri}
     if form.validate_on_submit():
         try:
-            second_factor.enable(db.session, current_user, secret, form.code.data, _actor(),
-                                 password=form.password.data, throttle=login_throttle(), client=client_address())
+            second_factor.enable(
+                db.session,
+                current_user,
+                secret,
+                form.code.data,
+                _actor(),
+                password=form.password.data,
+                throttle=login_throttle(),
+                client=client_address(),
+            )
         except second_factor.SecondFactorError as exc:
             return _two_factor_failed(form, exc, "account/two_factor_enrol.html", **page)
         session.pop(ENROL_SECRET, None)

@@ -1,22 +1,22 @@
 """/appeals (open appeals), /appeals/next (claim the most urgent), /appeals/<id> (view and decide)."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import Appeal, AppealStatus, Case, Decision, Item, User
-from workbench.services.appeals.complaints import (
-    AppealError, AppealNotFound, appeal_for_case, check_can_decide, decide_appeal, is_reversed,
-)
+from workbench.services.access.permissions import user_scope
+from workbench.services.access.scope import scope_clause
+from workbench.services.appeals.complaints import AppealError, AppealNotFound, is_reversed
+from workbench.services.appeals.decisions import appeal_for_case, check_can_decide, decide_appeal
+from workbench.services.review.claims import claim_next
 from workbench.services.validation import ValidationFailed
 from workbench.web.appeals.blueprint import bp
 from workbench.web.appeals.forms import AppealDecisionForm
-from workbench.services.access.permissions import user_scope
-from workbench.services.access.scope import scope_clause
-from workbench.services.review.claims import claim_next
+from workbench.web.permissions import require_permission
 
 
 def _visible_or_404(appeal_id: int) -> Appeal:
@@ -37,9 +37,13 @@ def _visible_or_404(appeal_id: int) -> Appeal:
 def index():
     countries, languages = user_scope(current_user)
     rows = db.session.execute(
-        select(Appeal, Case).join(Item, Item.id == Appeal.item_id).outerjoin(Case, Case.id == Appeal.case_id)
+        select(Appeal, Case)
+        .join(Item, Item.id == Appeal.item_id)
+        .outerjoin(Case, Case.id == Appeal.case_id)
         .where(Appeal.status == AppealStatus.OPEN, scope_clause(countries, languages, Item.country, Item.language))
-        .order_by(Case.due_at.asc().nulls_last(), Appeal.id).limit(200)).all()
+        .order_by(Case.due_at.asc().nulls_last(), Appeal.id)
+        .limit(200)
+    ).all()
     return render_template("appeals/index.html", rows=rows)
 
 
@@ -63,8 +67,9 @@ def show(appeal_id: int):
     error = None
     if appeal.is_open and form.validate_on_submit():
         try:
-            decide_appeal(db.session, appeal.id, current_user, form.outcome.data, reply=form.reply.data,
-                          note=form.note.data)
+            decide_appeal(
+                db.session, appeal.id, current_user, form.outcome.data, reply=form.reply.data, note=form.note.data
+            )
         except (AppealError, ValidationFailed) as exc:
             error = str(exc)
         else:
@@ -79,9 +84,15 @@ def show(appeal_id: int):
         refusal = str(exc)
     status = 200 if error is None else 409
     return render_template(
-        "appeals/show.html", appeal=appeal, form=form, error=error, refusal=refusal, decision=decision,
+        "appeals/show.html",
+        appeal=appeal,
+        form=form,
+        error=error,
+        refusal=refusal,
+        decision=decision,
         decider=db.session.get(User, decision.decided_by_user_id) if decision.decided_by_user_id else None,
-        item=db.session.get(Item, appeal.item_id), case=db.session.get(Case, appeal.case_id) if appeal.case_id else None,
+        item=db.session.get(Item, appeal.item_id),
+        case=db.session.get(Case, appeal.case_id) if appeal.case_id else None,
         reversed=is_reversed(db.session, decision.id),
         restore=db.session.get(Decision, appeal.outcome_decision_id) if appeal.outcome_decision_id else None,
         decided_by=db.session.get(User, appeal.decided_by_user_id) if appeal.decided_by_user_id else None,

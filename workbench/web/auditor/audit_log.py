@@ -1,21 +1,22 @@
 """The audit log for auditors: search with keyset paging, and one event's inclusion proof."""
+
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 
 from flask import Response, abort, current_app, render_template, request
 
 from workbench.audit.keys import public_key_path, read_public_key
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.services.exports.audit_search import AuditQuery, InvalidAuditQuery, inclusion_document, search_events
 from workbench.web.auditor.blueprint import bp
 from workbench.web.auditor.forms import AuditSearchForm
+from workbench.web.permissions import require_permission
 
 
 def _utc(value):
-    return value.replace(tzinfo=timezone.utc) if value is not None else None
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 @bp.get("/audit")
@@ -24,10 +25,15 @@ def audit_log():
     form = AuditSearchForm(formdata=request.args)
     page, error, status = None, None, 200
     if form.validate():
-        query = AuditQuery(object_type=form.object_type.data or None, object_id=form.object_id.data or None,
-                           actor=form.actor.data or None, action=form.action.data or None,
-                           since=_utc(form.since.data), until=_utc(form.until.data),
-                           before=int(form.before.data) if form.before.data else None)
+        query = AuditQuery(
+            object_type=form.object_type.data or None,
+            object_id=form.object_id.data or None,
+            actor=form.actor.data or None,
+            action=form.action.data or None,
+            since=_utc(form.since.data),
+            until=_utc(form.until.data),
+            before=int(form.before.data) if form.before.data else None,
+        )
         try:
             page = search_events(db.session, query)
         except InvalidAuditQuery as exc:
@@ -49,6 +55,11 @@ def event_proof(event_id: int):
     db.session.rollback()
     if document is None:
         abort(404)
-    return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="audit-event-{event_id}-proof.json"',
-                             "Cache-Control": "private, no-store"})
+    return Response(
+        json.dumps(document, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-event-{event_id}-proof.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,17 +1,18 @@
 """Exports for auditors: start one (an RQ job), watch its progress, download the file."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
+from workbench.jobs.exports import enqueue_export
 from workbench.models import ExportRun
 from workbench.services.exports.runs import ExportExpired, ExportRefused, open_for_download, recent_runs, request_export
 from workbench.web.auditor.blueprint import bp
 from workbench.web.auditor.forms import ExportForm
-from workbench.jobs.exports import enqueue_export
+from workbench.web.permissions import require_permission
 
 
 def _render_index(form: ExportForm, status: int = 200):
@@ -33,8 +34,13 @@ def start_export():
     if not form.validate_on_submit():
         return _render_index(form, 400)
     try:
-        run = request_export(db.session, form.kind.data, Actor.user(current_user.id),
-                             date_from=form.date_from.data, date_to=form.date_to.data)
+        run = request_export(
+            db.session,
+            form.kind.data,
+            Actor.user(current_user.id),
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
     except ExportRefused as exc:
         db.session.rollback()
         getattr(form, exc.field or "kind").errors.append(exc.message)
@@ -56,9 +62,15 @@ def export_run(run_id: int):
 @require_permission("exports.run")
 def export_progress(run_id: int):
     run = db.get_or_404(ExportRun, run_id)
-    body = {"id": run.id, "status": run.status, "done": run.progress_done, "total": run.progress_total,
-            "percent": run.percent, "sha256": run.sha256,
-            "download_url": url_for("auditor.download_export", run_id=run.id) if run.status == "done" else None}
+    body = {
+        "id": run.id,
+        "status": run.status,
+        "done": run.progress_done,
+        "total": run.progress_total,
+        "percent": run.percent,
+        "sha256": run.sha256,
+        "download_url": url_for("auditor.download_export", run_id=run.id) if run.status == "done" else None,
+    }
     db.session.rollback()
     return jsonify(body)
 
@@ -72,8 +84,14 @@ def download_export(run_id: int):
         abort(410)
     if run is None:
         abort(404)
-    response = send_file(run.file_path, mimetype="application/octet-stream", as_attachment=True,
-                         download_name=run.file_name, conditional=False, max_age=0)
+    response = send_file(
+        run.file_path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=run.file_name,
+        conditional=False,
+        max_age=0,
+    )
     response.headers["X-Content-SHA256"] = run.sha256
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -1,4 +1,5 @@
 """The audit-log search form (GET, no CSRF: it changes nothing) and the export form."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm

@@ -8,6 +8,7 @@ A request carrying X-Forwarded-For while the setting is 0 usually means a proxy 
 the workbench about: every client then shares the proxy's address, and one address window
 covers everyone. The first such request logs a warning (once per process).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,7 +43,9 @@ def warn_about_an_unconfigured_proxy() -> None:
     if int(app.config.get("WORKBENCH_TRUSTED_PROXY_HOPS", 0)) > 0:
         return
     app.extensions[_WARNED] = True
-    log.warning("A request arrived with X-Forwarded-For but WORKBENCH_TRUSTED_PROXY_HOPS is 0: if the workbench "
-                "runs behind a proxy, every client shares the proxy's address, so login throttling's per-address "
-                "limit covers everyone at once. Set WORKBENCH_TRUSTED_PROXY_HOPS to the number of proxies in front "
-                "of the workbench (the header is ignored until then).")
+    log.warning(
+        "A request arrived with X-Forwarded-For but WORKBENCH_TRUSTED_PROXY_HOPS is 0: if the workbench "
+        "runs behind a proxy, every client shares the proxy's address, so login throttling's per-address "
+        "limit covers everyone at once. Set WORKBENCH_TRUSTED_PROXY_HOPS to the number of proxies in front "
+        "of the workbench (the header is ignored until then)."
+    )

@@ -1,4 +1,5 @@
 """Log in (password, then a TOTP code when the account has one), log out."""
+
 from __future__ import annotations
 
 import time
@@ -11,10 +12,10 @@ from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.services.accounts.login import attempt_login, attempt_second_factor, log_out
 from workbench.services.accounts.login_throttle import wait_message
+from workbench.web.auth.blueprint import bp
 from workbench.web.auth.client import client_address, login_throttle, warn_about_an_unconfigured_proxy
 from workbench.web.auth.forms import LoginForm, TotpForm
 from workbench.web.auth.session_guard import start_session
-from workbench.web.auth.blueprint import bp
 
 bp.before_app_request(warn_about_an_unconfigured_proxy)
 PENDING = "pending_login"  # {user_id, token, started, next} between the password and the code
@@ -32,14 +33,19 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        result = attempt_login(db.session, form.username.data, form.password.data,
-                               throttle=login_throttle(), client=client_address())
+        result = attempt_login(
+            db.session, form.username.data, form.password.data, throttle=login_throttle(), client=client_address()
+        )
         if result.outcome == "locked":
             return _locked_page("auth/login.html", form, form.password, result.retry_after_s)
         if result.outcome == "totp_required":
             session.clear()
-            session[PENDING] = {"user_id": result.user.id, "token": result.user.session_token,
-                                "started": int(time.time()), "next": _safe_next(request.args.get("next"))}
+            session[PENDING] = {
+                "user_id": result.user.id,
+                "token": result.user.session_token,
+                "started": int(time.time()),
+                "next": _safe_next(request.args.get("next")),
+            }
             return redirect(url_for("auth.login_totp"))
         if result.ok:
             start_session(result.user)
@@ -61,16 +67,24 @@ def login_totp():
         return redirect(url_for("auth.login"))
     form = TotpForm()
     if form.validate_on_submit():
-        result = attempt_second_factor(db.session, pending["user_id"], pending["token"], form.code.data,
-                                       throttle=login_throttle(), client=client_address())
+        result = attempt_second_factor(
+            db.session,
+            pending["user_id"],
+            pending["token"],
+            form.code.data,
+            throttle=login_throttle(),
+            client=client_address(),
+        )
         if result.outcome == "locked":
             return _locked_page("auth/login_totp.html", form, form.code, result.retry_after_s)
         if result.outcome == "expired":
             session.pop(PENDING, None)
             return redirect(url_for("auth.login"))
         if result.outcome == "unavailable":
-            form.code.errors.append("Two-factor codes cannot be checked at the moment. Ask an admin: the server "
-                                    "cannot read your second factor with its current key.")
+            form.code.errors.append(
+                "Two-factor codes cannot be checked at the moment. Ask an admin: the server "
+                "cannot read your second factor with its current key."
+            )
             return render_template("auth/login_totp.html", form=form), 503
         if result.ok:
             start_session(result.user)

@@ -4,6 +4,7 @@ The cookie carries "<user id>:<session token>" (User.get_id). Rotating the user'
 ends every session at once; `login_at` caps a session at WORKBENCH_SESSION_MAX_HOURS even if
 it is used all day (PERMANENT_SESSION_LIFETIME is the idle timeout).
 """
+
 from __future__ import annotations
 
 import hmac

@@ -1,15 +1,15 @@
 """Compare two pictures by every algorithm (nothing is stored)."""
+
 from __future__ import annotations
 
 from flask import current_app, render_template
 
-from workbench.services.intake.images import image_limits
-from workbench.web.permissions import require_permission
 from workbench.services.banks.compare import compare_images, thumbnail_data_uri
-from workbench.services.intake.images import ImageRejected
+from workbench.services.intake.images import ImageRejected, image_limits
 from workbench.services.validation import ValidationFailed
 from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import CompareForm
+from workbench.web.permissions import require_permission
 
 
 @bp.route("/compare", methods=["GET", "POST"])

@@ -1,12 +1,12 @@
 """Importing hash lists (with a progress page) and exporting a bank."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from workbench.responses import export_response
-from workbench.web.permissions import require_permission
 from workbench.extensions import csrf, db
 from workbench.jobs.bank_imports import enqueue_import, import_job_state, start_import
+from workbench.responses import export_response
 from workbench.services.banks import imports as import_service
 from workbench.services.banks.errors import ImportNotFound
 from workbench.services.banks.exports import export_bank
@@ -15,6 +15,7 @@ from workbench.services.validation import ValidationFailed
 from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm, ImportForm
 from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error
+from workbench.web.permissions import require_permission
 
 MiB = 1024 * 1024
 ERRORS_PER_PAGE = 100
@@ -60,23 +61,37 @@ def import_page(bank_id: int, import_id: int):
     bank = bank_or_404(bank_id)
     bank_import = _import_or_404(bank, import_id)
     after = request.args.get("after_line", "")
-    errors = import_service.import_errors(db.session, bank_import, after_line=int(after) if after.isdigit() else 0,
-                                          limit=ERRORS_PER_PAGE)
-    return render_template("banks/import.html", bank=bank, bank_import=bank_import, errors=errors,
-                           job_state=None if bank_import.is_final else import_job_state(bank_import.id),
-                           action_form=ActionForm())
+    errors = import_service.import_errors(
+        db.session, bank_import, after_line=int(after) if after.isdigit() else 0, limit=ERRORS_PER_PAGE
+    )
+    return render_template(
+        "banks/import.html",
+        bank=bank,
+        bank_import=bank_import,
+        errors=errors,
+        job_state=None if bank_import.is_final else import_job_state(bank_import.id),
+        action_form=ActionForm(),
+    )
 
 
 @bp.get("/<int:bank_id>/imports/<int:import_id>/status.json")
 @require_permission("banks.view")
 def import_status(bank_id: int, import_id: int):
     bank_import = _import_or_404(bank_or_404(bank_id), import_id)
-    return jsonify({
-        "status": bank_import.status, "percent": bank_import.percent, "lines_done": bank_import.lines_done,
-        "total_lines": bank_import.total_lines, "added": bank_import.added,
-        "already_present": bank_import.already_present, "duplicates_merged": bank_import.duplicates_merged,
-        "bad_lines": bank_import.error_count, "final": bank_import.is_final, "error": bank_import.error,
-    })
+    return jsonify(
+        {
+            "status": bank_import.status,
+            "percent": bank_import.percent,
+            "lines_done": bank_import.lines_done,
+            "total_lines": bank_import.total_lines,
+            "added": bank_import.added,
+            "already_present": bank_import.already_present,
+            "duplicates_merged": bank_import.duplicates_merged,
+            "bad_lines": bank_import.error_count,
+            "final": bank_import.is_final,
+            "error": bank_import.error,
+        }
+    )
 
 
 @bp.post("/<int:bank_id>/imports/<int:import_id>/resume")
@@ -96,9 +111,14 @@ def resume_import(bank_id: int, import_id: int):
 def export(bank_id: int):
     bank = bank_or_404(bank_id)
     try:
-        result = export_bank(db.session, bank, request.args.get("format", ""), actor(),
-                             algorithm=request.args.get("algorithm") or None,
-                             include_disabled=request.args.get("include_disabled") == "1")
+        result = export_bank(
+            db.session,
+            bank,
+            request.args.get("format", ""),
+            actor(),
+            algorithm=request.args.get("algorithm") or None,
+            include_disabled=request.args.get("include_disabled") == "1",
+        )
     except ValidationFailed as exc:
         flash(f"Export: {exc.message}")
         return redirect(url_for("banks.bank", bank_id=bank.id))

@@ -1,14 +1,14 @@
 """Video entries, vPDQ settings and music reference tracks on a bank page.
 
 An uploaded video or track is checked (its container, never decoded) and queued: a worker
-hashes it and adds the entry (services/hash_banks/media_upload_queue.py).
+hashes it and adds the entry (services/banks/media_upload_queue.py).
 Tracks are removed with the bank page's usual Remove button (routes.remove_entry).
 """
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, url_for
 
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.jobs.media_uploads import enqueue_media_upload
 from workbench.models import BankMediaUpload
@@ -18,6 +18,7 @@ from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm
 from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
 from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error
+from workbench.web.permissions import require_permission
 
 
 def _read_upload(field, limit: int) -> bytes | None:
@@ -54,8 +55,9 @@ def video_entries(bank_id: int):
             if data is not None and text:
                 raise ValidationFailed("invalid_type", "upload a video or paste vPDQ lines, not both", "video")
             if data is not None:
-                upload = media_upload_queue.queue_video_upload(db.session, bank, actor(), data, config, note=note,
-                                                               source=source or form.video.data.filename)
+                upload = media_upload_queue.queue_video_upload(
+                    db.session, bank, actor(), data, config, note=note, source=source or form.video.data.filename
+                )
                 return _queued(bank, upload, "#media-uploads")
             if text:
                 entry = media_uploads.add_video_text(db.session, bank, actor(), text, note=note, source=source)
@@ -99,8 +101,17 @@ def add_track(bank_id: int):
             if data is None:
                 raise ValidationFailed("missing_field", "choose an audio or video file", "track")
             upload = media_upload_queue.queue_track_upload(
-                db.session, bank, actor(), data, config, title=form.title.data, rights_holder=form.rights_holder.data,
-                territories=form.territories.data or "", note=form.note.data or "", source=form.track.data.filename)
+                db.session,
+                bank,
+                actor(),
+                data,
+                config,
+                title=form.title.data,
+                rights_holder=form.rights_holder.data,
+                territories=form.territories.data or "",
+                note=form.note.data or "",
+                source=form.track.data.filename,
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_field_error(form, exc)

@@ -1,11 +1,11 @@
 """Banks and their entries: list, create, edit, the bank page, add/disable/remove entries."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.web.permissions import require_permission
 from workbench.extensions import db, get_redis
 from workbench.services.banks import banks as bank_service
 from workbench.services.banks import entries as entry_service
@@ -19,6 +19,7 @@ from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm, BankForm, ImageEntryForm, ImportForm, PasteForm
 from workbench.web.banks.media_context import media_context
 from workbench.web.banks.sharing import sharing_fields, with_owner_choices
+from workbench.web.permissions import require_permission
 
 PAGE_SIZE = 50
 
@@ -46,8 +47,12 @@ def show_field_error(form, exc: ValidationFailed) -> None:
 @require_permission("banks.view")
 def index():
     latest = latest_change_id(db.session)
-    return render_template("banks/index.html", banks=bank_service.list_banks(db.session), latest_change=latest,
-                           workers=worker_feed_status(get_redis()))
+    return render_template(
+        "banks/index.html",
+        banks=bank_service.list_banks(db.session),
+        latest_change=latest,
+        workers=worker_feed_status(get_redis()),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -85,12 +90,17 @@ def edit(bank_id: int):
 
 def _search_args() -> dict:
     before = request.args.get("before", "")
-    return {"q": request.args.get("q", "")[:200], "algorithm": request.args.get("algorithm") or None,
-            "status": request.args.get("status") or "all", "before": int(before) if before.isdigit() else None}
+    return {
+        "q": request.args.get("q", "")[:200],
+        "algorithm": request.args.get("algorithm") or None,
+        "status": request.args.get("status") or "all",
+        "before": int(before) if before.isdigit() else None,
+    }
 
 
-def render_bank(bank, *, paste_form=None, image_form=None, import_form=None, paste_errors=None, media_forms=None,
-                status: int = 200):
+def render_bank(
+    bank, *, paste_form=None, image_form=None, import_form=None, paste_errors=None, media_forms=None, status: int = 200
+):
     args = _search_args()
     search_error = None
     try:
@@ -99,12 +109,18 @@ def render_bank(bank, *, paste_form=None, image_form=None, import_form=None, pas
         search_error = exc.message
         page = entry_service.search_entries(db.session, bank, limit=PAGE_SIZE)
     return render_template(
-        "banks/bank.html", summary=bank_service.bank_summary(db.session, bank), page=page, args=args,
+        "banks/bank.html",
+        summary=bank_service.bank_summary(db.session, bank),
+        page=page,
+        args=args,
         # The forms not being submitted start empty (not filled from another form's fields).
-        search_error=search_error, paste_form=paste_form or PasteForm(formdata=None),
-        image_form=image_form or ImageEntryForm(formdata=None), paste_errors=paste_errors or [],
+        search_error=search_error,
+        paste_form=paste_form or PasteForm(formdata=None),
+        image_form=image_form or ImageEntryForm(formdata=None),
+        paste_errors=paste_errors or [],
         import_form=import_form or ImportForm(formdata=None),
-        imports=import_service.list_imports(db.session, bank, limit=5), **media_context(bank, media_forms),
+        imports=import_service.list_imports(db.session, bank, limit=5),
+        **media_context(bank, media_forms),
     ), status
 
 
@@ -132,8 +148,9 @@ def paste_entries(bank_id: int):
     if form.validate_on_submit():
         try:
             specs = entry_service.parse_pasted_hashes(form.hashes.data, form.algorithm.data or None)
-            result = entry_service.add_entries(db.session, bank, specs, actor(), note=form.note.data or "",
-                                               source=form.source.data or "", how="paste")
+            result = entry_service.add_entries(
+                db.session, bank, specs, actor(), note=form.note.data or "", source=form.source.data or "", how="paste"
+            )
         except InvalidHashLines as exc:
             return render_bank(bank, paste_form=form, paste_errors=exc.errors, status=400)
         except ValidationFailed as exc:
@@ -160,8 +177,9 @@ def image_entries(bank_id: int):
             specs, warnings = entry_service.specs_from_image(data, set(form.algorithms.data or []))
             if not specs:
                 raise ValidationFailed("missing_field", "no hash left to add: " + " ".join(warnings), "algorithms")
-            result = entry_service.add_entries(db.session, bank, specs, actor(), note=form.note.data or "",
-                                               source=form.source.data or "", how="image")
+            result = entry_service.add_entries(
+                db.session, bank, specs, actor(), note=form.note.data or "", source=form.source.data or "", how="image"
+            )
             result.warnings.extend(warnings)
         except ImageRejected as exc:
             form.image.errors = [exc.message]
@@ -202,21 +220,33 @@ def _entry_change(bank, entry_id: int, change, done: str):
 @require_permission("banks.manage")
 def disable_entry(bank_id: int, entry_id: int):
     bank = _checked_bank(bank_id)
-    return _entry_change(bank, entry_id, lambda: entry_service.set_entry_disabled(
-        db.session, bank, entry_id, True, actor()), f"Entry {entry_id} disabled: it stops matching within a second.")
+    return _entry_change(
+        bank,
+        entry_id,
+        lambda: entry_service.set_entry_disabled(db.session, bank, entry_id, True, actor()),
+        f"Entry {entry_id} disabled: it stops matching within a second.",
+    )
 
 
 @bp.post("/<int:bank_id>/entries/<int:entry_id>/enable")
 @require_permission("banks.manage")
 def enable_entry(bank_id: int, entry_id: int):
     bank = _checked_bank(bank_id)
-    return _entry_change(bank, entry_id, lambda: entry_service.set_entry_disabled(
-        db.session, bank, entry_id, False, actor()), f"Entry {entry_id} enabled.")
+    return _entry_change(
+        bank,
+        entry_id,
+        lambda: entry_service.set_entry_disabled(db.session, bank, entry_id, False, actor()),
+        f"Entry {entry_id} enabled.",
+    )
 
 
 @bp.post("/<int:bank_id>/entries/<int:entry_id>/remove")
 @require_permission("banks.manage")
 def remove_entry(bank_id: int, entry_id: int):
     bank = _checked_bank(bank_id)
-    return _entry_change(bank, entry_id, lambda: entry_service.remove_entry(db.session, bank, entry_id, actor()),
-                         f"Entry {entry_id} removed.")
+    return _entry_change(
+        bank,
+        entry_id,
+        lambda: entry_service.remove_entry(db.session, bank, entry_id, actor()),
+        f"Entry {entry_id} removed.",
+    )

@@ -1,4 +1,5 @@
 """The bank form's staff-only settings: which platforms may see the bank, and who owns it."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -13,7 +14,8 @@ def with_owner_choices(form):
     clients = db.session.execute(select(ApiClient.id, ApiClient.name).order_by(ApiClient.name)).all()
     form.owner_client_id.choices = [("", "Staff: matches every platform's items")] + [
         (str(client_id), f"{name}: matches only its items; it may change the bank over the API")
-        for client_id, name in clients]
+        for client_id, name in clients
+    ]
     return form
 
 

@@ -1,4 +1,5 @@
 """Admin pages: make an API client with the scopes its key may use, and change them later."""
+
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
@@ -9,13 +10,13 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workbench.audit import Actor
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import ApiClient
 from workbench.services.platforms.clients import create_client, set_scopes
 from workbench.services.platforms.scopes import DEFAULT_SCOPES, SCOPES
 from workbench.services.validation import ValidationFailed
 from workbench.web.clients.blueprint import bp
+from workbench.web.permissions import require_permission
 
 SCOPE_CHOICES = [(scope, f"{scope}: {text}") for scope, text in SCOPES.items()]
 
@@ -40,8 +41,9 @@ def create():
     form = NewClientForm()
     if form.validate_on_submit():
         try:
-            issued = create_client(db.session, form.name.data.strip(), Actor.user(current_user.id),
-                                   form.scopes.data or [])
+            issued = create_client(
+                db.session, form.name.data.strip(), Actor.user(current_user.id), form.scopes.data or []
+            )
         except ValidationFailed as exc:
             form.name.errors.append(exc.message)
         else:

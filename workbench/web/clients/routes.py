@@ -1,4 +1,5 @@
 """Admin pages for API clients: webhook URL, the delivery log per attempt, replay."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -9,13 +10,13 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from workbench.audit import Actor
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
-from workbench.queues import enqueue_item_webhooks
 from workbench.models import ApiClient, WebhookDelivery
-from workbench.services.webhooks.outbound import public_error
+from workbench.queues import enqueue_item_webhooks
 from workbench.services.webhooks.delivery import InvalidWebhookUrl, replay, set_webhook
+from workbench.services.webhooks.outbound import public_error
 from workbench.web.clients.blueprint import bp
+from workbench.web.permissions import require_permission
 
 PAGE_SIZE = 50
 
@@ -32,9 +33,14 @@ class ReplayForm(FlaskForm):
 @require_permission("clients.manage")
 def index():
     clients = db.session.scalars(select(ApiClient).order_by(ApiClient.name)).all()
-    counts = {(client_id, status): n for client_id, status, n in db.session.execute(
-        select(WebhookDelivery.client_id, WebhookDelivery.status, func.count()).group_by(
-            WebhookDelivery.client_id, WebhookDelivery.status)).all()}
+    counts = {
+        (client_id, status): n
+        for client_id, status, n in db.session.execute(
+            select(WebhookDelivery.client_id, WebhookDelivery.status, func.count()).group_by(
+                WebhookDelivery.client_id, WebhookDelivery.status
+            )
+        ).all()
+    }
     return render_template("clients/index.html", clients=clients, counts=counts)
 
 
@@ -48,17 +54,34 @@ def detail(client_id: int):
     new_secret = None
     if form.validate_on_submit():
         try:
-            new_secret = set_webhook(db.session, client, form.url.data or None, Actor.user(current_user.id),
-                                     allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"])
+            new_secret = set_webhook(
+                db.session,
+                client,
+                form.url.data or None,
+                Actor.user(current_user.id),
+                allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"],
+            )
         except InvalidWebhookUrl as exc:  # also WebhookUrlNotAllowed; nothing was changed
             form.url.errors.append(str(exc))
     page = max(1, request.args.get("page", 1, type=int))
-    deliveries = db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.client_id == client.id)
-                                    .order_by(WebhookDelivery.id.desc()).offset((page - 1) * PAGE_SIZE)
-                                    .limit(PAGE_SIZE)).all()
-    return render_template("clients/detail.html", client=client, form=form, new_secret=new_secret,
-                           deliveries=deliveries, page=page, page_size=PAGE_SIZE, replay_form=ReplayForm(),
-                           public_error=public_error)
+    deliveries = db.session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.client_id == client.id)
+        .order_by(WebhookDelivery.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "clients/detail.html",
+        client=client,
+        form=form,
+        new_secret=new_secret,
+        deliveries=deliveries,
+        page=page,
+        page_size=PAGE_SIZE,
+        replay_form=ReplayForm(),
+        public_error=public_error,
+    )
 
 
 @bp.post("/deliveries/<int:delivery_id>/replay")

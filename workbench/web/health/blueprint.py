@@ -1,4 +1,5 @@
 """The `health` blueprint; its views are in the modules `__init__` imports."""
+
 from __future__ import annotations
 
 from flask import Blueprint

@@ -4,16 +4,17 @@ Anonymous callers learn only `ok` or `degraded`; the detail (backends, queue siz
 names, missing tools) goes to the same callers as /metrics (its bearer token, or loopback)
 and to signed-in users who may see the operations page.
 """
+
 from __future__ import annotations
 
 from flask import current_app
 from flask_login import current_user
 
-from workbench.services.access.permissions import has_permission
 from workbench.extensions import db, get_queue, get_redis
 from workbench.pipeline import health
-from workbench.web.metrics.routes import scraper_allowed
+from workbench.services.access.permissions import has_permission
 from workbench.web.health.blueprint import bp
+from workbench.web.metrics.routes import scraper_allowed
 
 
 @bp.get("/healthz")

@@ -1,4 +1,5 @@
 """The landing page: pipeline status at a glance."""
+
 from __future__ import annotations
 
 from workbench.web.home import routes  # noqa: F401  (views register on import)

@@ -1,4 +1,5 @@
 """The landing page: pipeline status at a glance."""
+
 from __future__ import annotations
 
 from flask import render_template

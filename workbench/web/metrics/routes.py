@@ -3,6 +3,7 @@
 With WORKBENCH_METRICS_TOKEN set, a scraper sends `Authorization: Bearer <token>`;
 without it, only loopback clients are answered (queue sizes are not for the public).
 """
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """/operations: the team leads' dashboard of queue, pipeline and webhook health over time."""
+
 from __future__ import annotations
 
 from workbench.web.operations import routes  # noqa: F401  (views register on import)

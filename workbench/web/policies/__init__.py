@@ -1,4 +1,5 @@
 """The policy editor: packs, drafts with inline validation, versions, diff, test, backtest, publish."""
+
 from __future__ import annotations
 
 from workbench.web.policies import routes, tools  # noqa: F401  (views register on import)

@@ -1,4 +1,5 @@
 """Forms of the policy editor (all with CSRF)."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -11,9 +12,14 @@ from workbench.services.policy.packs import MAX_PACK_CHARS
 
 
 class NewPackForm(FlaskForm):
-    jurisdiction = StringField("Jurisdiction", validators=[
-        DataRequired(), Length(max=6),
-        Regexp(r"^\s*(GLOBAL|EU|[A-Za-z]{2})\s*$", message="GLOBAL, EU or a two-letter country code such as FR")])
+    jurisdiction = StringField(
+        "Jurisdiction",
+        validators=[
+            DataRequired(),
+            Length(max=6),
+            Regexp(r"^\s*(GLOBAL|EU|[A-Za-z]{2})\s*$", message="GLOBAL, EU or a two-letter country code such as FR"),
+        ],
+    )
 
 
 class ActionForm(FlaskForm):
@@ -33,8 +39,14 @@ class RollbackForm(FlaskForm):
 
 
 class BacktestForm(FlaskForm):
-    scope = RadioField("Items", choices=[SelectChoice("last_n", "The last N items the pack applies to"),
-                                         SelectChoice("range", "Items received between")], default="last_n")
+    scope = RadioField(
+        "Items",
+        choices=[
+            SelectChoice("last_n", "The last N items the pack applies to"),
+            SelectChoice("range", "Items received between"),
+        ],
+        default="last_n",
+    )
     last_n = IntegerField("N", default=10_000, validators=[Optional(), NumberRange(min=1, max=MAX_LAST_N)])
     since = DateField("From (UTC)", validators=[Optional()])
     until = DateField("Until, exclusive (UTC)", validators=[Optional()])

@@ -1,15 +1,16 @@
 """Packs, drafts, versions, diff, publish and rollback."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.services.policy import packs
 from workbench.services.policy.backtests import backtests_of
 from workbench.services.policy.stats import diff_texts, text_for
+from workbench.web.permissions import require_permission
 from workbench.web.policies.blueprint import bp
 from workbench.web.policies.forms import ActionForm, BacktestForm, DraftForm, NewPackForm, PublishForm, RollbackForm
 
@@ -37,8 +38,12 @@ def draft_or_404(pack, draft_id: int):
 def index():
     if not packs.list_packs(db.session):
         packs.ensure_default_packs(db.session)  # first use of a new install
-    return render_template("policies/index.html", packs=packs.list_packs(db.session), form=NewPackForm(),
-                           backtests=backtests_of(db.session, limit=10))
+    return render_template(
+        "policies/index.html",
+        packs=packs.list_packs(db.session),
+        form=NewPackForm(),
+        backtests=backtests_of(db.session, limit=10),
+    )
 
 
 @bp.post("/packs")
@@ -51,8 +56,12 @@ def create_pack():
             return redirect(url_for("policies.pack", jurisdiction=pack.jurisdiction))
         except packs.InvalidJurisdiction as exc:
             form.jurisdiction.errors.append(str(exc))
-    return render_template("policies/index.html", packs=packs.list_packs(db.session), form=form,
-                           backtests=backtests_of(db.session, limit=10)), 422
+    return render_template(
+        "policies/index.html",
+        packs=packs.list_packs(db.session),
+        form=form,
+        backtests=backtests_of(db.session, limit=10),
+    ), 422
 
 
 @bp.get("/<jurisdiction>")
@@ -60,10 +69,16 @@ def create_pack():
 def pack(jurisdiction: str):
     pack = pack_or_404(jurisdiction)
     versions = packs.versions_of(db.session, pack)
-    return render_template("policies/pack.html", pack=pack, versions=versions,
-                           current=versions[0] if versions else None, drafts=packs.drafts_of(db.session, pack),
-                           backtests=backtests_of(db.session, pack), action_form=ActionForm(),
-                           rollback_form=RollbackForm())
+    return render_template(
+        "policies/pack.html",
+        pack=pack,
+        versions=versions,
+        current=versions[0] if versions else None,
+        drafts=packs.drafts_of(db.session, pack),
+        backtests=backtests_of(db.session, pack),
+        action_form=ActionForm(),
+        rollback_form=RollbackForm(),
+    )
 
 
 @bp.post("/<jurisdiction>/drafts")
@@ -82,10 +97,17 @@ def new_draft(jurisdiction: str):
 
 def render_draft(pack, draft, form, report, status=200, publish_form=None, backtest_form=None):
     current = packs.current_version(db.session, pack)
-    return render_template("policies/draft.html", pack=pack, draft=draft, form=form, report=report,
-                           current=current, publish_form=publish_form or PublishForm(),
-                           backtest_form=backtest_form or BacktestForm(),
-                           backtests=[b for b in backtests_of(db.session, pack) if b.draft_id == draft.id]), status
+    return render_template(
+        "policies/draft.html",
+        pack=pack,
+        draft=draft,
+        form=form,
+        report=report,
+        current=current,
+        publish_form=publish_form or PublishForm(),
+        backtest_form=backtest_form or BacktestForm(),
+        backtests=[b for b in backtests_of(db.session, pack) if b.draft_id == draft.id],
+    ), status
 
 
 @bp.get("/<jurisdiction>/drafts/<int:draft_id>")
@@ -117,8 +139,9 @@ def save_draft(jurisdiction: str, draft_id: int):
         flash("Draft saved. It has no errors" + (" (see the warnings)." if saved.report.warnings else "."))
     else:
         flash(f"Draft saved with {len(saved.report.errors)} error(s): it cannot be published until they are fixed.")
-    return render_draft(pack, draft, DraftForm(data={"text": draft.text}), saved.report,
-                         200 if saved.report.valid else 422)
+    return render_draft(
+        pack, draft, DraftForm(data={"text": draft.text}), saved.report, 200 if saved.report.valid else 422
+    )
 
 
 @bp.post("/<jurisdiction>/drafts/<int:draft_id>/publish")
@@ -150,9 +173,14 @@ def version(jurisdiction: str, number: int):
         version = packs.get_version(db.session, pack, number)
     except packs.PackNotFound:
         abort(404)
-    return render_template("policies/version.html", pack=pack, version=version,
-                           current=packs.current_version(db.session, pack), action_form=ActionForm(),
-                           rollback_form=RollbackForm())
+    return render_template(
+        "policies/version.html",
+        pack=pack,
+        version=version,
+        current=packs.current_version(db.session, pack),
+        action_form=ActionForm(),
+        rollback_form=RollbackForm(),
+    )
 
 
 @bp.post("/<jurisdiction>/versions/<int:number>/rollback")
@@ -186,9 +214,27 @@ def diff(jurisdiction: str):
     try:
         old, new = text_for(db.session, pack, old_selector), text_for(db.session, pack, new_selector)
     except (packs.PackNotFound, packs.DraftNotFound) as exc:
-        return render_template("policies/diff.html", pack=pack, versions=versions, drafts=drafts, old=None, new=None,
-                               result=None, error=str(exc), old_selector=old_selector,
-                               new_selector=new_selector), 404
-    return render_template("policies/diff.html", pack=pack, versions=versions, drafts=drafts, old=old, new=new,
-                           result=diff_texts(old, new), error=None, old_selector=old.selector,
-                           new_selector=new.selector)
+        return render_template(
+            "policies/diff.html",
+            pack=pack,
+            versions=versions,
+            drafts=drafts,
+            old=None,
+            new=None,
+            result=None,
+            error=str(exc),
+            old_selector=old_selector,
+            new_selector=new_selector,
+        ), 404
+    return render_template(
+        "policies/diff.html",
+        pack=pack,
+        versions=versions,
+        drafts=drafts,
+        old=old,
+        new=new,
+        result=diff_texts(old, new),
+        error=None,
+        old_selector=old.selector,
+        new_selector=new.selector,
+    )

@@ -1,13 +1,13 @@
 """Inline validation, test on one item, backtests and hit rates."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from policies import PackInvalid
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.jobs.policy import enqueue_backtest
 from workbench.models import Backtest, PolicyDraft
@@ -17,18 +17,25 @@ from workbench.services.policy.backtests import BacktestRefused, BacktestRequest
 from workbench.services.policy.evaluation import ItemNotFound, explain_item
 from workbench.services.policy.runtime import compile_draft
 from workbench.services.policy.stats import hit_rates
+from workbench.web.permissions import require_permission
 from workbench.web.policies.blueprint import bp
 from workbench.web.policies.forms import ActionForm, BacktestForm, DraftForm
 from workbench.web.policies.routes import current_actor, draft_or_404, pack_or_404, render_draft
-
 
 # A pack over the library's size limit is refused; its JSON (escapes included) is read only up to this.
 MAX_VALIDATE_BODY = 8 * packs.MAX_PACK_CHARS
 
 
 def _body_too_large():
-    return jsonify({"error": {"code": "pack_too_large", "message": f"the request is larger than "
-                              f"{MAX_VALIDATE_BODY:,} bytes; a pack is at most {packs.MAX_PACK_CHARS:,}"}}), 413
+    return jsonify(
+        {
+            "error": {
+                "code": "pack_too_large",
+                "message": f"the request is larger than "
+                f"{MAX_VALIDATE_BODY:,} bytes; a pack is at most {packs.MAX_PACK_CHARS:,}",
+            }
+        }
+    ), 413
 
 
 @bp.post("/validate")
@@ -46,15 +53,19 @@ def validate():
     except RequestEntityTooLarge:
         return _body_too_large()
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        return jsonify({"error": {"code": "bad_request", "message": "send {\"text\": \"...\"}"}}), 400
+        return jsonify({"error": {"code": "bad_request", "message": 'send {"text": "..."}'}}), 400
     jurisdiction = body.get("jurisdiction") if isinstance(body.get("jurisdiction"), str) else None
     report = packs.validate_for_pack(body["text"], jurisdiction)
     if report.limit is None:
         return jsonify(report.to_dict())
     first = report.errors[0]
     code, status = ("pack_too_large", 413) if report.limit == "bytes" else ("pack_too_complex", 422)
-    return jsonify({**report.to_dict(), "error": {"code": code, "message": first.message, "line": first.line,
-                                                  "column": first.column}}), status
+    return jsonify(
+        {
+            **report.to_dict(),
+            "error": {"code": code, "message": first.message, "line": first.line, "column": first.column},
+        }
+    ), status
 
 
 @bp.get("/test")
@@ -80,12 +91,13 @@ def test_item():
             except ItemNotFound:
                 error = f"There is no item {item_id}."
     status = 404 if error and error.startswith("There is no item") else 200
-    return render_template("policies/test.html", item_id=item_id, draft=draft, explanation=explanation,
-                           error=error), status
+    return render_template(
+        "policies/test.html", item_id=item_id, draft=draft, explanation=explanation, error=error
+    ), status
 
 
 def _aware(day):
-    return datetime.combine(day, time.min, tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
 
 
 @bp.post("/<jurisdiction>/drafts/<int:draft_id>/backtests")
@@ -105,8 +117,9 @@ def start_backtest(jurisdiction: str, draft_id: int):
         backtest = request_backtest(db.session, draft, current_actor(), backtest_request)
     except BacktestRefused as exc:
         form.scope.errors.append(str(exc))
-        return render_draft(pack, draft, DraftForm(data={"text": draft.text}), exc.report or report, 422,
-                             backtest_form=form)
+        return render_draft(
+            pack, draft, DraftForm(data={"text": draft.text}), exc.report or report, 422, backtest_form=form
+        )
     if not enqueue_backtest(backtest.id):
         flash("The job queue is unavailable: the backtest is saved and can be started again from this page.")
     return redirect(url_for("policies.backtest", backtest_id=backtest.id))
@@ -123,8 +136,12 @@ def _backtest_or_404(backtest_id: int) -> Backtest:
 @require_permission("policies.view")
 def backtest(backtest_id: int):
     backtest = _backtest_or_404(backtest_id)
-    return render_template("policies/backtest.html", backtest=backtest, categories=CATEGORIES,
-                           draft=db.session.get(PolicyDraft, backtest.draft_id) if backtest.draft_id else None)
+    return render_template(
+        "policies/backtest.html",
+        backtest=backtest,
+        categories=CATEGORIES,
+        draft=db.session.get(PolicyDraft, backtest.draft_id) if backtest.draft_id else None,
+    )
 
 
 @bp.post("/backtests/<int:backtest_id>/requeue")
@@ -142,8 +159,16 @@ def requeue_backtest(backtest_id: int):
 @require_permission("policies.view")
 def backtest_progress(backtest_id: int):
     backtest = _backtest_or_404(backtest_id)
-    return jsonify({"id": backtest.id, "status": backtest.status, "done": backtest.progress_done,
-                    "total": backtest.progress_total, "percent": backtest.percent, "error": backtest.error})
+    return jsonify(
+        {
+            "id": backtest.id,
+            "status": backtest.status,
+            "done": backtest.progress_done,
+            "total": backtest.progress_total,
+            "percent": backtest.percent,
+            "error": backtest.error,
+        }
+    )
 
 
 @bp.get("/hit-rates")
@@ -152,5 +177,6 @@ def rule_hit_rates():
     mode = request.args.get("mode", "shadow")
     if mode not in ("shadow", "enforce", "all"):
         abort(404)
-    return render_template("policies/hit_rates.html", rows=hit_rates(db.session, None if mode == "all" else mode),
-                           mode=mode)
+    return render_template(
+        "policies/hit_rates.html", rows=hit_rates(db.session, None if mode == "all" else mode), mode=mode
+    )

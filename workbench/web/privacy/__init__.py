@@ -2,6 +2,7 @@
 
 Pseudonyms are per platform, so both forms ask which platform (API client) the person uses.
 """
+
 from __future__ import annotations
 
 from workbench.web.privacy import routes  # noqa: F401  (views register on import)

@@ -2,6 +2,7 @@
 
 Keyboard shortcuts live in static/review.js (docs/moderator-guide.md lists them).
 """
+
 from __future__ import annotations
 
 from workbench.web.review import api, routes, video_routes  # noqa: F401  (views register on import)

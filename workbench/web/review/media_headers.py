@@ -1,4 +1,5 @@
 """Headers for a case's media: moderators' eyes only, never cached, never sniffed, never run."""
+
 from __future__ import annotations
 
 

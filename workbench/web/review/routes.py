@@ -1,26 +1,27 @@
 """Routes of the review UI. Each parses the form, checks the permission, calls one service."""
+
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case, CaseStatus, Item
-from workbench.services.review import claims
+from workbench.services.blobstore import BlobNotFound, BlobStore
+from workbench.services.privacy.retention import case_content_purged_at
+from workbench.services.review import case_actions, claims
 from workbench.services.review.bulk import bulk_targets, decide_bulk
 from workbench.services.review.case_view import SAFE_IMAGE_TYPES, case_view, media_for
 from workbench.services.review.claims import visible_cases
 from workbench.services.review.decisions import decide_case
 from workbench.services.review.errors import CaseNotFound, ReviewError
 from workbench.services.review.queues import my_cases, queue_overview, urgent_cases
+from workbench.services.wellness.exposure import exposure_budget, exposure_today, over_budget, record_exposure
+from workbench.web.permissions import require_permission
 from workbench.web.review.blueprint import bp
 from workbench.web.review.forms import DecisionForm, NextForm, PlainForm, ReasonForm
-from workbench.services.wellness.exposure import exposure_budget, exposure_today, over_budget, record_exposure
 from workbench.web.review.media_headers import private_media
-from workbench.services.blobstore import BlobNotFound, BlobStore
-from workbench.services.privacy.retention import case_content_purged_at
 
 
 def _near_s() -> int:
@@ -34,19 +35,26 @@ def _wellness(user):
 @bp.get("/queues")
 @require_permission("cases.decide")
 def queues():
-    return render_template("review/queues.html", queues=queue_overview(db.session, current_user, near_s=_near_s()),
-                           urgent=urgent_cases(db.session, current_user, near_s=_near_s()),
-                           mine=my_cases(db.session, current_user), next_form=NextForm(),
-                           wellness=_wellness(current_user))
+    return render_template(
+        "review/queues.html",
+        queues=queue_overview(db.session, current_user, near_s=_near_s()),
+        urgent=urgent_cases(db.session, current_user, near_s=_near_s()),
+        mine=my_cases(db.session, current_user),
+        next_form=NextForm(),
+        wellness=_wellness(current_user),
+    )
 
 
 @bp.get("/queues/<queue>")
 @require_permission("cases.decide")
 def queue(queue: str):
     rows = db.session.execute(
-        select(Case, Item).join(Item, Item.id == Case.item_id)
+        select(Case, Item)
+        .join(Item, Item.id == Case.item_id)
         .where(Case.status == CaseStatus.OPEN, Case.queue == queue, visible_cases(current_user))
-        .order_by(Case.priority_rank, Case.due_at.asc().nulls_last(), Case.id).limit(200)).all()
+        .order_by(Case.priority_rank, Case.due_at.asc().nulls_last(), Case.id)
+        .limit(200)
+    ).all()
     form = NextForm(queue=queue)
     return render_template("review/queue.html", queue=queue, rows=rows, next_form=form)
 
@@ -75,16 +83,36 @@ def _render_case(case_id: int, form: DecisionForm | None = None, status: int = 2
     if view.blob is not None and view.mine:
         record_exposure(db.session, current_user.id, view.item.id, view.content_class, view.graphic)
         db.session.commit()
-    history = db.session.scalars(select(AuditEvent).where(or_(
-        (AuditEvent.object_type == "case") & (AuditEvent.object_id == str(case_id)),
-        (AuditEvent.object_type == "decision") & AuditEvent.object_id.in_([str(d.id) for d in view.decisions]),
-    )).order_by(AuditEvent.id)).all()
-    bulk_counts = {by: len(bulk_targets(db.session, case_id, current_user, by)) for by in ("hash", "author")} \
-        if view.case.is_open else {}
-    return render_template("review/case.html", view=view, case=view.case, item=view.item, form=form,
-                           reason_form=ReasonForm(), next_form=NextForm(), plain_form=PlainForm(), history=history,
-                           bulk_counts=bulk_counts, error=error, wellness=_wellness(current_user),
-                           safe_image=view.blob is not None and view.blob.mime in SAFE_IMAGE_TYPES), status
+    history = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            or_(
+                (AuditEvent.object_type == "case") & (AuditEvent.object_id == str(case_id)),
+                (AuditEvent.object_type == "decision") & AuditEvent.object_id.in_([str(d.id) for d in view.decisions]),
+            )
+        )
+        .order_by(AuditEvent.id)
+    ).all()
+    bulk_counts = (
+        {by: len(bulk_targets(db.session, case_id, current_user, by)) for by in ("hash", "author")}
+        if view.case.is_open
+        else {}
+    )
+    return render_template(
+        "review/case.html",
+        view=view,
+        case=view.case,
+        item=view.item,
+        form=form,
+        reason_form=ReasonForm(),
+        next_form=NextForm(),
+        plain_form=PlainForm(),
+        history=history,
+        bulk_counts=bulk_counts,
+        error=error,
+        wellness=_wellness(current_user),
+        safe_image=view.blob is not None and view.blob.mime in SAFE_IMAGE_TYPES,
+    ), status
 
 
 @bp.get("/cases/<int:case_id>")
@@ -105,8 +133,9 @@ def media(case_id: int):
         purged_at = case_content_purged_at(db.session, case_id)
         if purged_at is None:
             abort(404)
-        return {"error": {"code": "content_purged", "message": "Content purged under retention on "
-                          f"{purged_at:%Y-%m-%d}."}}, 410
+        return {
+            "error": {"code": "content_purged", "message": f"Content purged under retention on {purged_at:%Y-%m-%d}."}
+        }, 410
     try:
         data = BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)
     except (BlobNotFound, OSError):
@@ -123,10 +152,17 @@ def decide(case_id: int):
     if not form.validate_on_submit():
         return _render_case(case_id, form, 422, "The decision is incomplete: see the fields marked below.")
     try:
-        decide_case(db.session, case_id, current_user, outcome=form.outcome.data, rule=form.rule.data,
-                    territorial_scope=form.scope(), internal_note=form.internal_note.data,
-                    user_explanation=form.user_explanation.data,
-                    claim_token=int(form.claim_token.data) if (form.claim_token.data or "").isdigit() else None)
+        decide_case(
+            db.session,
+            case_id,
+            current_user,
+            outcome=form.outcome.data,
+            rule=form.rule.data,
+            territorial_scope=form.scope(),
+            internal_note=form.internal_note.data,
+            user_explanation=form.user_explanation.data,
+            claim_token=int(form.claim_token.data) if (form.claim_token.data or "").isdigit() else None,
+        )
     except ReviewError as exc:
         db.session.rollback()
         if exc.field and exc.field in form:
@@ -134,9 +170,17 @@ def decide(case_id: int):
         return _render_case(case_id, form, exc.status, exc.message)
     message = f"Case {case_id} decided: {form.outcome.data}."
     if form.bulk.data:
-        result = decide_bulk(db.session, case_id, current_user, by=form.bulk.data, outcome=form.outcome.data,
-                             rule=form.rule.data, territorial_scope=form.scope(),
-                             internal_note=form.internal_note.data, user_explanation=form.user_explanation.data)
+        result = decide_bulk(
+            db.session,
+            case_id,
+            current_user,
+            by=form.bulk.data,
+            outcome=form.outcome.data,
+            rule=form.rule.data,
+            territorial_scope=form.scope(),
+            internal_note=form.internal_note.data,
+            user_explanation=form.user_explanation.data,
+        )
         message += f" The same decision was recorded on {len(result.decided)} more case(s)"
         message += f"; {len(result.skipped)} skipped." if result.skipped else "."
     flash(message)
@@ -179,8 +223,10 @@ def claim(case_id: int):
 def release(case_id: int):
     if not PlainForm().validate_on_submit():
         abort(400)
-    return _case_action(case_id, lambda: claims.release(db.session, case_id, current_user)
-                        or f"Case {case_id} returned to its queue.")
+    return _case_action(
+        case_id,
+        lambda: case_actions.release(db.session, case_id, current_user) or f"Case {case_id} returned to its queue.",
+    )
 
 
 @bp.post("/cases/<int:case_id>/escalate")
@@ -190,8 +236,11 @@ def escalate(case_id: int):
     if not form.validate_on_submit():
         flash("Escalating needs a reason.", "error")
         return redirect(url_for("review.case", case_id=case_id))
-    return _case_action(case_id, lambda: claims.escalate(db.session, case_id, current_user, form.reason.data,
-                                                         to=form.to.data) and f"Case {case_id} escalated.")
+    return _case_action(
+        case_id,
+        lambda: case_actions.escalate(db.session, case_id, current_user, form.reason.data, to=form.to.data)
+        and f"Case {case_id} escalated.",
+    )
 
 
 @bp.post("/cases/<int:case_id>/hold")
@@ -202,5 +251,8 @@ def hold(case_id: int):
         flash("Holding needs a reason.", "error")
         return redirect(url_for("review.case", case_id=case_id))
     hours = float(form.hours.data or 4)
-    return _case_action(case_id, lambda: f"Case {case_id} held until "
-                        f"{claims.hold(db.session, case_id, current_user, form.reason.data, hours=hours):%Y-%m-%d %H:%M} UTC.")
+    return _case_action(
+        case_id,
+        lambda: f"Case {case_id} held until "
+        f"{case_actions.hold(db.session, case_id, current_user, form.reason.data, hours=hours):%Y-%m-%d %H:%M} UTC.",
+    )

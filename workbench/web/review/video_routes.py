@@ -1,4 +1,5 @@
 """The video of a case and the thumbnails of its classified frames, only for users who may see the case."""
+
 from __future__ import annotations
 
 import io
@@ -6,14 +7,14 @@ import io
 from flask import abort, current_app, send_file
 from flask_login import current_user
 
-from workbench.web.permissions import require_permission
 from workbench.extensions import db
-from workbench.services.review.errors import CaseNotFound
+from workbench.services.blobstore import BlobNotFound, BlobStore
 from workbench.services.review.case_view import frame_thumbnail, media_for
+from workbench.services.review.errors import CaseNotFound
 from workbench.services.review.video_view import SAFE_VIDEO_TYPES
+from workbench.web.permissions import require_permission
 from workbench.web.review.blueprint import bp
 from workbench.web.review.media_headers import private_media
-from workbench.services.blobstore import BlobNotFound, BlobStore
 
 
 def _video_bytes(case_id: int):

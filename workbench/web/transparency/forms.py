@@ -1,4 +1,5 @@
 """The period form of the transparency page (a GET filter: no CSRF, it changes nothing)."""
+
 from __future__ import annotations
 
 from datetime import timedelta

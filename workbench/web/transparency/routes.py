@@ -1,14 +1,15 @@
 """GET /transparency?date_from=…&date_to=… for auditors and admins (exports.run)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import render_template, request
 
-from workbench.web.permissions import require_permission
-from workbench.services.exports.transparency import GROUND_LABELS, SOURCE_LABELS, transparency_figures
 from workbench.extensions import db
+from workbench.services.exports.transparency import GROUND_LABELS, SOURCE_LABELS, transparency_figures
 from workbench.web.charts import bar_chart, line_chart
+from workbench.web.permissions import require_permission
 from workbench.web.transparency.blueprint import bp
 from workbench.web.transparency.forms import PeriodForm, default_period
 
@@ -21,22 +22,41 @@ def _charts(figures: dict) -> dict:
     counted = {row["day"]: row for row in figures["decisions_per_day"]}
     first, last = (date.fromisoformat(figures["period"][k]) for k in ("from", "to"))
     zero = {"automated": 0, "human": 0}
-    days = [(datetime.combine(first + timedelta(days=n), time.min, tzinfo=timezone.utc),
-             counted.get((first + timedelta(days=n)).isoformat(), zero)) for n in range((last - first).days + 1)]
+    days = [
+        (
+            datetime.combine(first + timedelta(days=n), time.min, tzinfo=UTC),
+            counted.get((first + timedelta(days=n)).isoformat(), zero),
+        )
+        for n in range((last - first).days + 1)
+    ]
     return {
         "notices_by_source": bar_chart(
-            [(SOURCE_LABELS.get(r["source"], r["source"]), r["notices"])
-             for r in figures["notices_by_source"] if r["source"] != "all"], title="Notices by source"),
-        "notices_by_category": bar_chart(sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0])),
-                                         title="Notices by category"),
+            [
+                (SOURCE_LABELS.get(r["source"], r["source"]), r["notices"])
+                for r in figures["notices_by_source"]
+                if r["source"] != "all"
+            ],
+            title="Notices by source",
+        ),
+        "notices_by_category": bar_chart(
+            sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0])), title="Notices by category"
+        ),
         "actions_by_ground": bar_chart(
-            [(f"{GROUND_LABELS.get(r['decision_ground'], r['decision_ground'])} · {mode}", r[mode])
-             for r in figures["actions_by_ground"] for mode in ("automated", "human")],
-            title="Restrictions by ground, automated and human"),
+            [
+                (f"{GROUND_LABELS.get(r['decision_ground'], r['decision_ground'])} · {mode}", r[mode])
+                for r in figures["actions_by_ground"]
+                for mode in ("automated", "human")
+            ],
+            title="Restrictions by ground, automated and human",
+        ),
         "decisions_per_day": line_chart(
-            {"Automated": [(day, row["automated"]) for day, row in days],
-             "Human": [(day, row["human"]) for day, row in days]},
-            title="Decisions per day", y_label="decisions"),
+            {
+                "Automated": [(day, row["automated"]) for day, row in days],
+                "Human": [(day, row["human"]) for day, row in days],
+            },
+            title="Decisions per day",
+            y_label="decisions",
+        ),
     }
 
 
@@ -53,5 +73,11 @@ def report():
     if valid:
         figures = transparency_figures(db.session, form.date_from.data, form.date_to.data)
         charts = _charts(figures)
-    return render_template("transparency/report.html", form=form, figures=figures, charts=charts,
-                           ground_labels=GROUND_LABELS, source_labels=SOURCE_LABELS), (200 if valid else 400)
+    return render_template(
+        "transparency/report.html",
+        form=form,
+        figures=figures,
+        charts=charts,
+        ground_labels=GROUND_LABELS,
+        source_labels=SOURCE_LABELS,
+    ), (200 if valid else 400)

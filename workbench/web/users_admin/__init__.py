@@ -1,4 +1,5 @@
 """/admin/users: accounts, roles, scopes, password and second-factor resets (users.manage)."""
+
 from __future__ import annotations
 
 from workbench.web.users_admin import routes  # noqa: F401  (views register on import)

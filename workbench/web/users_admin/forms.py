@@ -1,4 +1,5 @@
 """Forms of the user admin pages (all with CSRF)."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -13,16 +14,18 @@ _LANGUAGES_HINT = "ISO 639-1 codes (de, en, pt), or * for any language."
 
 
 class ScopeFields:
-    jurisdictions = StringField("Jurisdictions", validators=[Optional(), Length(max=1000)],
-                                description=_JURISDICTIONS_HINT)
+    jurisdictions = StringField(
+        "Jurisdictions", validators=[Optional(), Length(max=1000)], description=_JURISDICTIONS_HINT
+    )
     languages = StringField("Languages", validators=[Optional(), Length(max=1000)], description=_LANGUAGES_HINT)
 
 
 class CreateUserForm(FlaskForm, ScopeFields):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     role = SelectField("Role", choices=_ROLE_CHOICES, default="moderator")
-    password = PasswordField("Password", validators=[Optional(), Length(max=256)],
-                             description="Leave empty for a random one, shown once.")
+    password = PasswordField(
+        "Password", validators=[Optional(), Length(max=256)], description="Leave empty for a random one, shown once."
+    )
 
 
 class EditUserForm(FlaskForm, ScopeFields):

@@ -1,16 +1,17 @@
 """Thin routes: parse the form, call one service, render. Errors go back into the form."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
-from workbench.web.permissions import require_permission
 from workbench.extensions import db, get_redis
 from workbench.models import User
 from workbench.services.access.scope import ScopeError
 from workbench.services.accounts import second_factor, users
 from workbench.services.accounts.login_throttle import LoginThrottle, ThrottleSettings
+from workbench.web.permissions import require_permission
 from workbench.web.users_admin.blueprint import bp
 from workbench.web.users_admin.forms import ActionForm, CreateUserForm, EditUserForm
 
@@ -39,9 +40,16 @@ def create():
     if form.validate_on_submit():
         password = form.password.data or users.generate_password()
         try:
-            user = users.create_user(db.session, form.username.data, form.role.data, password, _actor(),
-                                     jurisdictions=form.jurisdictions.data, languages=form.languages.data,
-                                     must_change_password=True)
+            user = users.create_user(
+                db.session,
+                form.username.data,
+                form.role.data,
+                password,
+                _actor(),
+                jurisdictions=form.jurisdictions.data,
+                languages=form.languages.data,
+                must_change_password=True,
+            )
         except ScopeError as exc:
             db.session.rollback()
             form[exc.field].errors.append(str(exc))
@@ -61,13 +69,29 @@ def create():
 @require_permission("users.manage")
 def edit(user_id: int):
     user = _user_or_404(user_id)
-    form = EditUserForm() if request.method == "POST" else EditUserForm(data={
-        "role": user.role, "active": user.active, "jurisdictions": ", ".join(user.jurisdictions or []),
-        "languages": ", ".join(user.languages or [])})
+    form = (
+        EditUserForm()
+        if request.method == "POST"
+        else EditUserForm(
+            data={
+                "role": user.role,
+                "active": user.active,
+                "jurisdictions": ", ".join(user.jurisdictions or []),
+                "languages": ", ".join(user.languages or []),
+            }
+        )
+    )
     if form.validate_on_submit():
         try:
-            changed = users.update_account(db.session, user, _actor(), role=form.role.data, active=form.active.data,
-                                           jurisdictions=form.jurisdictions.data, languages=form.languages.data)
+            changed = users.update_account(
+                db.session,
+                user,
+                _actor(),
+                role=form.role.data,
+                active=form.active.data,
+                jurisdictions=form.jurisdictions.data,
+                languages=form.languages.data,
+            )
         except ScopeError as exc:
             form[exc.field].errors.append(str(exc))
         except users.AccountError as exc:
@@ -75,8 +99,9 @@ def edit(user_id: int):
         else:
             flash(f"Saved ({', '.join(changed)} changed)." if changed else "Nothing changed.")
             return redirect(url_for("users_admin.edit", user_id=user.id))
-    return render_template("users_admin/edit.html", user=user, form=form, action_form=ActionForm()), \
-        (400 if form.errors else 200)
+    return render_template("users_admin/edit.html", user=user, form=form, action_form=ActionForm()), (
+        400 if form.errors else 200
+    )
 
 
 @bp.post("/<int:user_id>/reset-password")
@@ -92,8 +117,11 @@ def reset_password(user_id: int):
 def reset_two_factor(user_id: int):
     user = _user_or_404(user_id)
     done = second_factor.reset(db.session, user, _actor())
-    flash("Two-factor authentication reset: the user logs in with the password alone and may enrol again."
-          if done else "This user had no second factor.")
+    flash(
+        "Two-factor authentication reset: the user logs in with the password alone and may enrol again."
+        if done
+        else "This user had no second factor."
+    )
     return redirect(url_for("users_admin.edit", user_id=user.id))
 
 
@@ -112,6 +140,9 @@ def unlock(user_id: int):
     user = _user_or_404(user_id)
     throttle = LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
     cleared = users.unlock_login(db.session, user, throttle, _actor())
-    flash("Failed logins forgotten: the account may log in again." if cleared
-          else "Redis is unreachable: the lock lifts on its own at the end of its window.")
+    flash(
+        "Failed logins forgotten: the account may log in again."
+        if cleared
+        else "Redis is unreachable: the lock lifts on its own at the end of its window."
+    )
     return redirect(url_for("users_admin.edit", user_id=user.id))

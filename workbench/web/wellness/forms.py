@@ -1,4 +1,5 @@
 """The preferences form: one checkbox per content class and setting."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -18,8 +19,9 @@ class PreferencesForm(FlaskForm):
                 self[field_name(name, setting)].data = getattr(chosen, setting)
 
     def chosen(self) -> dict[str, MediaPrefs]:
-        return {name: MediaPrefs(**{s: bool(self[field_name(name, s)].data) for s in SETTINGS})
-                for name in CONTENT_CLASSES}
+        return {
+            name: MediaPrefs(**{s: bool(self[field_name(name, s)].data) for s in SETTINGS}) for name in CONTENT_CLASSES
+        }
 
 
 def field_name(content_class: str, setting: str) -> str:
