@@ -6,11 +6,18 @@ hash matches with their banks, reports: the same set-based queries and ItemFacts
 evaluating anything. Load-only passes and backtests alternate (--rounds); the best of each counts.
 The first backtest also compiles the published packs (a worker does that once per process).
 
+Items have audiences (most visible everywhere, some in one or a few countries) and authority
+orders say where they were issued, so packs apply by audience, issuer and establishment. A
+second comparison evaluates the same loaded facts with the default packs twice, packs chosen by
+the uploader's country (how packs applied before) and by the applicability model (now), to show
+what the model costs.
+
     .venv/bin/python bench/backtest.py [--items 100000] [--postgres]
 
 Prints its figures and, last, one JSON line with items, seconds, items_per_s,
-load_only_items_per_s, overhead (backtest time / load time), and the same for PostgreSQL
-under "postgresql" when --postgres is given.
+load_only_items_per_s, overhead (backtest time / load time), "applicability" (evaluation
+seconds by uploader country and by audience), and the same for PostgreSQL under "postgresql"
+when --postgres is given.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert
 
+from policies import PolicySet, plan_decision
 from workbench import create_app
 from workbench.audit import Actor
 from workbench.extensions import db
@@ -70,6 +78,8 @@ BANKS = [
     ("rights-refs", "copyright", 0.01),
     ("spam-hashes", "spam", 0.005),
 ]
+# Audiences: most items are shown everywhere (None); the rest in their own country or a region.
+AUDIENCES = [None] * 6 + ["own", "own", ["US", "CA"], ["DE", "AT", "CH"]]
 CATEGORIES = [
     "illegal_hate_speech",
     "terrorism",
@@ -130,13 +140,16 @@ def fill(app, count: int, seed: int = 7) -> dict:
                 for index in range(first, min(count, first + batch)):
                     kind = "text" if rng.random() < 0.7 else "image"
                     created = start + timedelta(seconds=index * 25)
+                    country = rng.choice(COUNTRIES)
+                    audience = rng.choice(AUDIENCES)
                     items.append(
                         {
                             "client_id": client_id,
                             "external_id": f"bench-{index}",
                             "kind": kind,
                             "author_pseudonym": f"{index % 5000:064x}",
-                            "country": rng.choice(COUNTRIES),
+                            "country": country,
+                            "visible_in": [country] if audience == "own" else audience,
                             "account_age_days": rng.randint(0, 2000) if rng.random() < 0.5 else None,
                             "status": "processed",
                             "stage": "route",
@@ -170,6 +183,7 @@ def fill(app, count: int, seed: int = 7) -> dict:
                     if rng.random() < 0.05:
                         for _ in range(rng.choice((1, 1, 1, 2, 3))):
                             source = rng.choices(["user", "trusted_flagger", "authority_order"], [85, 10, 5])[0]
+                            order = source == "authority_order"
                             reports.append(
                                 {
                                     "item_id": item_id,
@@ -177,6 +191,8 @@ def fill(app, count: int, seed: int = 7) -> dict:
                                     "source": source,
                                     "category": rng.choice(CATEGORIES),
                                     "received_at": item["created_at"],
+                                    "issuing_jurisdiction": rng.choice(COUNTRIES) if order else None,
+                                    "authority_rank": "court" if order else None,
                                 }
                             )
                 for model, rows in ((ItemSignal, signals), (HashMatch, matches), (Report, reports)):
@@ -236,6 +252,36 @@ def load_only(app, count: int) -> float:
     return elapsed
 
 
+def load_all_facts(app, count: int) -> list:
+    from workbench.services.policy.backtests import BACKTEST_CHUNK
+    from workbench.services.policy.facts import ItemScope, item_ids_in_scope, iter_fact_chunks
+
+    with app.app_context():
+        ids = item_ids_in_scope(db.session, ItemScope(last_n=count))
+        facts = [f for chunk in iter_fact_chunks(db.session, ids, BACKTEST_CHUNK) for f in chunk.values()]
+        db.session.remove()
+    return facts
+
+
+def by_uploader_country(policies: PolicySet, facts: list) -> float:
+    """The model before audiences: GLOBAL, the EU for EU/EEA uploads, the uploader's country."""
+    started = time.perf_counter()
+    chosen: dict = {}
+    for f in facts:
+        packs = chosen.get(f.country)
+        if packs is None:
+            packs = chosen[f.country] = policies.applicable_packs(f.country)
+        plan_decision(f, packs, policies.catalogue, ())
+    return time.perf_counter() - started
+
+
+def by_audience(policies: PolicySet, facts: list) -> float:
+    started = time.perf_counter()
+    for f in facts:
+        policies.decide(f)
+    return time.perf_counter() - started
+
+
 def backtest(app, draft_id: int, count: int) -> tuple[float, dict]:
     from workbench.services.policy.backtests import BacktestRequest, request_backtest, run_backtest
 
@@ -243,7 +289,7 @@ def backtest(app, draft_id: int, count: int) -> tuple[float, dict]:
         draft = db.session.get(PolicyDraft, draft_id)
         backtest_id = request_backtest(db.session, draft, BENCH_ACTOR, BacktestRequest(last_n=count)).id
         started = time.perf_counter()
-        done = run_backtest(db.session, backtest_id)
+        done = run_backtest(db.session, backtest_id, establishments=())
         elapsed = time.perf_counter() - started
         results = done.results
         db.session.remove()
@@ -266,6 +312,18 @@ def measure(url: str, folder: Path, count: int, backend: str, rounds: int) -> di
         runs.append(seconds)
         print(f"[{backend}] load only {loads[-1]:.2f} s, backtest {seconds:.2f} s", flush=True)
     load, seconds = min(loads), min(runs)
+    facts = load_all_facts(app, count)
+    policies = PolicySet.defaults(establishments=["US"])
+    before, after = [], []
+    for _ in range(rounds):  # interleaved, as above
+        before.append(by_uploader_country(policies, facts))
+        after.append(by_audience(policies, facts))
+    applicability = {"uploader_country_s": round(min(before), 2), "audience_s": round(min(after), 2)}
+    print(
+        f"[{backend}] evaluation only, {len(facts)} items: packs by uploader country "
+        f"{applicability['uploader_country_s']} s, by audience/issuer/establishment {applicability['audience_s']} s",
+        flush=True,
+    )
     figures = {
         "backend": backend,
         "items": results["items"],
@@ -274,6 +332,7 @@ def measure(url: str, folder: Path, count: int, backend: str, rounds: int) -> di
         "load_only_seconds": round(load, 2),
         "load_only_items_per_s": round(count / load),
         "overhead": round(seconds / load, 2),
+        "applicability": applicability,
         "rounds": {"load_only_s": [round(x, 2) for x in loads], "backtest_s": [round(x, 2) for x in runs]},
         "planned": results["planned"],
         "changed": results["changed"]["count"],

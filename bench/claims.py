@@ -55,6 +55,7 @@ from sqlalchemy import func, insert, select
 from bench.ingest import free_port, percentile
 from tests.support.postgres import PostgresCluster
 from workbench import create_app
+from workbench import settings as workbench_settings
 from workbench.embedded_redis import EmbeddedRedis
 from workbench.extensions import db
 
@@ -83,7 +84,16 @@ def prepare(app, cases: int, moderators: int) -> None:
         db.session.commit()
         client_id = create_client(db.session, "bench", actor).client.id
         for n in range(moderators + 1):
-            create_user(db.session, f"mod{n}", "moderator", PASSWORD, actor, jurisdictions=["GLOBAL"], languages=["*"])
+            create_user(
+                db.session,
+                f"mod{n}",
+                "moderator",
+                PASSWORD,
+                actor,
+                jurisdictions=["GLOBAL"],
+                languages=["*"],
+                settings=workbench_settings.current(),
+            )
         rng = random.Random(7)
         now = utcnow()
         started = time.perf_counter()

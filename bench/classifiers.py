@@ -50,6 +50,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from workbench import create_app
+from workbench import settings as workbench_settings
 from workbench.embedded_redis import EmbeddedRedis
 from workbench.extensions import db
 from workbench.models import ApiClient, Blob, Item, ItemStatus
@@ -126,16 +127,16 @@ class Bench:
             db.session.add(client)
             db.session.commit()
             self.client_id = client.id
-        self.batch_size = self.app.config["WORKBENCH_CLASSIFY_BATCH_SIZE"]
+        self.batch_size = workbench_settings.of(self.app).classify_batch_size
         self.serial = 0
 
     def load(self, names: str, **config):
-        self.app.config.update(WORKBENCH_CLASSIFIERS=names, **config)
-        return ClassifyStage().load(self.app.config)
+        settings = workbench_settings.update(self.app, WORKBENCH_CLASSIFIERS=names, **config)
+        return ClassifyStage().load(settings)
 
     def seed(self, kind: str, payloads: list) -> list[int]:
         """Items as the hash stage leaves them (not timed), handed to the classify queue."""
-        store = BlobStore(self.app.config["WORKBENCH_BLOB_DIR"])
+        store = BlobStore(workbench_settings.of(self.app).blob_dir)
         now = utcnow()
         with self.app.app_context():
             items = []
@@ -185,7 +186,15 @@ class Bench:
         done = {name: 0 for name in seconds}
         for _ in range(rounds):
             self.seed(kind, payloads)
-            worker = BatchWorker(self.app, "classify", loaded, name="bench", batch_size=self.batch_size, wait_ms=0)
+            worker = BatchWorker(
+                self.app,
+                "classify",
+                loaded,
+                settings=workbench_settings.of(self.app),
+                name="bench",
+                batch_size=self.batch_size,
+                wait_ms=0,
+            )
             with self.app.app_context():
                 worker.queue.register_worker(worker.name, worker.info(), ttl_s=3600)
                 for index, chunk in enumerate(self.chunks(payloads)):

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 
 RULE = "GLOBAL@1:global.reports.user-volume"
@@ -115,7 +116,7 @@ def time_decisions(count: int) -> tuple[float, float]:
     spent = {False: 0.0, True: 0.0}
     for index, case_id in enumerate(case_ids):
         audited = (index % 2 == 0) == (index // 2 % 2 == 0)  # ABBA order
-        claim_case(db.session, case_id, user)
+        claim_case(db.session, case_id, user, settings=workbench_settings.current())
         if audited:
             started = time.perf_counter()
             decide_case(
@@ -126,6 +127,7 @@ def time_decisions(count: int) -> tuple[float, float]:
                 rule=RULE,
                 internal_note="clear breach",
                 user_explanation="Your post broke the rules on harassment.",
+                settings=workbench_settings.current(),
             )
             spent[True] += time.perf_counter() - started
         else:
@@ -139,6 +141,7 @@ def time_decisions(count: int) -> tuple[float, float]:
                     rule=RULE,
                     internal_note="clear breach",
                     user_explanation="Your post broke the rules on harassment.",
+                    settings=workbench_settings.current(),
                 )
                 spent[False] += time.perf_counter() - started
     return spent[False] / count, spent[True] / count

@@ -65,6 +65,7 @@ from bench.rate_limit_overhead import LIMITS_FAR_ABOVE, LIMITS_OFF
 from bench.rate_limit_overhead import measure as measure_rate_limits
 from tests.support.postgres import PostgresCluster
 from workbench import create_app
+from workbench import settings as workbench_settings
 from workbench.embedded_redis import EmbeddedRedis
 from workbench.extensions import db
 
@@ -108,7 +109,16 @@ def prepare(app, moderators: int) -> str:
         db.session.commit()
         key = create_client(db.session, "load", actor).key
         for n in range(moderators + 1):
-            create_user(db.session, f"mod{n}", "moderator", PASSWORD, actor, jurisdictions=["GLOBAL"], languages=["*"])
+            create_user(
+                db.session,
+                f"mod{n}",
+                "moderator",
+                PASSWORD,
+                actor,
+                jurisdictions=["GLOBAL"],
+                languages=["*"],
+                settings=workbench_settings.current(),
+            )
         db.session.remove()
     return key
 

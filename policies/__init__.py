@@ -5,17 +5,30 @@ Pure Python, no Flask and no workbench imports. The usual calls:
     report = validate_pack_text(text)            # issues with line/column, never raises
     pack = compile_pack_text(text, version="7")  # raises PackInvalid
     policies = PolicySet([pack, ...])            # or PolicySet.defaults()
-    plan = policies.decide(ItemFacts(kind="text", country="DE", ...))
+    plan = policies.decide(ItemFacts(kind="text", country="DE", visible_in=["DE", "FR"], ...))
+    plan.applied                                 # whose law applied, and why (policies.applicability)
     results = policies.explain(facts)            # every rule, matched or not, and why
     diff = diff_pack_texts(old_text, new_text)
 """
 
-from .catalogue import Catalogue, ContentClass, Jurisdiction, Retention, default_catalogue, load_catalogue
+from .applicability import AppliedJurisdiction, applicable
+from .catalogue import (
+    AuthorityProblem,
+    Catalogue,
+    ContentClass,
+    Jurisdiction,
+    JurisdictionNote,
+    RankRequirement,
+    Retention,
+    default_catalogue,
+    load_catalogue,
+)
 from .compiler import ValidationReport, compile_pack_text, validate_pack_text
 from .conditions import Explanation
 from .diff import FieldChange, PackDiff, diff_pack_texts, unified_diff
 from .errors import Issue, PackInvalid, PolicyError, UnknownJurisdiction
 from .facts import HashMatch, ItemFacts, Report
+from .holds import HoldRequirement, HoldRule
 from .model import Action, CompiledPack, CompiledRule, Deadline, LegalMapping, RuleRef, RuleResult, evaluate_pack
 from .plan import DecisionPlan, PlannedAction, QueueRequest, ShadowHit, combine, plan_decision
 from .policy_set import PolicySet, default_pack_texts
@@ -25,6 +38,8 @@ from .yaml_limits import DEFAULT_LIMITS, DocumentTooComplex, YamlLimits
 __all__ = [
     "DEFAULT_LIMITS",
     "Action",
+    "AppliedJurisdiction",
+    "AuthorityProblem",
     "Catalogue",
     "CompiledPack",
     "CompiledRule",
@@ -35,9 +50,12 @@ __all__ = [
     "Explanation",
     "FieldChange",
     "HashMatch",
+    "HoldRequirement",
+    "HoldRule",
     "Issue",
     "ItemFacts",
     "Jurisdiction",
+    "JurisdictionNote",
     "LegalMapping",
     "PackDiff",
     "PackInvalid",
@@ -45,6 +63,7 @@ __all__ = [
     "PolicyError",
     "PolicySet",
     "QueueRequest",
+    "RankRequirement",
     "Report",
     "Retention",
     "RuleRef",
@@ -53,6 +72,7 @@ __all__ = [
     "UnknownJurisdiction",
     "ValidationReport",
     "YamlLimits",
+    "applicable",
     "combine",
     "compile_pack_text",
     "default_catalogue",

@@ -154,6 +154,7 @@ def _rule_deadline(rule: dict, actions, content_class, path: tuple, problems: _P
                 float(content_class.deadline_hours),
                 f"content class {content_class.jurisdiction}/{content_class.name}",
                 content_class.citation,
+                content_class.starts,
             )
         )
     if "deadline_hours" in rule:
@@ -180,7 +181,7 @@ def _compile_rule(
     path = ("rules", index)
     jurisdiction, version = pack_ref
     try:
-        condition = compile_condition(rule["condition"], path + ("condition",))
+        condition = compile_condition(rule["condition"], path + ("condition",), catalogue.unions())
     except ConditionError as exc:
         problems.add(exc.path, exc.message)
         return None

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from . import dsa
 from . import vocabulary as v
 from .facts import ItemFacts
 
@@ -67,10 +68,16 @@ class ConditionError(Exception):
         self.message = message
 
 
-def compile_condition(cond: dict, path: tuple = ()) -> CompiledCondition:
+def compile_condition(
+    cond: dict, path: tuple = (), unions: Mapping[str, frozenset[str]] | None = None
+) -> CompiledCondition:
+    """`unions` maps a union code such as EU to its member countries, for `report: {issued_in: ...}`
+    (the compiler passes the catalogue's; without it the EU's 30 EU/EEA countries are known)."""
+    if unions is None:
+        unions = {"EU": dsa.eu_eea_countries()}
     for kind, builder in _BUILDERS.items():
         if kind in cond:
-            return builder(cond, path)
+            return builder(cond, path, unions)
     raise ConditionError(path, "a condition needs one of: " + ", ".join(_BUILDERS))
 
 
@@ -89,7 +96,7 @@ def _split_compact(text: str, path: tuple) -> tuple[str, str, str]:
     return match.group(1), match.group(2), match.group(3)
 
 
-def _compile_signal(cond: dict, path: tuple) -> CompiledCondition:
+def _compile_signal(cond: dict, path: tuple, unions=None) -> CompiledCondition:
     if "op" in cond:
         name, op, value = cond["signal"], cond["op"], cond["value"]
     else:
@@ -148,7 +155,7 @@ def _field_value(field: str, op: str, value, cond_path: tuple):
     return values
 
 
-def _compile_field(cond: dict, path: tuple) -> CompiledCondition:
+def _compile_field(cond: dict, path: tuple, unions=None) -> CompiledCondition:
     if "op" in cond:
         field, op, value = cond["field"], cond["op"], cond["value"]
     else:
@@ -193,7 +200,7 @@ def _as_set(value, normalise=lambda x: x) -> frozenset | None:
     return frozenset(normalise(str(x)) for x in values)
 
 
-def _compile_hash(cond: dict, path: tuple) -> CompiledCondition:
+def _compile_hash(cond: dict, path: tuple, unions=None) -> CompiledCondition:
     spec = cond["hash"] or {}
     kinds = _as_set(spec.get("bank_kind"), str.lower)
     banks = _as_set(spec.get("bank"))
@@ -240,16 +247,40 @@ def _compile_hash(cond: dict, path: tuple) -> CompiledCondition:
     return CompiledCondition(test, explain, ())
 
 
-def _compile_report(cond: dict, path: tuple) -> CompiledCondition:
+def _issuers(
+    spec: dict, path: tuple, unions: Mapping[str, frozenset[str]]
+) -> tuple[frozenset | None, frozenset | None]:
+    """(codes as written, countries they cover) for issued_in; a union code covers its members."""
+    written = _as_set(spec.get("issued_in"), str.upper)
+    if written is None:
+        return None, None
+    countries = set()
+    for code in written:
+        if code in unions:
+            countries |= unions[code]
+        elif re.fullmatch(r"[A-Z]{2}", code):
+            countries.add(code)
+        else:
+            known = ", ".join(sorted(unions))
+            raise ConditionError(path + ("issued_in",), f"issued_in takes country codes like IN or a union ({known})")
+    return written, frozenset(countries)
+
+
+def _compile_report(cond: dict, path: tuple, unions=None) -> CompiledCondition:
     spec = cond["report"] or {}
     sources = _as_set(spec.get("source"))
     categories = _as_set(spec.get("category"))
+    issued_in, issuers = _issuers(spec, path + ("report",), unions or {})
     min_count = int(spec.get("min_count", 1))
 
     def count(facts: ItemFacts) -> int:
         n = 0
         for r in facts.reports:
-            if (sources is None or r.source in sources) and (categories is None or r.category in categories):
+            if (
+                (sources is None or r.source in sources)
+                and (categories is None or r.category in categories)
+                and (issuers is None or r.issuing_jurisdiction in issuers)
+            ):
                 n += 1
         return n
 
@@ -258,7 +289,9 @@ def _compile_report(cond: dict, path: tuple) -> CompiledCondition:
 
     wanted = (
         ", ".join(
-            f"{label} {_fmt(val)}" for label, val in (("source", sources), ("category", categories)) if val is not None
+            f"{label} {_fmt(val)}"
+            for label, val in (("source", sources), ("category", categories), ("issued in", issued_in))
+            if val is not None
         )
         or "any report"
     )
@@ -272,9 +305,9 @@ def _compile_report(cond: dict, path: tuple) -> CompiledCondition:
     return CompiledCondition(test, explain, ())
 
 
-def _compile_group(cond: dict, path: tuple) -> CompiledCondition:
+def _compile_group(cond: dict, path: tuple, unions=None) -> CompiledCondition:
     kind = "all" if "all" in cond else "any"
-    children = [compile_condition(c, path + (kind, i)) for i, c in enumerate(cond[kind])]
+    children = [compile_condition(c, path + (kind, i), unions) for i, c in enumerate(cond[kind])]
     tests = tuple(c.test for c in children)
     if kind == "all":
 
@@ -300,8 +333,8 @@ def _compile_group(cond: dict, path: tuple) -> CompiledCondition:
     return CompiledCondition(test, explain, tuple(use for c in children for use in c.signal_uses))
 
 
-def _compile_not(cond: dict, path: tuple) -> CompiledCondition:
-    inner = compile_condition(cond["not"], path + ("not",))
+def _compile_not(cond: dict, path: tuple, unions=None) -> CompiledCondition:
+    inner = compile_condition(cond["not"], path + ("not",), unions)
     inner_test = inner.test
 
     def test(facts: ItemFacts) -> bool:

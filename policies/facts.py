@@ -17,8 +17,35 @@ class HashMatch:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """A notice or order about the item.
+
+    `issuing_jurisdiction` is the ISO 3166-1 alpha-2 code of whoever issued it (None for a user
+    report unless the platform says where it comes from); `authority` names an issuing authority
+    (e.g. "MeitY") and `authority_rank` is a rank code from the catalogue's rank vocabulary.
+    """
+
     source: str  # user, trusted_flagger, authority_order
     category: str
+    issuing_jurisdiction: str | None = None
+    authority: str | None = None
+    authority_rank: str | None = None
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        code = self.issuing_jurisdiction
+        set_(self, "issuing_jurisdiction", str(code).strip().upper() or None if code else None)
+        set_(self, "authority", str(self.authority).strip() or None if self.authority else None)
+        rank = self.authority_rank
+        set_(self, "authority_rank", str(rank).strip().lower() or None if rank else None)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "category": self.category,
+            "issuing_jurisdiction": self.issuing_jurisdiction,
+            "authority": self.authority,
+            "authority_rank": self.authority_rank,
+        }
 
 
 def _as_hash_match(value) -> HashMatch:
@@ -39,17 +66,33 @@ def _as_report(value) -> Report:
     if isinstance(value, Report):
         return value
     if isinstance(value, Mapping):
-        return Report(str(value["source"]), str(value.get("category") or "other"))
-    source, category = value
-    return Report(str(source), str(category or "other"))
+        return Report(
+            str(value["source"]),
+            str(value.get("category") or "other"),
+            value.get("issuing_jurisdiction"),
+            value.get("authority"),
+            value.get("authority_rank"),
+        )
+    source, category, *rest = value  # (source, category[, issuing_jurisdiction[, authority[, rank]]])
+    return Report(str(source), str(category or "other"), *rest)
+
+
+def _as_countries(value) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(sorted({str(code).strip().upper() for code in value if str(code).strip()}))
 
 
 @dataclass(frozen=True, slots=True)
 class ItemFacts:
     """The input of an evaluation.
 
-    `country` is ISO 3166-1 alpha-2 upper case; `language` ISO 639-1 lower case; missing
-    optional values are None and make comparisons on them false (see docs/policy-language.md).
+    `country` (the uploader's) is ISO 3166-1 alpha-2 upper case; `language` ISO 639-1 lower
+    case; missing optional values are None and make comparisons on them false (see
+    docs/policy-language.md). `visible_in` is the item's audience: the countries it is shown in,
+    sorted upper-case codes, or None for everywhere; it decides which packs apply.
     """
 
     kind: str
@@ -61,6 +104,7 @@ class ItemFacts:
     reports: tuple[Report, ...] = ()
     content_date: str | None = None  # YYYY-MM-DD, carried through to the plan for the SoR
     item_id: str | None = None
+    visible_in: tuple[str, ...] | None = None
 
     def __post_init__(self):
         # Normalise once here so that compiled conditions compare without re-normalising.
@@ -75,13 +119,15 @@ class ItemFacts:
         set_(self, "reports", tuple(_as_report(r) for r in self.reports))
         if self.content_date is not None:
             set_(self, "content_date", str(self.content_date))
+        set_(self, "visible_in", _as_countries(self.visible_in))
 
     @classmethod
     def from_dict(cls, data: Mapping) -> ItemFacts:
         """Builds facts from JSON-like data, e.g. a stored item with its signals and matches.
 
         hash_matches: list of {algorithm, bank_name, bank_kind, distance} or 4-tuples;
-        reports: list of {source, category} or 2-tuples.
+        reports: list of {source, category, issuing_jurisdiction, authority, authority_rank}
+        or (source, category) tuples; visible_in: list of country codes, or None for everywhere.
         """
         known = {
             "kind",
@@ -93,6 +139,7 @@ class ItemFacts:
             "reports",
             "content_date",
             "item_id",
+            "visible_in",
         }
         unknown = set(data) - known
         if unknown:
@@ -111,8 +158,9 @@ class ItemFacts:
                 {"algorithm": m.algorithm, "bank_name": m.bank_name, "bank_kind": m.bank_kind, "distance": m.distance}
                 for m in self.hash_matches
             ],
-            "reports": [{"source": r.source, "category": r.category} for r in self.reports],
+            "reports": [r.to_dict() for r in self.reports],
             "content_date": self.content_date,
+            "visible_in": list(self.visible_in) if self.visible_in is not None else None,
         }
 
 

@@ -44,11 +44,12 @@ class Action:
 @dataclass(frozen=True, slots=True)
 class Deadline:
     hours: float
-    source: str  # e.g. "content class DE/manifestly_unlawful" or "queue netzdg SLA"
+    source: str  # e.g. "content class EU/terrorist_content_removal_order" or "queue in_orders SLA"
     citation: str | None = None
+    starts: str | None = None  # what starts the legal clock (order_receipt, notice_receipt, ...)
 
     def to_dict(self) -> dict:
-        return {"hours": self.hours, "source": self.source, "citation": self.citation}
+        return {"hours": self.hours, "source": self.source, "citation": self.citation, "starts": self.starts}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ The combination rules (docs/policy-language.md, "When several regions apply"):
   restrictions from several packs add up;
 - remove is global and beats every geo_restrict (which is kept in the plan, marked superseded);
 - shadow rules are recorded with what they would have done and never act;
-- everything in the plan names its pack (jurisdiction + version) and rule id.
+- everything in the plan names its pack (jurisdiction + version) and rule id;
+- the plan says which jurisdictions applied and why, and which evidence holds the law requires.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import dsa
+from .applicability import AppliedJurisdiction, applicable
 from .catalogue import Catalogue, Retention, default_catalogue
 from .facts import ItemFacts
+from .holds import HoldRequirement
 from .model import Action, CompiledPack, CompiledRule, Deadline, RuleRef
 from .vocabulary import PRIORITIES, PRIORITY_RANK
 
@@ -94,6 +97,8 @@ class DecisionPlan:
     shadow: tuple[ShadowHit, ...]
     statement_of_reasons: dict | None  # DSA fields from the decisive rule, when one is required
     evidence_retention: tuple[Retention, RuleRef] | None  # the longest that applies
+    applied: tuple[AppliedJurisdiction, ...] = ()  # whose law applied, and why
+    holds: tuple[HoldRequirement, ...] = ()  # one per (jurisdiction, content class) with a hold
 
     @property
     def acts(self) -> bool:
@@ -130,16 +135,32 @@ class DecisionPlan:
                 if self.evidence_retention
                 else None
             ),
+            "applied": [a.to_dict() for a in self.applied],
+            "holds": [h.to_dict() for h in self.holds],
         }
 
 
-def plan_decision(facts: ItemFacts, packs: Sequence[CompiledPack], catalogue: Catalogue | None = None) -> DecisionPlan:
+def plan_decision(
+    facts: ItemFacts,
+    packs: Sequence[CompiledPack],
+    catalogue: Catalogue | None = None,
+    applied: Sequence[AppliedJurisdiction] | None = None,
+) -> DecisionPlan:
     """Evaluates the given (already applicable) packs on one item and combines the results."""
-    return combine(facts, [(pack, pack.matching_rules(facts)) for pack in packs], catalogue)
+    return combine(facts, [(pack, pack.matching_rules(facts)) for pack in packs], catalogue, applied)
+
+
+def _applied_for(facts, packs, catalogue) -> tuple[AppliedJurisdiction, ...]:
+    """When the caller chose the packs itself: the applicability reasons of those packs."""
+    known = {a.code: a for a in applicable(catalogue, facts, also=[code for code, _ in packs])}
+    return tuple(known.get(code) or AppliedJurisdiction(code, ("pack evaluated on request",)) for code, _ in packs)
 
 
 def combine(
-    facts: ItemFacts, matches: Iterable[tuple[CompiledPack, Sequence[CompiledRule]]], catalogue: Catalogue | None = None
+    facts: ItemFacts,
+    matches: Iterable[tuple[CompiledPack, Sequence[CompiledRule]]],
+    catalogue: Catalogue | None = None,
+    applied: Sequence[AppliedJurisdiction] | None = None,
 ) -> DecisionPlan:
     catalogue = catalogue or default_catalogue()
     packs, matched, enforced, shadow = [], [], [], []
@@ -148,6 +169,7 @@ def combine(
         for rule in rules:
             matched.append(rule.ref)
             (enforced if rule.enforced else shadow).append(rule)
+    applied = tuple(applied) if applied is not None else _applied_for(facts, packs, catalogue)
     if not matched:  # most items: nothing to combine
         return DecisionPlan(
             facts.item_id,
@@ -166,6 +188,7 @@ def combine(
             (),
             None,
             None,
+            applied,
         )
 
     remover = next((r.ref for r in enforced for a in r.actions if a.name == "remove"), None)
@@ -186,6 +209,13 @@ def combine(
         if a.name == "queue"
     )
     retention_rule = max((r for r in enforced if r.retention), key=lambda r: r.retention.approx_days, default=None)
+    holds: dict[tuple[str, str], HoldRequirement] = {}
+    for r in enforced:
+        cls = r.content_class
+        if cls is not None and cls.hold is not None:
+            found = holds.get((cls.jurisdiction, cls.name))
+            if found is None or cls.hold.approx_days > found.hold.approx_days:
+                holds[(cls.jurisdiction, cls.name)] = HoldRequirement(cls.jurisdiction, cls.name, cls.hold, r.ref)
 
     return DecisionPlan(
         item_id=facts.item_id,
@@ -202,8 +232,10 @@ def combine(
         escalations=tuple(a for a in actions if a.action.name == "escalate"),
         authority_reports=tuple(a for a in actions if a.action.name == "report_authority"),
         shadow=tuple(ShadowHit(r.ref, r.actions, r.deadline) for r in shadow),
-        statement_of_reasons=_statement_of_reasons(facts, enforced, actions, restricted, remover, catalogue),
+        statement_of_reasons=_statement_of_reasons(enforced, actions, restricted, remover, catalogue, facts, applied),
         evidence_retention=(retention_rule.retention, retention_rule.ref) if retention_rule else None,
+        applied=applied,
+        holds=tuple(holds.values()),
     )
 
 
@@ -219,9 +251,10 @@ def _choose_queue(requests: Sequence[QueueRequest], deadline: Deadline | None) -
     return QueueRequest(first.queue, priority, deadline.hours if deadline else None, first.rule)
 
 
-def _statement_of_reasons(facts, enforced, actions, restricted, remover, catalogue) -> dict | None:
+def _statement_of_reasons(enforced, actions, restricted, remover, catalogue, facts, applied) -> dict | None:
     effective = [pa for pa in actions if pa.superseded_by is None and pa.action.name in SEVERITY]
-    if not effective or not catalogue.statement_of_reasons_required(catalogue.applicable_jurisdictions(facts.country)):
+    # Required where a jurisdiction that applied asks for it (the EU: DSA Art. 17), not by the uploader's country.
+    if not effective or not catalogue.statement_of_reasons_required([a.code for a in applied]):
         return None
     decisive = min(effective, key=lambda pa: SEVERITY[pa.action.name])  # stable: earlier packs win ties
     rule = next(r for r in enforced if r.ref == decisive.rule)

@@ -33,6 +33,14 @@ def _text(max_length: int, min_length: int = 1) -> dict:
     return {"type": "string", "minLength": min_length, "maxLength": max_length}
 
 
+def _issuers() -> dict:
+    # One schema for "IN" and [IN, EU] (pattern applies to strings, items to lists), so that
+    # either mistake gets the same message rather than "is not of type 'array'".
+    message = "issued_in is a country code like IN, a union like EU, or a list of them"
+    code = {"type": "string", "pattern": v.ISSUER_PATTERN, "x-message": message}
+    return {**code, "type": ["string", "array"], "items": code, "minItems": 1, "uniqueItems": True}
+
+
 def _when(key: str, value: str, then: dict) -> dict:
     return {"if": {"properties": {key: {"const": value}}, "required": [key]}, "then": then}
 
@@ -305,6 +313,7 @@ def build_pack_schema() -> dict:
                 "properties": {
                     "source": _one_or_many({"enum": list(v.REPORT_SOURCES)}),
                     "category": _one_or_many({"type": "string", "pattern": v.NAME_PATTERN}),
+                    "issued_in": _issuers(),
                     "min_count": {"type": "integer", "minimum": 1},
                 },
             },

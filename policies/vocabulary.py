@@ -86,3 +86,4 @@ NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$"
 RULE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,79}$"
 JURISDICTION_PATTERN = r"^(GLOBAL|EU|[A-Z]{2})$"
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+ISSUER_PATTERN = r"^(EU|[A-Z]{2})$"  # where a notice was issued: a country, or a union matching any member

@@ -22,6 +22,7 @@ from workbench.demo.seed import seed
 from workbench.embedded_redis import EmbeddedRedis
 from workbench.pipeline.classify_stage import classify_enabled
 from workbench.pipeline.classify_worker import EXIT_MODELS_DID_NOT_LOAD
+from workbench.settings import of as settings_of
 
 HOST = "127.0.0.1"
 
@@ -55,7 +56,7 @@ class Supervisor:
             print(f"embedded Redis on {self.redis.url}")
         for index in range(self.workers):
             self.spawn(f"worker-{index + 1}", self.flask("worker", "--name", f"devserver-{os.getpid()}-{index + 1}"))
-        if classify_enabled(config):
+        if classify_enabled(settings_of(self.app)):
             self.spawn("classify-worker", self.flask("classify-worker", "--name", f"devserver-{os.getpid()}-classify"))
         self.spawn("sweeper", self.flask("pipeline", "sweeper"))
         self.spawn(

@@ -11,6 +11,7 @@ from redis import Redis
 from rq import Queue
 
 from workbench.models.base import Base
+from workbench.settings import current as current_settings
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -36,4 +37,4 @@ def get_redis() -> Redis:
 
 
 def get_queue(name: str | None = None) -> Queue:
-    return Queue(name or current_app.config["WORKBENCH_PIPELINE_QUEUE"], connection=get_redis())
+    return Queue(name or current_settings().pipeline_queue, connection=get_redis())

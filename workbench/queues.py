@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import current_app
 from redis.exceptions import RedisError
 from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from workbench.extensions import get_queue
+from workbench.settings import current as current_settings
 
 log = logging.getLogger(__name__)
 PROCESS_ITEM = "workbench.jobs.pipeline.process_item"
@@ -50,15 +50,15 @@ def job_id_for(item_id: int) -> str:
 def enqueue_item(item_id: int) -> bool:
     """Queue the pipeline for an item. False when Redis is unreachable: the item is
     durable in the database, and the sweeper queues it once Redis is back."""
-    config = current_app.config
-    retries = config["WORKBENCH_JOB_RETRIES"]
+    settings = current_settings()
+    retries = settings.job_retries
     try:
         get_queue().enqueue(
             PROCESS_ITEM,
             item_id,
             job_id=job_id_for(item_id),
-            retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
-            job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"],
+            retry=Retry(max=retries, interval=list(settings.retry_intervals_s)) if retries else None,
+            job_timeout=settings.job_timeout_s,
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
         )
@@ -90,16 +90,16 @@ def add_items_job(pipe, item_ids: list[int]) -> None:
     caller with more to send (the batch worker's hand-off) makes one round trip."""
     if not item_ids:
         return
-    config = current_app.config
-    retries = config["WORKBENCH_JOB_RETRIES"]
+    settings = current_settings()
+    retries = settings.job_retries
     job_id = f"process-items-{item_ids[0]}-{uuid.uuid4().hex[:12]}"
     get_queue().enqueue(
         PROCESS_ITEMS,
         list(item_ids),
         job_id=job_id,
         pipeline=pipe,
-        retry=Retry(max=retries, interval=config["WORKBENCH_RETRY_INTERVALS"]) if retries else None,
-        job_timeout=config["WORKBENCH_JOB_TIMEOUT_S"],
+        retry=Retry(max=retries, interval=list(settings.retry_intervals_s)) if retries else None,
+        job_timeout=settings.job_timeout_s,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
@@ -146,7 +146,7 @@ def discard_job(item_id: int) -> None:
 def enqueue_item_webhooks(item_id: int) -> bool:
     """Call after the transaction that wrote deliveries committed. The sweeper covers failures."""
     return try_enqueue(
-        get_queue(current_app.config["WORKBENCH_WEBHOOK_QUEUE"]),
+        get_queue(current_settings().webhook_queue),
         DELIVER_WEBHOOKS,
         item_id,
         what=f"webhooks of item {item_id}; the sweeper will",

@@ -78,8 +78,10 @@ def pseudonym_key() -> str:
     from flask import current_app, has_app_context  # the workbench runs migrations inside its app
 
     if has_app_context():
-        config = current_app.config
-        generated = config.get("WORKBENCH_PSEUDONYM_KEY_GENERATED")
+        from workbench.config import GENERATED_PSEUDONYM_KEY
+        from workbench.settings import current
+
+        generated = current_app.extensions.get(GENERATED_PSEUDONYM_KEY)
         if generated:
             # Remove it, or the next run would take it for the real key and re-key with it.
             try:
@@ -92,7 +94,7 @@ def pseudonym_key() -> str:
                 f"generated {generated} just now; it has been removed again). Set WORKBENCH_PSEUDONYM_KEY "
                 "or restore pseudonym.key from your backup, then run the upgrade again. Nothing was changed."
             )
-        key = config.get("WORKBENCH_PSEUDONYM_KEY")
+        key = current().pseudonym_key
     else:
         key = os.environ.get("WORKBENCH_PSEUDONYM_KEY")
     if not key:

@@ -26,8 +26,9 @@ _users = sa.table("users", sa.column("id", sa.Integer), sa.column("totp_secret",
 def _key():
     from flask import current_app
     from workbench.services.accounts.totp_secrets import TotpKeyError, read_key_file
+    from workbench.settings import of as settings_of
 
-    path = current_app.config["WORKBENCH_TOTP_KEY_FILE"]
+    path = settings_of(current_app).totp_key_file
     try:
         return path, read_key_file(path)
     except TotpKeyError as exc:

@@ -10,6 +10,7 @@ from classifiers.text.detoxify_classifier import DetoxifyClassifier
 from classifiers.text.detoxify_loading import local_model_files
 from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
 from workbench.pipeline.classify_stage import classifier_settings
+from workbench.settings import Settings
 
 ENGLISH = "you are a stupid idiot and I hate you, what a terrible video"
 GERMAN = "Das ist wirklich ein schönes Video, vielen Dank fürs Teilen und bis morgen"
@@ -81,11 +82,14 @@ def test_without_a_multilingual_checkpoint_every_language_goes_to_the_english_mo
 def test_the_workbench_settings_reach_the_classifier(checkpoints):
     english, multilingual = checkpoints
     settings = classifier_settings(
-        {
-            "WORKBENCH_DETOXIFY_CHECKPOINT": str(english.checkpoint_path),
-            "WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT": str(multilingual.checkpoint_path),
-            "WORKBENCH_DETOXIFY_THREADS": 1,
-        }
+        Settings.from_env(
+            {
+                "WORKBENCH_DETOXIFY_CHECKPOINT": str(english.checkpoint_path),
+                "WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT": str(multilingual.checkpoint_path),
+                "WORKBENCH_DETOXIFY_THREADS": "1",
+            },
+            "instance",
+        )
     )
     classifier = create_classifier("text", settings)
     assert classifier.multilingual_checkpoint == multilingual.checkpoint_path

@@ -1,4 +1,4 @@
-"""The jurisdiction catalogue: applicable packs, deadlines with citations, retention, SoR."""
+"""The jurisdiction catalogue: applicable packs, deadlines with citations, holds, ranks, SoR."""
 
 import pytest
 
@@ -37,15 +37,16 @@ def test_every_eu_eea_country_gets_the_eu_pack(catalogue):
 @pytest.mark.parametrize(
     "jurisdiction,name,hours,cites",
     [
-        ("DE", "manifestly_unlawful", 24, "(NetzDG) s. 3(2) no. 2"),
-        ("DE", "unlawful", 168, "NetzDG s. 3(2) no. 3"),
         ("EU", "terrorist_content_removal_order", 1, "Art. 3(3)"),
         ("DE", "terrorist_content_removal_order", 1, "2021/784"),  # inherited from the EU
-        ("AU", "esafety_removal_notice", 24, "Online Safety Act 2021"),
-        ("IN", "government_or_court_order", 36, "rule 3(1)(d)"),
-        ("IN", "ncii_complaint", 24, "rule 3(2)(b)"),
+        ("DE", "illegal_content_notice", None, "2022/2065, Art. 16"),  # German notices: DSA Art. 16
+        ("AU", "esafety_removal_notice", 24, "ss. 65, 77, 88 and 109"),
+        ("IN", "government_or_court_order", 3, "rule 3(1)(d)"),
+        ("IN", "ncii_complaint", 2, "rule 3(2)(b)"),
         ("GB", "illegal_content", None, "Online Safety Act 2023"),
+        ("GB", "intimate_image_report", 48, "s. 10(3A)"),
         ("US", "csam_report", None, "2258A"),
+        ("US", "ncii_removal_request", 48, "Pub. L. 119-12"),
     ],
 )
 def test_deadlines_have_citations(catalogue, jurisdiction, name, hours, cites):
@@ -54,23 +55,24 @@ def test_deadlines_have_citations(catalogue, jurisdiction, name, hours, cites):
     assert cites in cls.citation
 
 
-@pytest.mark.parametrize(
-    "jurisdiction,name,period,days",
-    [
-        ("DE", "manifestly_unlawful", "P10W", 70),
-        ("EU", "terrorist_content_removal_order", "P6M", 186),
-        ("US", "csam_report", "P1Y", 365),
-        ("IN", "government_or_court_order", "P180D", 180),
-    ],
-)
-def test_retention_periods(catalogue, jurisdiction, name, period, days):
-    retention = catalogue.content_class(jurisdiction, name).retention
-    assert (retention.period, retention.approx_days) == (period, days)
-    assert retention.citation
+def test_the_netzdg_deadline_classes_are_retired(catalogue):
+    assert catalogue.content_class("DE", "manifestly_unlawful") is None
+    assert catalogue.content_class("DE", "unlawful") is None
+    assert catalogue.get("DE").content_classes == {}
+    assert not any("NetzDG" in cls.citation for cls in catalogue.classes())
+    (note,) = catalogue.get("DE").notes  # s. 5: the authorised recipient, without a deadline
+    assert "NetzDG) s. 5" in note.citation and "authorised recipient" in note.obligation
+
+
+def test_every_class_cites_its_source_and_when_it_was_checked(catalogue):
+    for cls in catalogue.classes():
+        assert cls.citation and cls.checked_on == "2026-12-03", cls.key
+        assert cls.starts in ("order_receipt", "notice_receipt", "request_receipt", "detection"), cls.key
+        assert cls.trigger, cls.key
 
 
 def test_content_classes_do_not_leak_between_countries(catalogue):
-    assert catalogue.content_class("FR", "manifestly_unlawful") is None
+    assert catalogue.content_class("FR", "ncii_complaint") is None
     assert catalogue.content_class("US", "terrorist_content_removal_order") is None
     assert catalogue.content_class("US", "platform_urgent").jurisdiction == "GLOBAL"
 
@@ -96,7 +98,35 @@ def test_territories(catalogue):
         ("jurisdictions: {GLOBAL: {}, DE: {parent: XX}}", "unknown parent"),
         ("jurisdictions: {GLOBAL: {content_classes: {a: {deadline_hours: 1}}}}", "needs a citation"),
         ("jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, deadline_hours: -1}}}}", "positive"),
-        ("jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, retention: 10 weeks}}}}", "ISO 8601"),
+        ("jurisdictions: {GLOBAL: {content_classes: {a: {citation: x}}}}", "checked_on must be a date"),
+        ("jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, checked_on: 3.12.2026}}}}", "YYYY-MM-DD"),
+        (
+            "jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, checked_on: 2026-12-03, starts: upload}}}}",
+            "starts must be one of",
+        ),
+        (
+            "jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, checked_on: 2026-12-03,"
+            " hold: {period: 10 weeks, starts: removal, citation: y}}}}}",
+            "ISO 8601",
+        ),
+        (
+            "jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, checked_on: 2026-12-03,"
+            " hold: {period: P6M, starts: upload, citation: y}}}}}",
+            "hold starts must be one of",
+        ),
+        (
+            "jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, checked_on: 2026-12-03, retention: P6M}}}}",
+            "hold:",
+        ),
+        (
+            "jurisdictions: {GLOBAL: {authority_ranks: {court: Court},"
+            " content_classes: {a: {citation: x, checked_on: 2026-12-03, rank: {accepted: [colonel]}}}}}",
+            "unknown: ['colonel']",
+        ),
+        (
+            "jurisdictions: {GLOBAL: {content_classes: {a: {citation: x, checked_on: 2026-12-03, manual: true}}}}",
+            "needs a hold",
+        ),
         ("jurisdictions: {DE: {}}", "GLOBAL"),
     ],
 )

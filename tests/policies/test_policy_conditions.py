@@ -120,3 +120,66 @@ def test_item_facts_from_dict_rejects_unknown_keys():
     assert ItemFacts.from_dict(facts.to_dict()) == facts
     with pytest.raises(ValueError):
         ItemFacts.from_dict({"kind": "text", "colour": "red"})
+
+
+ORDERS = ItemFacts(
+    kind="text",
+    reports=[
+        {"source": "authority_order", "category": "terrorism", "issuing_jurisdiction": "de", "authority": "BKA"},
+        ("authority_order", "other", "IN", "MeitY", "joint_secretary"),
+        ("user", "spam"),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ({"issued_in": "IN"}, True),
+        ({"issued_in": "in"}, True),
+        ({"issued_in": "AU"}, False),
+        ({"issued_in": "EU", "category": "terrorism"}, True),  # a union matches any member
+        ({"issued_in": "EU", "category": "other"}, False),  # the Indian order is not from a member
+        ({"issued_in": ["AU", "FR"]}, False),
+        ({"issued_in": ["AU", "DE"], "source": "authority_order"}, True),
+        ({"issued_in": "EU", "min_count": 2}, False),
+        ({"source": "user", "issued_in": "IN"}, False),  # a report without an issuer never matches issued_in
+    ],
+)
+def test_report_issued_in(spec, expected):
+    compiled = compile_condition({"report": spec})
+    assert compiled.test(ORDERS) is expected
+    assert compiled.explain(ORDERS).passed is expected
+
+
+def test_issued_in_explains_itself_and_refuses_what_is_not_a_code():
+    text = compile_condition({"report": {"issued_in": ["EU"]}}).explain(ORDERS).text
+    assert "issued in [EU]" in text and "1 of 3 report(s) fit" in text
+    with pytest.raises(ConditionError) as raised:
+        compile_condition({"report": {"issued_in": "India"}}, ("rules", 0, "condition"))
+    assert "issued_in takes country codes" in raised.value.message
+    assert raised.value.path == ("rules", 0, "condition", "report", "issued_in")
+
+
+def test_issued_in_uses_the_unions_it_is_given():
+    compiled = compile_condition({"report": {"issued_in": "EU"}}, unions={"EU": frozenset({"FR"})})
+    assert compiled.test(ORDERS) is False  # DE is not a member of this union
+
+
+def test_facts_carry_the_audience_and_the_issuer():
+    facts = ItemFacts.from_dict(
+        {"kind": "text", "visible_in": ["us", "de", "US"], "reports": [{"source": "user", "category": "x"}]}
+    )
+    assert facts.visible_in == ("DE", "US")
+    assert ItemFacts(kind="text").visible_in is None  # everywhere
+    assert ItemFacts(kind="text", visible_in=[]).visible_in == ()  # nowhere
+    data = ORDERS.to_dict()
+    assert data["visible_in"] is None
+    assert data["reports"][0] == {
+        "source": "authority_order",
+        "category": "terrorism",
+        "issuing_jurisdiction": "DE",
+        "authority": "BKA",
+        "authority_rank": None,
+    }
+    assert ItemFacts.from_dict(data) == ORDERS

@@ -79,26 +79,30 @@ def test_strictest_deadline_wins(global_hours, de_hours, expected, winner):
 
 
 def test_content_class_deadline_beats_a_longer_sla():
-    de = pack("DE", rule("de.q", "{action: queue, queue: de, sla_hours: 100}", content_class="manifestly_unlawful"))
-    assert de.rules[0].deadline.hours == 24
-    assert de.rules[0].deadline.source == "content class DE/manifestly_unlawful"
-    assert "NetzDG" in de.rules[0].deadline.citation
+    de = pack(
+        "DE",
+        rule("de.q", "{action: queue, queue: de, sla_hours: 100}", content_class="terrorist_content_removal_order"),
+    )
+    assert de.rules[0].deadline.hours == 1
+    assert de.rules[0].deadline.source == "content class EU/terrorist_content_removal_order"  # via the parent
+    assert de.rules[0].deadline.starts == "order_receipt"
+    assert "2021/784" in de.rules[0].deadline.citation
 
 
 def test_rule_deadline_longer_than_the_law_warns():
-    text = """jurisdiction: DE
+    text = """jurisdiction: IN
 version: '1'
 rules:
-  - id: de.slow
+  - id: in.slow
     description: d
     condition: {report: {}}
     outcome: {action: queue, queue: q}
-    content_class: manifestly_unlawful
+    content_class: ncii_complaint
     deadline_hours: 48
     legal: {decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT, incompatible_content_ground: x, category: STATEMENT_CATEGORY_VIOLENCE}
 """
     compiled = compile_pack_text(text)
-    assert compiled.rules[0].deadline.hours == 24
+    assert compiled.rules[0].deadline.hours == 2
     assert [w.line for w in compiled.warnings] == [9]
 
 
@@ -151,17 +155,32 @@ def test_policy_set_picks_applicable_packs_only():
     assert [p.jurisdiction for p in policies.applicable_packs("fr")] == ["GLOBAL", "EU"]
     assert [p.jurisdiction for p in policies.applicable_packs("US")] == ["GLOBAL", "US"]
     assert [p.jurisdiction for p in policies.applicable_packs(None)] == ["GLOBAL"]
-    us_plan = policies.decide(ItemFacts(kind="text", country="US", signals={"threat": 1}))
-    assert us_plan.geo_restricted_in == ("US",)
+    us_only = ItemFacts(kind="text", country="DE", visible_in=["US"], signals={"threat": 1})
+    assert [p.jurisdiction for p in policies.applicable_packs(us_only)] == ["GLOBAL", "US"]
+    assert policies.decide(us_only).geo_restricted_in == ("US",)
+    everywhere = ItemFacts(kind="text", country="US", signals={"threat": 1})
+    assert [p.jurisdiction for p in policies.applicable_packs(everywhere)] == ["GLOBAL", "EU", "DE", "US"]
     with pytest.raises(ValueError):
         PolicySet([pack("DE", rule("a", "remove")), pack("DE", rule("b", "remove"))])
 
 
 def test_due_at_adds_the_deadline():
-    plan = plan_decision(THREAT, [pack("DE", rule("de.q", "{action: queue, queue: q}", content_class="unlawful"))])
-    received = datetime(2025, 1, 1, 12, tzinfo=UTC)
-    assert plan.deadline.hours == 168
-    assert plan.due_at(received) == datetime(2025, 1, 8, 12, tzinfo=UTC)
+    plan = plan_decision(
+        THREAT, [pack("IN", rule("in.q", "{action: queue, queue: q}", content_class="ncii_complaint"))]
+    )
+    received = datetime(2025, 1, 1, 23, tzinfo=UTC)
+    assert plan.deadline.hours == 2
+    assert plan.due_at(received) == datetime(2025, 1, 2, 1, tzinfo=UTC)
+
+
+def test_a_pack_evaluated_directly_still_says_why():
+    plan = plan_decision(
+        THREAT, [pack("GLOBAL", rule("g", "{action: label, label: x}")), pack("BR", rule("b", "demote"))]
+    )
+    assert [a.to_dict() for a in plan.applied] == [
+        {"jurisdiction": "GLOBAL", "reasons": ["the platform's terms apply everywhere"]},
+        {"jurisdiction": "BR", "reasons": ["visible everywhere"]},
+    ]
 
 
 def test_plan_is_deterministic_and_serialisable():
@@ -182,18 +201,22 @@ def test_plan_is_deterministic_and_serialisable():
 def test_explain_lists_every_rule_of_every_applicable_pack_with_reasons():
     policies = PolicySet.defaults()
     facts = ItemFacts(
-        kind="text", country="DE", signals={"identity_attack": 0.92}, reports=[("user", "illegal_hate_speech")]
+        kind="text",
+        country="US",
+        visible_in=["DE"],
+        signals={"identity_attack": 0.92},
+        reports=[("user", "illegal_hate_speech")],
     )
     results = policies.explain(facts)
     expected = sum(len(policies.packs[code].rules) for code in ("GLOBAL", "EU", "DE"))
     assert len(results) == expected
     by_id = {r.ref.rule_id: r for r in results}
-    manifest = by_id["de.netzdg.manifest-hate-speech"]
-    assert manifest.matched and manifest.acts and manifest.ref.pack_version == "1.0.0"
+    manifest = by_id["de.dsa.hate-speech-notice"]
+    assert manifest.matched and manifest.acts and manifest.ref.pack_version == "2.0.0"
     assert "score is 0.92" in manifest.to_dict()["why"]
-    terror = by_id["de.netzdg.manifest-terrorism-hash"]
+    terror = by_id["de.stgb.terrorism-hash"]
     assert not terror.matched and "matched no bank" in terror.explanation.render()
     assert {r.ref.jurisdiction for r in results} == {"GLOBAL", "EU", "DE"}
     # The fast path agrees with the explained one.
-    fast = {r.ref for p in policies.applicable_packs("DE") for r in p.matching_rules(facts)}
+    fast = {r.ref for p in policies.applicable_packs(facts) for r in p.matching_rules(facts)}
     assert fast == {r.ref for r in results if r.matched}

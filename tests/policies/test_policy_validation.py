@@ -23,7 +23,7 @@ rules:
           value: [DE, AT]
     outcome:
       - geo_restrict
-      - {action: queue, queue: netzdg, priority: high, sla_hours: 24}
+      - {action: queue, queue: de_notices, priority: high, sla_hours: 24}
     legal:
       decision_ground: DECISION_GROUND_ILLEGAL_CONTENT
       illegal_content_legal_ground: "s. 130 StGB"
@@ -50,14 +50,16 @@ def test_valid_pack_compiles():
         (9, "        - field: colour", 9, "'colour' is not allowed"),
         (10, "          op: like", 10, "'like' is not allowed"),
         (13, "      - explode", 13, "bare action word"),
-        (14, "      - {action: queue, queue: netzdg, priority: urgent}", 14, "'urgent' is not allowed"),
-        (14, "      - {action: queue, queue: netzdg, colour: red}", 14, "unknown key 'colour'"),
+        (14, "      - {action: queue, queue: de_notices, priority: urgent}", 14, "'urgent' is not allowed"),
+        (14, "      - {action: queue, queue: de_notices, colour: red}", 14, "unknown key 'colour'"),
         (15, "    lgal:", 4, "'legal' is a required property"),
         (17, "      illegal_content_legal_gound: x", 16, "need illegal_content_legal_ground"),
         (18, "      category: STATEMENT_CATEGORY_HATE", 18, "'STATEMENT_CATEGORY_HATE' is not allowed"),
         (1, "jurisdiction: Germany", 1, "GLOBAL, EU or an ISO"),
         (4, "  - id: De Rule", 4, "rule ids"),
         (5, "    description: " + "x" * 1001, 5, "too long"),
+        (8, "        - report: {source: authority_order, issued_in: India}", 8, "issued_in is a country code"),
+        (8, "        - report: {issued_in: [IN, eu]}", 8, "issued_in is a country code"),
     ],
 )
 def test_schema_errors_give_the_line(line, new_text, expected_line, fragment):

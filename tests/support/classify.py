@@ -7,15 +7,16 @@ WORKBENCH_* settings) and are cached per settings, so each model set loads once 
 
 from __future__ import annotations
 
+from workbench import settings as workbench_settings
 from workbench.pipeline.classify_stage import ClassifyStage, LoadedClassifiers, classifier_settings, classify_enabled
 
 _loaded: dict[tuple, LoadedClassifiers] = {}
 
 
-def loaded_classifiers(config) -> LoadedClassifiers:
-    key = (config.get("WORKBENCH_CLASSIFIERS"), tuple(sorted(classifier_settings(config).items())))
+def loaded_classifiers(settings) -> LoadedClassifiers:
+    key = (settings.classifiers, tuple(sorted(classifier_settings(settings).items())))
     if key not in _loaded:
-        _loaded[key] = ClassifyStage().load(config)
+        _loaded[key] = ClassifyStage().load(settings)
     return _loaded[key]
 
 
@@ -24,7 +25,8 @@ def classify_worker(app, loaded: LoadedClassifiers | None = None, **options):
 
     options.setdefault("name", "test-classify-worker")
     options.setdefault("wait_ms", 0)
-    return BatchWorker(app, "classify", loaded or loaded_classifiers(app.config), **options)
+    settings = workbench_settings.of(app)
+    return BatchWorker(app, "classify", loaded or loaded_classifiers(settings), settings=settings, **options)
 
 
 def drain_pipeline(app, loaded: LoadedClassifiers | None = None, *, max_rounds: int = 50, **options) -> int:
@@ -37,7 +39,7 @@ def drain_pipeline(app, loaded: LoadedClassifiers | None = None, *, max_rounds: 
     for _ in range(max_rounds):
         with app.app_context():
             run_worker(burst=True, with_scheduler=False)
-            if not classify_enabled(app.config):
+            if not classify_enabled(workbench_settings.of(app)):
                 return batches
             queue = batch_queue_for("classify")
             queue.promote_due()  # retries whose interval has passed

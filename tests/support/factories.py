@@ -6,6 +6,7 @@ import io
 
 from PIL import Image
 
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.extensions import db
 
@@ -35,7 +36,14 @@ def make_user(
 
     with app.app_context():
         return create_user(
-            db.session, username, role, password, TEST_ACTOR, jurisdictions=jurisdictions, languages=languages
+            db.session,
+            username,
+            role,
+            password,
+            TEST_ACTOR,
+            jurisdictions=jurisdictions,
+            languages=languages,
+            settings=workbench_settings.current(),
         ).id
 
 

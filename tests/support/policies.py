@@ -102,8 +102,10 @@ def stored_item(
     reports=(),
     created_at=None,
     external_id: str | None = None,
+    visible_in: list[str] | None = None,
 ) -> int:
-    """An item as the pipeline leaves it (rows inserted directly: no job is queued)."""
+    """An item as the pipeline leaves it (rows inserted directly: no job is queued). `reports` are
+    (source, category) or (source, category, issuing jurisdiction); no `visible_in`: everywhere."""
     from workbench.models import ApiClient, Item, ItemStatus, Report
     from workbench.models.base import utcnow
 
@@ -120,6 +122,7 @@ def stored_item(
             kind=kind,
             author_pseudonym="p",
             country=country,
+            visible_in=visible_in,
             status=ItemStatus.PROCESSED,
             stage="route",
             created_at=now,
@@ -127,9 +130,16 @@ def stored_item(
         )
         db.session.add(item)
         db.session.flush()
-        for source, category in reports:
+        for source, category, *issuer in reports:
             db.session.add(
-                Report(item_id=item.id, client_id=client.id, source=source, category=category, received_at=now)
+                Report(
+                    item_id=item.id,
+                    client_id=client.id,
+                    source=source,
+                    category=category,
+                    issuing_jurisdiction=issuer[0] if issuer else None,
+                    received_at=now,
+                )
             )
         db.session.commit()
         item_id = item.id

@@ -6,6 +6,7 @@ import re
 
 from tests.support.factories import image_bytes, text_item
 from tests.support.receiver import Receiver
+from workbench import settings as workbench_settings
 from workbench.metrics import observe
 
 SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? -?[0-9.e+-]+(Inf)?$')
@@ -71,6 +72,6 @@ def test_webhook_failures_are_counted(app, api, client):
 
 def test_access_control(app, client):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 403
-    app.config["WORKBENCH_METRICS_TOKEN"] = "s3cret-token"
+    workbench_settings.update(app, WORKBENCH_METRICS_TOKEN="s3cret-token")
     assert client.get("/metrics").status_code == 403
     assert scrape(client, Authorization="Bearer s3cret-token")

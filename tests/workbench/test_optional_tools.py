@@ -11,6 +11,7 @@ from rq import SimpleWorker
 from classifiers.video.synthetic import make_clip
 from tests.support.auth import csrf_token_from
 from tests.support.tools import path_without
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_queue, get_redis
 from workbench.models import HashBank
 from workbench.services.operations import capabilities
@@ -82,7 +83,7 @@ def test_anonymous_callers_learn_only_the_status(app, client):
 
 
 def test_the_metrics_token_unlocks_the_detail(app, client):
-    app.config["WORKBENCH_METRICS_TOKEN"] = "scrape-token"
+    workbench_settings.update(app, WORKBENCH_METRICS_TOKEN="scrape-token")
     assert client.get("/healthz").json == {"status": "degraded"}  # with a token, loopback alone is not enough
     body = client.get("/healthz", headers={"Authorization": "Bearer scrape-token"}, environ_base=OUTSIDE).json
     assert body["database"]["ok"] is True

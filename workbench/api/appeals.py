@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, url_for
+from flask import g, url_for
 
 from workbench.api.auth import require_api_client
 from workbench.api.blueprint import bp
@@ -13,6 +13,7 @@ from workbench.models import Appeal
 from workbench.models.base import iso
 from workbench.services.appeals.complaints import AppealError, AppealSettings, get_appeal, receive_appeal
 from workbench.services.appeals.submissions import parse_appeal_fields
+from workbench.settings import current as current_settings
 
 FIELD_OF = {"decision_not_found": "decision_id", "idempotency_conflict": "external_id"}
 
@@ -40,15 +41,15 @@ def _api_error(exc: AppealError) -> ApiError:
 @bp.post("/appeals")
 @require_api_client("appeals")
 def post_appeal():
-    config = current_app.config
-    submission = parse_appeal_fields(json_object(), max_explanation_chars=config["WORKBENCH_MAX_EXPLANATION_CHARS"])
+    settings = current_settings()
+    submission = parse_appeal_fields(json_object(), max_explanation_chars=settings.max_explanation_chars)
     try:
         receipt = receive_appeal(
             db.session,
             client_id=g.api_client.id,
             submission=submission,
-            pseudonym_key=config["WORKBENCH_PSEUDONYM_KEY"],
-            settings=AppealSettings.from_config(config),
+            pseudonym_key=settings.pseudonym_key,
+            settings=AppealSettings.from_settings(settings),
         )
     except AppealError as exc:
         db.session.rollback()

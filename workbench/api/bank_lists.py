@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, url_for
+from flask import g, request, url_for
 
 from workbench.api.auth import require_api_client
 from workbench.api.bank_documents import import_document, import_error_document
@@ -20,6 +20,7 @@ from workbench.services.banks.exports import export_bank
 from workbench.services.banks.import_files import FileTooLarge
 from workbench.services.intake.images import image_limits as check_image_limits
 from workbench.services.validation import reject_unknown_fields
+from workbench.settings import current as current_settings
 
 MiB = 1024 * 1024
 
@@ -31,7 +32,7 @@ def _actor() -> Actor:
 @bp.post("/banks/<int:bank_id>/imports")
 @require_api_client("banks:write")
 def create_bank_import(bank_id: int):
-    request.max_content_length = current_app.config["WORKBENCH_MAX_IMPORT_BYTES"] + MiB
+    request.max_content_length = current_settings().max_import_bytes + MiB
     bank = access.owned_bank(db.session, g.api_client.id, bank_id)
     if request.mimetype != "multipart/form-data":
         raise ApiError(415, "unsupported_media_type", "send multipart/form-data with a 'file'")
@@ -119,10 +120,10 @@ def compare_two_images():
     for name in ("image_a", "image_b"):
         if name not in files:
             raise ApiError(400, "missing_field", "send two images, 'image_a' and 'image_b'", name)
-    limit = current_app.config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1
+    limit = current_settings().max_upload_bytes + 1
     comparison = compare_images(
         files["image_a"].stream.read(limit),
         files["image_b"].stream.read(limit),
-        limits=check_image_limits(current_app.config),
+        limits=check_image_limits(current_settings()),
     )
     return comparison.as_dict()

@@ -19,6 +19,7 @@ from workbench.services.banks import entries as entry_service
 from workbench.services.banks.errors import InvalidHashLines
 from workbench.services.intake.images import check_image, image_limits
 from workbench.services.validation import ValidationFailed, reject_unknown_fields, string_field
+from workbench.settings import current as current_settings
 
 MAX_PAGE = 500
 ENTRY_FIELDS = {"algorithm", "value", "note", "source"}
@@ -153,14 +154,14 @@ def _specs_from_json(data: dict) -> tuple[list, str, str]:
 
 
 def _specs_from_image() -> tuple[list, str, str, list[str]]:
-    config = current_app.config
+    settings = current_settings()
     fields, files = multipart_fields({"image"})
     reject_unknown_fields(fields, {"note", "source", "algorithms"})
     upload = files.get("image")
     if upload is None:
         raise ApiError(400, "missing_field", "multipart requests need an 'image' file", "image")
-    data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
-    check_image(data, **image_limits(config))
+    data = upload.stream.read(settings.max_upload_bytes + 1)
+    check_image(data, **image_limits(settings))
     wanted = None
     if fields.get("algorithms"):
         wanted = {

@@ -16,18 +16,20 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, details: dict | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.details = details  # more keys of the error object, e.g. the rule and citation of a refusal
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None, headers=None):
+def error_response(status: int, code: str, message: str, field: str | None = None, headers=None, details=None):
     body = {"code": code, "message": message}
     if field:
         body["field"] = field
+    body.update(details or {})
     response = jsonify({"error": body})
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -43,7 +45,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
         headers = {"WWW-Authenticate": 'Bearer realm="workbench"'} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, exc.field, headers)
+        return error_response(exc.status, exc.code, exc.message, exc.field, headers, exc.details)
 
     @app.errorhandler(ValidationFailed)
     def handle_validation(exc: ValidationFailed):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request, url_for
+from flask import g, request, url_for
 from sqlalchemy import func, select
 
 from workbench.api.auth import require_api_client
@@ -19,10 +19,11 @@ from workbench.services.intake.images import check_image, image_limits
 from workbench.services.intake.ingest import UploadedImage, find_item, ingest_item
 from workbench.services.intake.submissions import parse_item_fields
 from workbench.services.intake.videos import check_video
+from workbench.settings import current as current_settings
 
 
 def _read_submission():
-    config = current_app.config
+    settings = current_settings()
     if request.mimetype == "multipart/form-data":
         fields, files = multipart_fields({"image", "video"})
         if "video" in files:
@@ -30,23 +31,23 @@ def _read_submission():
         upload = files.get("image")
         if upload is None:
             raise ApiError(400, "missing_field", "multipart uploads need an 'image' or a 'video' file", "image")
-        data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
-        checked = check_image(data, **image_limits(config))
-        submission = parse_item_fields(fields, kind="image", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"])
+        data = upload.stream.read(settings.max_upload_bytes + 1)
+        checked = check_image(data, **image_limits(settings))
+        submission = parse_item_fields(fields, kind="image", max_text_chars=settings.max_text_chars)
         return submission, UploadedImage(data, checked)
     data = json_object()
     if "image" in data:
         raise ApiError(400, "invalid_type", "send images as multipart/form-data, not inside JSON", "image")
-    return parse_item_fields(data, kind="text", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"]), None
+    return parse_item_fields(data, kind="text", max_text_chars=settings.max_text_chars), None
 
 
 def _read_video(fields, files):
-    config = current_app.config
+    settings = current_settings()
     if "image" in files:
         raise ApiError(400, "invalid_type", "send either an 'image' or a 'video', not both", "video")
-    data = files["video"].stream.read(config["WORKBENCH_MAX_VIDEO_BYTES"] + 1)
-    checked = check_video(data, config)
-    submission = parse_item_fields(fields, kind="video", max_text_chars=config["WORKBENCH_MAX_TEXT_CHARS"])
+    data = files["video"].stream.read(settings.max_video_bytes + 1)
+    checked = check_video(data, settings)
+    submission = parse_item_fields(fields, kind="video", max_text_chars=settings.max_text_chars)
     return submission, UploadedImage(data, checked)  # the blob path is the same for every medium
 
 
@@ -59,8 +60,8 @@ def create_item():
         client_id=g.api_client.id,
         submission=submission,
         image=image,
-        blob_store=BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]),
-        pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
+        blob_store=BlobStore(current_settings().blob_dir),
+        pseudonym_key=current_settings().pseudonym_key,
     )
     item = result.item
     if result.created:

@@ -38,6 +38,8 @@ ERROR = obj(
                 },
                 "message": {"type": "string", "description": "for people"},
                 "field": {"type": "string", "description": "the request field at fault, when there is one"},
+                "rule": {"type": "string", "description": "a refused order: the catalogue class that refused it"},
+                "citation": {"type": "string", "description": "a refused order: the legal source"},
                 "errors": {
                     "type": "array",
                     "items": obj({"line": {"type": "integer"}, "reason": {"type": "string"}}),
@@ -58,6 +60,7 @@ ITEM_FIELDS = {
     "language": {"type": "string", "description": "BCP 47 tag", "examples": ["de"]},
     "content_date": {"type": "string", "description": "ISO 8601 date or date-time"},
     "account_age_days": {"type": "integer", "minimum": 0},
+    "visible_in": {"type": "array", "items": {"type": "string"}, "minItems": 1, "description": "absent = everywhere"},
 }
 
 SCHEMAS: dict[str, dict] = {
@@ -66,6 +69,7 @@ SCHEMAS: dict[str, dict] = {
     "ItemUpload": obj(
         {
             **{name: {"type": "string"} for name in ITEM_FIELDS},
+            "visible_in": {"type": "string", "description": "comma-separated country codes, e.g. DE,FR"},
             "image": {
                 "type": "string",
                 "contentMediaType": "application/octet-stream",
@@ -100,6 +104,7 @@ SCHEMAS: dict[str, dict] = {
             "error": NULLABLE_STRING,
             "author": NULLABLE_STRING,
             "country": NULLABLE_STRING,
+            "visible_in": {"type": ["array", "null"], "items": {"type": "string"}, "description": "null = everywhere"},
             "language": NULLABLE_STRING,
             "language_source": NULLABLE_STRING,
             "language_confidence": {"type": ["number", "null"]},
@@ -142,6 +147,8 @@ SCHEMAS: dict[str, dict] = {
             ),
             "authority": {"type": "string", "description": "required when source is authority_order"},
             "order_reference": {"type": "string"},
+            "issuing_jurisdiction": {"type": "string", "description": "ISO 3166-1 alpha-2 code of the issuer"},
+            "authority_rank": {"type": "string", "maxLength": 64, "description": "an order's rank code (docs/api.md)"},
         },
         ("source", "category"),
         closed=True,
@@ -153,6 +160,9 @@ SCHEMAS: dict[str, dict] = {
             "external_id": NULLABLE_STRING,
             "source": {"type": "string"},
             "category": {"type": "string"},
+            "issuing_jurisdiction": NULLABLE_STRING,
+            "authority": NULLABLE_STRING,
+            "authority_rank": NULLABLE_STRING,
             "received_at": TIMESTAMP,
         },
         ("id", "item_id", "source", "category"),

@@ -29,6 +29,9 @@ def policy_document(session: Session, item_id: int) -> dict:
                 {"jurisdiction": h.jurisdiction, "pack_version": h.pack_version, "rule_id": h.rule_id, "mode": h.mode}
                 for h in evaluation.rule_hits
             ],
+            # Why each jurisdiction's packs applied (audience, issuer, establishment); empty for
+            # evaluations stored before the applicability model.
+            "applied": evaluation.plan.get("applied", []),
             "visibility": evaluation.visibility,
             "geo_restricted_in": evaluation.plan.get("geo_restricted_in", []),
         },

@@ -31,6 +31,8 @@ from workbench.extensions import get_redis
 from workbench.metrics import inc
 from workbench.metrics.gauges import Gauge, gauge_source
 from workbench.services.platforms.token_buckets import Limit, TokenBuckets, Verdict
+from workbench.settings import Settings
+from workbench.settings import current as current_settings
 
 log = logging.getLogger(__name__)
 KINDS = ("uploads", "reports", "reads", "writes")
@@ -54,9 +56,8 @@ def kind_of_request() -> str:
     return "reads" if request.method in _READ_METHODS else "writes"
 
 
-def limit_for(config, kind: str) -> Limit:
-    name = f"WORKBENCH_RATE_LIMIT_{kind.upper()}"
-    return Limit(float(config[f"{name}_PER_S"]), int(config[f"{name}_BURST"]))
+def limit_for(settings: Settings, kind: str) -> Limit:
+    return Limit(getattr(settings, f"rate_limit_{kind}_per_s"), getattr(settings, f"rate_limit_{kind}_burst"))
 
 
 def _state() -> _State:
@@ -82,7 +83,7 @@ def _take(client_id: int, kind: str, limit: Limit) -> Verdict | None:
 def enforce_rate_limit(client) -> None:
     """Take a token for this request from the client's bucket; 429 when there is none."""
     kind = kind_of_request()
-    limit = limit_for(current_app.config, kind)
+    limit = limit_for(current_settings(), kind)
     if limit.unlimited:
         return
     verdict = _take(client.id, kind, limit)
@@ -119,7 +120,7 @@ def rate_limit_gauges(session, redis) -> list[Gauge]:
     per_second = Gauge("workbench_api_rate_limit_per_second", "API tokens refilled per second per client and kind.")
     burst = Gauge("workbench_api_rate_limit_burst", "API bucket size per client and kind.")
     for kind in KINDS:
-        limit = limit_for(current_app.config, kind)
+        limit = limit_for(current_settings(), kind)
         per_second.samples.append((f'kind="{kind}"', max(0.0, limit.per_second)))
         burst.samples.append((f'kind="{kind}"', limit.capacity))
     return [per_second, burst]

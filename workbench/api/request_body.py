@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from workbench.api.errors import ApiError
+from workbench.settings import current as current_settings
 
 
 def _reject_constant(name: str):
@@ -18,7 +19,7 @@ def _reject_constant(name: str):
 def _limited_body() -> bytes:
     """The body, refused before it is read (or, without a Content-Length, once it passes the
     limit) when over WORKBENCH_MAX_JSON_BYTES: MAX_CONTENT_LENGTH is sized for media uploads."""
-    limit = current_app.config["WORKBENCH_MAX_JSON_BYTES"]
+    limit = current_settings().max_json_bytes
     too_large = ApiError(
         413, "payload_too_large", f"JSON bodies are limited to {limit} bytes; send media as multipart/form-data"
     )

@@ -24,6 +24,7 @@ def item_document(item: Item, *, report_count: int) -> dict:
         "error": item.error,
         "author": item.author_pseudonym,
         "country": item.country,
+        "visible_in": item.visible_in,  # null = everywhere
         "language": item.language,
         "language_source": item.language_source,  # "platform" or "detected" (classify stage)
         "language_confidence": item.language_confidence,
@@ -63,5 +64,8 @@ def report_document(report: Report) -> dict:
         "external_id": report.external_id,
         "source": report.source,
         "category": report.category,
+        "issuing_jurisdiction": report.issuing_jurisdiction,
+        "authority": report.authority,
+        "authority_rank": report.authority_rank,
         "received_at": iso(report.received_at),
     }

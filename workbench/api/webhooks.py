@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 from sqlalchemy import select
 
 from workbench.api.auth import require_api_client
@@ -16,6 +16,7 @@ from workbench.models.base import iso
 from workbench.services.validation import reject_unknown_fields
 from workbench.services.webhooks.delivery import InvalidWebhookUrl, WebhookUrlNotAllowed, rotate_secret, set_webhook
 from workbench.services.webhooks.outbound import public_error
+from workbench.settings import current as current_settings
 
 
 def _webhook_document(secret: str | None = None) -> dict:
@@ -46,7 +47,7 @@ def put_webhook():
             g.api_client,
             url or None,
             Actor.api_client(g.api_client.id),
-            allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"],
+            allow_cidrs=current_settings().outbound_allow_cidrs,
         )
     except WebhookUrlNotAllowed as exc:
         raise ApiError(422, "webhook_url_not_allowed", str(exc), "url") from exc

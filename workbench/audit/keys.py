@@ -18,6 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 
+from workbench.settings import Settings
+from workbench.settings import of as settings_of
+
 
 def load_or_create_signing_key(path: str, public_path: str | None = None) -> Ed25519PrivateKey:
     """The private key (created, mode 0600, if the file is missing); with `public_path`, also
@@ -41,12 +44,12 @@ def load_or_create_signing_key(path: str, public_path: str | None = None) -> Ed2
     return key
 
 
-def public_key_path(config) -> str:
+def public_key_path(settings: Settings) -> str:
     """WORKBENCH_AUDIT_PUBLIC_KEY, or the signing key's path with `.pub.pem` for `.pem`."""
-    configured = config.get("WORKBENCH_AUDIT_PUBLIC_KEY")
+    configured = settings.audit_public_key
     if configured:
         return configured
-    private = config["WORKBENCH_AUDIT_SIGNING_KEY"]
+    private = settings.audit_signing_key
     return (private[: -len(".pem")] if private.endswith(".pem") else private) + ".pub.pem"
 
 
@@ -101,6 +104,6 @@ def signer_key(app=None) -> Ed25519PrivateKey:
     app = app or current_app
     cached = app.extensions.get("workbench_audit_key")
     if cached is None:
-        cached = load_or_create_signing_key(app.config["WORKBENCH_AUDIT_SIGNING_KEY"], public_key_path(app.config))
+        cached = load_or_create_signing_key(settings_of(app).audit_signing_key, public_key_path(settings_of(app)))
         app.extensions["workbench_audit_key"] = cached
     return cached

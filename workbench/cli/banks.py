@@ -27,6 +27,7 @@ from workbench.services.banks.imports import create_import, import_errors, run_i
 from workbench.services.intake.videos import audio_caps
 from workbench.services.platforms.clients import find_client
 from workbench.services.validation import ValidationFailed
+from workbench.settings import current as current_settings
 
 banks_cli = AppGroup("banks", help="Hash banks: list, create, import, export.")
 ALGORITHMS = ("pdq", "phash", "dhash", "md5", "sha256")
@@ -85,7 +86,7 @@ def import_command(bank: str, file: str, fmt: str, algorithm: str | None, source
     import os
 
     target = _bank(bank)
-    config = current_app.config
+    settings = current_settings()
     try:
         with click.open_file(file, "rb") if file == "-" else open(file, "rb") as handle:
             bank_import = create_import(
@@ -98,7 +99,7 @@ def import_command(bank: str, file: str, fmt: str, algorithm: str | None, source
                 source=source,
                 actor=CLI_ACTOR,
                 store=import_store(current_app),
-                max_bytes=max(config["WORKBENCH_MAX_IMPORT_BYTES"], 1 << 40),
+                max_bytes=max(settings.max_import_bytes, 1 << 40),
             )
     except (ValidationFailed, FileTooLarge) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from exc
@@ -111,7 +112,7 @@ def import_command(bank: str, file: str, fmt: str, algorithm: str | None, source
         db.session,
         bank_import.id,
         import_store(current_app),
-        chunk_lines=config["WORKBENCH_IMPORT_CHUNK_LINES"],
+        chunk_lines=settings.import_chunk_lines,
         progress=progress,
     )
     click.echo("", err=True)
@@ -177,9 +178,7 @@ def add_video_command(bank: str, file: str, is_vpdq: bool, note: str) -> None:
         frames = (
             media_entries.video_frames_from_text(Path(file).read_text())
             if is_vpdq
-            else media_entries.video_frames_from_upload(
-                Path(file).read_bytes(), current_app.config["WORKBENCH_VPDQ_FRAMES_PER_S"]
-            )
+            else media_entries.video_frames_from_upload(Path(file).read_bytes(), current_settings().vpdq_frames_per_s)
         )
         entry = media_entries.add_video_entry(
             db.session, target, CLI_ACTOR, frames=frames, note=note, source=Path(file).name
@@ -209,7 +208,7 @@ def add_track_command(bank: str, file: str, title: str, rights_holder: str, terr
             rights_holder=rights_holder,
             territories=territories,
             source=Path(file).name,
-            caps=audio_caps(current_app.config),
+            caps=audio_caps(current_settings()),
         )
     except ValidationFailed as exc:
         db.session.rollback()

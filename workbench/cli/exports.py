@@ -16,6 +16,7 @@ from workbench.extensions import db
 from workbench.services.exports.audit_bundle import export_audit_bundle
 from workbench.services.exports.sor import InvalidStatement, write_sor_export
 from workbench.services.exports.transparency import write_transparency_report
+from workbench.settings import current as current_settings
 
 export_cli = AppGroup("export", help="Exports for auditors and regulators.")
 
@@ -39,7 +40,9 @@ def export_sor_command(out_file: str, since: date | None, until: date | None) ->
     if since and until and until < since:
         raise click.BadParameter("--until is before --since", param_hint="--until")
     try:
-        count = write_sor_export(db.session, out_file, since=since, until=until, actor=CLI_ACTOR)
+        count = write_sor_export(
+            db.session, out_file, puid_key=current_settings().pseudonym_key, since=since, until=until, actor=CLI_ACTOR
+        )
     except InvalidStatement as error:
         db.session.rollback()
         click.echo(f"FAILED, nothing written: {error}", err=True)

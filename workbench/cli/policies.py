@@ -1,4 +1,4 @@
-"""flask policies seed | list | publish | reevaluate-stale."""
+"""flask policies seed | list | publish | reevaluate-stale | reevaluate-open."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from sqlalchemy import exists, func, select
 from policies import validate_pack_text
 from workbench.cli.common import CLI_ACTOR
 from workbench.extensions import db
-from workbench.models import Item, ItemStatus, PolicyEvaluation, Report
+from workbench.models import Case, CaseStatus, Item, ItemStatus, PolicyEvaluation, Report
 from workbench.services.policy.packs import PublishRefused, ensure_default_packs, list_packs, publish_text
 from workbench.services.policy.reevaluation import reevaluate_item
+from workbench.settings import current as current_settings
 
 policies_cli = AppGroup("policies", help="Policy packs (region-specific rules).")
 
@@ -71,6 +72,31 @@ def reevaluate_stale_command(limit: int) -> None:
     db.session.rollback()
     outcomes: dict[str, int] = {}
     for item_id in ids:
-        outcome = reevaluate_item(db.session, item_id)
+        outcome = reevaluate_item(db.session, item_id, settings=current_settings())
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    click.echo(f"{len(ids)} item(s): {outcomes}")
+
+
+@policies_cli.command("reevaluate-open")
+@click.option("--limit", default=10000, show_default=True)
+def reevaluate_open_command(limit: int) -> None:
+    """Evaluate items with an open case again under the packs in force now (after a publish,
+    e.g. when moving to the applicability model): a stricter deadline or queue tightens the
+    case; nothing is loosened. Backtest the new versions before publishing them."""
+    ids = list(
+        db.session.scalars(
+            select(Item.id)
+            .where(
+                Item.status == ItemStatus.PROCESSED,
+                exists().where(Case.item_id == Item.id, Case.status == CaseStatus.OPEN),
+            )
+            .order_by(Item.id)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()
+    outcomes: dict[str, int] = {}
+    for item_id in ids:
+        outcome = reevaluate_item(db.session, item_id, settings=current_settings(), trigger="publish")
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     click.echo(f"{len(ids)} item(s): {outcomes}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from workbench.extensions import db
 from workbench.models.base import utcnow
 from workbench.services.privacy.retention import RetentionSettings, iter_plans, run_retention_round
+from workbench.settings import current as current_settings
 
 retention_cli = AppGroup("retention", help="Content retention and evidence holds.")
 
@@ -24,7 +24,7 @@ def _when(value) -> str:
 @click.option("--limit", type=click.IntRange(min=1), help="Purge at most this many items.")
 def run_command(dry_run: bool, limit: int | None) -> None:
     """Purge the content of every item whose retention period and evidence holds have ended."""
-    report = run_retention_round(db.session, current_app.config, dry_run=dry_run, limit=limit)
+    report = run_retention_round(db.session, current_settings(), dry_run=dry_run, limit=limit)
     for plan in report.purged:
         hold = plan.binding_hold
         click.echo(
@@ -54,7 +54,7 @@ def run_command(dry_run: bool, limit: int | None) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 def plan_command(within_days: int, limit: int) -> None:
     """When each item's content will be purged, and the evidence hold that keeps it, if any."""
-    settings = RetentionSettings.from_config(current_app.config)
+    settings = RetentionSettings.from_settings(current_settings())
     horizon = utcnow() + timedelta(days=within_days)
     rows = []
     for plan in iter_plans(db.session, settings, created_before=horizon - timedelta(days=settings.default_days)):

@@ -6,7 +6,6 @@ Every command is audited with the actor system:cli, like the admin pages with th
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from workbench.cli.common import CLI_ACTOR
@@ -28,6 +27,7 @@ from workbench.services.accounts.users import (
     set_scope,
     unlock_login,
 )
+from workbench.settings import current as current_settings
 
 users_cli = AppGroup("users", help="Staff accounts.")
 
@@ -61,7 +61,15 @@ def create_user_command(username: str, role: str, password: str | None, jurisdic
     """Create an account. Without a scope it sees no case: see set-scope."""
     chosen = password or generate_password()
     user = _run(
-        create_user, db.session, username, role, chosen, CLI_ACTOR, jurisdictions=jurisdictions, languages=languages
+        create_user,
+        db.session,
+        username,
+        role,
+        chosen,
+        CLI_ACTOR,
+        settings=current_settings(),
+        jurisdictions=jurisdictions,
+        languages=languages,
     )
     click.echo(f"user {user.username} ({role}) created; password: {chosen}")
     if not user.jurisdictions or not user.languages:
@@ -109,7 +117,9 @@ def activate_command(username: str) -> None:
 @click.argument("username")
 def reset_password_command(username: str) -> None:
     """Print a new random password; the user must choose their own at the next login."""
-    click.echo(f"{username}: new password (shown once): {reset_password(db.session, _user(username), CLI_ACTOR)}")
+    click.echo(
+        f"{username}: new password (shown once): {reset_password(db.session, _user(username), CLI_ACTOR, settings=current_settings())}"
+    )
 
 
 @users_cli.command("reset-two-factor")
@@ -124,7 +134,7 @@ def reset_two_factor_command(username: str) -> None:
 @click.argument("username")
 def unlock_command(username: str) -> None:
     """Forget the account's failed logins (ends its login backoff at once)."""
-    throttle = LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
+    throttle = LoginThrottle(get_redis(), ThrottleSettings.from_settings(current_settings()))
     cleared = unlock_login(db.session, _user(username), throttle, CLI_ACTOR)
     click.echo(f"{username}: " + ("unlocked" if cleared else "Redis unreachable; the wait ends on its own"))
 
@@ -136,17 +146,17 @@ def check_two_factor_command() -> None:
     broken = []
     for user in enrolled:
         try:
-            stored_secret(user)
+            stored_secret(user, current_settings().totp_key_file)
         except SecondFactorUnavailable as exc:
             broken.append(user.username)
             click.echo(f"{user.username}: {exc.detail}", err=True)
     if broken:
         raise click.ClickException(
             f"{len(broken)} of {len(enrolled)} second factor(s) cannot be checked with the key in "
-            f"{current_app.config['WORKBENCH_TOTP_KEY_FILE']}: restore the key file they were encrypted with, "
+            f"{current_settings().totp_key_file}: restore the key file they were encrypted with, "
             "or reset them (flask users reset-two-factor NAME)"
         )
-    click.echo(f"{len(enrolled)} second factor(s) open with the key in {current_app.config['WORKBENCH_TOTP_KEY_FILE']}")
+    click.echo(f"{len(enrolled)} second factor(s) open with the key in {current_settings().totp_key_file}")
 
 
 @users_cli.command("list")

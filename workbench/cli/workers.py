@@ -17,6 +17,7 @@ from workbench.pipeline.classify_worker import (
     ClassifyWorkerCannotStart,
     load_classifiers,
 )
+from workbench.settings import of as settings_of
 
 
 @click.command("worker")
@@ -41,11 +42,13 @@ def classify_worker_command(name: str | None, burst: bool, batch_size: int | Non
     """Run the classify stage: models load once, items are classified in batches."""
     app = current_app._get_current_object()
     try:
-        loaded = load_classifiers(app.config, echo=click.echo)
+        loaded = load_classifiers(settings_of(app), echo=click.echo)
     except ClassifyWorkerCannotStart as exc:
         click.echo(f"classify worker cannot start: {exc}", err=True)
         sys.exit(EXIT_MODELS_DID_NOT_LOAD)
-    worker = BatchWorker(app, STAGE, loaded, name=name, batch_size=batch_size, wait_ms=wait_ms)
+    worker = BatchWorker(
+        app, STAGE, loaded, settings=settings_of(app), name=name, batch_size=batch_size, wait_ms=wait_ms
+    )
     # Ctrl-C / SIGTERM: finish the batch in hand, hand back anything unstarted, exit.
     previous = {signum: signal.signal(signum, lambda *_: worker.stop()) for signum in (signal.SIGTERM, signal.SIGINT)}
     click.echo(

@@ -19,7 +19,7 @@ DEMO_REPORTS = [
         "demo-image-1",
         "authority_order",
         "terrorism",
-        {"authority": "Demo competent authority", "order_reference": "TCO-DEMO-1"},
+        {"authority": "Demo competent authority", "order_reference": "TCO-DEMO-1", "issuing_jurisdiction": "DE"},
     ),
     ("demo-notice-3", "demo-text-3", "user", "harassment", {}),
     ("demo-notice-4", "demo-text-3", "user", "harassment", {}),
@@ -29,7 +29,12 @@ DEMO_REPORTS = [
         "demo-image-4",
         "authority_order",
         "other",
-        {"authority": "Demo ministry", "order_reference": "IT-RULES-DEMO-1"},
+        {
+            "authority": "Demo ministry",
+            "order_reference": "IT-RULES-DEMO-1",
+            "issuing_jurisdiction": "IN",
+            "authority_rank": "joint_secretary",
+        },
     ),
 ]
 

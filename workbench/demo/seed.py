@@ -25,6 +25,7 @@ from workbench.extensions import db
 from workbench.models import ROLES, ItemStatus
 from workbench.services.accounts import users
 from workbench.services.platforms import clients as api_clients
+from workbench.settings import current as current_settings
 
 DEMO_ACTOR = Actor.system("demo-seed")
 DEMO_CLIENT = "demo-platform"
@@ -101,7 +102,14 @@ def ensure_demo_users() -> dict[str, str]:
             credentials[role] = users.generate_password()
             # Demo accounts see every case: GLOBAL jurisdiction, any language.
             users.create_user(
-                db.session, role, role, credentials[role], DEMO_ACTOR, jurisdictions=["GLOBAL"], languages=["*"]
+                db.session,
+                role,
+                role,
+                credentials[role],
+                DEMO_ACTOR,
+                settings=current_settings(),
+                jurisdictions=["GLOBAL"],
+                languages=["*"],
             )
         elif role not in credentials:
             credentials[role] = "(set before this run; reset with `flask users` tools)"

@@ -14,6 +14,8 @@ from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
 from workbench.services.banks.import_files import ImportFileMissing, ImportFileStore
 from workbench.services.banks.imports import ImportTakenOver, create_import, mark_failed, run_import
+from workbench.settings import current as current_settings
+from workbench.settings import of as settings_of
 
 log = logging.getLogger(__name__)
 RUN_IMPORT = "workbench.jobs.bank_imports.run_import_job"
@@ -25,7 +27,7 @@ def job_id_for(import_id: int) -> str:
 
 
 def import_store(app) -> ImportFileStore:
-    return ImportFileStore(app.config["WORKBENCH_IMPORT_DIR"])
+    return ImportFileStore(settings_of(app).import_dir)
 
 
 def import_job_state(import_id: int) -> str | None:
@@ -39,8 +41,8 @@ def import_job_state(import_id: int) -> str | None:
 
 def enqueue_import(import_id: int) -> bool:
     """Queue the import; False when Redis is unreachable (the page offers to start it again)."""
-    config = current_app.config
-    queue = get_queue(config["WORKBENCH_IMPORT_QUEUE"])
+    settings = current_settings()
+    queue = get_queue(settings.import_queue)
     try:
         if import_job_state(import_id) in WAITING:
             return True  # one run at a time; a second one would stop at the first chunk anyway
@@ -52,7 +54,7 @@ def enqueue_import(import_id: int) -> bool:
             import_id,
             job_id=job_id_for(import_id),
             retry=Retry(max=3, interval=[5, 30, 120]),
-            job_timeout=config["WORKBENCH_IMPORT_JOB_TIMEOUT_S"],
+            job_timeout=settings.import_job_timeout_s,
             result_ttl=3600,
             failure_ttl=7 * 24 * 3600,
         )
@@ -66,9 +68,7 @@ def run_import_job(import_id: int) -> str:
     with job_app_context() as app:
         session = db.session
         try:
-            result = run_import(
-                session, import_id, import_store(app), chunk_lines=app.config["WORKBENCH_IMPORT_CHUNK_LINES"]
-            )
+            result = run_import(session, import_id, import_store(app), chunk_lines=settings_of(app).import_chunk_lines)
             return result.status
         except ImportTakenOver as exc:  # another run is doing the work
             session.rollback()
@@ -93,8 +93,8 @@ def start_import(session, bank, stream, filename: str, fields: dict, actor) -> t
 
     Returns (import, queued_or_done). Raises the services' validation errors and FileTooLarge.
     """
-    config = current_app.config
-    chunk_lines = config["WORKBENCH_IMPORT_CHUNK_LINES"]
+    settings = current_settings()
+    chunk_lines = settings.import_chunk_lines
     bank_import = create_import(
         session,
         bank,
@@ -105,7 +105,7 @@ def start_import(session, bank, stream, filename: str, fields: dict, actor) -> t
         source=fields.get("source") or "",
         actor=actor,
         store=import_store(current_app),
-        max_bytes=config["WORKBENCH_MAX_IMPORT_BYTES"],
+        max_bytes=settings.max_import_bytes,
     )
     if bank_import.total_lines <= chunk_lines:
         # One chunk: about as quick as the upload itself, and needs no worker.

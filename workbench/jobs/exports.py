@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from workbench.audit.keys import signer_key
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
 from workbench.queues import try_enqueue
 from workbench.services.exports.runs import mark_failed
 from workbench.services.exports.runs import run_export as run
+from workbench.settings import current as current_settings
+from workbench.settings import of as settings_of
 
 EXPORT_TIMEOUT_S = 6 * 3600
 
@@ -17,7 +17,14 @@ EXPORT_TIMEOUT_S = 6 * 3600
 def run_export(run_id: int) -> str:
     with job_app_context() as app:
         try:
-            result = run(db.session, run_id, export_dir=app.config["WORKBENCH_EXPORT_DIR"], signing_key=signer_key(app))
+            settings = settings_of(app)
+            result = run(
+                db.session,
+                run_id,
+                export_dir=settings.export_dir,
+                signing_key=signer_key(app),
+                pseudonym_key=settings.pseudonym_key,
+            )
             return result.status if result is not None else "missing"
         except Exception as exc:
             mark_failed(db.session, run_id, exc)
@@ -29,7 +36,7 @@ def run_export(run_id: int) -> str:
 def enqueue_export(run_id: int) -> bool:
     """After the run's row committed; a deterministic job id so a resend cannot fork it."""
     return try_enqueue(
-        get_queue(current_app.config["WORKBENCH_EXPORT_QUEUE"]),
+        get_queue(current_settings().export_queue),
         "workbench.jobs.exports.run_export",
         run_id,
         what=f"export {run_id}",

@@ -9,13 +9,14 @@ from workbench.jobs.context import job_app_context
 from workbench.pipeline.runner import record_failure, run_pipeline
 from workbench.pipeline.stages import stage_context
 from workbench.queues import forget_continuations
+from workbench.settings import of as settings_of
 
 
 def process_item(item_id: int) -> str:
     with job_app_context() as app:
         session = db.session
         try:
-            return run_pipeline(session, item_id, stage_context(app))
+            return run_pipeline(session, item_id, stage_context(app, settings_of(app)))
         except Exception as exc:
             session.rollback()
             job = get_current_job()
@@ -43,7 +44,7 @@ def process_items(item_ids: list[int]) -> dict:
         try:
             for item_id in item_ids:
                 try:
-                    results[item_id] = run_pipeline(session, item_id, stage_context(app))
+                    results[item_id] = run_pipeline(session, item_id, stage_context(app, settings_of(app)))
                 except Exception as exc:  # noqa: BLE001 - one item's failure is recorded for that item
                     session.rollback()
                     record_failure(session, item_id, exc, final=final)

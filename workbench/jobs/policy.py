@@ -6,14 +6,13 @@ opens a second case; a finished backtest is not run again, an interrupted one st
 
 from __future__ import annotations
 
-from flask import current_app
-
 from workbench.extensions import db, get_queue
 from workbench.jobs.context import job_app_context
 from workbench.queues import try_enqueue
 from workbench.services.policy.backtests import mark_failed
 from workbench.services.policy.backtests import run_backtest as run
 from workbench.services.policy.reevaluation import reevaluate_item as reevaluate
+from workbench.settings import current as current_settings
 
 BACKTEST_TIMEOUT_S = 3600
 
@@ -21,7 +20,7 @@ BACKTEST_TIMEOUT_S = 3600
 def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
     with job_app_context():
         try:
-            return reevaluate(db.session, item_id, report_id=report_id)
+            return reevaluate(db.session, item_id, settings=current_settings(), report_id=report_id)
         except Exception:
             db.session.rollback()
             raise
@@ -32,7 +31,7 @@ def reevaluate_item(item_id: int, report_id: int | None = None) -> str:
 def run_backtest(backtest_id: int) -> str:
     with job_app_context():
         try:
-            return run(db.session, backtest_id).status
+            return run(db.session, backtest_id, establishments=current_settings().provider_jurisdictions).status
         except Exception as exc:
             db.session.rollback()
             mark_failed(db.session, backtest_id, exc)
@@ -51,7 +50,7 @@ def enqueue_reevaluation(item_id: int, report_id: int) -> bool:
         report_id,
         what=f"re-evaluation of item {item_id}",
         job_id=f"policy-reevaluate-{item_id}-report-{report_id}",
-        job_timeout=current_app.config["WORKBENCH_JOB_TIMEOUT_S"],
+        job_timeout=current_settings().job_timeout_s,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
@@ -59,7 +58,7 @@ def enqueue_reevaluation(item_id: int, report_id: int) -> bool:
 
 def enqueue_backtest(backtest_id: int) -> bool:
     return try_enqueue(
-        get_queue(current_app.config["WORKBENCH_BACKTEST_QUEUE"]),
+        get_queue(current_settings().backtest_queue),
         "workbench.jobs.policy.run_backtest",
         backtest_id,
         what=f"backtest {backtest_id}",

@@ -15,6 +15,7 @@ from rq import SimpleWorker
 from workbench.extensions import get_queue, get_redis
 from workbench.services.banks.runtime import start_refresher
 from workbench.services.operations import capabilities
+from workbench.settings import current as current_settings
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +27,13 @@ class WorkbenchWorker(SimpleWorker):
 def default_queue_names() -> list[str]:
     """The pipeline first, then hash-list imports, policy backtests, auditor exports and decision
     webhooks (run dedicated workers for those with --queue)."""
-    config = current_app.config
+    settings = current_settings()
     return [
-        config["WORKBENCH_PIPELINE_QUEUE"],
-        config["WORKBENCH_IMPORT_QUEUE"],
-        config["WORKBENCH_BACKTEST_QUEUE"],
-        config["WORKBENCH_EXPORT_QUEUE"],  # auditor exports (jobs/exports.py)
-        config["WORKBENCH_WEBHOOK_QUEUE"],
+        settings.pipeline_queue,
+        settings.import_queue,
+        settings.backtest_queue,
+        settings.export_queue,  # auditor exports (jobs/exports.py)
+        settings.webhook_queue,
     ]  # decision webhooks: without it nothing is delivered
 
 
@@ -43,10 +44,11 @@ def run_worker(
     worker = WorkbenchWorker(queues, connection=get_redis(), name=name)
     for capability in capabilities.publish_for_worker(get_redis(), worker.name):
         log.warning("%s: %s", capability.missing_reason, capability.feature)
-    if not burst and current_app.config["WORKBENCH_PIPELINE_QUEUE"] in {queue.name for queue in queues}:
+    if not burst and current_settings().pipeline_queue in {queue.name for queue in queues}:
         # Build the bank matcher now and keep it current through the change feed
         # (only pipeline workers match; a dedicated import worker needs no index).
-        start_refresher(current_app._get_current_object(), get_redis(), worker.name)
+        app = current_app._get_current_object()
+        start_refresher(app, get_redis(), worker.name, current_settings().bank_feed_poll_s)
     try:
         return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
     finally:

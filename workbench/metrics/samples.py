@@ -20,6 +20,7 @@ from workbench.metrics.gauges import collect_gauges
 from workbench.metrics.registry import read_counters, read_histograms
 from workbench.models import MetricSample
 from workbench.models.base import utcnow
+from workbench.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -63,24 +64,24 @@ def prune(session: Session, retention: timedelta, now: datetime | None = None) -
     return result.rowcount or 0
 
 
-def sample_if_due(session: Session, redis, config, now: datetime | None = None) -> int:
+def sample_if_due(session: Session, redis, settings: Settings, now: datetime | None = None) -> int:
     """The sweeper's part: a sample when one is due, and pruning. Returns the rows written.
     Never raises: a failed sample must not stop the sweeper's other work (logged, retried)."""
     try:
-        return _sample_if_due(session, redis, config, now)
+        return _sample_if_due(session, redis, settings, now)
     except Exception:  # noqa: BLE001 - e.g. the database away; the next round tries again
         session.rollback()
         log.exception("storing a metric sample failed; retrying next round")
         return 0
 
 
-def _sample_if_due(session: Session, redis, config, now: datetime | None) -> int:
+def _sample_if_due(session: Session, redis, settings: Settings, now: datetime | None) -> int:
     now = now or utcnow()
-    interval = timedelta(seconds=float(config["WORKBENCH_METRIC_SAMPLE_INTERVAL_S"]))
+    interval = timedelta(seconds=settings.metric_sample_interval_s)
     last = session.scalar(select(func.max(MetricSample.taken_at)))
     session.rollback()
     if last is not None and now - last < interval:
         return 0
     written = take_sample(session, redis, now)
-    prune(session, timedelta(days=float(config["WORKBENCH_METRIC_RETENTION_DAYS"])), now)
+    prune(session, timedelta(days=settings.metric_retention_days), now)
     return written

@@ -3,6 +3,7 @@
 from workbench.models.api_client import ApiClient
 from workbench.models.appeal import APPEAL_OUTCOMES, Appeal, AppealContact, AppealStatus, DecisionReversal
 from workbench.models.audit import AuditEvent
+from workbench.models.authority_report import AuthorityReport
 from workbench.models.backtest import Backtest, BacktestStatus
 from workbench.models.bank_media_upload import BankMediaUpload, MediaUploadStatus
 from workbench.models.blob import Blob
@@ -21,6 +22,7 @@ from workbench.models.hash_bank import (
     HashMatch,
     ImportStatus,
 )
+from workbench.models.hold import HOLD_ORIGINS, EvidenceHold
 from workbench.models.item import ITEM_KINDS, STAGE_ORDER, Item, ItemHash, ItemStatus
 from workbench.models.media import BankVideoFrame, ItemVideoFrame, MediaMatchDetail, MusicTrack
 from workbench.models.metric_sample import MetricSample
@@ -39,6 +41,7 @@ __all__ = [
     "APPEAL_OUTCOMES",
     "BANK_KINDS",
     "CONTENT_CLASSES",
+    "HOLD_ORIGINS",
     "ITEM_KINDS",
     "QA_VERDICTS",
     "REPORT_SOURCES",
@@ -49,6 +52,7 @@ __all__ = [
     "AppealContact",
     "AppealStatus",
     "AuditEvent",
+    "AuthorityReport",
     "Backtest",
     "BacktestStatus",
     "BankChange",
@@ -66,6 +70,7 @@ __all__ = [
     "DeliveryStatus",
     "ErasureRequest",
     "EvaluationPack",
+    "EvidenceHold",
     "ExportRun",
     "ExportStatus",
     "ExposureEvent",

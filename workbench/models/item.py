@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workbench.models.base import Base, BigId, UTCDateTime, utcnow
@@ -39,6 +39,9 @@ class Item(Base):
     # HMAC of the platform's user id: the workbench never stores the raw id.
     author_pseudonym: Mapped[str] = mapped_column(String(64))
     country: Mapped[str] = mapped_column(String(2))
+    # Countries the platform shows the item in (sorted ISO codes); NULL = everywhere. The packs of
+    # those countries apply to it, whoever uploaded it (policies/applicability.py).
+    visible_in: Mapped[list | None] = mapped_column(JSON)
     language: Mapped[str | None] = mapped_column(String(16))
     # 'platform' (sent with the item) or 'detected' (language id in the classify stage).
     language_source: Mapped[str | None] = mapped_column(String(16))

@@ -27,9 +27,12 @@ class PolicyEvaluation(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     # sha256 of the facts and the (jurisdiction, version, text sha256) of every pack used.
     fingerprint: Mapped[str] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(16), default="pipeline")  # pipeline | report
-    # Deadlines run from here: the item's arrival, or the newest report the facts include.
+    trigger: Mapped[str] = mapped_column(String(16), default="pipeline")  # pipeline | report | publish
+    # When the newest fact arrived: the item, or the newest report the facts include.
     facts_as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When the deadline's clock started: for a class counted from an order, notice or request, the
+    # receipt of the report that made the deadline's rule match; NULL = facts_as_of (older rows).
+    deadline_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     visibility: Mapped[str] = mapped_column(String(16))  # removed | geo_restricted | visible
     acts: Mapped[bool] = mapped_column(Boolean)
     plan: Mapped[dict] = mapped_column(JSON)  # DecisionPlan.to_dict()

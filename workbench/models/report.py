@@ -31,6 +31,10 @@ class Report(Base):
     # Authority orders name the authority and its reference (not personal data).
     authority: Mapped[str | None] = mapped_column(String(255))
     order_reference: Mapped[str | None] = mapped_column(String(255))
+    # Where the notice or order was issued (ISO country code): that jurisdiction's packs apply.
+    issuing_jurisdiction: Mapped[str | None] = mapped_column(String(2))
+    # The issuing officer's rank, a code of the catalogue's rank vocabulary (e.g. joint_secretary).
+    authority_rank: Mapped[str | None] = mapped_column(String(64))
     reporter_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

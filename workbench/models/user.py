@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from workbench.models.base import Base, UTCDateTime, utcnow
 
-ROLES = ("moderator", "senior_moderator", "policy_editor", "auditor", "admin")
+ROLES = ("moderator", "senior_moderator", "policy_editor", "auditor", "legal", "admin")
 
 
 def new_session_token() -> str:
@@ -64,7 +64,7 @@ class User(UserMixin, Base):
     def rotate_session_token(self) -> None:
         self.session_token = new_session_token()
 
-    def set_password(self, password: str, method: str = "scrypt") -> None:
+    def set_password(self, password: str, method: str) -> None:
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:

@@ -226,14 +226,14 @@ def batch_queue_for(stage: str) -> BatchQueue:
     return BatchQueue(get_redis(), stage)
 
 
-def batch_stage_health(config, redis: Redis) -> dict[str, dict]:
+def batch_stage_health(settings, redis: Redis) -> dict[str, dict]:
     """/healthz: per batched stage, its live workers and queue lengths. A stage that is on
     but has no live worker is not ok: its items would wait forever."""
     health = {}
     for stage in registered_stages():
         if not stage.batched:
             continue
-        if not stage.is_enabled(config):
+        if not stage.is_enabled(settings):
             health[stage.name] = {"ok": True, "enabled": False}
             continue
         queue = BatchQueue(redis, stage.name)

@@ -47,6 +47,7 @@ from workbench.pipeline.stages import (
     stages_after,
 )
 from workbench.queues import add_items_job
+from workbench.settings import Settings
 
 log = logging.getLogger(__name__)
 UNSTORED_RETRY_S = 5.0
@@ -63,23 +64,24 @@ class BatchWorker:
         stage_name: str,
         loaded: Any,
         *,
+        settings: Settings,
         name: str | None = None,
         batch_size: int | None = None,
         wait_ms: int | None = None,
     ):
-        config = app.config
         self.app = app
+        self.settings = settings  # the app's, taken once at start
         self.stage = get_stage(stage_name)
         if not self.stage.batched:
             raise ValueError(f"stage {stage_name!r} is not a batched stage")
         self.loaded = loaded
         self.name = name or default_worker_name()
-        self.batch_size = max(1, int(batch_size or config["WORKBENCH_CLASSIFY_BATCH_SIZE"]))
-        wait = config["WORKBENCH_CLASSIFY_BATCH_WAIT_MS"] if wait_ms is None else wait_ms
+        self.batch_size = max(1, int(batch_size or settings.classify_batch_size))
+        wait = settings.classify_batch_wait_ms if wait_ms is None else wait_ms
         self.wait_s = max(0, int(wait)) / 1000
-        self.ttl_s = max(3, int(config["WORKBENCH_CLASSIFY_WORKER_TTL_S"]))
+        self.ttl_s = max(3, int(settings.classify_worker_ttl_s))
         self.queue = BatchQueue(app.extensions["workbench_redis"], stage_name)
-        self.ctx = stage_context(app)
+        self.ctx = stage_context(app, settings)
         self.started_at = utcnow()
         self.stopping = threading.Event()
         self._waiting_after_cache: tuple = (None, frozenset())
@@ -228,7 +230,7 @@ class BatchWorker:
             return
         outcomes = self.stage.run.store(session, [self._snapshot(row) for row in rows], results, self.ctx, self.loaded)
         now = utcnow()
-        is_last = not stages_after(self.stage.name, self.app.config)
+        is_last = not stages_after(self.stage.name, self.settings)
         updates, done, events = [], BatchReport(), {}
         for row in rows:
             values = self._progress(row, outcomes[row.id], now, is_last, done, events)
@@ -266,7 +268,7 @@ class BatchWorker:
         """A failed attempt, counted like the RQ job's retries (runner.record_failure)."""
         reason = reason[:MAX_ERROR_CHARS]
         attempt = row.attempts + 1
-        retries = self.app.config["WORKBENCH_JOB_RETRIES"]
+        retries = self.settings.job_retries
         final = not retryable or attempt > retries
         events.setdefault("item.failed" if final else "item.attempt_failed", []).append(
             (row.id, {"stage_completed": row.stage, "attempt": attempt, "reason": reason})
@@ -276,7 +278,7 @@ class BatchWorker:
             values.update(status=ItemStatus.ERROR, finished_at=now)
             done.failed.append(row.id)
         else:
-            intervals = self.app.config["WORKBENCH_RETRY_INTERVALS"] or [0]
+            intervals = self.settings.retry_intervals_s or (0,)
             done.retrying[row.id] = float(intervals[min(attempt - 1, len(intervals) - 1)])
         return values
 
@@ -332,13 +334,15 @@ class BatchWorker:
 
     def _waiting_after(self) -> frozenset:
         """The last stages (None: none yet) after which this stage comes next."""
-        config = self.app.config
-        key = tuple(stage.name for stage in registered_stages(config))
+        settings = self.settings
+        key = tuple(stage.name for stage in registered_stages(settings))
         if self._waiting_after_cache[0] != key:
             names = (None,) + STAGE_ORDER
             self._waiting_after_cache = (
                 key,
-                frozenset(name for name in names if getattr(next_stage(name, config), "name", None) == self.stage.name),
+                frozenset(
+                    name for name in names if getattr(next_stage(name, settings), "name", None) == self.stage.name
+                ),
             )
         return self._waiting_after_cache[1]
 

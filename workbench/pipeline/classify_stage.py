@@ -26,50 +26,51 @@ from workbench.pipeline.frame_thumbnails import Thumbnail, frame_count, replace_
 from workbench.pipeline.signal_store import store_signals
 from workbench.pipeline.stages import BatchOutcome, ItemSnapshot, StageContext, register_stage
 from workbench.services.blobstore import BlobNotFound
+from workbench.settings import Settings
 
 log = logging.getLogger(__name__)
 TEXT_MODEL_NAMES = ("detoxify", "profanity_check")
 
 
-def classifier_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+def classifier_settings(settings: Settings) -> dict[str, Any]:
     """The classifiers registry's settings, from the WORKBENCH_* configuration."""
     return {
-        "detoxify_model": config.get("WORKBENCH_DETOXIFY_MODEL") or "original",
-        "detoxify_checkpoint": config.get("WORKBENCH_DETOXIFY_CHECKPOINT") or None,
-        "detoxify_hf_dir": config.get("WORKBENCH_DETOXIFY_HF_DIR") or None,
-        "detoxify_online": bool(config.get("WORKBENCH_DETOXIFY_ONLINE")),
-        "detoxify_device": config.get("WORKBENCH_DETOXIFY_DEVICE") or "cpu",
+        "detoxify_model": settings.detoxify_model,
+        "detoxify_checkpoint": settings.detoxify_checkpoint or None,
+        "detoxify_hf_dir": settings.detoxify_hf_dir or None,
+        "detoxify_online": settings.detoxify_online,
+        "detoxify_device": settings.detoxify_device,
         # Texts reach Detoxify sorted by token count, in forward passes of at most this many,
         # cut where padding plus the per-pass cost add up least (classifiers/text/passes.py).
-        "detoxify_batch_size": config.get("WORKBENCH_DETOXIFY_BATCH_SIZE") or 32,
-        "detoxify_trust_checkpoint": bool(config.get("WORKBENCH_DETOXIFY_TRUST_CHECKPOINT")),
-        "detoxify_multilingual_checkpoint": config.get("WORKBENCH_DETOXIFY_MULTILINGUAL_CHECKPOINT") or None,
-        "detoxify_multilingual_hf_dir": config.get("WORKBENCH_DETOXIFY_MULTILINGUAL_HF_DIR") or None,
-        "detoxify_threads": config.get("WORKBENCH_DETOXIFY_THREADS") or None,
-        "nudenet_model_path": config.get("WORKBENCH_NUDENET_MODEL_PATH") or None,
-        "nudenet_max_frames": config.get("WORKBENCH_NUDENET_MAX_FRAMES") or 8,
-        "nudenet_batch_size": config.get("WORKBENCH_NUDENET_BATCH_SIZE") or 8,
-        "langid_min_confidence": config.get("WORKBENCH_LANGID_MIN_CONFIDENCE") or 0.0,
+        "detoxify_batch_size": settings.detoxify_batch_size,
+        "detoxify_trust_checkpoint": settings.detoxify_trust_checkpoint,
+        "detoxify_multilingual_checkpoint": settings.detoxify_multilingual_checkpoint or None,
+        "detoxify_multilingual_hf_dir": settings.detoxify_multilingual_hf_dir or None,
+        "detoxify_threads": settings.detoxify_threads or None,
+        "nudenet_model_path": settings.nudenet_model_path or None,
+        "nudenet_max_frames": settings.nudenet_max_frames,
+        "nudenet_batch_size": settings.nudenet_batch_size,
+        "langid_min_confidence": settings.langid_min_confidence,
     }
 
 
-def configured_names(config: Mapping[str, Any]) -> list[str]:
-    return parse_classifier_names(config.get("WORKBENCH_CLASSIFIERS", ""))
+def configured_names(settings: Settings) -> list[str]:
+    return parse_classifier_names(settings.classifiers)
 
 
-def classify_enabled(config: Mapping[str, Any]) -> bool:
-    return bool(configured_names(config))
+def classify_enabled(settings: Settings) -> bool:
+    return bool(configured_names(settings))
 
 
 def is_language_identifier(classifier: Classifier) -> bool:
     return LANGUAGE_LABEL in tuple(getattr(classifier, "labels", ()))
 
 
-def text_model_choice(config: Mapping[str, Any]) -> str | None:
+def text_model_choice(settings: Settings) -> str | None:
     """Which text model scores text items and why, in one line for operators."""
-    names = configured_names(config)
+    names = configured_names(settings)
     if "text" in names:
-        return str(select_text_model(classifier_settings(config)))
+        return str(select_text_model(classifier_settings(settings)))
     explicit = [name for name in names if name in TEXT_MODEL_NAMES]
     if explicit:
         return str(TextModelChoice(explicit[0], "named in WORKBENCH_CLASSIFIERS"))
@@ -209,14 +210,14 @@ def language_values(item: ItemSnapshot, result: ItemClassification) -> dict[str,
 class ClassifyStage:
     """The batched stage object registered as "classify"."""
 
-    def load(self, config: Mapping[str, Any]) -> LoadedClassifiers:
-        classifiers = active_classifiers(configured_names(config), classifier_settings(config))
-        return LoadedClassifiers.from_classifiers(classifiers, text_model_choice(config))
+    def load(self, settings: Settings) -> LoadedClassifiers:
+        classifiers = active_classifiers(configured_names(settings), classifier_settings(settings))
+        return LoadedClassifiers.from_classifiers(classifiers, text_model_choice(settings))
 
     def compute(
         self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: LoadedClassifiers
     ) -> dict[int, ItemClassification]:
-        return classify_items(items, ctx.blob_store, loaded, frame_count(ctx.config))
+        return classify_items(items, ctx.blob_store, loaded, frame_count(ctx.settings))
 
     def store(
         self,

@@ -20,18 +20,18 @@ class ClassifyWorkerCannotStart(RuntimeError):
     pass
 
 
-def load_classifiers(config, echo=print) -> LoadedClassifiers:
+def load_classifiers(settings, echo=print) -> LoadedClassifiers:
     """Load the configured classifiers, telling the operator what is loading and why."""
-    if not classify_enabled(config):
+    if not classify_enabled(settings):
         raise ClassifyWorkerCannotStart(
             "WORKBENCH_CLASSIFIERS is empty: the classify stage is switched off, so there is nothing "
             "for a classify worker to do (set it, e.g. to 'text,nudenet,langid')"
         )
-    choice = text_model_choice(config)
+    choice = text_model_choice(settings)
     if choice:
         echo(choice)  # before loading: if Detoxify fails below, the operator knows why it was chosen
     try:
-        loaded = get_stage(STAGE).run.load(config)
+        loaded = get_stage(STAGE).run.load(settings)
     except ClassifierError as exc:
         raise ClassifyWorkerCannotStart(f"a classifier cannot load: {exc}") from exc
     for line in loaded.describe()[1 if choice else 0 :]:

@@ -27,6 +27,7 @@ from workbench.models import Item
 from workbench.models.base import utcnow
 from workbench.models.frame_thumbnail import ItemFrameThumbnail
 from workbench.services.blobstore import BlobNotFound
+from workbench.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ class Thumbnail:
     jpeg: bytes
 
 
-def frame_count(config: Mapping) -> int:
+def frame_count(settings: Settings) -> int:
     """How many frames of a video are classified (and kept as thumbnails)."""
-    return max(1, int(config.get("WORKBENCH_NUDENET_MAX_FRAMES") or 8))
+    return settings.nudenet_max_frames
 
 
 def video_frames(data: bytes, count: int) -> list[Frame] | None:
@@ -118,12 +119,12 @@ def items_without_thumbnails(session: Session, after_id: int = 0, limit: int = 1
 
 
 def backfill(
-    session: Session, blob_store, config: Mapping, actor: audit.Actor, *, limit: int | None = None
+    session: Session, blob_store, settings: Settings, actor: audit.Actor, *, limit: int | None = None
 ) -> BackfillReport:
     """Thumbnails for classified videos that have none, one item per transaction. The file is
     read and decoded with no transaction open; the item is then locked and checked again
     (an erasure meanwhile has removed its file: nothing is stored)."""
-    report, after, count = BackfillReport(), 0, frame_count(config)
+    report, after, count = BackfillReport(), 0, frame_count(settings)
     while limit is None or len(report.made) + len(report.undecodable) + len(report.missing) < limit:
         page = items_without_thumbnails(session, after, 100 if limit is None else min(100, limit))
         session.rollback()

@@ -17,12 +17,13 @@ from classifiers.hashing.compute import hash_image
 from classifiers.hashing.crypto import bytes_hashes, text_hashes
 from classifiers.hashing.images import ImageDecodeError
 from classifiers.hashing.pdq import is_matchable_quality
-from workbench.models import HashMatch, Item, ItemHash
+from workbench.models import HashBank, HashMatch, Item, ItemHash
 from workbench.pipeline.stages import StageContext, register_stage
 from workbench.pipeline.video_hash import run_video_hashing
 from workbench.services.banks.access import keep_matches_for_client
 from workbench.services.banks.matching import BankHit, find_matches
 from workbench.services.banks.runtime import matcher_for
+from workbench.services.privacy.holds import place_bank_match_holds
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def run_hash_stage(session: Session, item: Item, ctx: StageContext) -> dict:
     if item.blob_sha256:
         pdq_quality = hashes["pdq"][1] if "pdq" in hashes else None
         pdq_matchable = pdq_quality is not None and is_matchable_quality(pdq_quality)
-        matcher = matcher_for(current_app)
+        matcher = matcher_for(current_app, ctx.settings.bank_feed_poll_s)
         hits = find_matches(
             session,
             matcher,
@@ -124,6 +125,9 @@ def run_hash_stage(session: Session, item: Item, ctx: StageContext) -> dict:
     summary["matches"] = len(hits)
     if hits:
         summary["matched_banks"] = sorted({hit.bank_id for hit in hits})
+        # A CSAM or terrorism match is evidence from now on (idempotent on a rerun).
+        kinds = session.scalars(select(HashBank.kind).where(HashBank.id.in_(summary["matched_banks"]))).all()
+        place_bank_match_holds(session, item, kinds)
     if problem:
         summary["perceptual_error"] = problem
     return summary

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from workbench.pipeline import runner  # noqa: F401  (registers every stage, batched ones included)
 from workbench.pipeline.batch_queue import batch_stage_health
 from workbench.services.operations import capabilities
+from workbench.settings import Settings
 
 
 @dataclass
@@ -46,15 +47,15 @@ def _database(session: Session) -> dict:
         return {"ok": False, "error": type(exc).__name__}
 
 
-def check(session: Session, redis, queue, config) -> Health:
+def check(session: Session, redis, queue, settings: Settings) -> Health:
     database = _database(session)
     detail: dict = {"database": database}
     try:
         redis.ping()
         workers = Worker.all(connection=redis)
-        detail["redis"] = {"ok": True, "embedded": config["REDIS_EMBEDDED"], "queued": queue.count}
+        detail["redis"] = {"ok": True, "embedded": not settings.redis_url, "queued": queue.count}
         detail["workers"] = {"ok": len(workers) > 0, "count": len(workers)}
-        detail.update(batch_stage_health(config, redis))
+        detail.update(batch_stage_health(settings, redis))
         missing = capabilities.missing_report(redis, [worker.name for worker in workers])
     except RedisError as exc:
         detail["redis"] = {"ok": False, "error": type(exc).__name__}

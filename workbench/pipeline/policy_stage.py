@@ -9,10 +9,9 @@ from workbench.pipeline.stages import StageContext, register_stage
 from workbench.services.policy.evaluation import evaluate_item, evaluation_summary
 
 
-def run_policy_stage(
-    session: Session, item: Item, ctx: StageContext | None = None, *, trigger: str = "pipeline"
-) -> dict:
-    evaluation, _ = evaluate_item(session, item, trigger=trigger)
+def run_policy_stage(session: Session, item: Item, ctx: StageContext, *, trigger: str = "pipeline") -> dict:
+    establishments = ctx.settings.provider_jurisdictions
+    evaluation, _ = evaluate_item(session, item, establishments=establishments, trigger=trigger)
     return evaluation_summary(evaluation)
 
 

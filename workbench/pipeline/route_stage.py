@@ -14,11 +14,12 @@ class NotEvaluated(RuntimeError):
     """The route stage ran for an item the policy stage has not evaluated."""
 
 
-def run_route_stage(session: Session, item: Item, ctx: StageContext | None = None) -> dict:
+def run_route_stage(session: Session, item: Item, ctx: StageContext) -> dict:
     evaluation = latest_evaluation(session, item.id)
     if evaluation is None:
         raise NotEvaluated(f"item {item.id} has no policy evaluation")
-    return {"evaluation_id": evaluation.id, **apply_evaluation(session, item, evaluation).summary()}
+    routed = apply_evaluation(session, item, evaluation, qa_sample_rate=ctx.settings.qa_sample_rate)
+    return {"evaluation_id": evaluation.id, **routed.summary()}
 
 
 register_stage("route", run_route_stage)

@@ -52,7 +52,7 @@ def run_pipeline(session: Session, item_id: int, ctx: StageContext) -> str:
         if item.is_final:
             session.rollback()
             return item.status
-        remaining = stages_after(item.stage, ctx.config)
+        remaining = stages_after(item.stage, ctx.settings)
         if not remaining:
             _finish(session, item)
             return item.status

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from workbench.models.item import STAGE_ORDER
 from workbench.services.blobstore import BlobStore
+from workbench.settings import Settings
 
 
 class UnknownStage(KeyError):
@@ -31,7 +32,7 @@ class StageContext:
     """What stages need besides the session; built once per worker process."""
 
     blob_store: Any
-    config: dict
+    settings: Settings
 
 
 # A stage writes its rows for the item (idempotently: running it twice leaves the same
@@ -68,7 +69,7 @@ class BatchStage(Protocol):
     (raising if a model cannot load), `compute` once per batch outside any transaction,
     and `store` inside the transaction that also records each item's progress."""
 
-    def load(self, config: Mapping[str, Any]) -> Any: ...
+    def load(self, settings: Settings) -> Any: ...
 
     def compute(self, items: Sequence[ItemSnapshot], ctx: StageContext, loaded: Any) -> dict[int, Any]: ...
 
@@ -87,11 +88,11 @@ class Stage:
     name: str
     run: Any  # a StageFunction, or a BatchStage when `batched`
     batched: bool = False
-    # None: always on. Otherwise config -> bool (classify is off when no classifier is configured).
+    # None: always on. Otherwise settings -> bool (classify is off when no classifier is configured).
     enabled: Callable[[Mapping[str, Any]], bool] | None = None
 
-    def is_enabled(self, config: Mapping[str, Any] | None) -> bool:
-        return self.enabled is None or config is None or bool(self.enabled(config))
+    def is_enabled(self, settings: Settings | None) -> bool:
+        return self.enabled is None or settings is None or bool(self.enabled(settings))
 
 
 _registered: dict[str, Stage] = {}
@@ -123,16 +124,16 @@ def get_stage(name: str) -> Stage:
         raise UnknownStage(name) from None
 
 
-def registered_stages(config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
-    """The registered stages in pipeline order; with `config`, only the enabled ones."""
+def registered_stages(settings: Settings | None = None) -> tuple[Stage, ...]:
+    """The registered stages in pipeline order; with `settings`, only the enabled ones."""
     return tuple(
-        _registered[name] for name in STAGE_ORDER if name in _registered and _registered[name].is_enabled(config)
+        _registered[name] for name in STAGE_ORDER if name in _registered and _registered[name].is_enabled(settings)
     )
 
 
-def stages_after(completed: str | None, config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
+def stages_after(completed: str | None, settings: Settings | None = None) -> tuple[Stage, ...]:
     """The stages still to run for an item whose last completed stage is `completed`."""
-    stages = registered_stages(config)
+    stages = registered_stages(settings)
     if completed is None:
         return stages
     if completed not in STAGE_ORDER:
@@ -141,19 +142,19 @@ def stages_after(completed: str | None, config: Mapping[str, Any] | None = None)
     return tuple(stage for stage in stages if STAGE_ORDER.index(stage.name) > done_index)
 
 
-def next_stage(completed: str | None, config: Mapping[str, Any] | None = None) -> Stage | None:
-    remaining = stages_after(completed, config)
+def next_stage(completed: str | None, settings: Settings | None = None) -> Stage | None:
+    remaining = stages_after(completed, settings)
     return remaining[0] if remaining else None
 
 
-def batched_stages(config: Mapping[str, Any] | None = None) -> tuple[Stage, ...]:
-    return tuple(stage for stage in registered_stages(config) if stage.batched)
+def batched_stages(settings: Settings | None = None) -> tuple[Stage, ...]:
+    return tuple(stage for stage in registered_stages(settings) if stage.batched)
 
 
-def stage_context(app) -> StageContext:
-    """The worker process's StageContext (built on first use, kept on the app)."""
+def stage_context(app, settings: Settings) -> StageContext:
+    """The worker process's StageContext for the app's `settings` (built on first use, kept on the app)."""
     cached = app.extensions.get("workbench_stage_context")
-    if cached is None:
-        cached = StageContext(blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]), config=app.config)
+    if cached is None or cached.settings is not settings:  # rebuilt when the app's settings are replaced
+        cached = StageContext(blob_store=BlobStore(settings.blob_dir), settings=settings)
         app.extensions["workbench_stage_context"] = cached
     return cached

@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from workbench.pipeline.batch_queue import BatchQueue, batch_queue_for
 from workbench.pipeline.stages import batched_stages, next_stage
 from workbench.queues import discard_job, enqueue_item, job_status
 from workbench.services.review.case_actions import expire_leases
+from workbench.settings import Settings
 
 log = logging.getLogger(__name__)
 SWEEPER = Actor.system("sweeper")
@@ -37,8 +37,11 @@ WAITING = {"queued", "scheduled", "deferred"}
 
 @dataclass(frozen=True)
 class SweepSettings:
+    """Built by `sweep_settings` from the app's Settings."""
+
     lost_after_s: float  # no job, or a dead one: requeue after this long
     stuck_after_s: float  # a job that claims to be running but made no progress
+    app_settings: Settings  # which stages run follows the classifiers setting
 
 
 def _needs_requeue(state: str | None, idle_s: float, settings: SweepSettings) -> bool:
@@ -53,8 +56,7 @@ def sweep(session: Session, settings: SweepSettings, *, now: datetime | None = N
     """Requeue lost items; returns their ids. Safe to run from several processes."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=min(settings.lost_after_s, settings.stuck_after_s))
-    config = current_app.config
-    queues = {stage.name: batch_queue_for(stage.name) for stage in batched_stages(config)}
+    queues = {stage.name: batch_queue_for(stage.name) for stage in batched_stages(settings.app_settings)}
     for queue in queues.values():
         recovered = queue.recover_abandoned()
         if recovered:
@@ -113,7 +115,6 @@ def _candidates(
 ) -> list[int]:
     """Active items idle since `cutoff`, oldest first, leaving out those a batch queue holds.
     Pages on (updated_at, id) so a long batch backlog cannot hide lost items behind it."""
-    config = current_app.config
     found: list[int] = []
     after = None
     for _ in range(20):
@@ -124,7 +125,7 @@ def _candidates(
             query = query.where(or_(Item.updated_at > after[0], and_(Item.updated_at == after[0], Item.id > after[1])))
         rows = session.execute(query.order_by(Item.updated_at, Item.id).limit(limit)).all()
         for row in rows:
-            following = next_stage(row.stage, config)
+            following = next_stage(row.stage, settings.app_settings)
             queue = queues.get(following.name) if following is not None else None
             if queue is None or not queue.holds(row.id, verify_after_s=settings.stuck_after_s):
                 found.append(row.id)
@@ -134,5 +135,8 @@ def _candidates(
     return found[:limit]
 
 
-def settings_from_config(config: dict) -> SweepSettings:
-    return SweepSettings(lost_after_s=config["WORKBENCH_LOST_AFTER_S"], stuck_after_s=config["WORKBENCH_STUCK_AFTER_S"])
+def sweep_settings(settings: Settings, **thresholds: float) -> SweepSettings:
+    """The sweeper's view of `settings`; `thresholds` replace lost_after_s or stuck_after_s
+    (tests sweep at once, below the minimum the environment accepts)."""
+    values = {"lost_after_s": settings.lost_after_s, "stuck_after_s": settings.stuck_after_s, **thresholds}
+    return SweepSettings(app_settings=settings, **values)

@@ -55,9 +55,9 @@ def _store_frames(session: Session, item: Item, frames) -> None:
 
 def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: dict) -> list[BankHit]:
     data = ctx.blob_store.read(item.blob_sha256)
-    config = ctx.config or current_app.config
+    settings = ctx.settings
     try:
-        frames = hash_frames(data, float(config.get("WORKBENCH_VPDQ_FRAMES_PER_S", 1.0)))
+        frames = hash_frames(data, settings.vpdq_frames_per_s)
     except VideoDecodeError as exc:  # validated at upload, so rare; exact matching still runs
         log.warning("item %s: video hashing failed: %s", item.id, exc)
         summary["perceptual_error"] = str(exc)[:200]
@@ -69,8 +69,8 @@ def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: 
         summary["audio_error"] = unavailable
     else:
         try:
-            caps = audio_caps(config)
-            fingerprint = fingerprint_media(data, caps)  # a long soundtrack: its first WORKBENCH_MAX_AUDIO_SECONDS
+            caps = audio_caps(settings)
+            fingerprint = fingerprint_media(data, caps)  # a long soundtrack: its first WORKBENCH_MAX_AUDIO_S
             if fingerprint is not None:
                 summary["audio_seconds"] = fingerprint.duration_s
                 summary["audio_capped"] = fingerprint.duration_s >= caps.max_seconds - 0.001
@@ -80,14 +80,9 @@ def run_video_hashing(session: Session, item: Item, ctx: StageContext, summary: 
     index = media_index_for(current_app)
     index.ensure_fresh(session)
     found = match_video_entries(session, index, frames) + match_frames_against_images(
-        session, matcher_for(current_app), frames
+        session, matcher_for(current_app, settings.bank_feed_poll_s), frames
     )
-    music = match_music(
-        index,
-        fingerprint,
-        max_ber=float(config.get("WORKBENCH_MUSIC_MAX_BER", 0.35)),
-        min_match_s=float(config.get("WORKBENCH_MUSIC_MIN_MATCH_S", 5.0)),
-    )
+    music = match_music(index, fingerprint, max_ber=settings.music_max_ber, min_match_s=settings.music_min_match_s)
     # Another platform's bank never acts here: not in the details and signals either.
     found = keep_matches_for_client(session, item.client_id, found, lambda media_hit: media_hit.hit.bank_id)
     music = keep_matches_for_client(session, item.client_id, music, lambda entry: entry[0].hit.bank_id)

@@ -80,6 +80,40 @@ def country_field(data: dict[str, Any], field: str = "country") -> str:
     return code
 
 
+def optional_country_field(data: dict[str, Any], field: str) -> str | None:
+    if data.get(field) is None or data.get(field) == "":
+        return None
+    return country_field(data, field)
+
+
+def country_list_field(data: dict[str, Any], field: str) -> list[str] | None:
+    """A list of ISO 3166-1 alpha-2 codes, sorted and without repeats; absent = None.
+
+    JSON sends a list; a multipart form sends one comma-separated value ("DE,FR"). An empty
+    list is refused: it would mean "visible nowhere", which is not an upload.
+    """
+    value = data.get(field)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) > 3 * len(COUNTRY_CODES):
+            raise ValidationFailed("too_long", f"'{field}' names more countries than exist", field, 413)
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationFailed("invalid_type", f"'{field}' must be a list of country codes", field)
+    if len(value) > len(COUNTRY_CODES):
+        raise ValidationFailed("too_long", f"'{field}' names more countries than exist", field, 413)
+    if not value:
+        raise ValidationFailed(
+            f"empty_{field}", f"'{field}' is empty; leave it out for an item visible everywhere", field
+        )
+    unknown = sorted({code for code in value if code.strip().upper() not in COUNTRY_CODES})
+    if unknown:
+        shown = ", ".join(repr(code[:8]) for code in unknown[:5])
+        raise ValidationFailed("invalid_country", f"'{field}': not ISO 3166-1 alpha-2 country codes: {shown}", field)
+    return sorted({code.strip().upper() for code in value})
+
+
 def language_field(data: dict[str, Any], field: str = "language") -> str | None:
     value = string_field(data, field, required=False, max_chars=16)
     if value is None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.support.accounts import PASSWORD, actions, audit_events, code_text, log_in, post_form, text_of
 from tests.support.factories import TEST_ACTOR, make_user
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import User
 from workbench.services.accounts import second_factor, totp
@@ -33,6 +34,7 @@ def enable_totp(app, username: str, step: int | None = None) -> None:
             TEST_ACTOR,
             password=PASSWORD,
             now=step * totp.STEP_S + 1,
+            key_file=workbench_settings.current().totp_key_file,
         )
 
 
@@ -57,7 +59,10 @@ def test_enrolment_shows_the_secret_and_uri_then_needs_a_code(app, client):
     assert done.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "ana"))
-        assert user.totp_enabled and second_factor.stored_secret(user) == secret
+        assert (
+            user.totp_enabled
+            and second_factor.stored_secret(user, workbench_settings.current().totp_key_file) == secret
+        )
     assert client.get("/").status_code == 200 and other.get("/").status_code == 302
     assert actions(app, "user.totp") == ["user.totp_enabled"]
     assert secret not in "".join(event.payload for event in audit_events(app))

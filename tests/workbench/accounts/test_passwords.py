@@ -6,7 +6,10 @@ import pytest
 
 from tests.support.accounts import PASSWORD, actions, log_in, post_form, text_of
 from tests.support.factories import TEST_ACTOR, make_user
+from workbench import settings as workbench_settings
 from workbench.services.accounts.passwords import PasswordRejected, check_password_policy, generate_password
+
+DEFAULT_MIN = workbench_settings.defaults().password_min_length  # 12
 
 
 @pytest.mark.parametrize(
@@ -22,19 +25,24 @@ from workbench.services.accounts.passwords import PasswordRejected, check_passwo
 )
 def test_policy_refuses(password, username, message):
     with pytest.raises(PasswordRejected, match=message):
-        check_password_policy(password, username)
+        check_password_policy(password, username, min_length=DEFAULT_MIN)
 
 
 def test_policy_accepts_a_long_passphrase_and_generated_passwords():
-    check_password_policy("twelve chars", "ana")
-    check_password_policy(generate_password(), "ana")
+    check_password_policy("twelve chars", "ana", min_length=DEFAULT_MIN)
+    check_password_policy(generate_password(), "ana", min_length=DEFAULT_MIN)
     assert generate_password() != generate_password()
 
 
 def test_minimum_length_comes_from_the_configuration(app):
-    app.config["WORKBENCH_PASSWORD_MIN_LENGTH"] = 20
+    from workbench.extensions import db
+    from workbench.services.accounts.users import create_user
+
+    workbench_settings.update(app, WORKBENCH_PASSWORD_MIN_LENGTH=20)
     with app.app_context(), pytest.raises(PasswordRejected, match="at least 20"):
-        check_password_policy("nineteen characters", "ana")
+        create_user(
+            db.session, "ana", "moderator", "nineteen characters", TEST_ACTOR, settings=workbench_settings.current()
+        )
 
 
 def test_create_user_refuses_a_weak_password_and_writes_nothing(app):
@@ -43,7 +51,7 @@ def test_create_user_refuses_a_weak_password_and_writes_nothing(app):
 
     with app.app_context():
         with pytest.raises(PasswordRejected):
-            create_user(db.session, "weak", "moderator", "weak", TEST_ACTOR)
+            create_user(db.session, "weak", "moderator", "weak", TEST_ACTOR, settings=workbench_settings.current())
         db.session.rollback()
         assert find_user(db.session, "weak") is None
     assert actions(app, "user.") == []
@@ -98,12 +106,12 @@ def test_wrong_current_passwords_count_in_the_login_backoff(app, client):
 
 
 def test_passwords_are_hashed_with_the_configured_method(app, tmp_path):
-    from workbench.config import load_config
     from workbench.extensions import db
     from workbench.services.accounts.users import find_user
+    from workbench.settings import Settings
 
-    assert load_config({}, str(tmp_path))["WORKBENCH_PASSWORD_HASH_METHOD"] == "scrypt"  # production default
+    assert Settings.from_env({}, str(tmp_path)).password_hash_method == "scrypt"  # production default
     make_user(app, "ana", "moderator")
     with app.app_context():
         stored = find_user(db.session, "ana").password_hash
-    assert stored.startswith(app.config["WORKBENCH_PASSWORD_HASH_METHOD"] + "$") and PASSWORD not in stored
+    assert stored.startswith(workbench_settings.of(app).password_hash_method + "$") and PASSWORD not in stored

@@ -12,6 +12,7 @@ import pytest
 from tests.support.accounts import PASSWORD, actions, audit_events, log_in, post_form, text_of
 from tests.support.factories import make_user
 from tests.workbench.accounts.test_login_totp import code_at, enable_totp
+from workbench import settings as workbench_settings
 from workbench.services.accounts import login_throttle
 
 
@@ -73,12 +74,22 @@ def test_during_the_wait_no_password_is_checked_and_nothing_is_counted(app, clie
     assert log_in(client, "ana", PASSWORD).status_code == 302
 
 
+def throttle_settings(**by_name) -> login_throttle.ThrottleSettings:
+    """The declared defaults with some settings changed (by variable name, validated)."""
+    values = {"SECRET_KEY": "k", **by_name}
+    return login_throttle.ThrottleSettings.from_settings(workbench_settings.defaults().with_values(values))
+
+
 def test_each_further_failure_doubles_the_wait_up_to_the_cap(app):
     from workbench.extensions import db, get_redis
 
     now = [1_000_000.0]
-    settings = login_throttle.ThrottleSettings(
-        free_failures=3, backoff_base_s=15, backoff_max_s=900, max_per_client=1000, window_s=900, key_secret=b"k"
+    settings = throttle_settings(
+        WORKBENCH_LOGIN_MAX_FAILURES=3,
+        WORKBENCH_LOGIN_BACKOFF_BASE_S=15,
+        WORKBENCH_LOGIN_BACKOFF_MAX_S=900,
+        WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT=1000,
+        WORKBENCH_LOGIN_WINDOW_S=900,
     )
     waits = []
     with app.app_context():
@@ -102,7 +113,9 @@ def test_parallel_attempts_cannot_share_one_slot(app):
     from workbench.extensions import db, get_redis
 
     now = [5_000.0]
-    settings = login_throttle.ThrottleSettings(free_failures=2, backoff_base_s=60, backoff_max_s=600, key_secret=b"k")
+    settings = throttle_settings(
+        WORKBENCH_LOGIN_MAX_FAILURES=2, WORKBENCH_LOGIN_BACKOFF_BASE_S=60, WORKBENCH_LOGIN_BACKOFF_MAX_S=600
+    )
     with app.app_context():
         throttle = login_throttle.LoginThrottle(get_redis(), settings, clock=lambda: now[0])
         for _ in range(2):
@@ -131,7 +144,7 @@ def test_a_successful_login_clears_the_account(app, client):
 
 
 def test_failures_from_one_address_across_usernames_lock_that_address(app, client):
-    app.config["WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT"] = 3
+    workbench_settings.update(app, WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT=3)
     make_user(app, "ana", "moderator")
     for name in ("x1", "x2", "x3"):
         _fail(client, name, 1)
@@ -147,7 +160,9 @@ def test_the_address_window_slides(app):
     from workbench.extensions import db, get_redis
 
     now = [1_000_000.0]
-    settings = login_throttle.ThrottleSettings(free_failures=100, max_per_client=3, window_s=600, key_secret=b"k")
+    settings = throttle_settings(
+        WORKBENCH_LOGIN_MAX_FAILURES=100, WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT=3, WORKBENCH_LOGIN_WINDOW_S=600
+    )
     with app.app_context():
         throttle = login_throttle.LoginThrottle(get_redis(), settings, clock=lambda: now[0])
         for offset, name in ((0, "a"), (100, "b"), (200, "c")):
@@ -166,7 +181,7 @@ def test_the_address_window_slides(app):
 
 
 def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, client):
-    app.config["WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT"] = 2
+    workbench_settings.update(app, WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT=2)
     for n in range(2):  # an attacker rotating X-Forwarded-For gains nothing
         _fail(client, f"x{n}", 1, headers={"X-Forwarded-For": f"203.0.113.{n}"})
     make_user(app, "ana", "moderator")
@@ -174,8 +189,8 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(app, client):
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(app, client):
-    app.config["WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT"] = 2
-    app.config["WORKBENCH_TRUSTED_PROXY_HOPS"] = 1
+    workbench_settings.update(app, WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT=2)
+    workbench_settings.update(app, WORKBENCH_TRUSTED_PROXY_HOPS=1)
     make_user(app, "ana", "moderator")
     for n in range(2):  # the client-written part (left) of the header does not matter
         _fail(client, f"x{n}", 1, headers={"X-Forwarded-For": f"1.1.1.{n}, 198.51.100.7"})
@@ -196,7 +211,7 @@ def test_forwarded_for_with_no_trusted_proxy_logs_one_warning(app, client, caplo
 
 
 def test_no_warning_when_the_proxy_is_configured(app, client, caplog):
-    app.config["WORKBENCH_TRUSTED_PROXY_HOPS"] = 1
+    workbench_settings.update(app, WORKBENCH_TRUSTED_PROXY_HOPS=1)
     caplog.set_level(logging.WARNING, logger="workbench.web.auth.client")
     client.get("/login", headers={"X-Forwarded-For": "203.0.113.5"})
     assert not [record for record in caplog.records if record.name == "workbench.web.auth.client"]

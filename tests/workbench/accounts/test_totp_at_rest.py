@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from tests.support.accounts import PASSWORD, actions, code_text, log_in, post_form, text_of
 from tests.support.factories import make_user
 from tests.workbench.accounts.test_login_totp import SECRET, code_at, enable_totp
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import User
 from workbench.services.accounts import second_factor, totp_secrets
@@ -47,9 +48,11 @@ def test_a_secret_sealed_with_another_key_fails_closed(app, client, tmp_path, ca
     make_user(app, "ana", "moderator")
     make_user(app, "boss", "admin")
     enable_totp(app, "ana")
-    original = app.config["WORKBENCH_TOTP_KEY_FILE"]
+    original = workbench_settings.of(app).totp_key_file
     totp_secrets.create_key_file(tmp_path / "other.key")
-    app.config["WORKBENCH_TOTP_KEY_FILE"] = str(tmp_path / "other.key")  # a new server, the key not copied
+    workbench_settings.update(
+        app, WORKBENCH_TOTP_KEY_FILE=str(tmp_path / "other.key")
+    )  # a new server, the key not copied
     caplog.set_level(logging.ERROR)
 
     log_in(client, "ana")
@@ -63,7 +66,7 @@ def test_a_secret_sealed_with_another_key_fails_closed(app, client, tmp_path, ca
     checked = app.test_cli_runner().invoke(args=["users", "check-two-factor"])
     assert checked.exit_code == 1 and "1 of 1 second factor(s) cannot be checked" in checked.output
 
-    app.config["WORKBENCH_TOTP_KEY_FILE"] = original  # the key restored: the same code step works
+    workbench_settings.update(app, WORKBENCH_TOTP_KEY_FILE=original)  # the key restored: the same code step works
     assert post_form(client, "/login/code", {"code": code_at(30)}).status_code == 302
     assert "1 second factor(s) open" in app.test_cli_runner().invoke(args=["users", "check-two-factor"]).output
 
@@ -74,7 +77,7 @@ def test_turning_totp_off_with_the_wrong_key_is_refused_not_a_500(app, client, t
     log_in(client, "ana")
     assert post_form(client, "/login/code", {"code": code_at(30)}).status_code == 302
     totp_secrets.create_key_file(tmp_path / "other.key")
-    app.config["WORKBENCH_TOTP_KEY_FILE"] = str(tmp_path / "other.key")
+    workbench_settings.update(app, WORKBENCH_TOTP_KEY_FILE=str(tmp_path / "other.key"))
     refused = post_form(client, "/account/two-factor", {"password": PASSWORD, "code": code_at(0)})
     assert refused.status_code == 503 and "An admin must restore the key file" in text_of(refused)
     with app.app_context():
@@ -84,7 +87,7 @@ def test_turning_totp_off_with_the_wrong_key_is_refused_not_a_500(app, client, t
 def test_enrolment_without_a_usable_key_is_refused_not_a_500(app, client, tmp_path):
     make_user(app, "ana", "moderator")
     log_in(client, "ana")
-    app.config["WORKBENCH_TOTP_KEY_FILE"] = str(tmp_path / "not-deployed.key")
+    workbench_settings.update(app, WORKBENCH_TOTP_KEY_FILE=str(tmp_path / "not-deployed.key"))
     page = client.get("/account/two-factor")
     assert page.status_code == 503 and "cannot be turned on at the moment" in text_of(page)
 
@@ -102,25 +105,28 @@ def test_a_sealed_secret_copied_into_another_row_does_not_open(app):
         db.session.commit()
         boss = db.session.scalar(select(User).where(User.username == "boss"))
         with pytest.raises(second_factor.SecondFactorUnavailable):
-            second_factor.consume_code(db.session, boss, code_at(30))
+            second_factor.consume_code(
+                db.session, boss, code_at(30), key_file=workbench_settings.current().totp_key_file
+            )
 
 
 def test_the_key_file_is_created_once_with_mode_0600(app, tmp_path):
-    from workbench.config import ensure_instance_secrets, load_config
+    from workbench.config import ensure_instance_secrets
+    from workbench.settings import Settings
 
-    path = app.config["WORKBENCH_TOTP_KEY_FILE"]  # the app created it at start-up
+    path = workbench_settings.of(app).totp_key_file  # the app created it at start-up
     assert path == os.path.join(app.instance_path, "totp.key")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     before = open(path).read()
     assert len(bytes.fromhex(before.strip())) == totp_secrets.KEY_BYTES
-    ensure_instance_secrets(
-        {"SECRET_KEY": "s", "WORKBENCH_PSEUDONYM_KEY": "p", "WORKBENCH_TOTP_KEY_FILE": path}, app.instance_path
-    )
+    ensure_instance_secrets(Settings(secret_key="s", pseudonym_key="p", totp_key_file=path), app.instance_path)
     assert open(path).read() == before  # never replaced
     overridden = tmp_path / "keys" / "totp.key"
-    config = load_config({"WORKBENCH_TOTP_KEY_FILE": str(overridden)}, str(tmp_path / "instance2"))
-    assert config["WORKBENCH_TOTP_KEY_FILE"] == str(overridden)
-    ensure_instance_secrets(dict(config, SECRET_KEY="s", WORKBENCH_PSEUDONYM_KEY="p"), str(tmp_path / "instance2"))
+    config = Settings.from_env({"WORKBENCH_TOTP_KEY_FILE": str(overridden)}, str(tmp_path / "instance2"))
+    assert config.totp_key_file == str(overridden)
+    ensure_instance_secrets(
+        config.with_values({"SECRET_KEY": "s", "WORKBENCH_PSEUDONYM_KEY": "p"}), str(tmp_path / "instance2")
+    )
     assert stat.S_IMODE(os.stat(overridden).st_mode) == 0o600
 
 

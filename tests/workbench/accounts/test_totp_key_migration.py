@@ -14,6 +14,7 @@ from alembic.util import CommandError
 from sqlalchemy import text
 
 from tests.workbench.accounts.test_login_totp import SECRET
+from workbench import settings as workbench_settings
 from workbench.services.accounts import totp_secrets
 
 MIGRATIONS = str(Path(__file__).resolve().parents[3] / "migrations")
@@ -105,13 +106,13 @@ def test_the_migration_seals_plain_secrets_and_stops_on_rows_it_cannot_seal(empt
     with pytest.raises(CommandError) as refused:
         _migrate(app, REVISION)
     message = str(refused.value)
-    assert "nothing changed" in message and app.config["WORKBENCH_TOTP_KEY_FILE"] in message
+    assert "nothing changed" in message and workbench_settings.of(app).totp_key_file in message
     assert "user 2: the stored TOTP secret is not a base32 secret" in message and "user 1" not in message
     assert _secrets(app) == before
 
     _set(app, "ben", None)
     _migrate(app, REVISION)
-    key = totp_secrets.read_key_file(app.config["WORKBENCH_TOTP_KEY_FILE"])
+    key = totp_secrets.read_key_file(workbench_settings.of(app).totp_key_file)
     stored = _secrets(app)
     assert stored["ana"].startswith("v1:") and SECRET not in stored["ana"].upper()
     assert totp_secrets.unseal(key, stored["ana"], totp_secrets.user_context(1)) == SECRET

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.support.images import encode
 from tests.workbench.api.test_bad_input import assert_error, nothing_written
-from workbench.config import load_config
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Blob
 from workbench.services.intake.images import ImageRejected, check_image, image_limits
@@ -44,7 +44,7 @@ def animated_gif(canvas: tuple[int, int], frames: list[tuple[int, int, int, int]
     return bytes(out + b"\x3b")
 
 
-DEFAULTS = image_limits(load_config({}, "instance"))  # the shipped limits
+DEFAULTS = image_limits(workbench_settings.defaults())  # the shipped limits
 
 
 def _limits(**changes) -> dict:
@@ -90,14 +90,14 @@ def test_frames_reaching_past_a_tiny_canvas_count_at_the_size_they_grow_it_to():
 def test_apng_and_webp_are_held_to_the_budget_from_their_declared_frame_count(app, api, fmt):
     frames = [Image.new("RGB", (80, 60), (i * 8, 0, 0)) for i in range(25)]
     data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=40)
-    app.config["WORKBENCH_MAX_ANIMATION_PIXELS"] = 80 * 60 * 24
+    workbench_settings.update(app, WORKBENCH_MAX_ANIMATION_PIXELS=80 * 60 * 24)
     response = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u", country="DE")
     assert_error(response, 413, "animation_too_large")
     assert nothing_written(app)
-    app.config["WORKBENCH_MAX_IMAGE_FRAMES"] = 24
+    workbench_settings.update(app, WORKBENCH_MAX_IMAGE_FRAMES=24)
     response = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u", country="DE")
     assert_error(response, 413, "too_many_frames")
-    app.config.update(WORKBENCH_MAX_ANIMATION_PIXELS=80 * 60 * 25, WORKBENCH_MAX_IMAGE_FRAMES=25)
+    workbench_settings.update(app, WORKBENCH_MAX_ANIMATION_PIXELS=80 * 60 * 25, WORKBENCH_MAX_IMAGE_FRAMES=25)
     accepted = api.post_image(data, filename=f"a.{fmt.lower()}", external_id=f"anim-{fmt}", author_id="u", country="DE")
     assert accepted.status_code == 201, accepted.json
     with app.app_context():

@@ -10,6 +10,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.support.factories import image_bytes, text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, Blob, Item, Report
 
@@ -20,7 +21,7 @@ def nothing_written(app) -> bool:
         events = db.session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "api_client.created")
         )
-    blob_dir = app.config["WORKBENCH_BLOB_DIR"]
+    blob_dir = workbench_settings.of(app).blob_dir
     files = (
         [f for _, dirs, names in os.walk(blob_dir) for f in names if not _.endswith(".locks")]
         if os.path.isdir(blob_dir)
@@ -94,7 +95,7 @@ def test_invalid_fields(app, api, body, status, code):
 
 
 def test_text_over_the_limit(app, api):
-    limit = app.config["WORKBENCH_MAX_TEXT_CHARS"]
+    limit = workbench_settings.of(app).max_text_chars
     assert_error(api.post_json("/items", text_item(text="é" * (limit + 1))), 413, "too_long")
     assert api.post_json("/items", text_item(text="é" * limit)).status_code == 201
 
@@ -166,7 +167,7 @@ def test_bad_images_are_rejected(app, api, make, filename, status, code):
 
 
 def test_decompression_bomb_is_rejected(app, api):
-    data = _bomb_png(app.config["WORKBENCH_MAX_IMAGE_PIXELS"] + 10_000)
+    data = _bomb_png(workbench_settings.of(app).max_image_pixels + 10_000)
     assert len(data) < 200_000
     response = api.post_image(data, external_id="bomb", author_id="u", country="DE")
     assert_error(response, 413, "image_too_large")
@@ -174,7 +175,7 @@ def test_decompression_bomb_is_rejected(app, api):
 
 
 def test_file_over_the_size_limit(app, api):
-    app.config["WORKBENCH_MAX_UPLOAD_BYTES"] = 10_000
+    workbench_settings.update(app, WORKBENCH_MAX_UPLOAD_BYTES=10_000)
     noise = Image.effect_noise((200, 200), 80).convert("RGB")
     buffer = io.BytesIO()
     noise.save(buffer, "PNG")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.support.factories import image_bytes, text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, Blob, Item
 from workbench.services.privacy.pseudonyms import pseudonymise
@@ -93,7 +94,7 @@ def test_image_item_stores_a_content_addressed_blob(app, api):
 
     sha = hashlib.sha256(data).hexdigest()
     assert document["blob"]["sha256"] == sha
-    stored = app.config["WORKBENCH_BLOB_DIR"] + f"/{sha[:2]}/{sha[2:4]}/{sha}"
+    stored = workbench_settings.of(app).blob_dir + f"/{sha[:2]}/{sha[2:4]}/{sha}"
     with open(stored, "rb") as handle:
         assert handle.read() == data
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.support.browser import live_server
 from tests.support.factories import text_item
 from tests.workbench.api.test_bad_input import assert_error, nothing_written
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Item
 
@@ -26,7 +27,7 @@ def padded_item(size: int, external_id: str = "padded") -> bytes:
 
 
 def test_the_default_is_one_mib(app):
-    assert app.config["WORKBENCH_MAX_JSON_BYTES"] == MiB
+    assert workbench_settings.of(app).max_json_bytes == MiB
 
 
 def test_a_json_body_over_the_limit_is_refused_before_parsing(app, api):
@@ -44,7 +45,7 @@ def test_a_json_body_at_the_limit_is_read(app, api):
 
 
 def test_a_chunked_json_body_without_a_length_is_cut_off_at_the_limit(app, api):
-    app.config["WORKBENCH_MAX_JSON_BYTES"] = 64 * 1024
+    workbench_settings.update(app, WORKBENCH_MAX_JSON_BYTES=64 * 1024)
     body = padded_item(256 * 1024)
 
     def chunks():  # requests sends a generator with Transfer-Encoding: chunked, no Content-Length
@@ -74,6 +75,6 @@ def test_a_20_mib_image_upload_still_fits_the_media_limit(app, api):
     buffer = io.BytesIO()
     image.save(buffer, "PNG", compress_level=0)
     data = buffer.getvalue()
-    assert 19 * MiB < len(data) <= app.config["WORKBENCH_MAX_UPLOAD_BYTES"]
+    assert 19 * MiB < len(data) <= workbench_settings.of(app).max_upload_bytes
     response = api.post_image(data, filename="big.png", external_id="big", author_id="u", country="DE")
     assert response.status_code == 201, response.json

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.support.api import ApiHelper
 from tests.support.factories import image_bytes, make_api_key, text_item
 from tests.workbench.test_metrics import scrape
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.models import Blob, Item
 from workbench.services.platforms.token_buckets import Limit, TokenBuckets, Verdict
@@ -22,8 +23,9 @@ KINDS = ("UPLOADS", "REPORTS", "READS", "WRITES")
 
 
 def limit(app, kind: str, per_s: float, burst: int) -> None:
-    app.config[f"WORKBENCH_RATE_LIMIT_{kind}_PER_S"] = per_s
-    app.config[f"WORKBENCH_RATE_LIMIT_{kind}_BURST"] = burst
+    workbench_settings.update(
+        app, **{f"WORKBENCH_RATE_LIMIT_{kind}_PER_S": per_s, f"WORKBENCH_RATE_LIMIT_{kind}_BURST": burst}
+    )
 
 
 def rows(app, model) -> int:
@@ -113,7 +115,7 @@ def test_with_redis_unreachable_requests_are_let_through(app, api, tmp_path, cap
 
 @pytest.fixture
 def default_limits_app(tmp_path, redis_server, monkeypatch):
-    """The app as test_config builds it, minus the tests' generous limits: load_config's defaults."""
+    """The app as test_config builds it, minus the tests' generous limits: the declared defaults."""
     from tests.support.apps import GENEROUS_RATE_LIMITS, _sqlite_template_file, test_config
     from workbench import create_app
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.appeals_qa import appeal_body, client_of, decided_item, staff
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Appeal, AuditEvent, Case
 from workbench.services.review import claims
@@ -29,12 +30,12 @@ def test_next_case_never_hands_an_appeal_to_the_original_decider(app, api):
     decider, other = staff(app, "senior-decider"), staff(app, "senior-other")
     _, _, appeal_case = _appeal(app, api, decider.id)
     with app.app_context():
-        assert claims.claim_next(db.session, decider) is None
-        assert claims.claim_next(db.session, decider, queue="appeals") is None
+        assert claims.claim_next(db.session, decider, settings=workbench_settings.current()) is None
+        assert claims.claim_next(db.session, decider, queue="appeals", settings=workbench_settings.current()) is None
         with pytest.raises(NotAllowed, match="your own decision"):
-            claims.claim_case(db.session, appeal_case, decider)
+            claims.claim_case(db.session, appeal_case, decider, settings=workbench_settings.current())
         assert db.session.get(Case, appeal_case).claimed_by_user_id is None
-        assert claims.claim_next(db.session, other).id == appeal_case
+        assert claims.claim_next(db.session, other, settings=workbench_settings.current()).id == appeal_case
 
 
 def test_the_original_decider_still_gets_other_cases_and_other_appeals(app, api):
@@ -42,8 +43,8 @@ def test_the_original_decider_still_gets_other_cases_and_other_appeals(app, api)
     _, _, own_appeal = _appeal(app, api, decider.id, "appeal-own")
     _, _, colleagues_appeal = _appeal(app, api, colleague.id, "appeal-colleague")
     with app.app_context():
-        assert claims.claim_next(db.session, decider).id == colleagues_appeal
-        assert claims.claim_next(db.session, colleague).id == own_appeal
+        assert claims.claim_next(db.session, decider, settings=workbench_settings.current()).id == colleagues_appeal
+        assert claims.claim_next(db.session, colleague, settings=workbench_settings.current()).id == own_appeal
 
 
 def test_new_reports_do_not_reroute_an_appeal_case(app, api, run_worker):
@@ -77,5 +78,5 @@ def test_new_reports_do_not_reroute_an_appeal_case(app, api, run_worker):
             select(AuditEvent.action).where(AuditEvent.object_id == str(appeal_case))
         ).all()
         assert "case.tightened" not in reevaluated
-        assert claims.claim_next(db.session, other).id == appeal_case
+        assert claims.claim_next(db.session, other, settings=workbench_settings.current()).id == appeal_case
     assert appeal_id

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.support.appeals_qa import appeal_body, staff
 from tests.support.receiver import Receiver
 from tests.workbench.review.helpers import decision_kwargs, make_case
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Case, Decision, DeliveryStatus, Item, WebhookDelivery
 from workbench.services.appeals.complaints import AppealSettings, OriginalDeciderRefused, receive_appeal
@@ -25,8 +26,8 @@ def test_a_moderators_decision_appealed_and_decided_by_someone_else(app):
     case_id = make_case(app, country="DE")
     senior, other = staff(app, "senior-decider"), staff(app, "senior-reviewer")
     with app.app_context():
-        assert claim_next(db.session, senior).id == case_id
-        decision = decide_case(db.session, case_id, senior, **decision_kwargs())
+        assert claim_next(db.session, senior, settings=workbench_settings.current()).id == case_id
+        decision = decide_case(db.session, case_id, senior, **decision_kwargs(), settings=workbench_settings.current())
         client_id = db.session.get(Item, decision.item_id).client_id
         submission = parse_appeal_fields(appeal_body("flow-1", decision_id=decision.id), max_explanation_chars=5000)
         appeal = receive_appeal(
@@ -34,17 +35,17 @@ def test_a_moderators_decision_appealed_and_decided_by_someone_else(app):
             client_id=client_id,
             submission=submission,
             pseudonym_key="k",
-            settings=AppealSettings.from_config(app.config),
+            settings=AppealSettings.from_settings(workbench_settings.of(app)),
         ).appeal
         appeal_id, appeal_case = appeal.id, appeal.case_id
         # The senior who decided is never handed the appeal case by "next case", cannot decide it...
-        assert claim_next(db.session, senior, queue="appeals") is None
+        assert claim_next(db.session, senior, queue="appeals", settings=workbench_settings.current()) is None
         with pytest.raises(OriginalDeciderRefused):
             decide_appeal(db.session, appeal_id, senior, "overturn", reply="Restored.")
         # ...and nobody closes it with the generic decision form (the appeal-case guard in DECISION_HOOKS).
-        assert claim_next(db.session, other, queue="appeals").id == appeal_case
+        assert claim_next(db.session, other, queue="appeals", settings=workbench_settings.current()).id == appeal_case
         with pytest.raises(ReviewError, match="appeal"):
-            decide_case(db.session, appeal_case, other, **decision_kwargs())
+            decide_case(db.session, appeal_case, other, **decision_kwargs(), settings=workbench_settings.current())
         assert db.session.get(Case, appeal_case).status == "open"
         assert len(db.session.scalars(select(Decision).where(Decision.item_id == decision.item_id)).all()) == 1
         from workbench.services.review.case_actions import release

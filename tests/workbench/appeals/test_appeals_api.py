@@ -11,6 +11,7 @@ from tests.support.accounts import actions, audit_events
 from tests.support.api import ApiHelper
 from tests.support.appeals_qa import appeal_body, client_of, count, decided_item, staff
 from tests.support.factories import make_api_key
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Appeal, AppealContact, Case
 
@@ -161,8 +162,8 @@ def test_an_erasure_request_deletes_the_complainants_contact_but_keeps_the_appea
         outcome = erase_person(
             db.session,
             actor=Actor.system("tests"),
-            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]),
+            pseudonym_key=workbench_settings.of(app).pseudonym_key,
+            blob_store=BlobStore(workbench_settings.of(app).blob_dir),
             client_id=client_id,
             platform_user_id="u-1",
         )

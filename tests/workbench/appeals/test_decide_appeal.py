@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.support.accounts import actions
 from tests.support.appeals_qa import appeal_body, client_of, count, decided_item, set_webhook, staff
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Appeal, Case, Decision, DecisionReversal, WebhookDelivery
 from workbench.services.appeals.complaints import (
@@ -138,7 +139,7 @@ def test_an_appeal_another_senior_has_claimed_is_refused(app, api):
     holder, other = staff(app, "senior-holder"), staff(app, "senior-other")
     appeal_id, _, _ = _appeal(app, api)
     with app.app_context():
-        case = claim_next(db.session, holder, queue="appeals")
+        case = claim_next(db.session, holder, queue="appeals", settings=workbench_settings.current())
         assert case is not None and case.id == db.session.get(Appeal, appeal_id).case_id
         with pytest.raises(AppealClaimedByOther):
             decide_appeal(db.session, appeal_id, other, "uphold", reply="No.")
@@ -151,4 +152,4 @@ def test_plain_moderators_are_never_handed_appeal_cases(app, api):
 
     _appeal(app, api)
     with app.app_context():
-        assert claim_next(db.session, staff(app, "mod-x", "moderator")) is None
+        assert claim_next(db.session, staff(app, "mod-x", "moderator"), settings=workbench_settings.current()) is None

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.workbench.auditor.test_exports import actions, start
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, ExportRun
 from workbench.models.base import utcnow
@@ -19,8 +20,8 @@ def _expire(app, *, days_later: float) -> list[int]:
     with app.app_context():
         return expire_exports(
             db.session,
-            app.config["WORKBENCH_EXPORT_DIR"],
-            keep_days=app.config["WORKBENCH_EXPORT_KEEP_DAYS"],
+            workbench_settings.of(app).export_dir,
+            keep_days=workbench_settings.of(app).export_keep_days,
             now=utcnow() + timedelta(days=days_later),
         )
 
@@ -58,7 +59,7 @@ def test_a_leftover_folder_of_an_expired_export_is_deleted_next_round(app, auth,
     run_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
     run_worker()
     assert _expire(app, days_later=8) == [run_id]
-    leftover = Path(app.config["WORKBENCH_EXPORT_DIR"]) / str(run_id)
+    leftover = Path(workbench_settings.of(app).export_dir) / str(run_id)
     leftover.mkdir(parents=True)
     (leftover / "left.jsonl").write_text("{}")  # as if the delete had failed
     assert _expire(app, days_later=9) == []

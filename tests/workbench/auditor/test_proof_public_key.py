@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from workbench import audit
+from workbench import settings as workbench_settings
 from workbench.audit import Actor, verifier
 from workbench.audit.checkpoints import create_checkpoint
 from workbench.audit.keys import load_or_create_signing_key, public_key_path, public_key_pem, publish_public_key
@@ -23,9 +24,9 @@ def seed(app, count: int) -> None:
 def test_the_proof_never_touches_the_private_key(app, auth, client, tmp_path):
     sealed = tmp_path / "sealed"  # where the web process is told the private key lives
     sealed.mkdir()
-    app.config["WORKBENCH_AUDIT_SIGNING_KEY"] = str(sealed / "audit_signing_key.pem")
+    workbench_settings.update(app, WORKBENCH_AUDIT_SIGNING_KEY=str(sealed / "audit_signing_key.pem"))
     public = sealed / "audit_signing_key.pub.pem"
-    assert public_key_path(app.config) == str(public)
+    assert public_key_path(workbench_settings.of(app)) == str(public)
     sealed.chmod(0o500)  # unwritable too (a root test run writes regardless: the listing decides)
     try:
         auth.login("auditor")
@@ -62,8 +63,8 @@ def test_another_public_key_does_not_validate_the_signature(app, auth, client, t
     with app.app_context():
         create_checkpoint(db.session, signer)
     stranger = load_or_create_signing_key(str(tmp_path / "stranger.pem"))
-    app.config["WORKBENCH_AUDIT_PUBLIC_KEY"] = str(tmp_path / "published" / "stranger.pub.pem")
-    publish_public_key(stranger, app.config["WORKBENCH_AUDIT_PUBLIC_KEY"])
+    workbench_settings.update(app, WORKBENCH_AUDIT_PUBLIC_KEY=str(tmp_path / "published" / "stranger.pub.pem"))
+    publish_public_key(stranger, workbench_settings.of(app).audit_public_key)
     auth.login("auditor")
     document = client.get("/audit/events/2/proof.json").get_json()
     assert document["verifies"] is True  # the path folds to the signed root...
@@ -75,7 +76,7 @@ def test_another_public_key_does_not_validate_the_signature(app, auth, client, t
 
 def test_the_signer_publishes_the_public_key(app, tmp_path):
     seed(app, 3)
-    app.config["WORKBENCH_AUDIT_SIGNING_KEY"] = str(tmp_path / "keys" / "audit.pem")
+    workbench_settings.update(app, WORKBENCH_AUDIT_SIGNING_KEY=str(tmp_path / "keys" / "audit.pem"))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "checkpoint"])
     assert result.exit_code == 0 and "checkpoint at" in result.output, result.output

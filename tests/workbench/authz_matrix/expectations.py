@@ -104,6 +104,14 @@ EXPECTATIONS: dict[str, str] = {
     "clients.replay_delivery": "clients.manage",
     "clients.create": "clients.manage",
     "clients.scopes": "clients.manage",
+    # evidence: holds and reports to authorities
+    "holds.item": "items.view",
+    "holds.place": "holds.manage",
+    "holds.extend": "holds.manage",
+    "holds.release": "holds.manage",
+    "holds.record_report": "holds.manage",
+    "holds.record_case": "cases.decide",
+    "holds.index": "holds.manage",
     "privacy.erase": "privacy.manage",
     "privacy.export": "privacy.manage",
     # auditors: the audit log and exports; operations
@@ -181,4 +189,10 @@ REGION_SCOPED: dict[str, str] = {
     "review.case_frame": "case_id",
     "appeals.show": "appeal_id",
     "qa.show": "sample_id",
+    "holds.item": "item_id",
+    "holds.place": "item_id",
+    "holds.extend": "item_id",
+    "holds.release": "item_id",
+    "holds.record_report": "item_id",
+    "holds.record_case": "case_id",
 }

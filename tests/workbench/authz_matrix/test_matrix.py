@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from tests.support.auth import csrf_token_from
 from tests.workbench.authz_matrix.expectations import API, EXPECTATIONS, LOGIN, LOOPBACK, PUBLIC, REGION_SCOPED
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.services.access.permissions import PERMISSIONS
 
-ROLES = tuple(PERMISSIONS)  # moderator, senior_moderator, policy_editor, auditor, admin
+ROLES = tuple(PERMISSIONS)  # moderator, senior_moderator, policy_editor, auditor, legal, admin
 ANONYMOUS = "anonymous"
 IN_SECRET, OUT_SECRET = "in-region-text-5f1e", "out-of-region-text-9c2d"
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -90,10 +91,14 @@ def _world(app):
                 db.session,
                 client_id=cid,
                 submission=submission,
-                pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-                settings=AppealSettings.from_config(app.config),
+                pseudonym_key=workbench_settings.of(app).pseudonym_key,
+                settings=AppealSettings.from_settings(workbench_settings.of(app)),
             ).appeal.id
     world["appeal"], world["sample"] = appeals, samples
+    with app.app_context():
+        from workbench.models import Case
+
+        world["item"] = {region: db.session.get(Case, case_id).item_id for region, case_id in world["case"].items()}
     world["api_key"] = make_api_key(app, "matrix-platform")
     with app.app_context():
         bank = HashBank(name="matrix bank", kind="csam")
@@ -116,7 +121,8 @@ def _values(world, region: str) -> dict:
         "bank_id": world["bank"],
         "client_id": world["client"],
         "user_id": world["users"]["moderator"],
-        "item_id": 1,
+        "item_id": world["item"][region],
+        "hold_id": 424242,
         "entry_id": 1,
         "import_id": 424242,
         "sample_id": world["sample"][region],

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from classifiers.hashing.compute import hash_image
 from tests.workbench.banks.conftest import matches_of
 from tests.workbench.banks.pictures import near_duplicate, picture
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.models import Item
 from workbench.services.banks.runtime import STATUS_PREFIX
@@ -44,7 +45,7 @@ def worker_process(app, tmp_path, redis_server):
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "REDIS_URL": redis_server.url,
             "WORKBENCH_INSTANCE_PATH": app.instance_path,
-            "WORKBENCH_BLOB_DIR": app.config["WORKBENCH_BLOB_DIR"],
+            "WORKBENCH_BLOB_DIR": workbench_settings.of(app).blob_dir,
             "SECRET_KEY": "test-secret-key",
             "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
             "WORKBENCH_CLASSIFIERS": "",

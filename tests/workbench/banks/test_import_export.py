@@ -12,6 +12,7 @@ from classifiers.hashing import formats
 from classifiers.hashing.compute import hash_image
 from tests.workbench.banks.conftest import matches_of
 from tests.workbench.banks.pictures import near_duplicate, picture
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.jobs.bank_imports import import_store
 from workbench.models import BankEntry, BankImport, BankImportError, HashBank
@@ -108,7 +109,7 @@ def test_each_format_round_trips_through_import_and_export(app, bank, tmp_path, 
 
 
 def test_bad_lines_are_reported_with_line_numbers_and_duplicates_merged(app, bank, tmp_path):
-    app.config["WORKBENCH_IMPORT_CHUNK_LINES"] = 3  # so a duplicate falls in a later chunk
+    workbench_settings.update(app, WORKBENCH_IMPORT_CHUNK_LINES=3)  # so a duplicate falls in a later chunk
     text = (
         "\n".join(
             [
@@ -198,7 +199,7 @@ def test_a_large_upload_runs_as_a_job_on_the_import_queue_and_then_matches(app, 
 
     from tests.support.auth import csrf_token_from
 
-    app.config["WORKBENCH_IMPORT_CHUNK_LINES"] = 4
+    workbench_settings.update(app, WORKBENCH_IMPORT_CHUNK_LINES=4)
     auth.login("admin")
     bank_id = banks.create("uploaded")["id"]
     wanted = hash_image(picture(50))
@@ -224,7 +225,7 @@ def test_a_large_upload_runs_as_a_job_on_the_import_queue_and_then_matches(app, 
     assert response.status_code == 302
     import_url = response.headers["Location"]
     with app.app_context():
-        assert Queue(app.config["WORKBENCH_IMPORT_QUEUE"], connection=get_redis()).count == 1
+        assert Queue(workbench_settings.of(app).import_queue, connection=get_redis()).count == 1
     queued = client.get(import_url)
     assert "queued" in queued.get_data(as_text=True) and "bank_import.js" in queued.get_data(as_text=True)
     assert client.get(import_url + "/status.json").json["status"] == "queued"

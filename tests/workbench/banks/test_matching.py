@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from classifiers.hashing.compute import hash_image
 from tests.workbench.banks.conftest import hash_stage_summary, item_hashes, matches_of
 from tests.workbench.banks.pictures import flat_picture, near_duplicate, picture
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.jobs.pipeline import stage_context
 from workbench.models import HashMatch, Item
@@ -114,7 +115,7 @@ def test_each_bank_matches_at_its_own_threshold(app, banks, run_worker):
 def matcher_builds(app) -> int:
     from workbench.services.banks.runtime import matcher_for
 
-    return matcher_for(app).builds
+    return matcher_for(app, workbench_settings.of(app).bank_feed_poll_s).builds
 
 
 def test_a_hash_added_after_the_matcher_was_built_matches_without_a_rebuild(app, banks, run_worker):
@@ -128,7 +129,7 @@ def test_a_hash_added_after_the_matcher_was_built_matches_without_a_rebuild(app,
     assert [m[0] for m in matches_of(app, item)] == ["phash"]
     from workbench.services.banks.runtime import matcher_for
 
-    matcher = matcher_for(app)
+    matcher = matcher_for(app, workbench_settings.of(app).bank_feed_poll_s)
     assert matcher.builds == 1 and matcher.position >= added["change_id"]
 
     # Removing it (it never matched... until now: so disable, then a new one is removable).
@@ -171,7 +172,7 @@ def test_rerunning_the_hash_stage_leaves_the_same_match_rows(app, banks, run_wor
     assert len(before) == 3
     with app.app_context():
         item = db.session.get(Item, item_id)
-        assert run_hash_stage(db.session, item, stage_context(app))["matches"] == 3
+        assert run_hash_stage(db.session, item, stage_context(app, workbench_settings.of(app)))["matches"] == 3
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(HashMatch)) == 3
     assert rows() == before

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from classifiers.video.synthetic import make_clip
 from tests.support.videos import clip_with_audio, garbled_pictures
 from tests.workbench.banks.test_media_web import audit_actions, counts, make_bank, post_track, post_video, token
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import BankMediaUpload
 from workbench.models.media import MusicTrack
@@ -20,7 +21,7 @@ sqlite_only = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def _stored_files(app) -> list[str]:
-    root = media_store(app.config).root
+    root = media_store(workbench_settings.of(app)).root
     return [name for _, _, names in os.walk(root) for name in names] if root.exists() else []
 
 
@@ -51,7 +52,7 @@ def test_a_video_no_decoder_accepts_is_taken_by_the_request_and_refused_by_the_w
 def test_a_long_reference_track_is_fingerprinted_up_to_the_audio_cap(app, client, auth, run_worker):
     bank_id = make_bank(app, "music")
     auth.login("admin")
-    app.config["WORKBENCH_MAX_AUDIO_SECONDS"] = 6.0  # a track needs a few seconds to fingerprint at all
+    workbench_settings.update(app, WORKBENCH_MAX_AUDIO_SECONDS=6.0)  # a track needs a few seconds to fingerprint at all
     response = post_track(client, bank_id, clip_with_audio(video_s=1.0, audio_s=12.0), title="Long song")
     assert response.status_code == 302, response.get_data(as_text=True)
     run_worker()

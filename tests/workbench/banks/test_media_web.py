@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from classifiers.video.synthetic import make_clip, transcode
 from classifiers.video.vpdq import hash_frames
 from tests.support.auth import csrf_token_from
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, BankChange, BankEntry, HashBank
 from workbench.models.media import BankVideoFrame, MusicTrack
@@ -125,7 +126,7 @@ def test_bad_uploads_and_bad_vpdq_lines_are_form_errors_and_write_nothing(app, c
         assert response.status_code == 400 and message in response.get_data(as_text=True)
     response = post_video(client, bank_id)
     assert response.status_code == 400 and "choose a video or paste vPDQ lines" in response.get_data(as_text=True)
-    app.config["WORKBENCH_MAX_VIDEO_BYTES"] = 100
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_BYTES=100)
     response = post_video(client, bank_id, make_clip(1, 1.0, width=64, height=48, audio=False))
     assert response.status_code == 400 and "exceeds 100 bytes" in response.get_data(as_text=True)
     assert counts(app) == (0, 0, 0, 0) and audit_actions(app) == []

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from classifiers.hashing.compute import hash_image
 from tests.support.auth import csrf_token_from
 from tests.workbench.banks.pictures import near_duplicate, picture
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, BankEntry, Blob, HashBank
 
@@ -274,7 +275,7 @@ def test_compare_two_pictures_shows_every_distance_and_stores_nothing(app, auth,
         assert db.session.scalar(select(func.count()).select_from(Blob)) == 0
     import os
 
-    blob_dir = app.config["WORKBENCH_BLOB_DIR"]
+    blob_dir = workbench_settings.of(app).blob_dir
     assert not os.path.exists(blob_dir) or not any(
         f for _, _, files in os.walk(blob_dir) for f in files if not f.startswith(".")
     )

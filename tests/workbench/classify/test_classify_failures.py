@@ -11,6 +11,7 @@ from sqlalchemy import select
 from classifiers import registry
 from classifiers.base import ClassifierInput, Signal, classify_supported_items
 from tests.support.factories import text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, ItemSignal
 from workbench.pipeline.batch_queue import batch_queue_for
@@ -84,7 +85,7 @@ def test_one_failing_item_is_retried_then_errors_while_the_batch_finishes(app, a
     good = [api.post_json("/items", text_item(f"ok-{i}", text=f"an ordinary post {i}")).json["id"] for i in range(3)]
     bad = api.post_json("/items", text_item("bad", text=f"this one trips the {TRIGGER}")).json["id"]
     run_worker()
-    retries = app.config["WORKBENCH_JOB_RETRIES"]
+    retries = workbench_settings.of(app).job_retries
 
     for item_id in good:
         document = api.get(f"/items/{item_id}").json
@@ -125,9 +126,9 @@ def test_an_error_that_cannot_go_away_is_not_retried(app, api, run_worker):
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_retry_waits_for_its_interval_in_the_delayed_set(app, api, run_worker):
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
-    app.config["WORKBENCH_RETRY_INTERVALS"] = [3600]
+    workbench_settings.update(app, WORKBENCH_RETRY_INTERVALS=[3600])
     item_id = api.post_json("/items", text_item(text=f"slow {TRIGGER}")).json["id"]
     run_worker()
     assert api.get(f"/items/{item_id}").json["attempts"] == 1
@@ -136,7 +137,7 @@ def test_a_retry_waits_for_its_interval_in_the_delayed_set(app, api, run_worker)
         assert queue.counts() == {"queued": 0, "delayed": 1, "pending": 1}
         assert 3590 < queue.next_due_in() <= 3600
         # Waiting for its retry is not lost: the sweeper leaves it alone, even when verifying.
-        assert sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=0)) == []
+        assert sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=0)) == []
         queue.redis.zadd(queue.delayed_key, {str(item_id): 0})  # due now
     run_worker()
     assert api.get(f"/items/{item_id}").json["attempts"] == 2
@@ -152,7 +153,7 @@ def test_results_that_cannot_be_stored_are_retried_then_error_and_nothing_is_los
         db.session.execute(text("DROP TABLE item_signals"))
         db.session.commit()
     run_worker()
-    retries = app.config["WORKBENCH_JOB_RETRIES"]
+    retries = workbench_settings.of(app).job_retries
     for item_id in ids:
         with app.app_context():
             history = actions(app, item_id)

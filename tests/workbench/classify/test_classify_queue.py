@@ -8,13 +8,17 @@ from rq import Queue
 from sqlalchemy import select
 
 from tests.support.factories import text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.jobs.worker import run_worker as run_rq_worker
 from workbench.models import AuditEvent, Item
 from workbench.pipeline.batch_queue import batch_queue_for
-from workbench.pipeline.sweeper import SweepSettings, sweep
+from workbench.pipeline.sweeper import sweep, sweep_settings
 
-EAGER = SweepSettings(lost_after_s=0, stuck_after_s=3600)  # anything idle is a candidate
+
+def eager():
+    """Anything idle is a candidate (in an app context)."""
+    return sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=3600)
 
 
 def handed_off_item(app, api, external_id="post-1") -> int:
@@ -45,8 +49,8 @@ def requeue_events(app, item_id) -> int:
 def test_the_sweeper_leaves_items_waiting_in_the_batch_queue_alone(app, api, run_worker):
     item_id = handed_off_item(app, api)
     with app.app_context():
-        assert sweep(db.session, EAGER) == []
-        assert Queue(app.config["WORKBENCH_PIPELINE_QUEUE"], connection=get_redis()).count == 0
+        assert sweep(db.session, eager()) == []
+        assert Queue(workbench_settings.of(app).pipeline_queue, connection=get_redis()).count == 0
         assert batch_queue_for("classify").counts() == {"queued": 1, "delayed": 0, "pending": 1}
     run_worker()
     assert item_status(app, item_id) == "processed"
@@ -57,8 +61,8 @@ def test_an_item_lost_with_a_flushed_redis_is_handed_off_again(app, api, run_wor
     item_id = handed_off_item(app, api)
     with app.app_context():
         get_redis().flushdb()  # the batch queue and the pending set are gone
-        assert sweep(db.session, EAGER) == [item_id]
-        assert sweep(db.session, EAGER) == []  # its job is queued now
+        assert sweep(db.session, eager()) == [item_id]
+        assert sweep(db.session, eager()) == []  # its job is queued now
     run_worker()
     assert item_status(app, item_id) == "processed"
     assert requeue_events(app, item_id) == 1
@@ -73,10 +77,10 @@ def test_items_taken_by_a_batch_worker_that_died_are_recovered(app, api, run_wor
         queue.register_worker("doomed", {"stage": "classify"}, ttl_s=30)
         assert queue.claim("doomed", 10) == [first, second]
         assert queue.counts()["queued"] == 0
-        assert sweep(db.session, EAGER) == []  # alive: its claim is respected
+        assert sweep(db.session, eager()) == []  # alive: its claim is respected
         assert get_redis().llen(queue.claimed_key("doomed")) == 2
         get_redis().delete(queue.heartbeat_key("doomed"))  # its heartbeat expires
-        assert sweep(db.session, EAGER) == []  # recovered into the batch queue, not re-run via RQ
+        assert sweep(db.session, eager()) == []  # recovered into the batch queue, not re-run via RQ
         assert queue.counts()["queued"] == 2 and "doomed" not in queue.live_workers()
     run_worker()
     assert item_status(app, first) == item_status(app, second) == "processed"
@@ -88,8 +92,10 @@ def test_a_pending_entry_missing_from_every_list_is_recovered_once_it_is_old(app
     with app.app_context():
         queue = batch_queue_for("classify")
         get_redis().delete(queue.queue_key)  # e.g. Redis restarted from an older snapshot
-        assert sweep(db.session, EAGER) == []  # recently handed off: trusted for stuck_after_s
-        assert sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=0)) == [item_id]
+        assert sweep(db.session, eager()) == []  # recently handed off: trusted for stuck_after_s
+        assert sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=0)) == [
+            item_id
+        ]
     run_worker()
     assert item_status(app, item_id) == "processed"
 
@@ -102,11 +108,11 @@ def test_a_crash_between_storing_and_handing_on_is_recovered_by_the_sweeper(app,
     with app.app_context():
         report = worker.process_batch(worker.queue.claim(worker.name, 10))
         assert report.completed == [item_id]
-        Queue(app.config["WORKBENCH_PIPELINE_QUEUE"], connection=get_redis()).empty()  # the hand-on is lost
+        Queue(workbench_settings.of(app).pipeline_queue, connection=get_redis()).empty()  # the hand-on is lost
         item = db.session.get(Item, item_id)
         assert (item.status, item.stage) == ("processing", "classify")
         db.session.rollback()
-        assert sweep(db.session, EAGER) == [item_id]
+        assert sweep(db.session, eager()) == [item_id]
     run_worker()
     assert item_status(app, item_id) == "processed"
 
@@ -118,9 +124,9 @@ def test_a_batch_is_handed_on_as_one_job_that_the_sweeper_sees(app, api, run_wor
     ids = [handed_off_item(app, api, f"item-{i}") for i in range(3)]
     assert classify_worker(app).work(burst=True) == 1
     with app.app_context():
-        assert Queue(app.config["WORKBENCH_PIPELINE_QUEUE"], connection=get_redis()).count == 1
+        assert Queue(workbench_settings.of(app).pipeline_queue, connection=get_redis()).count == 1
         assert {job_status(item_id) for item_id in ids} == {"queued"}  # the batch job carries them
-        assert sweep(db.session, EAGER) == []
+        assert sweep(db.session, eager()) == []
     run_worker()
     assert {item_status(app, item_id) for item_id in ids} == {"processed"}
     with app.app_context():
@@ -149,7 +155,9 @@ def test_one_item_failing_a_later_stage_of_a_handed_on_batch(app, api, run_worke
         items = {item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(ids)))}
         assert [items[i].status for i in ids] == ["processed", "error", "processed"]
         failed = items[ids[1]]
-        assert failed.attempts == app.config["WORKBENCH_JOB_RETRIES"] + 1 and "policy engine exploded" in failed.error
+        assert (
+            failed.attempts == workbench_settings.of(app).job_retries + 1 and "policy engine exploded" in failed.error
+        )
         assert failed.stage == "classify"  # what it finished stays finished
         from workbench.queues import CONTINUATIONS
 

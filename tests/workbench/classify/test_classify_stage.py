@@ -12,6 +12,7 @@ from sqlalchemy import select
 from classifiers.image.nudenet_classifier import EXPLICIT_LABEL, EXPOSED_LABEL
 from tests.support.classify import classify_worker, loaded_classifiers
 from tests.support.factories import image_bytes, text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.jobs.worker import run_worker as run_rq_worker
 from workbench.models import AuditEvent, Item, ItemSignal
@@ -65,7 +66,7 @@ def animated_gif() -> bytes:
 
 
 def test_text_and_image_items_get_real_scores_from_the_configured_models(app, api, run_worker):
-    loaded = loaded_classifiers(app.config)
+    loaded = loaded_classifiers(workbench_settings.of(app))
     profane = api.post_json("/items", text_item("profane", text=PROFANE)).json["id"]
     benign = api.post_json("/items", text_item("benign", text=BENIGN, language="en-GB")).json["id"]
     french = api.post_json("/items", text_item("french", text="Quelle belle journée à Lyon aujourd'hui, merci !")).json[
@@ -147,7 +148,7 @@ class CountingClassifier:
 
 
 def test_a_batch_runs_each_classifier_once(app, api):
-    counting = [CountingClassifier(c) for c in loaded_classifiers(app.config).classifiers]
+    counting = [CountingClassifier(c) for c in loaded_classifiers(workbench_settings.of(app)).classifiers]
     loaded = LoadedClassifiers.from_classifiers(counting)
     texts = [
         api.post_json("/items", text_item(f"t{i}", text=f"{BENIGN} {'very ' * (7 - i)}long {i}.")).json["id"]
@@ -206,7 +207,7 @@ def test_storing_the_same_result_again_leaves_the_same_rows(app, api, run_worker
     item_id = api.post_json("/items", text_item(text=PROFANE)).json["id"]
     run_worker()
     before = signal_rows(app, item_id)
-    loaded = loaded_classifiers(app.config)
+    loaded = loaded_classifiers(workbench_settings.of(app))
     with app.app_context():
         snapshot = db.session.get(Item, item_id)
         from workbench.pipeline.stages import ItemSnapshot, get_stage, stage_context
@@ -214,8 +215,8 @@ def test_storing_the_same_result_again_leaves_the_same_rows(app, api, run_worker
         item = ItemSnapshot(snapshot.id, snapshot.kind, snapshot.text, snapshot.blob_sha256, None)
         db.session.rollback()
         stage = get_stage("classify").run
-        results = stage.compute([item], stage_context(app), loaded)
-        stage.store(db.session, [item], results, stage_context(app), loaded)
+        results = stage.compute([item], stage_context(app, workbench_settings.of(app)), loaded)
+        stage.store(db.session, [item], results, stage_context(app, workbench_settings.of(app)), loaded)
         db.session.commit()
     assert signal_rows(app, item_id) == before
 

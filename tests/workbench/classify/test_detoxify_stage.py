@@ -11,6 +11,7 @@ from classifiers.text.detoxify_loading import local_model_files
 from classifiers.text.tiny_checkpoint import build_tiny_checkpoint
 from tests.support.classify import loaded_classifiers
 from tests.support.factories import text_item
+from workbench import settings as workbench_settings
 
 DETOXIFY_ORIGINAL_LABELS = {"toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"}
 
@@ -57,7 +58,9 @@ def test_detoxify_scores_text_items_through_the_pipeline(app, api, run_worker, t
         scores.append(tuple(group["scores"][label] for label in sorted(DETOXIFY_ORIGINAL_LABELS)))
         assert "profanity_check" not in document["signals"]  # "text" chose Detoxify
     assert len(set(scores)) == len(texts)  # different texts, different scores
-    assert loaded_classifiers(app.config).classifiers[1].batch_size == 2  # WORKBENCH_DETOXIFY_BATCH_SIZE
+    assert (
+        loaded_classifiers(workbench_settings.of(app)).classifiers[1].batch_size == 2
+    )  # WORKBENCH_DETOXIFY_BATCH_SIZE
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -65,7 +68,7 @@ def test_the_worker_says_detoxify_is_active_and_why(app):
     from workbench.pipeline.classify_worker import load_classifiers
 
     lines: list[str] = []
-    loaded = load_classifiers(app.config, echo=lines.append)
+    loaded = load_classifiers(workbench_settings.of(app), echo=lines.append)
     assert lines[0].startswith(
         "text model: detoxify (WORKBENCH_DETOXIFY_CHECKPOINT is set: Detoxify 'original' from the local checkpoint"
     )

@@ -12,6 +12,7 @@ from tests.support.api import ApiHelper
 from tests.support.apps import make_test_app
 from tests.support.factories import image_bytes, make_api_key, text_item
 from tests.support.postgres import PostgresCluster, _bin
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Item, ItemStatus
 
@@ -63,7 +64,7 @@ def test_database_unreachable_answers_503_and_writes_nothing(own_cluster, tmp_pa
     ):
         assert response.status_code == 503, response.get_data(as_text=True)
         assert response.json["error"]["code"] == "database_unavailable"
-    blob_dir = app.config["WORKBENCH_BLOB_DIR"]
+    blob_dir = workbench_settings.of(app).blob_dir
     leftover = [n for folder, _, names in os.walk(blob_dir) if ".locks" not in folder for n in names]
     assert leftover == []  # the upload's bytes were removed with the failed transaction
     health = app.test_client().get("/healthz")
@@ -83,7 +84,7 @@ def test_redis_restart_with_items_in_flight(backend, request, tmp_path):
     """Items accepted while Redis is down, or queued when it died, are all processed after it returns."""
     from workbench.embedded_redis import EmbeddedRedis
     from workbench.jobs.worker import run_worker
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     folder = tmp_path / "redis"
     redis = EmbeddedRedis(str(folder / "redis.sock"), str(folder), persistent=False).start()
@@ -96,7 +97,9 @@ def test_redis_restart_with_items_in_flight(backend, request, tmp_path):
             assert all(r.status_code == 201 for r in accepted_while_down)
             redis.start()
             with app.app_context():
-                requeued = sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=3600))
+                requeued = sweep(
+                    db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=3600)
+                )
                 assert sorted(requeued) == sorted(queued + [r.json["id"] for r in accepted_while_down])
                 run_worker(burst=True, with_scheduler=False)
                 statuses = dict(db.session.execute(select(Item.status, func.count()).group_by(Item.status)).all())

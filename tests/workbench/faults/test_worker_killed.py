@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, func, select
 from tests.support.api import ApiHelper
 from tests.support.factories import image_bytes, make_api_key, text_item
 from tests.support.policies import known_image
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.faults import AT_VARIABLE, DIR_VARIABLE, MOMENTS, STAGE_VARIABLE, marker_name, pause_point
 from workbench.models import (
@@ -72,7 +73,7 @@ class Processes:
                 "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "REDIS_URL": app.config["REDIS_URL"],
                 "WORKBENCH_INSTANCE_PATH": app.instance_path,
-                "WORKBENCH_BLOB_DIR": app.config["WORKBENCH_BLOB_DIR"],
+                "WORKBENCH_BLOB_DIR": workbench_settings.of(app).blob_dir,
                 "SECRET_KEY": "test-secret-key",
                 "WORKBENCH_PSEUDONYM_KEY": "test-pseudonym-key",
                 "WORKBENCH_CLASSIFIERS": CLASSIFIERS,
@@ -210,11 +211,11 @@ def assert_exactly_once(app, item_ids: list[int]) -> None:
 
 
 def sweep_now(app) -> list[int]:
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     with app.app_context():
         try:
-            return sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=0))
+            return sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=0))
         finally:
             db.session.remove()
 

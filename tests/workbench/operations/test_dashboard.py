@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from tests.support.factories import text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.metrics import inc, observe
 from workbench.metrics.samples import sample_if_due, take_sample
@@ -42,13 +43,13 @@ def test_the_sweeper_stores_samples_when_due_and_prunes_old_ones(app, api):
     assert len(sample_times(app)) == 1
 
     with app.app_context():
-        interval = app.config["WORKBENCH_METRIC_SAMPLE_INTERVAL_S"]
-        retention = timedelta(days=app.config["WORKBENCH_METRIC_RETENTION_DAYS"])
+        interval = workbench_settings.of(app).metric_sample_interval_s
+        retention = timedelta(days=workbench_settings.of(app).metric_retention_days)
         first = sample_times(app)[0]
         db.session.add(MetricSample(taken_at=first - retention - timedelta(hours=1), name="old", labels="", value=1))
         db.session.commit()
         later = first + timedelta(seconds=interval + 1)
-        assert sample_if_due(db.session, get_redis(), app.config, now=later) > 0
+        assert sample_if_due(db.session, get_redis(), workbench_settings.of(app), now=later) > 0
         assert db.session.scalar(select(func.count()).where(MetricSample.name == "old")) == 0
     assert sample_times(app) == [first, later]
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from classifiers.hashing.crypto import normalise_text
 from tests.support.factories import image_bytes, text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.models import AuditEvent, Item, ItemHash
 from workbench.pipeline import stages as stage_registry
@@ -77,10 +78,10 @@ def test_running_the_pipeline_twice_leaves_the_same_rows(app, api, run_worker):
     run_worker()
     before = (hashes_of(app, item_id), audit_actions(app, item_id))
     with app.app_context():
-        assert run_pipeline(db.session, item_id, stage_context(app)) == "processed"
+        assert run_pipeline(db.session, item_id, stage_context(app, workbench_settings.of(app))) == "processed"
         # A stage rerun from scratch (as after a crash before its commit) upserts, never duplicates.
         item = db.session.get(Item, item_id)
-        stage_registry.registered_stages()[0].run(db.session, item, stage_context(app))
+        stage_registry.registered_stages()[0].run(db.session, item, stage_context(app, workbench_settings.of(app)))
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ItemHash).where(ItemHash.item_id == item_id)) == 2
     assert (hashes_of(app, item_id), audit_actions(app, item_id)) == before
@@ -117,7 +118,7 @@ def failing_stage():
 def test_failures_retry_then_end_in_error_with_the_reason(app, api, run_worker, failing_stage):
     item_id = api.post_json("/items", text_item()).json["id"]
     run_worker()
-    retries = app.config["WORKBENCH_JOB_RETRIES"]
+    retries = workbench_settings.of(app).job_retries
     status, stage, attempts, error = item_state(app, item_id)
     assert status == "error"
     assert stage == "hash"  # the stage before the failing one committed and stays done
@@ -140,19 +141,19 @@ def test_a_transient_failure_recovers_on_retry(app, api, run_worker, failing_sta
 
 
 def test_the_sweeper_finds_an_item_whose_job_was_dropped(app, api, run_worker):
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     item_id = api.post_json("/items", text_item()).json["id"]
     with app.app_context():
         redis = get_redis()
-        queue = Queue(app.config["WORKBENCH_PIPELINE_QUEUE"], connection=redis)
+        queue = Queue(workbench_settings.of(app).pipeline_queue, connection=redis)
         assert queue.count == 1
         redis.flushdb()  # Redis lost everything: the job is gone
         assert queue.count == 0
     run_worker()
     assert item_state(app, item_id)[0] == "received"  # nothing ran it
     with app.app_context():
-        settings = SweepSettings(lost_after_s=0, stuck_after_s=3600)
+        settings = sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=3600)
         assert sweep(db.session, settings) == [item_id]
         assert sweep(db.session, settings) == []  # its job is queued now: not swept twice
     run_worker()
@@ -162,15 +163,19 @@ def test_the_sweeper_finds_an_item_whose_job_was_dropped(app, api, run_worker):
 
 
 def test_the_sweeper_leaves_recent_and_final_items_alone(app, api, run_worker):
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     done = api.post_json("/items", text_item("done")).json["id"]
     run_worker()
     fresh = api.post_json("/items", text_item("fresh")).json["id"]
     with app.app_context():
         get_redis().flushdb()
-        assert sweep(db.session, SweepSettings(lost_after_s=600, stuck_after_s=600)) == []
-        assert sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=600)) == [fresh]
+        assert (
+            sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=600, stuck_after_s=600)) == []
+        )
+        assert sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=600)) == [
+            fresh
+        ]
     assert item_state(app, done)[0] == "processed"
 
 
@@ -178,15 +183,17 @@ def test_the_sweeper_requeues_a_job_stuck_as_started(app, api, run_worker):
     """A worker killed mid-job leaves its job 'started' forever; the item is retaken after stuck_after."""
     from rq.job import Job, JobStatus
 
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     item_id = api.post_json("/items", text_item()).json["id"]
     with app.app_context():
         job = Job.fetch(job_id_for(item_id), connection=get_redis())
         job.set_status(JobStatus.STARTED)
-        get_redis().delete(f"rq:queue:{app.config['WORKBENCH_PIPELINE_QUEUE']}")  # as if dequeued
-        assert sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=3600)) == []
-        assert sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=0)) == [item_id]
+        get_redis().delete(f"rq:queue:{workbench_settings.of(app).pipeline_queue}")  # as if dequeued
+        assert sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=3600)) == []
+        assert sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=0)) == [
+            item_id
+        ]
     run_worker()
     assert item_state(app, item_id)[0] == "processed"
 
@@ -194,7 +201,7 @@ def test_the_sweeper_requeues_a_job_stuck_as_started(app, api, run_worker):
 def test_enqueue_failure_keeps_the_item_for_the_sweeper(app, api, run_worker, monkeypatch):
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from workbench.pipeline.sweeper import SweepSettings, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     def redis_down(*args, **kwargs):
         raise RedisConnectionError("Redis is down")
@@ -205,6 +212,8 @@ def test_enqueue_failure_keeps_the_item_for_the_sweeper(app, api, run_worker, mo
     monkeypatch.undo()
     item_id = response.json["id"]
     with app.app_context():
-        assert sweep(db.session, SweepSettings(lost_after_s=0, stuck_after_s=3600)) == [item_id]
+        assert sweep(db.session, sweep_settings(workbench_settings.current(), lost_after_s=0, stuck_after_s=3600)) == [
+            item_id
+        ]
     run_worker()
     assert item_state(app, item_id)[0] == "processed"

@@ -18,6 +18,9 @@ from workbench.services.policy.backtest_compare import (
 LABELS = ["toxicity", "severe_toxicity", "threat", "identity_attack", "sexual_explicit", "profanity", "exposed"]
 COUNTRIES = ["DE", "FR", "GB", "US", "IN", "AU", "BR", None]
 CATEGORIES = ["illegal_hate_speech", "terrorism", "csam", "ncii", "harassment", "threat", "scam"]
+# Audiences: everywhere (None, as items stored before audiences), one country, or several.
+AUDIENCES = [None, ("DE",), ("FR",), ("BR",), ("US",), ("IN",), ("GB", "AU"), ("BR", "JP")]
+ISSUERS = [None, None, "DE", "IN", "AU"]
 
 
 def random_facts(rng: random.Random, index: int) -> ItemFacts:
@@ -29,9 +32,10 @@ def random_facts(rng: random.Random, index: int) -> ItemFacts:
         signals={label: rng.random() ** 3 for label in LABELS if rng.random() < 0.8},
         hash_matches=[("pdq", "bank", kind, 3) for kind in ("csam", "terrorism", "copyright") if rng.random() < 0.03],
         reports=[
-            (rng.choice(["user", "trusted_flagger", "authority_order"]), rng.choice(CATEGORIES))
+            (rng.choice(["user", "trusted_flagger", "authority_order"]), rng.choice(CATEGORIES), rng.choice(ISSUERS))
             for _ in range(rng.choice([0, 0, 0, 1, 3]))
         ],
+        visible_in=rng.choice(AUDIENCES),
     )
 
 
@@ -97,3 +101,26 @@ def test_short_cuts_agree_with_planning_everything():
         rows["global.threat"]["status"] == "changed"
         and rows["global.threat"]["draft"] > rows["global.threat"]["baseline"]
     )
+
+
+def test_a_country_draft_compares_only_the_items_it_applies_to_and_says_why():
+    texts = default_pack_texts()
+    published = PolicySet.from_texts(texts)
+    old = published.packs["IN"]
+    new = compile_pack_text(texts["IN"], version="draft")
+    comparer = OutcomeComparer(published, old, new)
+    facts = {
+        1: ItemFacts(kind="text", country="IN", visible_in=["US"]),  # uploaded in India, not shown there
+        2: ItemFacts(kind="text", country="US", visible_in=["IN", "US"]),
+        3: ItemFacts(kind="text", country="US", visible_in=["US"], reports=[("authority_order", "other", "IN")]),
+        4: ItemFacts(kind="text", country="BR"),  # everywhere
+    }
+    for item_id, item in facts.items():
+        comparer.add(item_id, item)
+    results = comparer.results()
+    assert results["items"] == 3
+    assert {row["reason"]: row["samples"] for row in results["applied_because"]} == {
+        "visible in IN": [2],
+        "notice issued in IN": [3],
+        "visible everywhere": [4],
+    }

@@ -104,17 +104,19 @@ def test_a_draft_backtest_reports_what_changes(app, auth, client, run_worker):
     assert progress == {"id": backtest.id, "status": "done", "done": 5, "total": 5, "percent": 100, "error": None}
 
 
-def test_a_country_draft_only_reads_that_country_and_the_time_range(app, auth, client, run_worker):
+def test_a_country_draft_only_compares_items_it_applies_to_in_the_time_range(app, auth, client, run_worker):
     draft_id = make_draft(
         app, "DE", lambda text: text.replace('signal: "identity_attack >= 0.8"', 'signal: "identity_attack >= 0.5"')
     )
     now = utcnow()
     old = now - timedelta(days=10)
     hate = [("user", "illegal_hate_speech")]
-    in_range = stored_item(app, "DE", signals={"identity_attack": 0.6}, reports=hate, created_at=old)
-    stored_item(app, "DE", signals={"identity_attack": 0.9}, reports=hate, created_at=old)
-    stored_item(app, "FR", signals={"identity_attack": 0.6}, reports=hate, created_at=old)  # not a DE item
-    stored_item(app, "DE", signals={"identity_attack": 0.6}, reports=hate, created_at=now)  # after the range
+    low = {"identity_attack": 0.6}
+    # Uploaded in France, shown in Germany: the DE pack applies.
+    in_range = stored_item(app, "FR", signals=low, reports=hate, created_at=old, visible_in=["DE"])
+    stored_item(app, "DE", signals={"identity_attack": 0.9}, reports=hate, created_at=old, visible_in=["DE"])
+    stored_item(app, "DE", signals=low, reports=hate, created_at=old, visible_in=["FR"])  # not shown in DE
+    stored_item(app, "DE", signals=low, reports=hate, created_at=now, visible_in=["DE"])  # after the range
     day = old.date()
     response = start_from_the_editor(
         client, auth, "DE", draft_id, scope="range", since=day.isoformat(), until=(day + timedelta(days=1)).isoformat()
@@ -123,10 +125,13 @@ def test_a_country_draft_only_reads_that_country_and_the_time_range(app, auth, c
     run_worker()
     [backtest] = rows(app, Backtest)
     results = backtest.results
-    assert backtest.status == "done" and results["items"] == 2
+    assert backtest.status == "done" and results["items"] == 2 and backtest.progress_total == 3
     assert results["changed"]["samples"] == [in_range]
-    assert {(m["from"], m["to"]) for m in results["queue_moves"]} == {("dsa_notices", "netzdg")}
+    assert {(m["from"], m["to"]) for m in results["queue_moves"]} == {("dsa_notices", "de_notices")}
     assert results["categories"]["geo_restriction_changed"]["samples"] == [in_range]
+    assert [(row["reason"], row["count"]) for row in results["applied_because"]] == [("visible in DE", 2)]
+    page = client.get(f"/policies/backtests/{backtest.id}").get_data(as_text=True)
+    assert '<table id="applied-because">' in page and "<td>visible in DE</td><td>2</td>" in page
     assert results["other_versions"] == {"AU": 1, "EU": 1, "GB": 1, "GLOBAL": 1, "IN": 1, "US": 1}
 
 
@@ -151,9 +156,9 @@ def test_running_a_finished_backtest_again_changes_nothing(app):
     with app.app_context():
         draft = db.session.get(PolicyDraft, draft_id)
         backtest_id = request_backtest(db.session, draft, TEST_ACTOR, BacktestRequest(last_n=10)).id
-        first = run_backtest(db.session, backtest_id, chunk_size=1)
+        first = run_backtest(db.session, backtest_id, establishments=(), chunk_size=1)
         results, finished = first.results, first.finished_at
-        again = run_backtest(db.session, backtest_id)
+        again = run_backtest(db.session, backtest_id, establishments=())
         assert (again.results, again.finished_at) == (results, finished)
         assert results["items"] == 1 and results["categories"]["newly_actioned"]["count"] == 1
         assert db.session.scalar(select(Backtest.progress_done).where(Backtest.id == backtest_id)) == 1

@@ -80,10 +80,12 @@ def test_inline_validation_and_backtest_progress(app, tmp_path):
         assert "queued" in page.inner_text("#progress-text")
         with app.app_context():
             backtest_id = db.session.query(Backtest.id).scalar()
-            run_backtest(db.session, backtest_id)  # what the worker does; the page notices by polling
+            run_backtest(
+                db.session, backtest_id, establishments=()
+            )  # what the worker does; the page notices by polling
         page.wait_for_selector("text=Hits per rule", timeout=15_000)
         assert page.get_attribute("#progress-bar", "value") == "100"
-        assert "de.netzdg.manifest-hate-speech" in page.inner_text("main")
+        assert "de.dsa.hate-speech-notice" in page.inner_text("main")
         shot(page, tmp_path, "policy-backtest")
 
         sample = page.locator("a[href*='/policies/test?item_id=']").first

@@ -157,11 +157,12 @@ def test_inline_validation_endpoint(app, auth, client):
     jurisdiction_line = text.split("\n").index("jurisdiction: DE") + 1
     assert wrong["valid"] is False
     assert [(i["line"], i["path"]) for i in wrong["issues"]] == [(jurisdiction_line, "jurisdiction")]
-    typo = text.replace("content_class: unlawful", "content_class: unlawfull")
+    assert text.count("content_class: illegal_content_notice") == 1
+    typo = text.replace("content_class: illegal_content_notice", "content_class: illegal_content_notise")
     result = client.post("/policies/validate", json={"text": typo}, headers=headers).get_json()
-    typo_line = typo.split("\n").index("    content_class: unlawfull") + 1
+    typo_line = typo.split("\n").index("    content_class: illegal_content_notise") + 1
     assert [(i["line"], i["severity"]) for i in result["issues"]] == [(typo_line, "error")]
-    assert "unknown content class 'unlawfull'" in result["issues"][0]["message"]
+    assert "unknown content class 'illegal_content_notise'" in result["issues"][0]["message"]
     bad = client.post("/policies/validate", json={"nope": 1}, headers=headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
 
@@ -197,7 +198,7 @@ def test_publish_and_rollback_record_who_when_and_why(app, auth, client):
     assert again.status_code == 302 and len(versions(app, "DE")) == 2  # a published draft is closed
 
     diff = client.get("/policies/DE/diff?from=v1&to=v2").get_data(as_text=True)
-    assert "de.netzdg.manifest-hate-speech" in diff and "identity_attack &gt;= 0.85" in diff
+    assert "de.dsa.hate-speech-notice" in diff and "identity_attack &gt;= 0.85" in diff
 
     rollback = client.post("/policies/DE/versions/1/rollback", data={"csrf_token": token, "note": "Too lax"})
     assert rollback.status_code == 302
@@ -249,7 +250,8 @@ def test_test_on_one_item_explains_every_rule(app, api, auth, client, run_worker
     from tests.support.factories import text_item
 
     seed(app)
-    item_id = api.post_json("/items", text_item("explain-me", country="DE")).get_json()["id"]
+    item = text_item("explain-me", country="FR", visible_in=["DE"])
+    item_id = api.post_json("/items", item).get_json()["id"]
     add_signals(app, item_id, {"identity_attack": 0.92})
     report(api, item_id, "user", "illegal_hate_speech", external_id="explain-report")
     run_worker()
@@ -267,7 +269,11 @@ def test_test_on_one_item_explains_every_rule(app, api, auth, client, run_worker
         packs = published_policies(db.session).policy_set
         total = sum(len(packs.packs[j].rules) for j in ("GLOBAL", "EU", "DE"))
     assert html.count('<details class="rule') == total
-    assert "Case in <strong>netzdg</strong>" in html
+    assert "Case in <strong>de_notices</strong>" in html
+    assert "<dt>Visible in</dt><dd>DE</dd>" in html
+    applied = html[html.index('<section class="card" id="applied-jurisdictions">') :]
+    assert '<span class="badge">DE</span> visible in DE</li>' in applied[: applied.index("</section>")]
+    assert '<span class="badge">GLOBAL</span> the platform&#39;s terms apply everywhere' in applied
 
     assert client.get("/policies/test?item_id=999999").status_code == 404
     assert "An item id is a number" in client.get("/policies/test?item_id=abc").get_data(as_text=True)

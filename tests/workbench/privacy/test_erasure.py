@@ -10,6 +10,7 @@ from sqlalchemy import String, Text, select
 from tests.support.appeals_qa import client_of
 from tests.support.auth import csrf_token_from
 from tests.support.factories import image_bytes, text_item
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.audit.checkpoints import create_checkpoint, verify_log
 from workbench.audit.keys import signer_key
@@ -17,6 +18,7 @@ from workbench.extensions import db
 from workbench.models import ErasureRequest, HashBank, HashMatch, Item
 from workbench.services.blobstore import BlobStore
 from workbench.services.privacy.erasure import erase_person
+from workbench.services.privacy.holds import place_bank_match_holds
 from workbench.services.privacy.subject_access import subject_access_export
 
 SECRET_TEXT = "Meine Telefonnummer ist 0171 5550199"
@@ -37,7 +39,7 @@ def all_text_in_database(app) -> str:
 
 
 def blob_files(app) -> set[str]:
-    root = app.config["WORKBENCH_BLOB_DIR"]
+    root = workbench_settings.of(app).blob_dir
     return {name for folder, _, names in os.walk(root) if ".locks" not in folder for name in names}
 
 
@@ -54,10 +56,10 @@ def erase(app, client_id: int, **who):
         return erase_person(
             db.session,
             actor=Actor.system("test"),
-            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-            blob_store=BlobStore(app.config["WORKBENCH_BLOB_DIR"]),
+            pseudonym_key=workbench_settings.of(app).pseudonym_key,
+            blob_store=BlobStore(workbench_settings.of(app).blob_dir),
             client_id=client_id,
-            export_dir=app.config["WORKBENCH_EXPORT_DIR"],
+            export_dir=workbench_settings.of(app).export_dir,
             **who,
         )
 
@@ -109,6 +111,7 @@ def test_content_under_an_evidence_hold_is_kept(app, api):
         db.session.add(entry)
         db.session.flush()
         db.session.add(HashMatch(item_id=item_id, bank_id=bank.id, entry_id=entry.id, algorithm="md5", distance=0))
+        place_bank_match_holds(db.session, db.session.get(Item, item_id), ["csam"])  # as the hash stage does
         db.session.commit()
     outcome = erase(app, client_of(app, api), platform_user_id="person-1")
     assert outcome.items_erased == 0
@@ -123,13 +126,13 @@ def test_subject_access_export_has_everything_about_the_person(app, api, run_wor
     with app.app_context():
         document = subject_access_export(
             db.session,
-            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+            pseudonym_key=workbench_settings.of(app).pseudonym_key,
             client_id=client_of(app, api),
             platform_user_id="person-1",
         )
         reporter = subject_access_export(
             db.session,
-            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
+            pseudonym_key=workbench_settings.of(app).pseudonym_key,
             client_id=client_of(app, api),
             platform_user_id=REPORTER["id"],
         )
@@ -160,17 +163,18 @@ def test_admin_page_erases_and_others_are_refused(app, api, auth, client):
 def test_the_retention_job_finishes_an_erasure_once_the_hold_ends(app, api):
     from datetime import timedelta
 
-    from workbench.models import AuditEvent
+    from workbench.models import AuditEvent, EvidenceHold
     from workbench.services.privacy.retention import run_retention_round
 
     test_content_under_an_evidence_hold_is_kept(app, api)
     with app.app_context():
-        run_retention_round(db.session, app.config)  # the 1-year hold still runs: nothing changes
+        run_retention_round(db.session, workbench_settings.of(app))  # the 1-year hold still runs: nothing changes
         assert SECRET_TEXT in all_text_in_database(app)
         item = db.session.scalar(select(Item))
-        item.created_at = item.created_at - timedelta(days=366)
+        for hold in db.session.scalars(select(EvidenceHold)):  # a year later
+            hold.ends_at = hold.ends_at - timedelta(days=366)
         db.session.commit()
-        run_retention_round(db.session, app.config)
+        run_retention_round(db.session, workbench_settings.of(app))
         request = db.session.scalar(select(ErasureRequest))
         assert (request.held, request.items_erased) == ("[]", 1)
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "item.content_erased")).all()

@@ -29,6 +29,7 @@ from tests.support.auth import csrf_token_from
 from tests.support.images import encode
 from tests.workbench.privacy.test_platform_pseudonyms import open_case
 from tests.workbench.review.helpers import publish_default_packs, user
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.extensions import db, get_redis
 from workbench.models import Item, ItemHash
@@ -67,8 +68,8 @@ def plant(app, api, run_worker, marker: str) -> dict:
     from workbench.services.review.decisions import decide_case
 
     publish_default_packs(app)
-    app.config["WORKBENCH_QA_SAMPLE_RATE"] = 1.0  # every decision goes to QA
-    app.config["WORKBENCH_CLASSIFIERS"] = "nudenet"  # it keeps thumbnails of a video's frames
+    workbench_settings.update(app, WORKBENCH_QA_SAMPLE_RATE=1.0)  # every decision goes to QA
+    workbench_settings.update(app, WORKBENCH_CLASSIFIERS="nudenet")  # it keeps thumbnails of a video's frames
     client_id = client_of(app, api)
     set_webhook(app, client_id)
     person = f"person-{marker}"
@@ -112,10 +113,12 @@ def plant(app, api, run_worker, marker: str) -> dict:
     )
     case_id = open_case(app, text_id)
     with app.app_context():
-        claims.claim_next(db.session, moderator)
-        case_actions.hold(db.session, case_id, moderator, f"asking about {marker}")
+        claims.claim_next(db.session, moderator, settings=workbench_settings.current())
+        case_actions.hold(
+            db.session, case_id, moderator, f"asking about {marker}", settings=workbench_settings.current()
+        )
         case_actions.escalate(db.session, case_id, moderator, f"escalating {marker}")
-        claims.claim_next(db.session, senior)
+        claims.claim_next(db.session, senior, settings=workbench_settings.current())
         decision = decide_case(
             db.session,
             case_id,
@@ -125,6 +128,7 @@ def plant(app, api, run_worker, marker: str) -> dict:
             territorial_scope=None,
             internal_note=f"internal: {marker}",
             user_explanation=f'You wrote "{text}" and {marker} breaks the rules.',
+            settings=workbench_settings.current(),
         )
         sample_id = db.session.scalar(select(QaSample.id).where(QaSample.decision_id == decision.id))
         review_sample(db.session, sample_id, reviewer, QaReview("agree", None, f"QA on {marker}"))
@@ -158,7 +162,11 @@ def plant(app, api, run_worker, marker: str) -> dict:
         ):
             run = request_export(db.session, kind, Actor.system("tests"), **dates)
             done = run_export(
-                db.session, run.id, export_dir=app.config["WORKBENCH_EXPORT_DIR"], signing_key=signer_key()
+                db.session,
+                run.id,
+                export_dir=workbench_settings.of(app).export_dir,
+                signing_key=signer_key(),
+                pseudonym_key=workbench_settings.of(app).pseudonym_key,
             )
             assert done.status == "done", done.error
 
@@ -176,7 +184,7 @@ def plant(app, api, run_worker, marker: str) -> dict:
         hashlib.md5(video).hexdigest(),
     }
     assert known <= hashes  # the hashes we computed ourselves are the ones the pipeline stored
-    pseudonym = pseudonymise(app.config["WORKBENCH_PSEUDONYM_KEY"], client_id, person)
+    pseudonym = pseudonymise(workbench_settings.of(app).pseudonym_key, client_id, person)
     return {
         "needles": {marker, email} | hashes | frames,
         "pseudonym": pseudonym,
@@ -335,7 +343,7 @@ def test_retention_leaves_nothing_once_the_period_is_over(app, api, run_worker):
     planted = plant(app, api, run_worker, marker)
     assert_planted_everywhere(app, planted, marker)
 
-    app.config["WORKBENCH_RETENTION_DAYS"] = 0  # every period is over now (no evidence hold applies)
+    workbench_settings.update(app, WORKBENCH_RETENTION_DAYS=0)  # every period is over now (no evidence hold applies)
     result = app.test_cli_runner().invoke(args=["retention", "run"])
     assert result.exit_code == 0, result.output
     assert "purged 4 item(s)" in result.output and "export(s) expired" in result.output, result.output

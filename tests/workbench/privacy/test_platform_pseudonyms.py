@@ -13,6 +13,7 @@ from tests.support.api import ApiHelper
 from tests.support.auth import csrf_token_from
 from tests.support.factories import make_api_key, text_item
 from tests.workbench.review.helpers import decision_kwargs, publish_default_packs, user
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import ApiClient, Case, Item, Report, ReportContact
 from workbench.services.review import claims
@@ -150,12 +151,12 @@ def test_author_history_and_bulk_by_author_stay_within_the_platform(app, client)
     for item_id in (a_first, b_first):  # an earlier decision on each platform's "42"
         case_id = open_case(app, item_id)
         with app.app_context():
-            claims.claim_next(db.session, moderator)
-            decide_case(db.session, case_id, moderator, **decision_kwargs())
+            claims.claim_next(db.session, moderator, settings=workbench_settings.current())
+            decide_case(db.session, case_id, moderator, **decision_kwargs(), settings=workbench_settings.current())
     a_case = open_case(app, post(a, "a-2", "42", "more from 42 on A"))
     a_sibling = open_case(app, post(a, "a-3", "42", "and more from 42 on A"))
     open_case(app, post(b, "b-2", "42", "more from 42 on B"))
     with app.app_context():
-        history = case_view(db.session, a_case, moderator).author_history
+        history = case_view(db.session, a_case, moderator, settings=workbench_settings.current()).author_history
         assert [decision.item_id for decision in history] == [a_first]
         assert [case.id for case in bulk_targets(db.session, a_case, moderator, "author")] == [a_sibling]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.support.accounts import actions
 from tests.support.appeals_qa import client_of, decided_item, staff
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Decision, QaSample
 from workbench.services.qa.reviews import (
@@ -23,6 +24,7 @@ from workbench.services.qa.reviews import (
     next_sample,
     review_sample,
     sample_decision,
+    sample_human_decision,
 )
 
 
@@ -43,12 +45,14 @@ def test_human_decisions_are_sampled_through_the_decision_hooks(app):
     from workbench.services.review.claims import claim_next
     from workbench.services.review.decisions import decide_case
 
-    app.config["WORKBENCH_QA_SAMPLE_RATE"] = 1.0
+    workbench_settings.update(app, WORKBENCH_QA_SAMPLE_RATE=1.0)
     case_id = make_case(app)
     moderator = staff(app, "qa-mod", "moderator")
     with app.app_context():
-        claim_next(db.session, moderator)
-        decision = decide_case(db.session, case_id, moderator, **decision_kwargs())
+        claim_next(db.session, moderator, settings=workbench_settings.current())
+        decision = decide_case(
+            db.session, case_id, moderator, **decision_kwargs(), settings=workbench_settings.current()
+        )
         sample = db.session.scalar(select(QaSample).where(QaSample.decision_id == decision.id))
         assert sample is not None and sample.original_decider_user_id == moderator.id
         assert sample.status == "pending"
@@ -59,7 +63,7 @@ def test_automated_decisions_are_sampled_by_the_route_stage(app, api, run_worker
     from tests.support.factories import text_item
     from tests.support.policies import add_signals
 
-    app.config["WORKBENCH_QA_SAMPLE_RATE"] = 1.0
+    workbench_settings.update(app, WORKBENCH_QA_SAMPLE_RATE=1.0)
     item_id = api.post_json("/items", text_item("qa-auto", country="US")).json["id"]
     add_signals(app, item_id, {"sexual_explicit": 0.97})
     run_worker()
@@ -72,12 +76,13 @@ def test_automated_decisions_are_sampled_by_the_route_stage(app, api, run_worker
 
 def test_the_rate_decides_which_decisions_are_sampled(app, api):
     cid = client_of(app, api)
-    app.config["WORKBENCH_QA_SAMPLE_RATE"] = 0.3
+    workbench_settings.update(app, WORKBENCH_QA_SAMPLE_RATE=0.3)
     decision_ids = [decided_item(app, cid)[1] for _ in range(30)]
     with app.app_context():
         for decision_id in decision_ids:
-            sample_decision(db.session, db.session.get(Decision, decision_id))
-            sample_decision(db.session, db.session.get(Decision, decision_id))  # twice: still one sample
+            decision = db.session.get(Decision, decision_id)
+            sample_human_decision(db.session, decision, workbench_settings.current())
+            sample_human_decision(db.session, decision, workbench_settings.current())  # twice: still one sample
         db.session.commit()
         sampled = set(db.session.scalars(select(QaSample.decision_id)))
     assert sampled == {d for d in decision_ids if in_sample(d, 0.3)}

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from policies.plan import SEVERITY
 from tests.workbench.review.helpers import client_id, make_case
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 
 _serial = itertools.count(1)
@@ -52,7 +53,11 @@ def decide(
     from workbench.services.review.decisions import decide_case
 
     with app.app_context():
-        claimed = claims.claim_next(db.session, moderator, now=now) if now else claims.claim_next(db.session, moderator)
+        claimed = (
+            claims.claim_next(db.session, moderator, now=now, settings=workbench_settings.current())
+            if now
+            else claims.claim_next(db.session, moderator, settings=workbench_settings.current())
+        )
         assert claimed is not None and claimed.id == case_id, claimed
         decision = decide_case(
             db.session,
@@ -64,6 +69,7 @@ def decide(
             internal_note="internal only",
             user_explanation=explanation,
             now=now,
+            settings=workbench_settings.current(),
         )
         return decision.id
 
@@ -84,7 +90,7 @@ def every_rule_outcome(app, country: str = "DE") -> list[tuple]:
 
     case_id = make_case(app, country=country)
     with app.app_context():
-        rules = allowed_rules(db.session, db.session.get(Case, case_id))
+        rules = allowed_rules(db.session, db.session.get(Case, case_id), settings=workbench_settings.current())
         db.session.get(Case, case_id).status = "closed"
         db.session.commit()
     combos = []

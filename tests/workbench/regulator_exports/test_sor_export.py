@@ -19,6 +19,7 @@ from tests.workbench.regulator_exports.helpers import (
     item_of_case,
 )
 from tests.workbench.review.helpers import make_case, user
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import AuditEvent, Decision
@@ -48,7 +49,7 @@ def export(app, path, **kwargs) -> list[dict]:
     from workbench.services.exports.sor import write_sor_export
 
     with app.app_context():
-        write_sor_export(db.session, path, actor=ACTOR, **kwargs)
+        write_sor_export(db.session, path, puid_key=workbench_settings.current().pseudonym_key, actor=ACTOR, **kwargs)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
@@ -110,7 +111,9 @@ def test_automated_decisions_from_the_pipeline(app, api, run_worker, tmp_path):
     known_image(app, data, "terrorism")
     assert api.post_image(data, external_id="auto-1", author_id="u1", country="DE").status_code == 201
     response = api.post_json("/items", text_item("auto-2", country="FR", text="text"))
-    report(api, response.get_json()["id"], "authority_order", "terrorism", external_id="order-1")
+    report(
+        api, response.get_json()["id"], "authority_order", "terrorism", external_id="order-1", issuing_jurisdiction="DE"
+    )  # a removal order from a Member State's authority (TCO Reg. 2021/784)
     run_worker()
     with app.app_context():
         automated = db.session.scalars(select(Decision).where(Decision.automated.is_(True))).all()
@@ -193,7 +196,11 @@ def test_250_decisions_make_three_batches_and_progress_is_reported(app, tmp_path
     path = tmp_path / "many.jsonl"
     with app.app_context():
         count = write_sor_export(
-            db.session, str(path), actor=ACTOR, progress=lambda done, total: seen.append((done, total))
+            db.session,
+            str(path),
+            puid_key=workbench_settings.current().pseudonym_key,
+            actor=ACTOR,
+            progress=lambda done, total: seen.append((done, total)),
         )
     batches = [json.loads(line) for line in path.read_text().splitlines()]
     assert count == 250 and [len(b["statements"]) for b in batches] == [100, 100, 50]
@@ -219,7 +226,7 @@ def test_no_personal_data_in_the_export(app, tmp_path):
     from workbench.services.privacy.pseudonyms import pseudonymise
 
     with app.app_context():
-        pseudonym = pseudonymise(current_app.config["WORKBENCH_PSEUDONYM_KEY"], 1, AUTHOR_PLATFORM_ID)
+        pseudonym = pseudonymise(workbench_settings.of(current_app).pseudonym_key, 1, AUTHOR_PLATFORM_ID)
     moderator = user(app, "mod-privacy")
     case_id = make_case(app, country="DE", text=ITEM_TEXT, author=pseudonym)
     item_id = item_of_case(app, case_id)
@@ -265,7 +272,9 @@ def test_an_invalid_statement_stops_the_export_and_writes_nothing(app, tmp_path)
         broken.statement_of_reasons = {**broken.statement_of_reasons, "category": "STATEMENT_CATEGORY_MADE_UP"}
         db.session.commit()
         with pytest.raises(InvalidStatement) as raised:
-            write_sor_export(db.session, out_dir / "x.jsonl", actor=ACTOR)
+            write_sor_export(
+                db.session, out_dir / "x.jsonl", puid_key=workbench_settings.current().pseudonym_key, actor=ACTOR
+            )
         assert raised.value.decision_id == broken.id and "category" in str(raised.value)
         db.session.rollback()
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.sor")) is None

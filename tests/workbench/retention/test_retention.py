@@ -11,17 +11,18 @@ from sqlalchemy import select
 
 from tests.support.factories import image_bytes
 from tests.workbench.review.helpers import publish_default_packs
+from workbench import settings as workbench_settings
 from workbench.audit.checkpoints import create_checkpoint, verify_log
 from workbench.audit.keys import signer_key
 from workbench.extensions import db
 from workbench.models import AuditEvent, Blob, Decision, Item, ItemHash
 from workbench.models.base import utcnow
 from workbench.services.blobstore import BlobStore
-from workbench.services.privacy.retention import RetentionSettings, add_period, run_retention
+from workbench.services.privacy.retention import RetentionSettings, run_retention
 
 SETTINGS = RetentionSettings(default_days=30, batch_size=2)  # small batches: the keyset paging runs too
-DE_REMOVAL = ("DE", 1, "de.netzdg.complaint")  # content class DE/unlawful: P10W (NetzDG s. 3(2) no. 4)
-US_CSAM_REPORT = ("US", 1, "us.ncmec.csam-report")  # content class US/csam_report: P1Y (18 U.S.C. 2258A(h))
+IN_ORDER = ("IN", 1, "in.it-rules.government-or-court-order")  # IN/government_or_court_order: P180D from removal
+US_CSAM_REPORT = ("US", 1, "us.ncmec.csam-report")  # US/csam_report: P1Y from the report (provisionally the decision)
 
 
 def post_image(api, name: str, color, country: str) -> tuple[int, str]:
@@ -38,29 +39,33 @@ def finish(app, *item_ids) -> None:
 
 
 def decide(app, item_id: int, rule, *, visibility: str = "removed", outcome: str = "remove", at=None) -> None:
+    """A human decision and the holds it brings (what the review decision hook places)."""
+    from workbench.services.privacy.decision_holds import place_decision_holds
+
     with app.app_context():
         jurisdiction, version, rule_id = rule
-        db.session.add(
-            Decision(
-                item_id=item_id,
-                automated=False,
-                outcome=outcome,
-                visibility=visibility,
-                territorial_scope=None,
-                actions=[
-                    {
-                        "action": outcome,
-                        "rule": {"jurisdiction": jurisdiction, "pack_version": str(version), "rule_id": rule_id},
-                        "superseded_by": None,
-                    }
-                ],
-                rule_jurisdiction=jurisdiction,
-                rule_pack_version=version,
-                rule_id=rule_id,
-                decided_by="user:1",
-                decided_at=at or utcnow(),
-            )
+        decision = Decision(
+            item_id=item_id,
+            automated=False,
+            outcome=outcome,
+            visibility=visibility,
+            territorial_scope=None,
+            actions=[
+                {
+                    "action": outcome,
+                    "rule": {"jurisdiction": jurisdiction, "pack_version": str(version), "rule_id": rule_id},
+                    "superseded_by": None,
+                }
+            ],
+            rule_jurisdiction=jurisdiction,
+            rule_pack_version=version,
+            rule_id=rule_id,
+            decided_by="user:1",
+            decided_at=at or utcnow(),
         )
+        db.session.add(decision)
+        db.session.flush()
+        place_decision_holds(db.session, decision)
         db.session.commit()
 
 
@@ -69,7 +74,7 @@ def run(app, *, days: float, dry_run: bool = False) -> list[int]:
     with app.app_context():
         report = run_retention(
             db.session,
-            BlobStore(app.config["WORKBENCH_BLOB_DIR"]),
+            BlobStore(workbench_settings.of(app).blob_dir),
             SETTINGS,
             now=utcnow() + timedelta(days=days),
             dry_run=dry_run,
@@ -78,7 +83,7 @@ def run(app, *, days: float, dry_run: bool = False) -> list[int]:
 
 
 def stored(app, sha256: str) -> bool:
-    return BlobStore(app.config["WORKBENCH_BLOB_DIR"]).exists(sha256)
+    return BlobStore(workbench_settings.of(app).blob_dir).exists(sha256)
 
 
 def purge_events(app) -> list[tuple[str, dict]]:
@@ -94,13 +99,13 @@ def purge_events(app) -> list[tuple[str, dict]]:
 def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
     publish_default_packs(app)
     plain, plain_sha = post_image(api, "never-actioned", (1, 1, 1), "FR")
-    labelled, labelled_sha = post_image(api, "visible", (2, 2, 2), "DE")
-    de, de_sha = post_image(api, "de-removed", (3, 3, 3), "DE")
+    labelled, labelled_sha = post_image(api, "visible", (2, 2, 2), "IN")
+    de, de_sha = post_image(api, "in-removed", (3, 3, 3), "IN")
     us, us_sha = post_image(api, "us-csam", (4, 4, 4), "US")
     pending, pending_sha = post_image(api, "still-in-pipeline", (5, 5, 5), "FR")
     finish(app, plain, labelled, de, us)
-    decide(app, labelled, DE_REMOVAL, visibility="visible", outcome="no_action")  # nothing removed: no hold
-    decide(app, de, DE_REMOVAL)
+    decide(app, labelled, IN_ORDER, visibility="visible", outcome="no_action")  # nothing removed: no hold
+    decide(app, de, IN_ORDER)
     decide(app, us, US_CSAM_REPORT)
     with app.app_context():
         create_checkpoint(db.session, signer_key())
@@ -113,8 +118,8 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
     assert run(app, days=31) == sorted([plain, labelled])  # default period over; holds keep the rest
     assert not stored(app, plain_sha) and not stored(app, labelled_sha)
     assert stored(app, de_sha) and stored(app, us_sha) and stored(app, pending_sha)
-    assert run(app, days=69) == []  # NetzDG: ten weeks = 70 days
-    assert run(app, days=71) == [de]
+    assert run(app, days=179) == []  # IT Rules r. 3(1)(g): 180 days from the removal
+    assert run(app, days=181) == [de]
     assert run(app, days=364) == []  # 18 U.S.C. 2258A(h): one year
     assert run(app, days=367) == [us]
     assert stored(app, pending_sha)  # never purged while in the pipeline
@@ -122,7 +127,10 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
 
     events = purge_events(app)
     assert [int(object_id) for object_id, _ in events] == [plain, labelled, de, us]
-    assert events[2][1]["reason"] == "retention" and "de.netzdg.complaint" in events[2][1]["holds_ended"][0]
+    assert (
+        events[2][1]["reason"] == "retention"
+        and "in.it-rules.government-or-court-order" in events[2][1]["holds_ended"][0]
+    )
     with app.app_context():
         # The file's row goes with the file (its SHA-256 is a hash of the content), and so do the
         # item's link to it and its content hashes; the item row stays for the decisions and figures.
@@ -138,23 +146,28 @@ def test_purges_exactly_the_due_files_and_keeps_evidence_holds(app, api):
 
 def test_hold_periods_come_from_the_catalogue():
     from policies.catalogue import default_catalogue
+    from policies.holds import add_period
 
     catalogue = default_catalogue()
-    assert catalogue.content_class("DE", "unlawful").retention.period == "P10W"
-    assert "2258A" in catalogue.content_class("US", "csam_report").retention.citation
-    assert catalogue.content_class("EU", "terrorist_content_removal_order").retention.period == "P6M"
+    assert catalogue.hold_rule("IN", "government_or_court_order").period == "P180D"
+    assert "2258A" in catalogue.hold_rule("US", "csam_report").citation
+    assert catalogue.hold_rule("EU", "terrorist_content_removal_order").period == "P6M"
     start = utcnow().replace(year=2025, month=8, day=31)
     assert add_period(start, "P6M").date().isoformat() == "2026-02-28"
     assert add_period(start, "P10W") == start + timedelta(days=70)
     assert add_period(start, "P1Y").date().isoformat() == "2026-08-31"
 
 
-def test_a_hash_bank_match_holds_from_ingest(app, api):
+def test_a_hash_bank_match_holds_from_detection(app, api):
     from tests.support.policies import add_match
+    from workbench.services.privacy.holds import place_bank_match_holds
 
     item, sha = post_image(api, "bank-match", (6, 6, 6), "FR")
     finish(app, item)
     add_match(app, item, "terrorism")
+    with app.app_context():  # what the hash stage does with the match
+        place_bank_match_holds(db.session, db.session.get(Item, item), ["terrorism"])
+        db.session.commit()
     assert run(app, days=100) == []  # Regulation (EU) 2021/784 Art. 6: six months
     assert run(app, days=190) == [item] and not stored(app, sha)
 
@@ -167,7 +180,7 @@ def test_cli_plan_and_dry_run_then_run_and_the_case_page_and_api_say_purged(app,
     gone, gone_sha = post_image(api, "gone", (8, 8, 8), "FR")
     finish(app, kept, gone)
     decide(app, kept, US_CSAM_REPORT)
-    app.config["WORKBENCH_RETENTION_DAYS"] = 0
+    workbench_settings.update(app, WORKBENCH_RETENTION_DAYS=0)
     runner = app.test_cli_runner()
     plan = runner.invoke(args=["retention", "plan", "--within", "400"])
     assert plan.exit_code == 0, plan.output

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.workbench.retention.test_retention import finish, post_image, purge_events, run, stored
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Blob
 from workbench.models.base import utcnow
@@ -36,7 +37,7 @@ def test_a_failed_delete_is_retried_by_the_next_round(app, api, monkeypatch):
     assert blob_rows(app) == {first_sha}  # kept, marked purged, until its file is gone
     monkeypatch.setattr(BlobStore, "delete_while_locked", real_delete)
 
-    app.config["WORKBENCH_RETENTION_DAYS"] = 0
+    workbench_settings.update(app, WORKBENCH_RETENTION_DAYS=0)
     result = app.test_cli_runner().invoke(args=["retention", "run"])
     assert result.exit_code == 0, result.output
     assert "leftover files of earlier purges: 1 deleted, 0 still cannot be deleted" in result.output
@@ -45,7 +46,7 @@ def test_a_failed_delete_is_retried_by_the_next_round(app, api, monkeypatch):
 
 
 def test_a_revived_blob_keeps_its_file(app, api):
-    store = BlobStore(app.config["WORKBENCH_BLOB_DIR"])
+    store = BlobStore(workbench_settings.of(app).blob_dir)
     item, sha = post_image(api, "revived", (13, 13, 13), "FR")
     with app.app_context():
         db.session.get(Blob, sha).purged_at = utcnow()  # a purge that did not get to delete the file

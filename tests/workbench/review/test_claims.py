@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.workbench.review.helpers import decision_kwargs, make_case, user
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case
 from workbench.models.base import utcnow
@@ -31,10 +32,12 @@ def test_claims_most_urgent_first_and_one_at_a_time(app):
     sooner_high = make_case(app, priority="high", due_in_h=10)
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
-        first = claims.claim_next(db.session, alice)
+        first = claims.claim_next(db.session, alice, settings=workbench_settings.current())
         assert first.id == critical
-        assert claims.claim_next(db.session, alice).id == critical  # still hers: the same case back
-        got = [claims.claim_next(db.session, bob).id]
+        assert (
+            claims.claim_next(db.session, alice, settings=workbench_settings.current()).id == critical
+        )  # still hers: the same case back
+        got = [claims.claim_next(db.session, bob, settings=workbench_settings.current()).id]
         assert got == [sooner_high]
         assert "case.claimed" in _actions(critical)
     assert normal and later_high
@@ -45,17 +48,30 @@ def test_lease_expiry_returns_the_case_and_a_late_decision_is_refused(app):
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
         t0 = utcnow()
-        token = claims.claim_next(db.session, alice, now=t0).claim_token
-        assert claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=60)) is None
+        token = claims.claim_next(db.session, alice, now=t0, settings=workbench_settings.current()).claim_token
+        assert (
+            claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=60), settings=workbench_settings.current())
+            is None
+        )
         later = t0 + timedelta(seconds=301)  # the default lease is 300 s
-        taken = claims.claim_next(db.session, bob, now=later)
+        taken = claims.claim_next(db.session, bob, now=later, settings=workbench_settings.current())
         assert taken.id == case_id and taken.claimed_by_user_id == bob.id
         with pytest.raises(LeaseLost, match="another moderator has taken it"):
-            decide_case(db.session, case_id, alice, claim_token=token, now=later, **decision_kwargs())
+            decide_case(
+                db.session,
+                case_id,
+                alice,
+                claim_token=token,
+                now=later,
+                **decision_kwargs(),
+                settings=workbench_settings.current(),
+            )
         assert db.session.get(Case, case_id).is_open
-        decide_case(db.session, case_id, bob, now=later, **decision_kwargs())
+        decide_case(db.session, case_id, bob, now=later, **decision_kwargs(), settings=workbench_settings.current())
         with pytest.raises(CaseClosed):
-            decide_case(db.session, case_id, alice, now=later, **decision_kwargs())
+            decide_case(
+                db.session, case_id, alice, now=later, **decision_kwargs(), settings=workbench_settings.current()
+            )
 
 
 def test_expired_lease_of_the_same_user_is_refused_with_a_clear_message(app):
@@ -63,9 +79,16 @@ def test_expired_lease_of_the_same_user_is_refused_with_a_clear_message(app):
     alice = user(app, "alice")
     with app.app_context():
         t0 = utcnow()
-        claims.claim_next(db.session, alice, now=t0)
+        claims.claim_next(db.session, alice, now=t0, settings=workbench_settings.current())
         with pytest.raises(LeaseLost, match="expired at .* nothing was saved"):
-            decide_case(db.session, case_id, alice, now=t0 + timedelta(minutes=6), **decision_kwargs())
+            decide_case(
+                db.session,
+                case_id,
+                alice,
+                now=t0 + timedelta(minutes=6),
+                **decision_kwargs(),
+                settings=workbench_settings.current(),
+            )
 
 
 def test_renew_extends_the_lease(app):
@@ -73,23 +96,32 @@ def test_renew_extends_the_lease(app):
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
         t0 = utcnow()
-        claims.claim_next(db.session, alice, now=t0)
-        expires = case_actions.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=250))
+        claims.claim_next(db.session, alice, now=t0, settings=workbench_settings.current())
+        expires = case_actions.renew_lease(
+            db.session, case_id, alice, now=t0 + timedelta(seconds=250), settings=workbench_settings.current()
+        )
         assert expires == t0 + timedelta(seconds=550)
-        assert claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=400)) is None
+        assert (
+            claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=400), settings=workbench_settings.current())
+            is None
+        )
         with pytest.raises(LeaseLost):
-            case_actions.renew_lease(db.session, case_id, bob, now=t0 + timedelta(seconds=400))
+            case_actions.renew_lease(
+                db.session, case_id, bob, now=t0 + timedelta(seconds=400), settings=workbench_settings.current()
+            )
         with pytest.raises(LeaseLost):  # too late: the lease ran out
-            case_actions.renew_lease(db.session, case_id, alice, now=t0 + timedelta(seconds=600))
+            case_actions.renew_lease(
+                db.session, case_id, alice, now=t0 + timedelta(seconds=600), settings=workbench_settings.current()
+            )
 
 
 def test_release_returns_the_case_with_an_audit_event(app):
     case_id = make_case(app)
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
-        claims.claim_next(db.session, alice)
+        claims.claim_next(db.session, alice, settings=workbench_settings.current())
         case_actions.release(db.session, case_id, alice)
-        assert claims.claim_next(db.session, bob).id == case_id
+        assert claims.claim_next(db.session, bob, settings=workbench_settings.current()).id == case_id
         assert _actions(case_id)[-3:] == ["case.claimed", "case.released", "case.claimed"]
 
 
@@ -102,30 +134,30 @@ def test_scope_by_region_and_language(app):
     english = user(app, "english", jurisdictions=["GLOBAL"], languages=["en"])
     nobody = user(app, "nobody", jurisdictions=[], languages=[])
     with app.app_context():
-        assert claims.claim_next(db.session, german).id == de
-        assert claims.claim_next(db.session, german, queue="other") is None
-        assert claims.claim_next(db.session, eu_any).id == fr
-        assert claims.claim_next(db.session, english).id == us_en
-        assert claims.claim_next(db.session, nobody) is None
+        assert claims.claim_next(db.session, german, settings=workbench_settings.current()).id == de
+        assert claims.claim_next(db.session, german, queue="other", settings=workbench_settings.current()) is None
+        assert claims.claim_next(db.session, eu_any, settings=workbench_settings.current()).id == fr
+        assert claims.claim_next(db.session, english, settings=workbench_settings.current()).id == us_en
+        assert claims.claim_next(db.session, nobody, settings=workbench_settings.current()) is None
 
 
 def test_roles_without_cases_decide_cannot_claim(app):
     make_case(app)
     auditor = user(app, "aud", role="auditor")
     with app.app_context(), pytest.raises(NotAllowed):
-        claims.claim_next(db.session, auditor)
+        claims.claim_next(db.session, auditor, settings=workbench_settings.current())
 
 
 def test_escalation_goes_to_senior_moderators_only(app):
     case_id = make_case(app)
     alice, senior = user(app, "alice"), user(app, "senior", role="senior_moderator")
     with app.app_context():
-        claims.claim_next(db.session, alice)
+        claims.claim_next(db.session, alice, settings=workbench_settings.current())
         with pytest.raises(ReviewError):
             case_actions.escalate(db.session, case_id, alice, "  ")
         case_actions.escalate(db.session, case_id, alice, "Possible legal order; needs legal review")
-        assert claims.claim_next(db.session, alice) is None
-        case = claims.claim_next(db.session, senior)
+        assert claims.claim_next(db.session, alice, settings=workbench_settings.current()) is None
+        case = claims.claim_next(db.session, senior, settings=workbench_settings.current())
         assert case.id == case_id and case.escalated
         assert case.escalations[-1]["to"] == "senior_moderator"
         assert "case.escalated" in _actions(case_id)
@@ -137,14 +169,35 @@ def test_hold_keeps_the_case_past_the_lease(app):
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
         t0 = utcnow()
-        claims.claim_next(db.session, alice, now=t0)
-        until = case_actions.hold(db.session, held, alice, "waiting for the platform's context", hours=2, now=t0)
+        claims.claim_next(db.session, alice, now=t0, settings=workbench_settings.current())
+        until = case_actions.hold(
+            db.session,
+            held,
+            alice,
+            "waiting for the platform's context",
+            hours=2,
+            now=t0,
+            settings=workbench_settings.current(),
+        )
         assert until == t0 + timedelta(hours=2)
         # Holding frees Alice for another case; Bob cannot take the held one meanwhile.
-        assert claims.claim_next(db.session, alice, now=t0 + timedelta(minutes=10)).id == other
+        assert (
+            claims.claim_next(
+                db.session, alice, now=t0 + timedelta(minutes=10), settings=workbench_settings.current()
+            ).id
+            == other
+        )
         # An hour later Alice's lease on `other` ran out: Bob gets that one, never the held case.
-        assert claims.claim_next(db.session, bob, now=t0 + timedelta(hours=1)).id == other
-        assert claims.claim_next(db.session, bob, now=t0 + timedelta(hours=2, seconds=1)).id == held
+        assert (
+            claims.claim_next(db.session, bob, now=t0 + timedelta(hours=1), settings=workbench_settings.current()).id
+            == other
+        )
+        assert (
+            claims.claim_next(
+                db.session, bob, now=t0 + timedelta(hours=2, seconds=1), settings=workbench_settings.current()
+            ).id
+            == held
+        )
         assert "case.held" in _actions(held)
 
 
@@ -153,7 +206,7 @@ def test_expire_leases_clears_and_audits(app):
     alice = user(app, "alice")
     with app.app_context():
         t0 = utcnow()
-        claims.claim_next(db.session, alice, now=t0)
+        claims.claim_next(db.session, alice, now=t0, settings=workbench_settings.current())
         assert case_actions.expire_leases(db.session, now=t0 + timedelta(seconds=10)) == 0
         assert case_actions.expire_leases(db.session, now=t0 + timedelta(seconds=301)) == 1
         assert db.session.get(Case, case_id).claimed_by_user_id is None
@@ -174,12 +227,14 @@ def test_concurrent_claims_never_hand_out_a_case_twice(app):
             with app.app_context():
                 barrier.wait()
                 while True:
-                    case = claims.claim_next(db.session, moderator)
+                    case = claims.claim_next(db.session, moderator, settings=workbench_settings.current())
                     if case is None:
                         break
                     with lock:
                         handed.append((case.id, moderator.id))
-                    decide_case(db.session, case.id, moderator, **decision_kwargs())
+                    decide_case(
+                        db.session, case.id, moderator, **decision_kwargs(), settings=workbench_settings.current()
+                    )
                 db.session.remove()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -198,16 +253,16 @@ def test_concurrent_claims_never_hand_out_a_case_twice(app):
 
 
 def test_the_sweeper_returns_expired_leases_to_the_queue_with_an_audit_event(app):
-    from workbench.pipeline.sweeper import settings_from_config, sweep
+    from workbench.pipeline.sweeper import sweep, sweep_settings
 
     held_out = make_case(app, priority="high")
     live = make_case(app)
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
         t0 = utcnow()
-        claims.claim_next(db.session, alice, now=t0)
-        claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=200))
-        settings = settings_from_config(app.config)
+        claims.claim_next(db.session, alice, now=t0, settings=workbench_settings.current())
+        claims.claim_next(db.session, bob, now=t0 + timedelta(seconds=200), settings=workbench_settings.current())
+        settings = sweep_settings(workbench_settings.of(app))
         sweep(db.session, settings, now=t0 + timedelta(seconds=100))  # both leases still live
         assert {c.id: c.claimed_by_user_id for c in db.session.scalars(select(Case))} == {
             held_out: alice.id,
@@ -246,11 +301,20 @@ def test_concurrent_claims_take_over_expired_leases_exactly_once(app):
         try:
             with app.app_context():
                 barrier.wait()
-                while (case := claims.claim_next(db.session, moderator)) is not None:
+                while (
+                    case := claims.claim_next(db.session, moderator, settings=workbench_settings.current())
+                ) is not None:
                     assert case.claimed_by_user_id == moderator.id
                     with lock:
                         handed.append(case.id)
-                    decide_case(db.session, case.id, moderator, claim_token=case.claim_token, **decision_kwargs())
+                    decide_case(
+                        db.session,
+                        case.id,
+                        moderator,
+                        claim_token=case.claim_token,
+                        **decision_kwargs(),
+                        settings=workbench_settings.current(),
+                    )
                 db.session.remove()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.workbench.review.helpers import client_id, decision_kwargs, make_case, user
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case, Decision, HashMatch, WebhookDelivery
 from workbench.services.review import claims
@@ -21,11 +22,13 @@ def test_decision_writes_decision_audit_and_webhook_in_one_go(app):
     case_id = make_case(app, country="DE")
     alice = user(app, "alice")
     seen = []
-    DECISION_HOOKS.append(lambda session, decision: seen.append(decision.id))
+    DECISION_HOOKS.append(lambda session, decision, settings: seen.append(decision.id))
     try:
         with app.app_context():
-            claims.claim_next(db.session, alice)
-            decision = decide_case(db.session, case_id, alice, **decision_kwargs())
+            claims.claim_next(db.session, alice, settings=workbench_settings.current())
+            decision = decide_case(
+                db.session, case_id, alice, **decision_kwargs(), settings=workbench_settings.current()
+            )
             assert seen == [decision.id]
             stored = db.session.get(Decision, decision.id)
             assert not stored.automated and stored.decided_by_user_id == alice.id
@@ -57,15 +60,15 @@ def test_a_failing_hook_rolls_the_whole_decision_back(app):
     case_id = make_case(app)
     alice = user(app, "alice")
 
-    def broken(session, decision):
+    def broken(session, decision, settings):
         raise RuntimeError("qa sampler down")
 
     DECISION_HOOKS.append(broken)
     try:
         with app.app_context():
-            claims.claim_next(db.session, alice)
+            claims.claim_next(db.session, alice, settings=workbench_settings.current())
             with pytest.raises(RuntimeError):
-                decide_case(db.session, case_id, alice, **decision_kwargs())
+                decide_case(db.session, case_id, alice, **decision_kwargs(), settings=workbench_settings.current())
             db.session.rollback()
             assert db.session.get(Case, case_id).is_open
             assert db.session.scalar(select(Decision)) is None
@@ -79,30 +82,57 @@ def test_rule_and_outcome_checks(app):
     alice = user(app, "alice")
     with app.app_context():
         case = db.session.get(Case, de_case)
-        rules = {r.rule_id: r for r in allowed_rules(db.session, case)}
+        rules = {r.rule_id: r for r in allowed_rules(db.session, case, settings=workbench_settings.current())}
         assert next(iter(rules)) == "global.reports.user-volume"  # the routing rule first
         assert any(r.startswith("de.") for r in rules) and not any(r.startswith("us.") for r in rules)
-        claims.claim_next(db.session, alice)
-        us_rule = next(r for r in allowed_rules(db.session, db.session.get(Case, us_case)) if r.jurisdiction == "US")
+        claims.claim_next(db.session, alice, settings=workbench_settings.current())
+        us_rule = next(
+            r
+            for r in allowed_rules(db.session, db.session.get(Case, us_case), settings=workbench_settings.current())
+            if r.jurisdiction == "US"
+        )
         with pytest.raises(RuleNotAllowed, match="not an enforced rule"):
-            decide_case(db.session, de_case, alice, **decision_kwargs(rule=us_rule.key))
+            decide_case(
+                db.session, de_case, alice, **decision_kwargs(rule=us_rule.key), settings=workbench_settings.current()
+            )
         with pytest.raises(RuleNotAllowed):
-            decide_case(db.session, de_case, alice, **decision_kwargs(rule="nonsense"))
+            decide_case(
+                db.session, de_case, alice, **decision_kwargs(rule="nonsense"), settings=workbench_settings.current()
+            )
         de_rule = next(r for r in rules.values() if r.jurisdiction == "DE")
         assert "remove" not in de_rule.outcomes or de_rule.territory is not None
         with pytest.raises(OutcomeNotAllowed):
-            decide_case(db.session, de_case, alice, **decision_kwargs(rule=de_rule.key, outcome="teleport"))
+            decide_case(
+                db.session,
+                de_case,
+                alice,
+                **decision_kwargs(rule=de_rule.key, outcome="teleport"),
+                settings=workbench_settings.current(),
+            )
         with pytest.raises(OutcomeNotAllowed, match="outside its territory"):
             decide_case(
                 db.session,
                 de_case,
                 alice,
                 **decision_kwargs(rule=de_rule.key, outcome="geo_restrict", territorial_scope=["FR"]),
+                settings=workbench_settings.current(),
             )
         with pytest.raises(InvalidDecision, match="applies everywhere"):
-            decide_case(db.session, de_case, alice, **decision_kwargs(territorial_scope=["DE"]))
+            decide_case(
+                db.session,
+                de_case,
+                alice,
+                **decision_kwargs(territorial_scope=["DE"]),
+                settings=workbench_settings.current(),
+            )
         with pytest.raises(InvalidDecision) as missing:
-            decide_case(db.session, de_case, alice, **decision_kwargs(user_explanation=" "))
+            decide_case(
+                db.session,
+                de_case,
+                alice,
+                **decision_kwargs(user_explanation=" "),
+                settings=workbench_settings.current(),
+            )
         assert missing.value.field == "user_explanation"
         assert db.session.get(Case, de_case).is_open
         decision = decide_case(
@@ -110,6 +140,7 @@ def test_rule_and_outcome_checks(app):
             de_case,
             alice,
             **decision_kwargs(rule=de_rule.key, outcome="geo_restrict", territorial_scope=["de"]),
+            settings=workbench_settings.current(),
         )
         assert decision.territorial_scope == ["DE"] and decision.visibility == "geo_restricted"
 
@@ -118,8 +149,10 @@ def test_no_action_keeps_the_item_up(app):
     case_id = make_case(app)
     alice = user(app, "alice")
     with app.app_context():
-        claims.claim_next(db.session, alice)
-        decision = decide_case(db.session, case_id, alice, **decision_kwargs(outcome="no_action"))
+        claims.claim_next(db.session, alice, settings=workbench_settings.current())
+        decision = decide_case(
+            db.session, case_id, alice, **decision_kwargs(outcome="no_action"), settings=workbench_settings.current()
+        )
         assert decision.visibility == "visible" and decision.statement_of_reasons is None
 
 
@@ -129,12 +162,16 @@ def test_bulk_by_author_records_each_decision(app):
     other = make_case(app, author="someone-else")
     alice, bob = user(app, "alice"), user(app, "bob")
     with app.app_context():
-        claims.claim_next(db.session, alice)  # the source case (lowest id of equal urgency)
+        claims.claim_next(
+            db.session, alice, settings=workbench_settings.current()
+        )  # the source case (lowest id of equal urgency)
         # Bob holds one of the author's cases: bulk must not take it from him.
-        claims.claim_next(db.session, bob)
+        claims.claim_next(db.session, bob, settings=workbench_settings.current())
         held_by_bob = db.session.scalar(select(Case.id).where(Case.claimed_by_user_id == bob.id))
         assert {c.id for c in bulk_targets(db.session, source, alice, "author")} == set(same) - {held_by_bob}
-        result = decide_bulk(db.session, source, alice, by="author", **decision_kwargs())
+        result = decide_bulk(
+            db.session, source, alice, by="author", **decision_kwargs(), settings=workbench_settings.current()
+        )
         assert sorted(result.decided) == sorted(set(same) - {held_by_bob})
         decisions = db.session.scalars(select(Decision).where(Decision.bulk_source_case_id == source)).all()
         assert sorted(d.case_id for d in decisions) == sorted(result.decided)
@@ -154,7 +191,14 @@ def test_bulk_by_hash_match(app):
             item_id = db.session.get(Case, case_id).item_id
             db.session.add(HashMatch(item_id=item_id, bank_id=bank_id, entry_id=entry_id, algorithm="pdq", distance=3))
         db.session.commit()
-        claims.claim_next(db.session, alice)
-        result = decide_bulk(db.session, source, alice, by="hash", **decision_kwargs(outcome="no_action"))
+        claims.claim_next(db.session, alice, settings=workbench_settings.current())
+        result = decide_bulk(
+            db.session,
+            source,
+            alice,
+            by="hash",
+            **decision_kwargs(outcome="no_action"),
+            settings=workbench_settings.current(),
+        )
         assert result.decided == [twin]
         assert db.session.get(Case, unrelated).is_open

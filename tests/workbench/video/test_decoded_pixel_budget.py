@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from classifiers.video.synthetic import make_clip
 from tests.support.videos import repeated_picture_clip
 from tests.workbench.video.conftest import post_video
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import Blob, Item
 
@@ -61,13 +62,13 @@ def test_three_minutes_of_phone_video_fit_the_default_budget(app, api):
 @pytest.mark.parametrize("container", ["mp4", "webm"])
 def test_the_budget_is_width_times_height_times_frames(app, api, container):
     clip = make_clip(5, 2.0, width=160, height=120, fps=8, container=container)  # 16 frames and sound
-    app.config["WORKBENCH_MAX_VIDEO_DECODED_PIXELS"] = 160 * 120 * 16 - 1
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_DECODED_PIXELS=160 * 120 * 16 - 1)
     response = post_video(
         api, clip, filename=f"clip.{container}", external_id=f"over-{container}", author_id="u1", country="DE"
     )
     assert response.status_code == 413 and response.json["error"]["code"] == "video_too_large"
     assert _stored(app) == (0, 0)
-    app.config["WORKBENCH_MAX_VIDEO_DECODED_PIXELS"] = 160 * 120 * 16
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_DECODED_PIXELS=160 * 120 * 16)
     response = post_video(
         api, clip, filename=f"clip.{container}", external_id=f"at-{container}", author_id="u1", country="DE"
     )

@@ -16,6 +16,7 @@ from tests.support.appeals_qa import client_of
 from tests.support.auth import AuthHelper, csrf_token_from
 from tests.support.classify import loaded_classifiers
 from tests.workbench.video.conftest import post_video
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import AuditEvent, Case, Item
@@ -112,7 +113,7 @@ def test_the_strip_serves_stored_thumbnails_and_never_decodes_the_video(app, api
     # frame, so serving one reads neither the file nor a decoder.
     with app.app_context():
         sha256 = db.session.get(Item, item_id).blob_sha256
-    assert BlobStore(app.config["WORKBENCH_BLOB_DIR"]).delete(sha256)
+    assert BlobStore(workbench_settings.of(app).blob_dir).delete(sha256)
     assert moderator.get(f"/cases/{case_id}/video").status_code == 404
     for number, _, jpeg in stored:
         frame = moderator.get(f"/cases/{case_id}/frames/{number}")
@@ -133,14 +134,14 @@ def test_a_rerun_of_the_classify_stage_replaces_the_thumbnails(app, api, run_wor
     run_worker()
     before = _thumbnails(app, item_id)
     assert len(before) == 8
-    loaded, stage = loaded_classifiers(app.config), get_stage("classify").run
+    loaded, stage = loaded_classifiers(workbench_settings.of(app)), get_stage("classify").run
     with app.app_context():
         item = db.session.get(Item, item_id)
         snapshot = ItemSnapshot(item.id, item.kind, item.text, item.blob_sha256, None)
         db.session.rollback()
         for _ in range(2):  # e.g. a duplicate batch, or a retry after a crash before the hand-on
-            results = stage.compute([snapshot], stage_context(app), loaded)
-            stage.store(db.session, [snapshot], results, stage_context(app), loaded)
+            results = stage.compute([snapshot], stage_context(app, workbench_settings.of(app)), loaded)
+            stage.store(db.session, [snapshot], results, stage_context(app, workbench_settings.of(app)), loaded)
             db.session.commit()
     assert _thumbnails(app, item_id) == before  # the same frames, once each
 
@@ -163,7 +164,7 @@ class _EraseWhileDecoding:
         outcome = erase_person(
             db.session,
             actor=Actor.system("tests"),
-            pseudonym_key=self.app.config["WORKBENCH_PSEUDONYM_KEY"],
+            pseudonym_key=workbench_settings.of(self.app).pseudonym_key,
             blob_store=ctx.blob_store,
             client_id=self.client_id,
             platform_user_id=AUTHOR,

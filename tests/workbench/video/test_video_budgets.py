@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from classifiers.video.synthetic import make_clip
 from tests.support.videos import clip_with_audio, garbled_pictures, high_rate_clip
 from tests.workbench.video.conftest import post_video
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, Blob, Item
 
@@ -61,7 +62,7 @@ def test_the_upload_only_probes_and_the_worker_decodes(app, api, run_worker):
 
 
 def test_a_sound_track_longer_than_the_limit_is_refused_at_upload(app, api):
-    app.config["WORKBENCH_MAX_VIDEO_SECONDS"] = 3.0
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_SECONDS=3.0)
     response = post_video(
         api, clip_with_audio(video_s=1.0, audio_s=6.0), external_id="long-audio", author_id="u1", country="DE"
     )
@@ -71,7 +72,7 @@ def test_a_sound_track_longer_than_the_limit_is_refused_at_upload(app, api):
 
 @pytest.mark.parametrize("container", ["mp4", "webm"])
 def test_more_frames_than_the_limit_allows_are_refused_at_upload(app, api, container):
-    app.config["WORKBENCH_MAX_VIDEO_SECONDS"] = 1.2  # at most 1.2 s x 240 frames/s = 289 frames
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_SECONDS=1.2)  # at most 1.2 s x 240 frames/s = 289 frames
     response = post_video(
         api,
         high_rate_clip(300, 300, container),
@@ -85,7 +86,7 @@ def test_more_frames_than_the_limit_allows_are_refused_at_upload(app, api, conta
 
 
 def test_the_worker_fingerprints_a_long_sound_track_only_up_to_the_cap(app, api, run_worker):
-    app.config["WORKBENCH_MAX_AUDIO_SECONDS"] = 4.0  # Chromaprint needs 3 s or more
+    workbench_settings.update(app, WORKBENCH_MAX_AUDIO_SECONDS=4.0)  # Chromaprint needs 3 s or more
     response = post_video(
         api, clip_with_audio(video_s=8.0, audio_s=8.0), external_id="song", author_id="u1", country="DE"
     )

@@ -13,6 +13,7 @@ from classifiers.video.media import frames_at
 from classifiers.video.synthetic import make_clip, transcode
 from classifiers.video.vpdq import hash_frames
 from tests.workbench.video.conftest import post_video
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import Blob, HashBank, HashMatch, Item, ItemSignal
@@ -26,7 +27,7 @@ def _blob_count(app) -> tuple[int, int, int]:
     import os
 
     with app.app_context():
-        files = sum(len(names) for _, _, names in os.walk(app.config["WORKBENCH_BLOB_DIR"]) if ".locks" not in _)
+        files = sum(len(names) for _, _, names in os.walk(workbench_settings.of(app).blob_dir) if ".locks" not in _)
         return (
             db.session.scalar(select(func.count()).select_from(Item)),
             db.session.scalar(select(func.count()).select_from(Blob)),
@@ -47,11 +48,11 @@ def test_corrupt_truncated_oversized_and_foreign_videos_get_a_4xx(app, api):
         response = post_video(api, data, external_id=f"bad-{name}", author_id="u1", country="DE")
         assert response.status_code == status, (name, response.json)
         assert response.json["error"]["code"] == code
-    app.config["WORKBENCH_MAX_VIDEO_BYTES"] = len(clip) - 1
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_BYTES=len(clip) - 1)
     response = post_video(api, clip, external_id="too-big", author_id="u1", country="DE")
     assert response.status_code == 413 and response.json["error"]["code"] == "file_too_large"
-    app.config["WORKBENCH_MAX_VIDEO_BYTES"] = 10**8
-    app.config["WORKBENCH_MAX_VIDEO_SECONDS"] = 1.0
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_BYTES=10**8)
+    workbench_settings.update(app, WORKBENCH_MAX_VIDEO_SECONDS=1.0)
     response = post_video(api, clip, external_id="too-long", author_id="u1", country="DE")
     assert response.status_code == 413 and response.json["error"]["code"] == "video_too_long"
     assert _blob_count(app) == (0, 0, 0)  # no half-written row, no leftover blob

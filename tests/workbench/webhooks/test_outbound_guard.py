@@ -178,10 +178,10 @@ def test_only_vocabulary_words_are_shown():
 
 
 def test_the_allow_list_setting_is_read_and_checked_at_startup(tmp_path):
-    from workbench.config import load_config
+    from workbench.settings import Settings
 
-    assert load_config({}, str(tmp_path))["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] == ()  # nothing private by default
-    config = load_config({"WORKBENCH_OUTBOUND_ALLOW_CIDRS": "10.20.0.0/16, 127.0.0.1,fd00:1::/64"}, str(tmp_path))
-    assert config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] == ("10.20.0.0/16", "127.0.0.1/32", "fd00:1::/64")
+    assert Settings.from_env({}, str(tmp_path)).outbound_allow_cidrs == ()  # nothing private by default
+    config = Settings.from_env({"WORKBENCH_OUTBOUND_ALLOW_CIDRS": "10.20.0.0/16, 127.0.0.1,fd00:1::/64"}, str(tmp_path))
+    assert config.outbound_allow_cidrs == ("10.20.0.0/16", "127.0.0.1/32", "fd00:1::/64")
     with pytest.raises(ValueError, match="WORKBENCH_OUTBOUND_ALLOW_CIDRS"):
-        load_config({"WORKBENCH_OUTBOUND_ALLOW_CIDRS": "10.0.0.0/33"}, str(tmp_path))
+        Settings.from_env({"WORKBENCH_OUTBOUND_ALLOW_CIDRS": "10.0.0.0/33"}, str(tmp_path))

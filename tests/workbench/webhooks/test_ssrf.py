@@ -16,6 +16,7 @@ from tests.support.receiver import Receiver
 from tests.support.tls import ThrowawayCA
 from tests.workbench.webhooks.test_outbound_guard import NON_PUBLIC_URLS
 from tests.workbench.webhooks.test_webhooks import FAST, LOOPBACK, deliveries, queue_events, register
+from workbench import settings as workbench_settings
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.jobs.worker import run_worker
@@ -75,7 +76,7 @@ def new_item(api, external_id: str = "post-1") -> int:
 
 
 def test_registration_refuses_non_public_targets(app, api):
-    app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] = ()  # production default
+    workbench_settings.update(app, WORKBENCH_OUTBOUND_ALLOW_CIDRS=())  # production default
     for url in NON_PUBLIC_URLS:
         response = api.client.put("/api/v1/webhook", json={"url": url}, headers=api.headers)
         assert response.status_code == 422, (url, response.json)
@@ -94,16 +95,16 @@ def test_registration_refuses_non_public_targets(app, api):
             == 0
         )
 
-    app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] = LOOPBACK  # the operator allows a private receiver
+    workbench_settings.update(app, WORKBENCH_OUTBOUND_ALLOW_CIDRS=LOOPBACK)  # the operator allows a private receiver
     register(api, "http://127.0.0.1:9/hook")
-    app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] = ()
+    workbench_settings.update(app, WORKBENCH_OUTBOUND_ALLOW_CIDRS=())
     refused = api.client.put("/api/v1/webhook", json={"url": "http://[::ffff:127.0.0.1]:9/x"}, headers=api.headers)
     assert refused.status_code == 422
     assert api.get("/webhook").json["url"] == "http://127.0.0.1:9/hook"  # the refused PUT changed nothing
 
 
 def test_the_admin_page_refuses_non_public_targets(app, api, auth, client):
-    app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] = ()
+    workbench_settings.update(app, WORKBENCH_OUTBOUND_ALLOW_CIDRS=())
     with app.app_context():
         client_id = db.session.scalars(select(ApiClient.id)).one()
     auth.login("admin")
@@ -123,10 +124,10 @@ def test_a_stored_url_is_refused_at_delivery_time(app, api):
     with Receiver() as receiver:
         register(api, receiver.url)  # allowed: the tests' config allows loopback
         queue_events(app, item_id, "decision:1")
-        app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"] = ()  # the operator removes the allowance
+        workbench_settings.update(app, WORKBENCH_OUTBOUND_ALLOW_CIDRS=())  # the operator removes the allowance
         with app.app_context():
             assert enqueue_item_webhooks(item_id)
-            run_worker([app.config["WORKBENCH_WEBHOOK_QUEUE"]], burst=True, with_scheduler=False)
+            run_worker([workbench_settings.of(app).webhook_queue], burst=True, with_scheduler=False)
         assert receiver.requests == []
     [delivery] = deliveries(app)
     assert (delivery.attempts, delivery.last_error) == (1, "address_not_allowed")

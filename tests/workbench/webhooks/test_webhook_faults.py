@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from tests.support.factories import text_item
 from tests.support.receiver import Receiver
 from tests.workbench.webhooks.test_webhooks import queue_events, register
+from workbench import settings as workbench_settings
 from workbench.extensions import db, get_redis
 from workbench.jobs.worker import run_worker
 from workbench.models import AuditEvent, DeliveryStatus, WebhookAttempt, WebhookDelivery
@@ -26,7 +27,9 @@ EXPECTED_ERROR = {"500": "http_500", "slow": "timeout", "reset": "connection_clo
 
 @pytest.fixture
 def fast_webhooks(app):
-    app.config.update(WORKBENCH_WEBHOOK_MAX_ATTEMPTS=3, WORKBENCH_WEBHOOK_BACKOFF_S=0, WORKBENCH_WEBHOOK_TIMEOUT_S=0.5)
+    workbench_settings.update(
+        app, WORKBENCH_WEBHOOK_MAX_ATTEMPTS=3, WORKBENCH_WEBHOOK_BACKOFF_S=0, WORKBENCH_WEBHOOK_TIMEOUT_S=0.5
+    )
     return app
 
 
@@ -35,7 +38,7 @@ def drive_deliveries(app, rounds: int = 10) -> None:
     each failed attempt scheduled for itself."""
     with app.app_context():
         for _ in range(rounds):
-            run_worker([app.config["WORKBENCH_WEBHOOK_QUEUE"]], burst=True, with_scheduler=True)
+            run_worker([workbench_settings.of(app).webhook_queue], burst=True, with_scheduler=True)
             pending = db.session.scalar(
                 select(func.count())
                 .select_from(WebhookDelivery)
@@ -115,7 +118,7 @@ def test_a_timeout_then_success_is_delivered_once_more_with_the_same_id(fast_web
 
 def test_a_retry_lost_with_redis_is_found_by_the_sweeper_query(fast_webhooks, api):
     app = fast_webhooks
-    app.config["WORKBENCH_WEBHOOK_BACKOFF_S"] = 60  # the retry waits in RQ's scheduled registry
+    workbench_settings.update(app, WORKBENCH_WEBHOOK_BACKOFF_S=60)  # the retry waits in RQ's scheduled registry
     item_id = api.post_json("/items", text_item()).json["id"]
     with Receiver() as receiver:
         register(api, receiver.url)
@@ -123,7 +126,7 @@ def test_a_retry_lost_with_redis_is_found_by_the_sweeper_query(fast_webhooks, ap
         queue_events(app, item_id, "decision:1")
         with app.app_context():
             assert enqueue_item_webhooks(item_id)
-            run_worker([app.config["WORKBENCH_WEBHOOK_QUEUE"]], burst=True, with_scheduler=False)
+            run_worker([workbench_settings.of(app).webhook_queue], burst=True, with_scheduler=False)
             get_redis().flushdb()  # the scheduled retry is gone with Redis
             assert due_items(db.session) == []  # not due yet
             db.session.execute(update(WebhookDelivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))

@@ -12,19 +12,26 @@ from sqlalchemy import select
 from tests.support.auth import csrf_token_from
 from tests.support.factories import text_item
 from tests.support.receiver import Receiver
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import AuditEvent, DeliveryStatus, Item, WebhookDelivery
 from workbench.models.base import utcnow
 from workbench.services.webhooks.delivery import (
     SIGNATURE_HEADER,
-    WebhookSettings,
     deliver_item,
     queue_delivery,
     signature_valid,
+    webhook_settings,
 )
 
 LOOPBACK = ("127.0.0.1/32",)  # where tests/support/receiver.py listens
-FAST = WebhookSettings(max_attempts=3, backoff_base_s=0, timeout_s=0.5, allow_cidrs=LOOPBACK)
+FAST_VALUES = {
+    "WORKBENCH_WEBHOOK_MAX_ATTEMPTS": 3,
+    "WORKBENCH_WEBHOOK_BACKOFF_S": 0,
+    "WORKBENCH_WEBHOOK_TIMEOUT_S": 0.5,
+    "WORKBENCH_OUTBOUND_ALLOW_CIDRS": ",".join(LOOPBACK),
+}
+FAST = webhook_settings(workbench_settings.defaults().with_values(FAST_VALUES))
 
 
 def register(api, url: str) -> str:
@@ -122,7 +129,9 @@ def test_a_held_back_delivery_waits_for_its_backoff(app, api):
         register(api, receiver.url)
         receiver.script = ["500"]
         queue_events(app, item_id, "decision:1", "decision:2")
-        slow = WebhookSettings(max_attempts=3, backoff_base_s=60, timeout_s=0.5, allow_cidrs=LOOPBACK)
+        slow = webhook_settings(
+            workbench_settings.defaults().with_values({**FAST_VALUES, "WORKBENCH_WEBHOOK_BACKOFF_S": 60})
+        )
         retry_at = deliver(app, item_id, slow)
         assert retry_at is not None and retry_at > utcnow() + timedelta(seconds=50)
     assert len(receiver.requests) == 1  # decision 2 is held back behind the retry

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tests.support.accounts import log_in, make_items, text_of
 from tests.support.factories import make_user
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 from workbench.models import User
 from workbench.services.wellness.exposure import exposure_report, exposure_today, over_budget, record_exposure
@@ -49,18 +50,19 @@ def test_record_exposure_joins_the_callers_transaction(app):
 def test_over_budget_follows_the_configuration(app):
     make_user(app, "ana", "moderator")
     ids = make_items(app, [("DE", "de")] * 3)
-    app.config["WORKBENCH_EXPOSURE_BUDGET"] = 2
+    workbench_settings.update(app, WORKBENCH_EXPOSURE_BUDGET=2)
     with app.app_context():
         ana = user("ana")
+        budget = workbench_settings.current().exposure_budget
         record_exposure(db.session, ana.id, ids[0], "violence", True, now=NOON)
         db.session.commit()
-        assert not over_budget(ana, now=NOON)
+        assert not over_budget(ana, budget, now=NOON)
         record_exposure(db.session, ana.id, ids[1], "unknown-class", True, now=NOON)
         record_exposure(db.session, ana.id, ids[2], "other", False, now=NOON)
         db.session.commit()
-        assert over_budget(ana, now=NOON)
-        assert not over_budget(ana, now=NOON + timedelta(days=1))
-        assert not over_budget(ana, now=NOON, budget=0)  # 0: no limit
+        assert over_budget(ana, budget, now=NOON)
+        assert not over_budget(ana, budget, now=NOON + timedelta(days=1))
+        assert not over_budget(ana, 0, now=NOON)  # 0: no limit
 
 
 def test_the_report_aggregates_per_moderator_per_day(app):
@@ -95,7 +97,7 @@ def test_team_exposure_page_shows_today(app, client):
     make_user(app, "lead", "senior_moderator")
     make_user(app, "ana", "moderator")
     item_id = make_items(app, [("DE", "de")])[0]
-    app.config["WORKBENCH_EXPOSURE_BUDGET"] = 1
+    workbench_settings.update(app, WORKBENCH_EXPOSURE_BUDGET=1)
     with app.app_context():
         record_exposure(db.session, user("ana").id, item_id, "nudity", True)
         db.session.commit()

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.browser import chromium_page, live_server
 from tests.support.factories import make_api_key, make_user, text_item
+from workbench import settings as workbench_settings
 from workbench.extensions import db
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -64,13 +65,17 @@ def _plant(app, api) -> dict:
     assert report.status_code == 201, report.json
     moderator = user(app, "xss-moderator")
     with app.app_context():
-        claims.claim_case(db.session, escalated, moderator)
+        claims.claim_case(db.session, escalated, moderator, settings=workbench_settings.current())
         case_actions.escalate(db.session, escalated, moderator, HOSTILE)
-        claims.claim_case(db.session, decided, moderator)
+        claims.claim_case(db.session, decided, moderator, settings=workbench_settings.current())
         from tests.workbench.review.helpers import decision_kwargs
 
         decision = decide_case(
-            db.session, decided, moderator, **decision_kwargs(internal_note=HOSTILE, user_explanation=HOSTILE)
+            db.session,
+            decided,
+            moderator,
+            **decision_kwargs(internal_note=HOSTILE, user_explanation=HOSTILE),
+            settings=workbench_settings.current(),
         )
         from workbench.services.qa.reviews import sample_decision
 
@@ -96,8 +101,8 @@ def _plant(app, api) -> dict:
             db.session,
             client_id=cid,
             submission=submission,
-            pseudonym_key=app.config["WORKBENCH_PSEUDONYM_KEY"],
-            settings=AppealSettings.from_config(app.config),
+            pseudonym_key=workbench_settings.of(app).pseudonym_key,
+            settings=AppealSettings.from_settings(workbench_settings.of(app)),
         ).appeal.id
     return {
         "cases": [shown, escalated, decided],

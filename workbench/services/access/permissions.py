@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "policy_editor": frozenset({"items.view", "policies.view", "policies.edit", "policies.publish", "banks.view"}),
     "auditor": frozenset({"audit.view", "exports.run", "policies.view"}),
+    # Counsel: evidence holds and reports to authorities, on any item in their scope.
+    "legal": frozenset({"items.view", "holds.manage"}),
     "admin": frozenset(
         {
             "items.view",
@@ -33,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "policies.view",
             "audit.view",
             "privacy.manage",
+            "holds.manage",
             "wellness.team",
             "qa.agreement",
             "ops.dashboard",

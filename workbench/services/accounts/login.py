@@ -22,7 +22,6 @@ from workbench.models import User
 from workbench.models.base import utcnow
 from workbench.services.accounts import second_factor
 from workbench.services.accounts.login_throttle import Admission, LoginThrottle, audit_started
-from workbench.services.accounts.passwords import hash_method
 from workbench.services.accounts.users import find_user
 
 LOGIN_ACTOR = Actor.system("login")
@@ -46,8 +45,15 @@ def _dummy_hash(method: str) -> str:
 
 
 def attempt_login(
-    session: Session, username: str, password: str, *, throttle: LoginThrottle | None = None, client: str | None = None
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    hash_method: str,
+    throttle: LoginThrottle | None = None,
+    client: str | None = None,
 ) -> LoginResult:
+    """`hash_method` (Settings.password_hash_method) hashes a dummy password for an unknown user."""
     user = find_user(session, username)
     admission = None
     if throttle is not None:
@@ -56,7 +62,7 @@ def attempt_login(
             session.rollback()
             return LoginResult("locked", retry_after_s=admission.lock.retry_after_s)
     if user is None:
-        check_password_hash(_dummy_hash(hash_method()), password)  # same work as for a real account: no timing oracle
+        check_password_hash(_dummy_hash(hash_method), password)  # same work as for a real account: no timing oracle
         return _fail(session, throttle, admission, username, client, None, "login.failed", reason="unknown_user")
     if not user.check_password(password):
         return _fail(session, throttle, admission, username, client, user, "login.failed", reason="password")
@@ -76,10 +82,12 @@ def attempt_second_factor(
     session_token: str,
     code: str,
     *,
+    key_file: str,
     throttle: LoginThrottle | None = None,
     client: str | None = None,
     now: float | None = None,
 ) -> LoginResult:
+    """`key_file` (Settings.totp_key_file) opens the user's stored TOTP secret."""
     user = session.get(User, user_id)
     if user is None or not user.is_active or not user.totp_enabled or user.session_token != session_token:
         session.rollback()
@@ -91,7 +99,7 @@ def attempt_second_factor(
             session.rollback()
             return LoginResult("locked", retry_after_s=admission.lock.retry_after_s)
     try:
-        accepted = second_factor.consume_code(session, user, code, now)
+        accepted = second_factor.consume_code(session, user, code, now, key_file=key_file)
     except second_factor.SecondFactorUnavailable as exc:
         session.rollback()
         log.error(

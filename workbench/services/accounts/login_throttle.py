@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from workbench import audit
 from workbench.audit import Actor
 from workbench.models import AuditEvent, User
+from workbench.settings import Settings
 
 log = logging.getLogger(__name__)
 FAILURE_ACTIONS = ("login.failed", "login.totp_failed", "user.reauth_failed")
@@ -87,22 +88,25 @@ def now() -> float:
 
 @dataclass(frozen=True)
 class ThrottleSettings:
-    free_failures: int = 5
-    backoff_base_s: float = 15.0
-    backoff_max_s: float = 900.0
-    max_per_client: int = 20
-    window_s: int = 900
-    key_secret: bytes = b""
+    """The throttle's view of the settings: build it with `from_settings` (defaults live in
+    workbench/settings/fields.py)."""
+
+    free_failures: int
+    backoff_base_s: float
+    backoff_max_s: float
+    max_per_client: int
+    window_s: int
+    key_secret: bytes
 
     @classmethod
-    def from_config(cls, config) -> ThrottleSettings:
+    def from_settings(cls, settings: Settings) -> ThrottleSettings:
         return cls(
-            free_failures=max(1, config["WORKBENCH_LOGIN_MAX_FAILURES"]),
-            backoff_base_s=config["WORKBENCH_LOGIN_BACKOFF_BASE_S"],
-            backoff_max_s=config["WORKBENCH_LOGIN_BACKOFF_MAX_S"],
-            max_per_client=config["WORKBENCH_LOGIN_MAX_FAILURES_PER_CLIENT"],
-            window_s=config["WORKBENCH_LOGIN_WINDOW_S"],
-            key_secret=str(config["SECRET_KEY"]).encode(),
+            free_failures=max(1, settings.login_max_failures),
+            backoff_base_s=settings.login_backoff_base_s,
+            backoff_max_s=settings.login_backoff_max_s,
+            max_per_client=settings.login_max_failures_per_client,
+            window_s=settings.login_window_s,
+            key_secret=settings.secret_key.encode(),
         )
 
     def wait_after(self, failures: int) -> float:

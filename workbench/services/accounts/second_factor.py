@@ -48,24 +48,22 @@ class SecondFactorUnavailable(SecondFactorError):
         self.detail = detail
 
 
-def stored_secret(user: User, key: totp_secrets.TotpKey | None = None) -> str:
+def stored_secret(user: User, key_file: str) -> str:
+    """The user's TOTP secret, opened with the key in `key_file` (Settings.totp_key_file)."""
     try:
-        return totp_secrets.unseal(
-            key or totp_secrets.current_key(), user.totp_secret, totp_secrets.user_context(user.id)
-        )
+        key = totp_secrets.key_from_file(key_file)
+        return totp_secrets.unseal(key, user.totp_secret, totp_secrets.user_context(user.id))
     except totp_secrets.TotpKeyError as exc:
         raise SecondFactorUnavailable(f"the TOTP secret of user {user.id} cannot be used: {exc}") from exc
 
 
-def consume_code(
-    session: Session, user: User, code: str | None, now: float | None = None, *, key: totp_secrets.TotpKey | None = None
-) -> bool:
+def consume_code(session: Session, user: User, code: str | None, now: float | None = None, *, key_file: str) -> bool:
     """Accept a code for this user once: the step is stored with a conditional UPDATE, so two
     requests racing with the same code cannot both pass. The caller commits."""
     if not user.totp_enabled:
         return False
     step = totp.verify(
-        stored_secret(user, key), code, time.time() if now is None else now, last_step=user.totp_last_step
+        stored_secret(user, key_file), code, time.time() if now is None else now, last_step=user.totp_last_step
     )
     if step is None:
         return False
@@ -107,7 +105,7 @@ def enable(
     throttle: LoginThrottle | None = None,
     client: str | None = None,
     now: float | None = None,
-    key: totp_secrets.TotpKey | None = None,
+    key_file: str,
 ) -> None:
     if user.totp_enabled:
         raise SecondFactorError("Two-factor authentication is already on.")
@@ -116,7 +114,8 @@ def enable(
     if step is None:
         raise SecondFactorError("That code does not match. Check the phone's clock and try the next code.")
     try:
-        sealed = totp_secrets.seal(key or totp_secrets.current_key(), secret, totp_secrets.user_context(user.id))
+        key = totp_secrets.key_from_file(key_file)
+        sealed = totp_secrets.seal(key, secret, totp_secrets.user_context(user.id))
     except totp_secrets.TotpKeyError as exc:
         raise SecondFactorUnavailable(str(exc)) from exc
     user.totp_secret = sealed
@@ -137,12 +136,12 @@ def disable(
     throttle: LoginThrottle | None = None,
     client: str | None = None,
     now: float | None = None,
-    key: totp_secrets.TotpKey | None = None,
+    key_file: str,
 ) -> None:
     """The user turns it off themselves, with their password and a code from the app."""
     _confirm_password(session, user, password, actor, "totp_disable", throttle, client)
     try:
-        accepted = consume_code(session, user, code, now, key=key)
+        accepted = consume_code(session, user, code, now, key_file=key_file)
     except SecondFactorUnavailable:
         session.rollback()
         raise

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 VERSION = "v1"
 KEY_BYTES = 32
 _NONCE_BYTES = 12
+_loaded: dict[str, TotpKey] = {}  # key file path -> its key, read once per process
+_lock = threading.Lock()
 
 
 class TotpKeyError(RuntimeError):
@@ -72,16 +75,17 @@ def read_key_file(path: str | os.PathLike) -> TotpKey:
     return TotpKey(material)
 
 
-def current_key() -> TotpKey:
-    """The app's key, read once per process (again if the setting changes)."""
-    from flask import current_app
-
-    path = current_app.config["WORKBENCH_TOTP_KEY_FILE"]
-    cached = current_app.extensions.get("workbench_totp_key")
-    if cached is None or cached[0] != path:
-        cached = (path, read_key_file(path))
-        current_app.extensions["workbench_totp_key"] = cached
-    return cached[1]
+def key_from_file(path: str | os.PathLike) -> TotpKey:
+    """The key in `path` (Settings.totp_key_file), read once per process; an unusable file is
+    read again next time (TotpKeyError), so a restored key file is picked up."""
+    path = os.fspath(path)
+    with _lock:
+        cached = _loaded.get(path)
+    if cached is None:
+        cached = read_key_file(path)
+        with _lock:
+            _loaded[path] = cached
+    return cached
 
 
 def is_sealed(stored: str | None) -> bool:

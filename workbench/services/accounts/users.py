@@ -17,13 +17,9 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import ROLES, User
 from workbench.services.access.scope import ScopeError, parse_jurisdictions, parse_languages
-from workbench.services.accounts.passwords import (
-    PasswordRejected,
-    check_password_policy,
-    generate_password,
-    hash_method,
-)
+from workbench.services.accounts.passwords import PasswordRejected, check_password_policy, generate_password
 from workbench.services.accounts.reauth import confirm_password
+from workbench.settings import Settings
 
 __all__ = [
     "AccountError",
@@ -81,23 +77,24 @@ def create_user(
     password: str,
     actor: Actor,
     *,
+    settings: Settings,
     jurisdictions: str | Iterable[str] = (),
     languages: str | Iterable[str] = (),
     must_change_password: bool = False,
 ) -> User:
     """A new account. Without jurisdictions and languages it sees no case until given a scope.
     `must_change_password`: the password was chosen by someone else (admin page), so the user
-    replaces it at their first login."""
+    replaces it at their first login. `settings`: the password's minimum length and hash method."""
     username = _clean_username(username)
     if role not in ROLES:
         raise UnknownRole(f"role must be one of {', '.join(ROLES)}")
-    check_password_policy(password, username)
+    check_password_policy(password, username, min_length=settings.password_min_length)
     scope = {"jurisdictions": parse_jurisdictions(jurisdictions), "languages": parse_languages(languages)}
     # "Ana" and "ana" would be two accounts nobody can tell apart: names are unique ignoring case.
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise UsernameTaken("That username is taken.")
     user = User(username=username, role=role, must_change_password=must_change_password, **scope)
-    user.set_password(password, hash_method())
+    user.set_password(password, settings.password_hash_method)
     session.add(user)
     try:
         session.flush()
@@ -199,10 +196,10 @@ def _apply_active(session: Session, user: User, active: bool, actor: Actor) -> b
     return True
 
 
-def reset_password(session: Session, user: User, actor: Actor) -> str:
+def reset_password(session: Session, user: User, actor: Actor, *, settings: Settings) -> str:
     """A new random password, returned once; the user must choose their own at next login."""
     password = generate_password()
-    user.set_password(password, hash_method())
+    user.set_password(password, settings.password_hash_method)
     user.must_change_password = True
     user.rotate_session_token()
     audit.record(session, actor, "user.password_reset", "user", user.id)
@@ -211,16 +208,24 @@ def reset_password(session: Session, user: User, actor: Actor) -> str:
 
 
 def change_password(
-    session: Session, user: User, current: str, new: str, actor: Actor, *, throttle=None, client: str | None = None
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    actor: Actor,
+    *,
+    settings: Settings,
+    throttle=None,
+    client: str | None = None,
 ) -> None:
     """The user's own change. Other sessions end; the caller re-logs the current one in.
     A wrong current password counts in the login backoff (reauth.ReauthFailed), so a stolen
     session cookie cannot use this form to guess the password without limit."""
     confirm_password(session, user, current, actor, purpose="password_change", throttle=throttle, client=client)
-    check_password_policy(new, user.username)
+    check_password_policy(new, user.username, min_length=settings.password_min_length)
     if user.check_password(new):
         raise PasswordRejected("Choose a password different from the current one.")
-    user.set_password(new, hash_method())
+    user.set_password(new, settings.password_hash_method)
     user.must_change_password = False
     user.rotate_session_token()
     audit.record(session, actor, "user.password_changed", "user", user.id)

@@ -23,6 +23,7 @@ from workbench.models import Appeal, AppealContact, AppealStatus, Case, CaseStat
 from workbench.models.base import utcnow
 from workbench.services.appeals.submissions import AppealSubmission
 from workbench.services.privacy.pseudonyms import pseudonymise
+from workbench.settings import Settings
 
 RESTORE_OUTCOME = "restore"  # the outcome of the decision an overturn records
 
@@ -74,18 +75,21 @@ class NotAllowed(AppealError):
 
 @dataclass(frozen=True)
 class AppealSettings:
-    queue: str = "appeals"
-    priority: str = "high"
-    deadline_hours: int = 72
-    window_days: int = 183
+    """Appeals' view of the settings: build it with `from_settings` (defaults live in
+    workbench/settings/fields.py)."""
+
+    queue: str
+    priority: str
+    deadline_hours: int
+    window_days: int
 
     @classmethod
-    def from_config(cls, config) -> AppealSettings:
+    def from_settings(cls, settings: Settings) -> AppealSettings:
         return cls(
-            queue=config["WORKBENCH_APPEALS_QUEUE"],
-            priority=config["WORKBENCH_APPEAL_PRIORITY"],
-            deadline_hours=config["WORKBENCH_APPEAL_DEADLINE_HOURS"],
-            window_days=config["WORKBENCH_APPEAL_WINDOW_DAYS"],
+            queue=settings.appeals_queue,
+            priority=settings.appeal_priority,
+            deadline_hours=settings.appeal_deadline_hours,
+            window_days=settings.appeal_window_days,
         )
 
 

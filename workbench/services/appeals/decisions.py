@@ -28,6 +28,7 @@ from workbench.services.appeals.complaints import (
 from workbench.services.review.errors import ReviewError
 from workbench.services.validation import ValidationFailed
 from workbench.services.webhooks.delivery import decision_data, queue_delivery
+from workbench.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,7 @@ def appeal_webhook_data(appeal: Appeal, restore: Decision | None) -> dict:
     }
 
 
-def guard_appeal_cases(session: Session, decision: Decision) -> None:
+def guard_appeal_cases(session: Session, decision: Decision, settings: Settings) -> None:
     """A DECISION_HOOKS entry: an appeal case is decided with uphold/overturn (decide_appeal), never
     with the generic case decision, which would bypass the original-decider rule."""
     if decision.case_id is None or decision.outcome == RESTORE_OUTCOME:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
@@ -29,21 +28,22 @@ from workbench.services.banks.import_files import ImportFileMissing, ImportFileS
 from workbench.services.intake.videos import audio_caps, check_video
 from workbench.services.operations import capabilities
 from workbench.services.validation import ValidationFailed
+from workbench.settings import Settings
 
 MAX_ERROR_CHARS = 500
 
 
-def media_store(config: Mapping) -> ImportFileStore:
+def media_store(settings: Settings) -> ImportFileStore:
     """Where uploads wait for their job: shared by the web and worker hosts, like hash-list imports."""
-    return ImportFileStore(Path(config["WORKBENCH_IMPORT_DIR"]) / "media")
+    return ImportFileStore(Path(settings.import_dir) / "media")
 
 
 def queue_video_upload(
-    session: Session, bank: HashBank, actor: Actor, data: bytes, config: Mapping, *, note: str = "", source: str = ""
+    session: Session, bank: HashBank, actor: Actor, data: bytes, settings: Settings, *, note: str = "", source: str = ""
 ) -> BankMediaUpload:
     media_uploads.check_video_bank(bank)
-    check_video(data, config)  # sniffed, size/length/picture limits: the container only
-    return _queue(session, bank, actor, "video", data, config, note=note, source=source)
+    check_video(data, settings)  # sniffed, size/length/picture limits: the container only
+    return _queue(session, bank, actor, "video", data, settings, note=note, source=source)
 
 
 def queue_track_upload(
@@ -51,7 +51,7 @@ def queue_track_upload(
     bank: HashBank,
     actor: Actor,
     data: bytes,
-    config: Mapping,
+    settings: Settings,
     *,
     title: str,
     rights_holder: str,
@@ -68,14 +68,14 @@ def queue_track_upload(
             "track",
             503,
         )
-    media_uploads.check_track(data, config)
+    media_uploads.check_track(data, settings)
     return _queue(
         session,
         bank,
         actor,
         "track",
         data,
-        config,
+        settings,
         note=note,
         source=source,
         title=title.strip(),
@@ -85,9 +85,9 @@ def queue_track_upload(
 
 
 def _queue(
-    session: Session, bank: HashBank, actor: Actor, kind: str, data: bytes, config: Mapping, **fields: str
+    session: Session, bank: HashBank, actor: Actor, kind: str, data: bytes, settings: Settings, **fields: str
 ) -> BankMediaUpload:
-    stored = media_store(config).save(io.BytesIO(data), max_bytes=len(data))
+    stored = media_store(settings).save(io.BytesIO(data), max_bytes=len(data))
     upload = BankMediaUpload(
         bank_id=bank.id,
         kind=kind,
@@ -119,7 +119,7 @@ def _queue(
     return upload
 
 
-def run_media_upload(session: Session, upload_id: int, config: Mapping) -> BankMediaUpload:
+def run_media_upload(session: Session, upload_id: int, settings: Settings) -> BankMediaUpload:
     """The job's work: decode, add the entry, record the outcome, delete the file."""
     upload = session.get(BankMediaUpload, upload_id)
     if upload is None:
@@ -128,7 +128,7 @@ def run_media_upload(session: Session, upload_id: int, config: Mapping) -> BankM
         session.rollback()
         return upload
     bank = session.get(HashBank, upload.bank_id)
-    store = media_store(config)
+    store = media_store(settings)
     try:
         with store.open(upload.file_sha256) as handle:
             data = handle.read()
@@ -137,7 +137,7 @@ def run_media_upload(session: Session, upload_id: int, config: Mapping) -> BankM
     actor = Actor(upload.actor_type, upload.actor_id)
     try:
         if upload.kind == "video":
-            frames = media_entries.video_frames_from_upload(data, config["WORKBENCH_VPDQ_FRAMES_PER_S"])
+            frames = media_entries.video_frames_from_upload(data, settings.vpdq_frames_per_s)
             entry = media_entries.add_video_entry(
                 session, bank, actor, frames=frames, note=upload.note, source=upload.source
             )
@@ -152,7 +152,7 @@ def run_media_upload(session: Session, upload_id: int, config: Mapping) -> BankM
                 territories=upload.territories,
                 note=upload.note,
                 source=upload.source,
-                caps=audio_caps(config),
+                caps=audio_caps(settings),
             )
     except ValidationFailed as exc:  # the decode found what the probe could not: nothing was added
         session.rollback()
@@ -203,13 +203,13 @@ def _delete_unless_waiting(session: Session, store: ImportFileStore, sha256: str
             os.unlink(store.path_for(sha256))
 
 
-def mark_failed(session: Session, upload_id: int, error: str, config: Mapping) -> None:
+def mark_failed(session: Session, upload_id: int, error: str, settings: Settings) -> None:
     """After the job's last attempt raised: the row says so instead of waiting for ever."""
     upload = session.get(BankMediaUpload, upload_id)
     if upload is None or upload.is_final:
         session.rollback()
         return
-    _finish(session, upload, MediaUploadStatus.FAILED, None, error, media_store(config))
+    _finish(session, upload, MediaUploadStatus.FAILED, None, error, media_store(settings))
 
 
 def recent_uploads(session: Session, bank: HashBank, limit: int = 20) -> list[BankMediaUpload]:

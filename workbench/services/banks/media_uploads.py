@@ -27,11 +27,11 @@ from workbench.models import BankEntry, HashBank
 from workbench.models.media import MusicTrack
 from workbench.services.banks import banks as bank_service
 from workbench.services.banks import media_entries
-from workbench.services.intake.videos import check_media_size, check_video
+from workbench.services.intake.videos import check_media_size, check_video, probe_limits
 from workbench.services.validation import ValidationFailed
+from workbench.settings import Settings
 
 # A song is longer than a short video: the track limit is its own (declared duration, checked before decoding).
-DEFAULT_MAX_TRACK_SECONDS = 15 * 60.0
 # What classifiers.video decodes audio from: the video containers and plain audio files.
 _AUDIO_CONTAINERS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"} | AUDIO_ONLY_CONTAINERS
 _LINE_NUMBER = re.compile(r"^line (\d+): ")
@@ -121,10 +121,10 @@ def update_vpdq_settings(session: Session, bank: HashBank, data: Mapping[str, An
     return bank_service.update_bank(session, bank, parse_vpdq_settings(data), actor)
 
 
-def check_track(data: bytes, config: Mapping) -> None:
+def check_track(data: bytes, settings: Settings) -> None:
     """A reference track: an audio file (MP3, WAV, FLAC, Ogg, M4A, WebM audio) or a video with a sound track."""
-    check_media_size(data, config, "track", "file")
-    max_s = float(config.get("WORKBENCH_MAX_TRACK_SECONDS", DEFAULT_MAX_TRACK_SECONDS))
+    check_media_size(data, settings, "track", "file")
+    max_s = settings.max_track_s
     is_m4a = len(data) >= 12 and data[4:8] == b"ftyp" and data[8:11] == b"M4A"
     if sniff_video_type(data) is None and sniff_audio_type(data) is None and not is_m4a:
         raise ValidationFailed(
@@ -148,9 +148,7 @@ def check_track(data: bytes, config: Mapping) -> None:
         container.close()
     if has_video:  # a video: the same checks as a video upload, with the track's error field
         try:  # no decoded-pixel budget: a track's worker decodes only its sound
-            check_video(
-                data, {**config, "WORKBENCH_MAX_VIDEO_SECONDS": max_s, "WORKBENCH_MAX_VIDEO_DECODED_PIXELS": None}
-            )
+            check_video(data, settings, probe_limits(settings, max_s=max_s, decode_budget=False))
         except ValidationFailed as exc:
             raise ValidationFailed(exc.code, exc.message, "track", exc.status) from exc
     elif declared is not None and declared > max_s:

@@ -31,8 +31,9 @@ _EXTENSION = "workbench_bank_matcher"
 _create_lock = threading.Lock()
 
 
-def matcher_for(app: Flask) -> BankMatcher:
-    """The app's matcher, created on first use (it builds itself at its first refresh)."""
+def matcher_for(app: Flask, poll_interval_s: float) -> BankMatcher:
+    """The app's matcher, created on first use (it builds itself at its first refresh);
+    `poll_interval_s` is Settings.bank_feed_poll_s."""
     matcher = app.extensions.get(_EXTENSION)
     if matcher is None:
         with _create_lock:
@@ -40,7 +41,7 @@ def matcher_for(app: Flask) -> BankMatcher:
             if matcher is None:
                 with app.app_context():
                     engine = db.engine
-                matcher = BankMatcher(engine, app.config["WORKBENCH_BANK_FEED_POLL_S"])
+                matcher = BankMatcher(engine, poll_interval_s)
                 app.extensions[_EXTENSION] = matcher
     return matcher
 
@@ -97,9 +98,9 @@ class FeedRefresher(threading.Thread):
             log.debug("could not publish the bank feed status (%s)", exc)
 
 
-def start_refresher(app: Flask, redis: Redis, worker_name: str) -> FeedRefresher:
+def start_refresher(app: Flask, redis: Redis, worker_name: str, poll_interval_s: float) -> FeedRefresher:
     """Build the matcher and keep it current in the background (long-running workers)."""
-    refresher = FeedRefresher(matcher_for(app), redis, worker_name)
+    refresher = FeedRefresher(matcher_for(app, poll_interval_s), redis, worker_name)
     refresher.start()
     app.extensions["workbench_bank_feed_refresher"] = refresher
     return refresher

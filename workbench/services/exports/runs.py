@@ -132,7 +132,13 @@ def _zip_directory(folder: Path, target: Path) -> None:
 
 
 def _write(
-    session: Session, run: ExportRun, workdir: Path, actor: Actor, signing_key, progress: Callable[[int, int], None]
+    session: Session,
+    run: ExportRun,
+    workdir: Path,
+    actor: Actor,
+    signing_key,
+    puid_key: str,
+    progress: Callable[[int, int], None],
 ) -> Path:
     params = run.parameters or {}
     date_from = date.fromisoformat(params["date_from"]) if params.get("date_from") else None
@@ -145,7 +151,9 @@ def _write(
         return target
     if run.kind == "sor":
         target = workdir / f"statements-of-reasons-{run.id}.jsonl"
-        write_sor_export(session, target, since=date_from, until=date_to, actor=actor, progress=progress)
+        write_sor_export(
+            session, target, puid_key=puid_key, since=date_from, until=date_to, actor=actor, progress=progress
+        )
         return target
     if run.kind == "transparency":
         write_transparency_report(session, date_from, date_to, workdir / "report", actor=actor, progress=progress)
@@ -163,9 +171,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_export(session: Session, run_id: int, *, export_dir: str | Path, signing_key) -> ExportRun | None:
+def run_export(
+    session: Session, run_id: int, *, export_dir: str | Path, signing_key, pseudonym_key: str
+) -> ExportRun | None:
     """Run one export. Safe to run twice: a finished run is left alone, an interrupted one
-    starts over in an emptied folder."""
+    starts over in an emptied folder. `pseudonym_key` keys the statements of reasons' puids."""
     run = session.get(ExportRun, run_id)
     if run is None or run.is_final:
         session.rollback()
@@ -178,7 +188,8 @@ def run_export(session: Session, run_id: int, *, export_dir: str | Path, signing
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     try:
-        target = _write(session, run, workdir, actor, signing_key, _progress_recorder(session, run_id))
+        progress = _progress_recorder(session, run_id)
+        target = _write(session, run, workdir, actor, signing_key, pseudonym_key, progress)
         for leftover in workdir.iterdir():  # keep only the finished file
             if leftover != target:
                 shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()

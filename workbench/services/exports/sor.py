@@ -288,22 +288,17 @@ def _batches(statements: Iterator[tuple[int, dict]]) -> Iterator[list[dict]]:
         yield batch
 
 
-def _puid_key() -> str:
-    from flask import current_app
-
-    return current_app.config["WORKBENCH_PSEUDONYM_KEY"]
-
-
 def write_sor_export(
-    session: Session, out, *, since=None, until=None, actor: Actor, progress: Progress | None = None
+    session: Session, out, *, puid_key: str, since=None, until=None, actor: Actor, progress: Progress | None = None
 ) -> int:
     """Write the statements of decisions made in [since, until] to `out` (a path, or a text
     file opened for writing) as JSONL batches; record the export in the audit log (commits).
+    `puid_key` keys the statements' puids (Settings.pseudonym_key).
     Returns the number of statements written. Raises InvalidStatement: a path is then left
     untouched (written as <name>.partial, renamed at the end); a file object may hold the batches
     written before the invalid one, so the caller should discard it."""
     total = count_statements(session, since=since, until=until)
-    statements = iter_statements(session, since=since, until=until, puid_key=_puid_key())
+    statements = iter_statements(session, since=since, until=until, puid_key=puid_key)
     digest, written, batches = hashlib.sha256(), 0, 0
     if progress:
         progress(0, total)

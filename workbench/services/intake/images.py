@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
 from workbench.services.intake.animation_budget import AnimationLimits, AnimationOverBudget, count_frames_within_budget
-
-# An animation's frames together: ~100 full-HD frames. Config: WORKBENCH_MAX_ANIMATION_PIXELS.
-DEFAULT_MAX_ANIMATION_PIXELS = 200_000_000
+from workbench.settings import Settings
 
 # magic prefix -> (Pillow format, mime)
 _SIGNATURES = (
@@ -57,23 +54,18 @@ def sniff_image_type(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def image_limits(config: Mapping) -> dict:
-    """check_image's keyword arguments from the app config."""
+def image_limits(settings: Settings) -> dict:
+    """check_image's keyword arguments from the settings."""
     return {
-        "max_bytes": config["WORKBENCH_MAX_UPLOAD_BYTES"],
-        "max_pixels": config["WORKBENCH_MAX_IMAGE_PIXELS"],
-        "max_frames": config["WORKBENCH_MAX_IMAGE_FRAMES"],
-        "max_animation_pixels": config.get("WORKBENCH_MAX_ANIMATION_PIXELS", DEFAULT_MAX_ANIMATION_PIXELS),
+        "max_bytes": settings.max_upload_bytes,
+        "max_pixels": settings.max_image_pixels,
+        "max_frames": settings.max_image_frames,
+        "max_animation_pixels": settings.max_animation_pixels,
     }
 
 
 def check_image(
-    data: bytes,
-    *,
-    max_bytes: int,
-    max_pixels: int,
-    max_frames: int,
-    max_animation_pixels: int = DEFAULT_MAX_ANIMATION_PIXELS,
+    data: bytes, *, max_bytes: int, max_pixels: int, max_frames: int, max_animation_pixels: int
 ) -> CheckedImage:
     if not data:
         raise ImageRejected("empty_file", "the image file is empty", 400)

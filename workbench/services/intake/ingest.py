@@ -106,6 +106,7 @@ def _add_item(
         kind=submission.kind,
         author_pseudonym=pseudonymise(pseudonym_key, client_id, submission.author_id),
         country=submission.country,
+        visible_in=submission.visible_in,
         language=submission.language,
         content_date=submission.content_date,
         account_age_days=submission.account_age_days,
@@ -125,6 +126,7 @@ def _add_item(
         item.id,
         kind=item.kind,
         country=item.country,
+        visible_in=item.visible_in,
         external_id=item.external_id,
     )
     return item

@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from policies import Report as ReportFacts
+from policies import default_catalogue
 from workbench import audit
 from workbench.audit import Actor
 from workbench.models import Item, Report, ReportContact
@@ -17,6 +19,15 @@ from workbench.services.privacy.pseudonyms import pseudonymise
 
 class ItemNotFound(LookupError):
     pass
+
+
+class AuthorityOrderRefused(ValueError):
+    """The order cannot be acted on under its jurisdiction's rules (e.g. an officer below the
+    rank the law requires); `problem` is the catalogue's AuthorityProblem (code, rule, citation)."""
+
+    def __init__(self, problem):
+        super().__init__(problem.message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -44,12 +55,30 @@ def _resolve_item(session: Session, client_id: int, submission: ReportSubmission
     return item
 
 
+def _check_authority(submission: ReportSubmission) -> None:
+    """Before anything is written: an order the law says not to act on is refused whole."""
+    if submission.source != "authority_order":
+        return
+    problem = default_catalogue().check_authority(
+        ReportFacts(
+            submission.source,
+            submission.category,
+            issuing_jurisdiction=submission.issuing_jurisdiction,
+            authority=submission.authority,
+            authority_rank=submission.authority_rank,
+        )
+    )
+    if problem is not None:
+        raise AuthorityOrderRefused(problem)
+
+
 def create_report(
     session: Session, *, client_id: int, submission: ReportSubmission, pseudonym_key: str
 ) -> ReportResult:
     existing = _find_report(session, client_id, submission.external_id)
     if existing is not None:
         return ReportResult(existing, created=False)
+    _check_authority(submission)
     item = _resolve_item(session, client_id, submission)
     report = Report(
         item_id=item.id,
@@ -60,6 +89,8 @@ def create_report(
         explanation=submission.explanation,
         authority=submission.authority,
         order_reference=submission.order_reference,
+        issuing_jurisdiction=submission.issuing_jurisdiction,
+        authority_rank=submission.authority_rank,
         reporter_pseudonym=(
             pseudonymise(pseudonym_key, client_id, submission.reporter_id) if submission.reporter_id else None
         ),
@@ -78,6 +109,8 @@ def create_report(
             item_id=item.id,
             source=report.source,
             category=report.category,
+            issuing_jurisdiction=report.issuing_jurisdiction,
+            authority_rank=report.authority_rank,
             has_contact=report.contact is not None,
         )
         session.commit()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from policies import default_catalogue
 from policies.vocabulary import REPORT_CATEGORIES
 from workbench.models.report import REPORT_SOURCES
 from workbench.services.validation import (
@@ -13,14 +15,25 @@ from workbench.services.validation import (
     ValidationFailed,
     choice_field,
     country_field,
+    country_list_field,
     datetime_field,
     language_field,
     non_negative_int_field,
+    optional_country_field,
     reject_unknown_fields,
     string_field,
 )
 
-ITEM_FIELDS = {"external_id", "author_id", "country", "text", "language", "content_date", "account_age_days"}
+ITEM_FIELDS = {
+    "external_id",
+    "author_id",
+    "country",
+    "text",
+    "language",
+    "content_date",
+    "account_age_days",
+    "visible_in",
+}
 REPORT_FIELDS = {
     "item_id",
     "item_external_id",
@@ -31,8 +44,11 @@ REPORT_FIELDS = {
     "reporter",
     "authority",
     "order_reference",
+    "issuing_jurisdiction",
+    "authority_rank",
 }
 REPORTER_FIELDS = {"id", "name", "email"}
+_RANK = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class ItemSubmission:
     language: str | None
     content_date: datetime | None
     account_age_days: int | None
+    visible_in: list[str] | None = None  # None = everywhere
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,8 @@ class ReportSubmission:
     reporter_id: str | None
     reporter_name: str | None
     reporter_email: str | None
+    issuing_jurisdiction: str | None = None
+    authority_rank: str | None = None
 
 
 def parse_item_fields(data: dict[str, Any], *, kind: str, max_text_chars: int) -> ItemSubmission:
@@ -74,6 +93,7 @@ def parse_item_fields(data: dict[str, Any], *, kind: str, max_text_chars: int) -
         language=language_field(data),
         content_date=datetime_field(data, "content_date"),
         account_age_days=non_negative_int_field(data, "account_age_days", maximum=100 * 366),
+        visible_in=country_list_field(data, "visible_in"),
     )
 
 
@@ -87,6 +107,8 @@ def parse_report_fields(data: dict[str, Any], *, max_explanation_chars: int) -> 
         raise ValidationFailed("missing_field", "give exactly one of 'item_id' and 'item_external_id'", "item_id")
     source = choice_field(data, "source", REPORT_SOURCES)
     authority = string_field(data, "authority", required=(source == "authority_order"), max_chars=255)
+    issuing_jurisdiction = optional_country_field(data, "issuing_jurisdiction")
+    authority_rank = _authority_rank(data, source, issuing_jurisdiction)
     reporter = data.get("reporter") or {}
     if not isinstance(reporter, dict):
         raise ValidationFailed("invalid_type", "'reporter' must be an object", "reporter")
@@ -106,4 +128,22 @@ def parse_report_fields(data: dict[str, Any], *, max_explanation_chars: int) -> 
         reporter_id=string_field(reporter, "id", required=False, max_chars=MAX_ID_CHARS),
         reporter_name=string_field(reporter, "name", required=False, max_chars=255),
         reporter_email=email,
+        issuing_jurisdiction=issuing_jurisdiction,
+        authority_rank=authority_rank,
     )
+
+
+def _authority_rank(data: dict[str, Any], source: str, issuing_jurisdiction: str | None) -> str | None:
+    """A rank code of the catalogue's vocabulary for the issuing jurisdiction (when it has one)."""
+    rank = string_field(data, "authority_rank", required=False, max_chars=64)
+    if rank is None:
+        return None
+    if source != "authority_order":
+        raise ValidationFailed(
+            "invalid_authority_rank", "'authority_rank' is for authority orders only", "authority_rank"
+        )
+    known = default_catalogue().rank_codes(issuing_jurisdiction) if issuing_jurisdiction else ()
+    if (known and rank not in known) or not _RANK.match(rank):
+        expected = f"one of: {', '.join(known)}" if known else "a rank code such as joint_secretary"
+        raise ValidationFailed("invalid_authority_rank", f"'authority_rank' must be {expected}", "authority_rank")
+    return rank

@@ -12,8 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from policies import CompiledPack, DecisionPlan, ItemFacts, PolicySet, combine
+from policies.applicability import AppliedJurisdiction, applicable
 
 SAMPLES = 10
+MAX_REASONS = 40
+OTHER_REASONS = "other reasons"
 
 
 @dataclass
@@ -89,27 +92,40 @@ class OutcomeComparer:
         self.changed = Bucket()
         self.categories = {name: Bucket() for name, _ in CATEGORIES}
         self.queue_moves: dict[tuple[str | None, str | None], Bucket] = {}
-        self._others: dict[str | None, tuple[list[CompiledPack], int]] = {}
+        # Why the draft's pack applied to the items compared ("visible in DE", "notice issued in DE").
+        self.reasons: dict[str, Bucket] = {}
+        self._others: dict[tuple[str, ...], tuple[list[CompiledPack], int]] = {}
+        self._also = tuple(policy_set.packs) + (self.jurisdiction,)  # a draft of a pack not yet published
         # A rule written the same in both versions is tested once per item, not twice.
         shared = self.unchanged & {r.id for r in new.rules} & ({r.id for r in old.rules} if old else set())
         self._old_tests = [(rule, rule.condition.test, rule.id in shared) for rule in (old.rules if old else ())]
         self._new_tests = [(rule, rule.condition.test, rule.id in shared) for rule in new.rules]
 
-    def _other_packs(self, country: str | None) -> tuple[list[CompiledPack], int]:
+    def _other_packs(self, codes: tuple[str, ...]) -> tuple[list[CompiledPack], int]:
         """The applicable packs other than the draft's, and where the draft's goes among them."""
-        if country not in self._others:
-            codes = self.catalogue.applicable_jurisdictions(country)
+        if codes not in self._others:
             others = [self.policy_set.packs[c] for c in codes if c != self.jurisdiction and c in self.policy_set.packs]
-            position = (
-                sum(1 for c in codes[: codes.index(self.jurisdiction)] if c in self.policy_set.packs)
-                if self.jurisdiction in codes
-                else len(others)
-            )
-            self._others[country] = (others, position)
-        return self._others[country]
+            position = sum(1 for c in codes[: codes.index(self.jurisdiction)] if c in self.policy_set.packs)
+            self._others[codes] = (others, position)
+        return self._others[codes]
+
+    def applied(self, facts: ItemFacts) -> tuple[AppliedJurisdiction, ...]:
+        return applicable(self.catalogue, facts, self.policy_set.establishments, self._also)
 
     def add(self, item_id: int, facts: ItemFacts) -> None:
+        """Compares the item's outcomes if the draft's pack applies to it (else nothing changes)."""
+        applied = self.applied(facts)
+        mine = next((a for a in applied if a.code == self.jurisdiction), None)
+        if mine is None:
+            return
         self.items += 1
+        for reason in mine.reasons:
+            bucket = self.reasons.get(reason)
+            if bucket is None:
+                if len(self.reasons) >= MAX_REASONS:  # authorities are free text: keep the table short
+                    reason = OTHER_REASONS
+                bucket = self.reasons.setdefault(reason, Bucket())
+            bucket.add(item_id)
         known: dict[str, bool] = {}
         old_hits = []
         for rule, test, shared in self._old_tests:
@@ -130,11 +146,13 @@ class OutcomeComparer:
         if old_ids == [r.id for r in new_hits] and all(i in self.same_effect for i in old_ids):
             return  # the same rules match and do the same: the same plan
         self.planned += 1
-        others, position = self._other_packs(facts.country)
+        others, position = self._other_packs(tuple(a.code for a in applied))
         matches = [(pack, pack.matching_rules(facts)) for pack in others]
         before = matches[:position] + ([(self.old, old_hits)] if self.old is not None else []) + matches[position:]
         after = matches[:position] + [(self.new, new_hits)] + matches[position:]
-        self._compare(item_id, combine(facts, before, self.catalogue), combine(facts, after, self.catalogue))
+        self._compare(
+            item_id, combine(facts, before, self.catalogue, applied), combine(facts, after, self.catalogue, applied)
+        )
 
     def _compare(self, item_id: int, before: DecisionPlan, after: DecisionPlan) -> None:
         differs = False
@@ -203,6 +221,10 @@ class OutcomeComparer:
             "rules": rows,
             "queue_moves": [{"from": a, "to": b, **bucket.to_dict()} for (a, b), bucket in moves],
             "categories": {name: self.categories[name].to_dict() for name, _ in CATEGORIES},
+            "applied_because": [
+                {"reason": reason, **bucket.to_dict()}
+                for reason, bucket in sorted(self.reasons.items(), key=lambda kv: (-kv[1].count, kv[0]))
+            ],
         }
 
 

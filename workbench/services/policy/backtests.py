@@ -8,6 +8,7 @@ after every chunk, which is what the progress bar polls.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,15 +100,20 @@ def parse_pack_data(text: str) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _scope(backtest: Backtest, territory: frozenset[str] | None) -> ItemScope:
+def _scope(backtest: Backtest) -> ItemScope:
     raw = backtest.scope or {}
     since = datetime.fromisoformat(raw["since"]) if raw.get("since") else None
     until = datetime.fromisoformat(raw["until"]) if raw.get("until") else None
-    # Only the items the pack applies to: a DE draft changes nothing for an item from FR.
-    return ItemScope(last_n=raw.get("last_n"), since=since, until=until, countries=territory)
+    # Every item: whether the draft's pack applies depends on the item's audience, the reports'
+    # issuers and the provider's establishment, not on where the uploader is, so the comparer
+    # decides per item (and compares only those the pack applies to).
+    return ItemScope(last_n=raw.get("last_n"), since=since, until=until)
 
 
-def run_backtest(session: Session, backtest_id: int, *, chunk_size: int = BACKTEST_CHUNK) -> Backtest:
+def run_backtest(
+    session: Session, backtest_id: int, *, establishments: Iterable[str], chunk_size: int = BACKTEST_CHUNK
+) -> Backtest:
+    """Run it (`establishments`: Settings.provider_jurisdictions, as the pipeline decides)."""
     backtest = session.get(Backtest, backtest_id)
     if backtest is None:
         raise LookupError(f"no backtest {backtest_id}")
@@ -120,7 +126,7 @@ def run_backtest(session: Session, backtest_id: int, *, chunk_size: int = BACKTE
     backtest.progress_done = 0
     session.commit()
 
-    published = published_policies(session)
+    published = published_policies(session, establishments=establishments)
     draft = validate_pack_text(backtest.draft_text, version=DRAFT_LABEL)
     if draft.pack is None:
         raise PackInvalid(draft.errors)
@@ -133,8 +139,7 @@ def run_backtest(session: Session, backtest_id: int, *, chunk_size: int = BACKTE
     comparer = OutcomeComparer(
         published.policy_set, old, new, unchanged_rules(old_data, draft.data), same_effect_rules(old_data, draft.data)
     )
-    territory = published.policy_set.catalogue.territory(backtest.jurisdiction)
-    ids = item_ids_in_scope(session, _scope(backtest, territory))
+    ids = item_ids_in_scope(session, _scope(backtest))
     backtest.progress_total = len(ids)
     session.commit()
     for chunk in iter_fact_chunks(session, ids, chunk_size):

@@ -70,7 +70,14 @@ def load_facts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemFacts
     connection = session.connection()
     items = connection.execute(
         select(
-            Item.id, Item.kind, Item.country, Item.language, Item.account_age_days, Item.content_date, Item.created_at
+            Item.id,
+            Item.kind,
+            Item.country,
+            Item.language,
+            Item.account_age_days,
+            Item.content_date,
+            Item.created_at,
+            Item.visible_in,
         ).where(among(Item.id))
     ).all()
     signals: dict[int, dict[str, float]] = {}
@@ -92,12 +99,21 @@ def load_facts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemFacts
     ):
         matches.setdefault(item_id, []).append((algorithm, bank_name, bank_kind, distance))
     reports: dict[int, list] = {}
-    for item_id, source, category in connection.execute(
-        select(Report.item_id, Report.source, Report.category).where(among(Report.item_id)).order_by(Report.id)
+    for item_id, *report in connection.execute(
+        select(
+            Report.item_id,
+            Report.source,
+            Report.category,
+            Report.issuing_jurisdiction,
+            Report.authority,
+            Report.authority_rank,
+        )
+        .where(among(Report.item_id))
+        .order_by(Report.id)
     ):
-        reports.setdefault(item_id, []).append((source, category))
+        reports.setdefault(item_id, []).append(tuple(report))
     facts = {}
-    for item_id, kind, country, language, account_age_days, content_date, created_at in items:
+    for item_id, kind, country, language, account_age_days, content_date, created_at, visible_in in items:
         if item_id not in wanted:
             continue
         facts[item_id] = ItemFacts(
@@ -110,6 +126,7 @@ def load_facts(session: Session, item_ids: Sequence[int]) -> dict[int, ItemFacts
             reports=reports.get(item_id, ()),
             content_date=_content_date(content_date or created_at),
             item_id=str(item_id),
+            visible_in=visible_in,  # None (everywhere) for items stored before audiences
         )
     return facts
 

@@ -17,6 +17,7 @@ from workbench.models import Item, ItemStatus
 from workbench.models.item import STAGE_ORDER
 from workbench.services.policy.evaluation import evaluate_item, evaluation_summary
 from workbench.services.review.routing import apply_evaluation
+from workbench.settings import Settings
 
 REEVALUATION_ACTOR = Actor.system("policy-reevaluation")
 
@@ -25,8 +26,11 @@ def _policy_done(item: Item) -> bool:
     return item.stage in STAGE_ORDER and STAGE_ORDER.index(item.stage) >= STAGE_ORDER.index("policy")
 
 
-def reevaluate_item(session: Session, item_id: int, *, report_id: int | None = None) -> str:
-    """Returns what happened: missing | pending | skipped | evaluated | routed."""
+def reevaluate_item(
+    session: Session, item_id: int, *, settings: Settings, report_id: int | None = None, trigger: str = "report"
+) -> str:
+    """Returns what happened: missing | pending | skipped | evaluated | routed. `trigger` is
+    "report", or "publish" when open items are brought under newly published packs."""
     item = session.scalar(select(Item).where(Item.id == item_id).with_for_update(of=Item))
     if item is None:
         session.rollback()
@@ -38,11 +42,11 @@ def reevaluate_item(session: Session, item_id: int, *, report_id: int | None = N
     if not processed and not _policy_done(item):
         session.rollback()
         return "pending"
-    evaluation, created = evaluate_item(session, item, trigger="report")
+    evaluation, created = evaluate_item(session, item, establishments=settings.provider_jurisdictions, trigger=trigger)
     payload = {"report_id": report_id, **evaluation_summary(evaluation)}
     outcome, changed = "evaluated", created
     if processed:
-        routed = apply_evaluation(session, item, evaluation)
+        routed = apply_evaluation(session, item, evaluation, qa_sample_rate=settings.qa_sample_rate)
         payload.update(routed.summary())
         outcome = "routed"
         changed = changed or routed.case_change in ("opened", "tightened") or routed.decision_change == "recorded"

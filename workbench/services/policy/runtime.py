@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ _sets: OrderedDict[tuple, PublishedPolicies] = OrderedDict()
 class PublishedPolicies:
     key: tuple[tuple[str, int, str], ...]  # (jurisdiction, number, sha256) of each version in force
     policy_set: PolicySet
+    establishments: frozenset[str] = frozenset()  # WORKBENCH_PROVIDER_JURISDICTIONS
 
     @property
     def versions(self) -> dict[str, int]:
@@ -63,17 +65,23 @@ def compiled_pack(text: str, sha256: str, version_label: str) -> CompiledPack:
     return pack
 
 
-def published_policies(session: Session, *, seed_if_empty: bool = False) -> PublishedPolicies:
+def published_policies(
+    session: Session, *, seed_if_empty: bool = False, establishments: Iterable[str] = ()
+) -> PublishedPolicies:
     """The versions in force. With seed_if_empty, a new install publishes the default packs
-    first (in the caller's transaction: first use, e.g. the first item's policy stage)."""
+    first (in the caller's transaction: first use, e.g. the first item's policy stage).
+
+    `establishments` (Settings.provider_jurisdictions: their packs apply to every item) matter
+    to deciding: callers that evaluate items pass them; looking up a pack or a rule needs none."""
+    establishments = frozenset(establishments)
     key = in_force_key(session)
     if not key and seed_if_empty:
         seed_default_packs(session)
         key = in_force_key(session)
     with _lock:
-        cached = _sets.get(key)
+        cached = _sets.get((key, establishments))
         if cached is not None:
-            _sets.move_to_end(key)
+            _sets.move_to_end((key, establishments))
             return cached
     missing = {(j, n) for j, n, s in key if (s, str(n)) not in _compiled}
     texts = {}
@@ -92,9 +100,9 @@ def published_policies(session: Session, *, seed_if_empty: bool = False) -> Publ
             if text is not None
             else _compiled_or_reload(session, jurisdiction, number, sha256)
         )
-    published = PublishedPolicies(key, PolicySet(packs))
+    published = PublishedPolicies(key, PolicySet(packs, establishments=establishments), establishments)
     with _lock:
-        _sets[key] = published
+        _sets[(key, establishments)] = published
         while len(_sets) > _MAX_SETS:
             _sets.popitem(last=False)
     return published
@@ -114,7 +122,7 @@ def _compiled_or_reload(session: Session, jurisdiction: str, number: int, sha256
 def with_draft(published: PublishedPolicies, draft_pack: CompiledPack) -> PolicySet:
     """The published set with one pack replaced by (or extended with) a draft."""
     packs = [p for j, p in published.policy_set.packs.items() if j != draft_pack.jurisdiction]
-    return PolicySet(packs + [draft_pack], published.policy_set.catalogue)
+    return PolicySet(packs + [draft_pack], published.policy_set.catalogue, establishments=published.establishments)
 
 
 def compile_draft(text: str) -> CompiledPack:

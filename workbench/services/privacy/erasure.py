@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -24,17 +24,7 @@ from sqlalchemy.orm import Session
 
 from workbench import audit
 from workbench.audit import Actor
-from workbench.models import (
-    Appeal,
-    AppealContact,
-    ErasureRequest,
-    HashBank,
-    HashMatch,
-    Item,
-    PseudonymRekey,
-    Report,
-    ReportContact,
-)
+from workbench.models import Appeal, AppealContact, ErasureRequest, Item, PseudonymRekey, Report, ReportContact
 from workbench.models.base import utcnow
 from workbench.queues import forget_item_jobs
 from workbench.services.blobstore import BlobStore
@@ -46,36 +36,29 @@ from workbench.services.privacy.content_purge import (
     scrub_appeal,
     scrub_report,
 )
+from workbench.services.privacy.holds import active_holds, describe
 from workbench.services.privacy.pseudonyms import pseudonymise
 from workbench.services.privacy.subject_access import platform
 
 ERASED_AUTHOR = "erased"
 
-# (session, item) -> a reason the item's content must be preserved now, or None.
-LegalHoldCheck = Callable[[Session, Item], "str | None"]
+# (session, item, now) -> a reason the item's content must be preserved now, or None.
+LegalHoldCheck = Callable[[Session, Item, datetime], "str | None"]
 
 
-def _bank_match_hold(session: Session, item: Item) -> str | None:
-    """Evidence of child abuse or terrorist content must be preserved for a period."""
-    holds = {
-        "csam": (timedelta(days=365), "18 U.S.C. 2258A(h): preserve reported material for 1 year"),
-        "terrorism": (timedelta(days=183), "Regulation (EU) 2021/784 Art. 6: preserve for 6 months"),
-    }
-    kinds = session.scalars(
-        select(HashBank.kind).join(HashMatch, HashMatch.bank_id == HashBank.id).where(HashMatch.item_id == item.id)
-    ).all()
-    for kind in kinds:
-        if kind in holds and utcnow() < item.created_at + holds[kind][0]:
-            return holds[kind][1]
-    return None
+def _evidence_hold(session: Session, item: Item, now: datetime) -> str | None:
+    """The item's evidence holds (services/privacy/holds.py): the one that ends last is named."""
+    holds = active_holds(session, item.id, now)
+    return describe(holds[0]) if holds else None
 
 
-LEGAL_HOLD_CHECKS: list[LegalHoldCheck] = [_bank_match_hold]
+LEGAL_HOLD_CHECKS: list[LegalHoldCheck] = [_evidence_hold]
 
 
-def legal_hold(session: Session, item: Item) -> str | None:
+def legal_hold(session: Session, item: Item, now: datetime | None = None) -> str | None:
+    now = now or utcnow()
     for check in LEGAL_HOLD_CHECKS:
-        reason = check(session, item)
+        reason = check(session, item, now)
         if reason:
             return reason
     return None
@@ -212,7 +195,12 @@ def _after_commit(
 
 
 def erase_released_holds(
-    session: Session, *, actor: Actor, blob_store: BlobStore, export_dir: str | Path | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    blob_store: BlobStore,
+    export_dir: str | Path | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Finish erasure requests whose held items' evidence holds have ended; returns items erased.
 
@@ -228,7 +216,7 @@ def erase_released_holds(
             item = session.get(Item, entry["item_id"])
             if item is None or item.erased_at is not None:
                 continue
-            if legal_hold(session, item):
+            if legal_hold(session, item, now):
                 still_held.append(entry)
                 continue
             sha256 = erase_item_content(session, item)

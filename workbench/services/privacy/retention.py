@@ -1,12 +1,10 @@
 """Retention: when each item's content may be purged, and purging the items that are due.
 
 An item's content is kept for the default period (WORKBENCH_RETENTION_DAYS) after its last
-decision, or after ingest for an item never decided. Evidence holds run longer: a decision that
-actioned content under a rule whose content class carries a retention period in the policy
-catalogue (NetzDG 10 weeks, TCO Regulation 6 months, 18 U.S.C. 2258A one year, see
-policies/catalogue/jurisdictions.yaml) keeps it until that period after the decision ends; a
-match in a CSAM or terrorism hash bank holds it from ingest. Content still in the pipeline or
-in an open case is never purged.
+decision, or after ingest for an item never decided. Evidence holds (services/privacy/holds.py:
+the periods the policy catalogue requires, counted from removal, the report to an authority or
+the order's receipt, and manual legal holds) keep it until the last unreleased one ends.
+Content still in the pipeline or in an open case is never purged.
 
 Purging removes the content and everything that repeats it (services/privacy/content_purge.py: text,
 file, content hashes and vPDQ frame hashes, explanations, notes, notices' and appeals' free text
@@ -19,52 +17,44 @@ deleted after the commit, under the blob-store lock, unless the same bytes were 
 
 from __future__ import annotations
 
-import re
-from calendar import monthrange
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from policies.catalogue import Retention, default_catalogue
 from workbench import audit
 from workbench.audit import Actor
-from workbench.models import Blob, Case, CaseStatus, Decision, HashBank, HashMatch, Item, ItemStatus, PolicyVersion
+from workbench.models import Blob, Case, CaseStatus, Decision, EvidenceHold, Item, ItemStatus
 from workbench.models.base import utcnow
 from workbench.queues import forget_item_jobs
 from workbench.services.blobstore import BlobStore
 from workbench.services.exports.expiry import expire_exports_about
-from workbench.services.policy.runtime import compiled_pack
 from workbench.services.privacy.content_purge import delete_released_files, purge_item_content
 from workbench.services.privacy.erasure import erase_released_holds
 from workbench.services.privacy.retention_leftovers import LeftoverReport, delete_leftover_files
+from workbench.settings import Settings
 
 RETENTION_ACTOR = Actor.system("retention")
-_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
-# Hash-bank kinds whose matches are evidence, and the catalogue class that says for how long.
-BANK_HOLDS = {"csam": ("US", "csam_report"), "terrorism": ("EU", "terrorist_content_removal_order")}
 
 
 @dataclass(frozen=True)
 class RetentionSettings:
     default_days: int
-    batch_size: int = 500
+    batch_size: int
 
     @classmethod
-    def from_config(cls, config) -> RetentionSettings:
-        return cls(
-            default_days=int(config["WORKBENCH_RETENTION_DAYS"]), batch_size=int(config["WORKBENCH_RETENTION_BATCH"])
-        )
+    def from_settings(cls, settings: Settings) -> RetentionSettings:
+        return cls(default_days=settings.retention_days, batch_size=settings.retention_batch)
 
 
 @dataclass(frozen=True)
 class Hold:
     until: datetime
-    source: str  # what imposed it: "decision 12 under DE@1:de.netzdg.complaint" or "csam hash-bank match"
+    source: str  # what imposed it: "hold 7: US/csam_report (rule US@1:us.ncmec.csam-report): ..."
     citation: str  # the legal source, from the catalogue
 
 
@@ -104,98 +94,40 @@ class RetentionReport:
     leftovers: LeftoverReport | None = None  # when the round also swept earlier purges' files
 
 
-def add_period(start: datetime, period: str) -> datetime:
-    """Calendar arithmetic for the catalogue's ISO 8601 periods (P10W, P6M, P1Y, P180D)."""
-    match = _DURATION.match(period)
-    if not match:
-        raise ValueError(f"not an ISO 8601 period: {period!r}")
-    years, months, weeks, days = (int(x or 0) for x in match.groups())
-    month_index = start.month - 1 + months + 12 * years
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    moved = start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
-    return moved + timedelta(weeks=weeks, days=days)
-
-
-class RuleRetentions:
-    """(jurisdiction, pack version, rule id) -> the rule's evidence retention, memoised per run."""
-
-    def __init__(self, session: Session):
-        self.session = session
-        self._memo: dict[tuple[str, int, str], tuple[Retention, str] | None] = {}
-
-    def get(self, jurisdiction: str, version: int, rule_id: str) -> tuple[Retention, str] | None:
-        key = (jurisdiction, int(version), rule_id)
-        if key not in self._memo:
-            self._memo[key] = self._load(*key)
-        return self._memo[key]
-
-    def _load(self, jurisdiction: str, version: int, rule_id: str) -> tuple[Retention, str] | None:
-        row = self.session.execute(
-            select(PolicyVersion.text, PolicyVersion.sha256).where(
-                PolicyVersion.jurisdiction == jurisdiction, PolicyVersion.number == version
-            )
-        ).first()
-        if row is None:
-            return None
-        try:
-            rule = compiled_pack(row.text, row.sha256, str(version)).rule(rule_id)
-        except KeyError:
-            return None
-        if rule.retention is None:
-            return None
-        content_class = rule.content_class
-        return rule.retention, f"{content_class.jurisdiction}/{content_class.name}" if content_class else ""
-
-
-def _decision_rule_refs(decision) -> set[tuple[str, int, str]]:
-    refs = {(decision.rule_jurisdiction, int(decision.rule_pack_version), decision.rule_id)}
-    for action in decision.actions or []:
-        rule = action.get("rule") if isinstance(action, dict) else None
-        if isinstance(rule, dict) and action.get("superseded_by") is None:
-            try:
-                refs.add((str(rule["jurisdiction"]), int(rule["pack_version"]), str(rule["rule_id"])))
-            except (KeyError, TypeError, ValueError):
-                continue
-    return refs
-
-
-def plan_items(
-    session: Session, items: list, settings: RetentionSettings, rules: RuleRetentions | None = None
-) -> list[ItemPlan]:
+def plan_items(session: Session, items: list, settings: RetentionSettings) -> list[ItemPlan]:
     """The retention plan of each item (rows with id, created_at, status), from a few set-based
     queries over the batch."""
-    rules = rules or RuleRetentions(session)
     item_ids = [row.id for row in items]
-    decisions: dict[int, list] = defaultdict(list)
+    last_decision: dict[int, datetime] = {}
     open_cases: set[int] = set()
-    bank_kinds: dict[int, set[str]] = defaultdict(set)
+    holds: dict[int, list[EvidenceHold]] = defaultdict(list)
     if item_ids:
-        for decision in session.execute(
-            select(
-                Decision.id,
-                Decision.item_id,
-                Decision.decided_at,
-                Decision.visibility,
-                Decision.actions,
-                Decision.rule_jurisdiction,
-                Decision.rule_pack_version,
-                Decision.rule_id,
-            ).where(Decision.item_id.in_(item_ids))
-        ).all():
-            decisions[decision.item_id].append(decision)
+        last_decision = dict(
+            session.execute(
+                select(Decision.item_id, func.max(Decision.decided_at))
+                .where(Decision.item_id.in_(item_ids))
+                .group_by(Decision.item_id)
+            ).all()
+        )
         open_cases = set(
             session.scalars(select(Case.item_id).where(Case.item_id.in_(item_ids), Case.status == CaseStatus.OPEN))
         )
-        for item_id, kind in session.execute(
-            select(HashMatch.item_id, HashBank.kind)
-            .join(HashBank, HashBank.id == HashMatch.bank_id)
-            .where(HashMatch.item_id.in_(item_ids))
-        ).all():
-            bank_kinds[item_id].add(kind)
+        # Ended holds count too: the plan's date is the latest end, whether or not it has passed.
+        for hold in session.scalars(
+            select(EvidenceHold).where(EvidenceHold.item_id.in_(item_ids), EvidenceHold.released_at.is_(None))
+        ):
+            holds[hold.item_id].append(hold)
     default = timedelta(days=settings.default_days)
     plans = []
     for row in items:
-        plan = _item_plan(row, decisions[row.id], bank_kinds[row.id], default, rules)
+        decided_at = last_decision.get(row.id)
+        if decided_at is not None:
+            # max() in SQL loses the zone on SQLite; the column type restores it for rows only.
+            decided_at = decided_at if decided_at.tzinfo else decided_at.replace(tzinfo=UTC)
+            plan = ItemPlan(row.id, "last decision", decided_at, decided_at + default)
+        else:
+            plan = ItemPlan(row.id, "ingest", row.created_at, row.created_at + default)
+        plan.holds = [Hold(hold.ends_at, f"hold {hold.id}: {hold.reason}", hold.citation) for hold in holds[row.id]]
         if row.status not in ItemStatus.FINAL:
             plan.pending = f"item {row.id} is still in the pipeline"
         elif row.id in open_cases:
@@ -204,47 +136,11 @@ def plan_items(
     return plans
 
 
-def _item_plan(item, decisions: list, bank_kinds: set[str], default: timedelta, rules: RuleRetentions) -> ItemPlan:
-    if decisions:
-        basis, basis_at = "last decision", max(decision.decided_at for decision in decisions)
-    else:
-        basis, basis_at = "ingest", item.created_at
-    plan = ItemPlan(item.id, basis, basis_at, basis_at + default)
-    for decision in decisions:
-        if decision.visibility == "visible":
-            continue  # nothing was removed or restricted: no evidence duty
-        for jurisdiction, version, rule_id in sorted(_decision_rule_refs(decision)):
-            found = rules.get(jurisdiction, version, rule_id)
-            if found:
-                retention, content_class = found
-                plan.holds.append(
-                    Hold(
-                        add_period(decision.decided_at, retention.period),
-                        f"decision {decision.id} under {jurisdiction}@{version}:{rule_id} ({content_class})",
-                        retention.citation,
-                    )
-                )
-    catalogue = default_catalogue()
-    for kind in sorted(bank_kinds):
-        if kind in BANK_HOLDS:
-            content_class = catalogue.content_class(*BANK_HOLDS[kind])
-            if content_class is not None and content_class.retention is not None:
-                plan.holds.append(
-                    Hold(
-                        add_period(item.created_at, content_class.retention.period),
-                        f"{kind} hash-bank match",
-                        content_class.retention.citation,
-                    )
-                )
-    return plan
-
-
 def iter_plans(
     session: Session, settings: RetentionSettings, *, created_before: datetime | None = None
 ) -> Iterator[ItemPlan]:
     """Plans of every item whose content is still stored (received before `created_before`),
     in keyset batches."""
-    rules = RuleRetentions(session)
     after = 0
     while True:
         query = select(Item.id, Item.created_at, Item.status).where(
@@ -255,7 +151,7 @@ def iter_plans(
         items = session.execute(query.order_by(Item.id).limit(settings.batch_size)).all()
         if not items:
             return
-        yield from plan_items(session, items, settings, rules)
+        yield from plan_items(session, items, settings)
         after = items[-1].id
 
 
@@ -376,18 +272,26 @@ def case_content_purged_at(session: Session, case_id: int) -> datetime | None:
     return (row[0] or row[1]) if row is not None else None
 
 
-def run_retention_round(session: Session, config, *, dry_run: bool = False, limit: int | None = None):
+def run_retention_round(
+    session: Session,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    limit: int | None = None,
+    now: datetime | None = None,
+):
     """One retention round with the app's settings (`flask retention run` and the sweeper): first
     the erasure requests an evidence hold had postponed, then the purge, then files whose delete
     failed after an earlier purge."""
-    blob_store = BlobStore(config["WORKBENCH_BLOB_DIR"])
-    export_dir = config["WORKBENCH_EXPORT_DIR"]
+    blob_store = BlobStore(settings.blob_dir)
+    export_dir = settings.export_dir
     if not dry_run:
-        erase_released_holds(session, actor=RETENTION_ACTOR, blob_store=blob_store, export_dir=export_dir)
+        erase_released_holds(session, actor=RETENTION_ACTOR, blob_store=blob_store, export_dir=export_dir, now=now)
     report = run_retention(
         session,
         blob_store,
-        RetentionSettings.from_config(config),
+        RetentionSettings.from_settings(settings),
+        now=now,
         dry_run=dry_run,
         limit=limit,
         export_dir=None if dry_run else export_dir,

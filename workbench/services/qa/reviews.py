@@ -15,7 +15,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -27,8 +26,8 @@ from workbench.services.access.permissions import can_see_item, has_permission, 
 from workbench.services.access.scope import scope_clause
 from workbench.services.appeals.decisions import guard_appeal_cases
 from workbench.services.review.decisions import DECISION_HOOKS
+from workbench.settings import Settings
 
-DEFAULT_RATE = 0.05
 QA_CLAIM_S = 600
 QA_ACTOR = Actor.system("qa")
 MAX_NOTE = 5000
@@ -63,12 +62,6 @@ class InvalidQaReview(QaError):
     status = 422
 
 
-def sample_rate() -> float:
-    if has_app_context():
-        return float(current_app.config.get("WORKBENCH_QA_SAMPLE_RATE", DEFAULT_RATE))
-    return DEFAULT_RATE
-
-
 def in_sample(decision_id: int, rate: float) -> bool:
     """Deterministic: the first 8 bytes of SHA-256("qa:<id>") as a fraction of 2**64, below `rate`."""
     if rate <= 0:
@@ -77,11 +70,12 @@ def in_sample(decision_id: int, rate: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
-def sample_decision(session: Session, decision: Decision, *, rate: float | None = None) -> QaSample | None:
-    """Put the decision in the QA queue if it falls in the sample. Runs in the caller's transaction."""
+def sample_decision(session: Session, decision: Decision, *, rate: float) -> QaSample | None:
+    """Put the decision in the QA queue if it falls in the sample (`rate`: Settings.qa_sample_rate).
+    Runs in the caller's transaction."""
     if decision.id is None:
         session.flush()
-    if not in_sample(decision.id, sample_rate() if rate is None else rate):
+    if not in_sample(decision.id, rate):
         return None
     existing = session.scalar(select(QaSample).where(QaSample.decision_id == decision.id))
     if existing is not None:
@@ -108,9 +102,14 @@ def sample_decision(session: Session, decision: Decision, *, rate: float | None 
     return sample
 
 
+def sample_human_decision(session: Session, decision: Decision, settings: Settings) -> None:
+    """The DECISION_HOOKS entry: a moderator's decision is sampled like an automated one."""
+    sample_decision(session, decision, rate=settings.qa_sample_rate)
+
+
 def install_hooks() -> None:
     """Register QA sampling (and the appeal-case guard) in the review decision hooks, once."""
-    for hook in (guard_appeal_cases, sample_decision):
+    for hook in (guard_appeal_cases, sample_human_decision):
         if hook not in DECISION_HOOKS:
             DECISION_HOOKS.append(hook)
 

@@ -22,6 +22,7 @@ from workbench.models.base import utcnow
 from workbench.services.review.claims import _free, _load, _require_decider, _take, visible_cases
 from workbench.services.review.decisions import decide_case
 from workbench.services.review.errors import ReviewError
+from workbench.settings import Settings
 
 BULK_KINDS = ("hash", "author")
 
@@ -61,6 +62,7 @@ def decide_bulk(
     user,
     *,
     by: str,
+    settings: Settings,
     outcome: str,
     rule,
     territorial_scope=None,
@@ -72,10 +74,10 @@ def decide_bulk(
     _require_decider(user)
     now = now or utcnow()
     result = BulkResult()
-    targets = [(c.id, c.claimed_by_user_id, c.claim_token) for c in bulk_targets(session, case_id, user, by, now=now)]
+    targets = [(c.id, c.claim_token) for c in bulk_targets(session, case_id, user, by, now=now)]
     session.rollback()
-    for target_id, previous, token in targets:
-        if not _take(session, target_id, previous, token, user, now):
+    for target_id, token in targets:
+        if not _take(session, target_id, token, user, now, settings.lease_s):
             session.rollback()
             result.skipped[target_id] = "taken by another moderator"
             continue
@@ -87,6 +89,7 @@ def decide_bulk(
                 session,
                 target_id,
                 user,
+                settings=settings,
                 outcome=outcome,
                 rule=rule,
                 territorial_scope=territorial_scope,

@@ -12,14 +12,15 @@ from workbench import audit
 from workbench.audit import Actor
 from workbench.models import Case, CaseStatus
 from workbench.models.base import utcnow
-from workbench.services.review.claims import DEFAULT_HOLD_MAX_S, _actor, _guarded_update, _load, _setting, lease_seconds
+from workbench.services.review.claims import _actor, _guarded_update, _load
 from workbench.services.review.errors import ReviewError
+from workbench.settings import Settings
 
 
-def renew_lease(session: Session, case_id: int, user, *, now: datetime | None = None) -> datetime:
+def renew_lease(session: Session, case_id: int, user, *, settings: Settings, now: datetime | None = None) -> datetime:
     """Extend a live claim by a full lease. Not audited: it is a heartbeat, not a change of hands."""
     now = now or utcnow()
-    expires = now + timedelta(seconds=lease_seconds())
+    expires = now + timedelta(seconds=settings.lease_s)
     case = session.get(Case, case_id)
     if case is not None and case.held_until is not None and case.held_until > expires:
         expires = case.held_until  # renewing never shortens a hold
@@ -44,15 +45,22 @@ def release(session: Session, case_id: int, user, *, now: datetime | None = None
 
 
 def hold(
-    session: Session, case_id: int, user, reason: str, *, hours: float = 4.0, now: datetime | None = None
+    session: Session,
+    case_id: int,
+    user,
+    reason: str,
+    *,
+    settings: Settings,
+    hours: float = 4.0,
+    now: datetime | None = None,
 ) -> datetime:
-    """Keep the claim past the lease (waiting for context), at most WORKBENCH_HOLD_MAX_S."""
+    """Keep the claim past the lease (waiting for context), at most `settings.hold_max_s`."""
     now = now or utcnow()
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError("Say why the case is held.", field="reason")
-    seconds = min(max(hours, 0) * 3600, _setting("WORKBENCH_HOLD_MAX_S", DEFAULT_HOLD_MAX_S))
-    until = now + timedelta(seconds=max(seconds, lease_seconds()))
+    seconds = min(max(hours, 0) * 3600, settings.hold_max_s)
+    until = now + timedelta(seconds=max(seconds, settings.lease_s))
     _guarded_update(
         session, case_id, user, now, {"held_until": until, "lease_expires_at": until, "hold_reason": reason[:500]}
     )

@@ -26,6 +26,7 @@ from workbench.services.policy.evaluation import explain_item
 from workbench.services.review.claims import GRAPHIC_QUEUES, _load, holds_live_claim
 from workbench.services.review.decisions import AllowedRule, allowed_rules
 from workbench.services.review.video_view import SAFE_VIDEO_TYPES, stored_frame_numbers, strip_for
+from workbench.settings import Settings
 
 # Which wellness content class a queue's media belongs to (docs/wellness.md).
 CONTENT_CLASS_BY_QUEUE = {
@@ -88,9 +89,9 @@ class CaseView:
         return seen
 
 
-def _routing_explanation(session: Session, case: Case, item: Item) -> list[str]:
+def _routing_explanation(session: Session, case: Case, item: Item, settings: Settings) -> list[str]:
     try:
-        explained = explain_item(session, item.id)
+        explained = explain_item(session, item.id, establishments=settings.provider_jurisdictions)
     except Exception:  # noqa: BLE001 - an explanation is a help, never a reason to hide the case
         return []
     for pack in explained.packs:
@@ -100,7 +101,7 @@ def _routing_explanation(session: Session, case: Case, item: Item) -> list[str]:
     return []
 
 
-def case_view(session: Session, case_id: int, user) -> CaseView:
+def case_view(session: Session, case_id: int, user, *, settings: Settings) -> CaseView:
     """Raises CaseNotFound for a case outside the user's scope (the same answer as no case)."""
     case = _load(session, case_id, user)
     item = session.get(Item, case.item_id)
@@ -162,8 +163,8 @@ def case_view(session: Session, case_id: int, user) -> CaseView:
         history,
         decisions,
         evaluation,
-        _routing_explanation(session, case, item),
-        allowed_rules(session, case),
+        _routing_explanation(session, case, item, settings),
+        allowed_rules(session, case, settings=settings),
         holds_live_claim(case, user),
         report_count=sum(report_sources.values()),
         report_sources=report_sources,

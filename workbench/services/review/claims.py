@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import and_, exists, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -29,21 +28,11 @@ from workbench.models.base import utcnow
 from workbench.services.access.permissions import has_permission, user_scope
 from workbench.services.access.scope import scope_clause
 from workbench.services.review.errors import CaseClosed, CaseNotFound, LeaseLost, NotAllowed, ReviewError
-from workbench.services.wellness.exposure import exposure_budget
+from workbench.settings import Settings
 
-DEFAULT_LEASE_S = 300
-DEFAULT_HOLD_MAX_S = 24 * 3600
 # Queues whose items count against the exposure budget (docs/wellness.md): past it, "next
 # case" tries the other queues first.
 GRAPHIC_QUEUES = frozenset({"child_safety", "ncii", "violent_extremism", "violence", "adult_content"})
-
-
-def _setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default)) if has_app_context() else default
-
-
-def lease_seconds() -> int:
-    return _setting("WORKBENCH_LEASE_S", DEFAULT_LEASE_S)
 
 
 def _actor(user) -> Actor:
@@ -131,10 +120,10 @@ def _candidate_query(user, now: datetime, queue: str | None, graphic: bool | Non
     return query.order_by(*order).limit(1)
 
 
-def _claim_values(user, now: datetime) -> dict:
+def _claim_values(user, now: datetime, lease_s: int) -> dict:
     return {
         "claimed_by_user_id": user.id,
-        "lease_expires_at": now + timedelta(seconds=lease_seconds()),
+        "lease_expires_at": now + timedelta(seconds=lease_s),
         "claim_token": Case.claim_token + 1,
         "held_until": None,
         "hold_reason": None,
@@ -145,7 +134,7 @@ def _claim_values(user, now: datetime) -> dict:
 _RETURNING = {"synchronize_session": False, "populate_existing": True}
 
 
-def _take(session: Session, case_id: int, previous: int | None, token: int, user, now: datetime) -> bool:
+def _take(session: Session, case_id: int, token: int, user, now: datetime, lease_s: int) -> bool:
     """The conditional UPDATE that claims one particular case: True if this call won it."""
     result = session.execute(
         update(Case)
@@ -156,13 +145,13 @@ def _take(session: Session, case_id: int, previous: int | None, token: int, user
             _free(now),
             not_own_appeal(user),
         )
-        .values(**_claim_values(user, now))
+        .values(**_claim_values(user, now, lease_s))
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
-def _claim_one(session: Session, user, now: datetime, queue: str | None, graphic: bool | None):
+def _claim_one(session: Session, user, now: datetime, lease_s: int, queue: str | None, graphic: bool | None):
     """Claim the most urgent free case: (Case, previous claimant) or (None, None)."""
     candidates = _candidate_query(user, now, queue, graphic)
     if session.get_bind().dialect.name == "postgresql":
@@ -170,7 +159,7 @@ def _claim_one(session: Session, user, now: datetime, queue: str | None, graphic
         row = session.execute(
             update(Case)
             .where(Case.id == candidate.c.id)
-            .values(**_claim_values(user, now))
+            .values(**_claim_values(user, now, lease_s))
             .returning(Case, candidate.c.previous),
             execution_options=_RETURNING,
         ).first()
@@ -183,7 +172,7 @@ def _claim_one(session: Session, user, now: datetime, queue: str | None, graphic
     case = session.execute(
         update(Case)
         .where(Case.id == found.id, Case.claim_token == found.claim_token, _free(now))
-        .values(**_claim_values(user, now))
+        .values(**_claim_values(user, now, lease_s))
         .returning(Case),
         execution_options=_RETURNING,
     ).scalar_one_or_none()
@@ -194,6 +183,7 @@ def claim_next(
     session: Session,
     user,
     *,
+    settings: Settings,
     now: datetime | None = None,
     queue: str | None = None,
     prefer_non_graphic: bool | None = None,
@@ -201,12 +191,14 @@ def claim_next(
     """The most urgent free case the user may see, claimed for them; None if the queues are empty.
 
     A user with a live claim gets that case back (one case at a time; held cases excepted).
-    Past the exposure budget, non-graphic queues are tried first. Commits. The case returned
+    Past the exposure budget, non-graphic queues are tried first. `settings` gives the lease and
+    the exposure budget. Commits. The case returned
     is detached from the session with the values the claim wrote (no reload after the commit).
     """
     _require_decider(user)
     now = now or utcnow()
-    mine_id, over = _live_claim_and_budget(session, user, now, check_budget=prefer_non_graphic is None)
+    budget = settings.exposure_budget if prefer_non_graphic is None else 0
+    mine_id, over = _live_claim_and_budget(session, user, now, budget)
     if mine_id is not None:
         mine = session.get(Case, mine_id)
         if queue is None or mine.queue == queue:
@@ -215,7 +207,7 @@ def claim_next(
         prefer_non_graphic = over
     case = previous = None
     for graphic in (False, None) if prefer_non_graphic else (None,):
-        case, previous = _claim_one(session, user, now, queue, graphic)
+        case, previous = _claim_one(session, user, now, settings.lease_s, queue, graphic)
         if case is not None:
             break
     if case is None:
@@ -237,9 +229,9 @@ def claim_next(
     return case
 
 
-def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budget: bool) -> tuple[int | None, bool]:
+def _live_claim_and_budget(session: Session, user, now: datetime, budget: int) -> tuple[int | None, bool]:
     """One round trip: the case the user is working on, and whether they are past today's
-    exposure budget (docs/wellness.md; the count exposure.over_budget makes)."""
+    exposure budget (docs/wellness.md; the count exposure.over_budget makes; 0: not checked)."""
     mine = (
         select(Case.id)
         .where(Case.status == CaseStatus.OPEN, _mine(user, now), Case.held_until.is_(None))
@@ -247,7 +239,6 @@ def _live_claim_and_budget(session: Session, user, now: datetime, *, check_budge
         .limit(1)
         .scalar_subquery()
     )
-    budget = exposure_budget() if check_budget else 0
     if budget <= 0:
         return session.scalar(select(mine)), False
     seen = (
@@ -291,8 +282,8 @@ def lease_lost(session: Session, case_id: int, user, now: datetime) -> ReviewErr
     return LeaseLost(f"You do not hold case {case_id} (it was released or escalated); nothing was saved.")
 
 
-def claim_case(session: Session, case_id: int, user, *, now: datetime | None = None) -> Case:
-    """Claim one particular case (opened from a queue list) if it is free. Commits."""
+def claim_case(session: Session, case_id: int, user, *, settings: Settings, now: datetime | None = None) -> Case:
+    """Claim one particular case (opened from a queue list) if it is free, for `settings.lease_s`. Commits."""
     _require_decider(user)
     now = now or utcnow()
     case = _load(session, case_id, user)
@@ -304,7 +295,7 @@ def claim_case(session: Session, case_id: int, user, *, now: datetime | None = N
         raise NotAllowed(
             f"Case {case_id} is an appeal against your own decision: another senior moderator must review it."
         )
-    if not _take(session, case.id, case.claimed_by_user_id, case.claim_token, user, now):
+    if not _take(session, case.id, case.claim_token, user, now, settings.lease_s):
         session.rollback()
         raise LeaseLost(f"Case {case_id} is being reviewed by another moderator.")
     previous = case.claimed_by_user_id

@@ -37,6 +37,7 @@ from workbench.services.review.errors import (
 )
 from workbench.services.validation import COUNTRY_CODES
 from workbench.services.webhooks.delivery import notify_decision
+from workbench.settings import Settings
 
 NO_ACTION = "no_action"  # reviewed: the content stays up
 OUTCOME_LABELS = {
@@ -56,8 +57,9 @@ VISIBILITY = {
     NO_ACTION: "visible",
 }
 MAX_NOTE = 5000
-# Called inside the decision's transaction, after the decision row is flushed: fn(session, decision).
-DECISION_HOOKS: list[Callable[[Session, Decision], None]] = []
+# Called inside the decision's transaction, after the decision row is flushed:
+# fn(session, decision, settings).
+DECISION_HOOKS: list[Callable[[Session, Decision, Settings], None]] = []
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,9 @@ def _rule_outcomes(pack, rule) -> tuple[str, ...]:
     return tuple(sorted(set(own), key=SEVERITY.get)) + (NO_ACTION,)
 
 
-def allowed_rules(session: Session, case: Case) -> list[AllowedRule]:
+def allowed_rules(session: Session, case: Case, *, settings: Settings) -> list[AllowedRule]:
     """Enforced rules of the packs in force for the case's jurisdictions, the routing rule first."""
-    published = packs_in_force.published(session)
+    published = packs_in_force.published(session, settings.review_policy_cache_s)
     rules = []
     for jurisdiction in case.jurisdictions or []:
         pack = published.pack(jurisdiction)
@@ -126,8 +128,8 @@ def allowed_rules(session: Session, case: Case) -> list[AllowedRule]:
     return sorted(rules, key=lambda r: not r.routed)
 
 
-def _compiled_rule(session: Session, jurisdiction: str, rule_id: str):
-    pack = packs_in_force.published(session).pack(jurisdiction)
+def _compiled_rule(session: Session, jurisdiction: str, rule_id: str, cache_s: float):
+    pack = packs_in_force.published(session, cache_s).pack(jurisdiction)
     return pack.rule(rule_id) if pack is not None else None
 
 
@@ -177,19 +179,27 @@ def _text(value: str | None, field: str, label: str) -> str:
 
 
 def _statement_of_reasons(
-    session: Session, item: Item, rule: AllowedRule, outcome: str, countries: list | None, explanation: str
+    session: Session,
+    case: Case,
+    item: Item,
+    rule: AllowedRule,
+    outcome: str,
+    countries: list | None,
+    explanation: str,
+    settings: Settings,
 ) -> dict | None:
-    """DSA Art. 17 fields for a restricting decision on an item from the EU/EEA."""
+    """DSA Art. 17 fields for a restricting decision on an item the DSA applies to (visible in,
+    or notified from, the EU/EEA: the case's jurisdictions, not the uploader's country)."""
     if outcome == NO_ACTION:
         return None
     catalogue = default_catalogue()
-    if not catalogue.statement_of_reasons_required(catalogue.applicable_jurisdictions(item.country)):
+    if not catalogue.statement_of_reasons_required(case.jurisdictions or ["GLOBAL"]):
         return None
     eu_eea = eu_eea_countries()
     scope = sorted(eu_eea) if countries is None else sorted(eu_eea.intersection(countries))
     if not scope:
         return None
-    compiled = _compiled_rule(session, rule.jurisdiction, rule.rule_id)
+    compiled = _compiled_rule(session, rule.jurisdiction, rule.rule_id, settings.review_policy_cache_s)
     facts = load_facts(session, [item.id])[item.id]
     return {
         **compiled.legal.for_item(facts),
@@ -207,6 +217,7 @@ def decide_case(
     case_id: int,
     user,
     *,
+    settings: Settings,
     outcome: str,
     rule,
     territorial_scope=None,
@@ -219,7 +230,8 @@ def decide_case(
     _commit: bool = True,
 ) -> Decision:
     """Record the user's decision on a case they hold. `claim_token` (from the form) refuses a
-    decision made under an earlier claim of the same case. Commits (unless _commit=False)."""
+    decision made under an earlier claim of the same case. `settings` reach the packs' cache and
+    DECISION_HOOKS (QA's sample rate). Commits (unless _commit=False)."""
     _require_decider(user)
     now = now or utcnow()
     # The case and its item in one query (the item's hashes are not needed here).
@@ -233,7 +245,7 @@ def decide_case(
         raise CaseClosed(f"Case {case_id} was already decided or closed; nothing was saved.")
     internal_note = _text(internal_note, "internal_note", "The internal note")
     user_explanation = _text(user_explanation, "user_explanation", "The explanation for the user")
-    chosen, countries = _check(case, allowed_rules(session, case), rule, outcome, territorial_scope)
+    chosen, countries = _check(case, allowed_rules(session, case, settings=settings), rule, outcome, territorial_scope)
     ref = {"jurisdiction": chosen.jurisdiction, "pack_version": str(chosen.pack_version), "rule_id": chosen.rule_id}
     action = {"action": outcome, "rule": ref, "superseded_by": None}
     if countries:
@@ -250,7 +262,9 @@ def decide_case(
         rule_jurisdiction=chosen.jurisdiction,
         rule_pack_version=chosen.pack_version,
         rule_id=chosen.rule_id,
-        statement_of_reasons=_statement_of_reasons(session, item, chosen, outcome, countries, user_explanation),
+        statement_of_reasons=_statement_of_reasons(
+            session, case, item, chosen, outcome, countries, user_explanation, settings
+        ),
         decided_by=f"user:{user.id}",
         decided_by_user_id=user.id,
         decided_at=now,
@@ -300,7 +314,7 @@ def decide_case(
         bulk_source_case_id=bulk_source_case_id,
     )
     for hook in DECISION_HOOKS:
-        hook(session, decision)
+        hook(session, decision, settings)
     notify_decision(session, item, decision)  # its delivery job is queued once this commits
     if _commit:
         session.flush()

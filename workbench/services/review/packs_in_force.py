@@ -4,7 +4,7 @@ cached per process for a couple of seconds.
 Every claim and every decision needs the packs in force (allowed_rules). policy_runtime
 already compiles each published text once per process; what it still does on every call is
 the "which versions are in force" query. Here that answer is kept for
-WORKBENCH_REVIEW_POLICY_CACHE_S (default 2 s) per database engine, and dropped at once when
+`cache_s` (Settings.review_policy_cache_s) per database engine, and dropped at once when
 this process publishes a version (a PolicyVersion insert, then again at its commit). Another
 process's publication shows up within the TTL: no wider than the race that exists anyway
 between a moderator loading the form and a publication, and a decision still names the exact
@@ -17,26 +17,16 @@ import threading
 import time
 import weakref
 
-from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from workbench.models import PolicyVersion
 from workbench.services.policy.runtime import published_policies
 
-DEFAULT_TTL_S = 2.0
 _lock = threading.Lock()
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → (expires, generation, published)
 _generation = 0
 _PUBLISHED_HERE = "workbench_review_policy_published"
-
-
-def _ttl_s() -> float:
-    return (
-        float(current_app.config.get("WORKBENCH_REVIEW_POLICY_CACHE_S", DEFAULT_TTL_S))
-        if has_app_context()
-        else DEFAULT_TTL_S
-    )
 
 
 def invalidate() -> None:
@@ -46,8 +36,8 @@ def invalidate() -> None:
         _cache.clear()
 
 
-def published(session: Session):
-    """policy_runtime.published_policies(session), cached as described above."""
+def published(session: Session, cache_s: float):
+    """policy_runtime.published_policies(session), cached for `cache_s` as described above."""
     engine = session.get_bind()
     now = time.monotonic()
     with _lock:
@@ -56,11 +46,10 @@ def published(session: Session):
     if hit is not None and hit[0] > now and hit[1] == generation:
         return hit[2]
     result = published_policies(session)
-    ttl = _ttl_s()
-    if ttl > 0 and result.key:  # never cache "nothing published yet": the first seed must show
+    if cache_s > 0 and result.key:  # never cache "nothing published yet": the first seed must show
         with _lock:
             if generation == _generation:  # no publication in between
-                _cache[engine] = (now + ttl, generation, result)
+                _cache[engine] = (now + cache_s, generation, result)
     return result
 
 

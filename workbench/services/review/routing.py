@@ -20,7 +20,9 @@ from workbench import audit
 from workbench.audit import Actor, canonical_json
 from workbench.models import Appeal, Case, CaseStatus, Decision, Item, PolicyEvaluation
 from workbench.models.base import utcnow
+from workbench.services.privacy.holds import place_catalogue_holds
 from workbench.services.qa.reviews import sample_decision
+from workbench.services.review.authority_reports import request_reports_for_automated_decision
 from workbench.services.webhooks.delivery import notify_decision
 
 ROUTE_ACTOR = Actor.system("route")
@@ -64,6 +66,15 @@ def _later(a: datetime | None, b: datetime | None) -> bool:
     return b is not None and a > b
 
 
+def case_jurisdictions(plan: dict) -> list[str]:
+    """Whose law applies to the item (the plan's `applied`); plans stored before the
+    applicability model list only the packs that ran."""
+    applied = plan.get("applied")
+    if applied:
+        return [a["jurisdiction"] for a in applied]
+    return [p["jurisdiction"] for p in plan["packs"]]
+
+
 def open_case_for(session: Session, item_id: int) -> Case | None:
     return session.scalar(select(Case).where(Case.item_id == item_id, Case.status == CaseStatus.OPEN))
 
@@ -80,7 +91,9 @@ def _route_case(
         return None, None
     deadline = plan.get("deadline")
     hours = request.get("deadline_hours")
-    due_at = evaluation.facts_as_of + timedelta(hours=hours) if hours is not None else None
+    # The clock starts at the receipt of the order or notice that made the deadline apply.
+    started = evaluation.deadline_from or evaluation.facts_as_of
+    due_at = started + timedelta(hours=hours) if hours is not None else None
     jurisdiction, version, rule_id = _ref_parts(request["rule"])
     escalations = [
         {"to": e.get("to"), "reason": e.get("reason"), "rule": e["rule"]} for e in plan.get("escalations", [])
@@ -102,7 +115,7 @@ def _route_case(
             rule_jurisdiction=jurisdiction,
             rule_pack_version=version,
             rule_id=rule_id,
-            jurisdictions=[p["jurisdiction"] for p in plan["packs"]],
+            jurisdictions=case_jurisdictions(plan),
             escalations=escalations,
             evaluation_id=evaluation.id,
             created_at=utcnow(),
@@ -140,7 +153,7 @@ def _route_case(
     added = [e for e in escalations if (e["to"], e["rule"]["rule_id"]) not in known]
     if added:
         changes["escalations"] = list(case.escalations or []) + added
-    jurisdictions = [p["jurisdiction"] for p in plan["packs"]]
+    jurisdictions = case_jurisdictions(plan)
     if jurisdictions != case.jurisdictions:
         changes["jurisdictions"] = jurisdictions
     if not changes:
@@ -177,7 +190,7 @@ def _decisive(effective: list[dict], plan: dict) -> dict:
 
 
 def _record_decision(
-    session: Session, item: Item, evaluation: PolicyEvaluation, plan: dict, case: Case | None
+    session: Session, item: Item, evaluation: PolicyEvaluation, plan: dict, case: Case | None, qa_sample_rate: float
 ) -> tuple[Decision | None, str | None]:
     effective = [a for a in plan["actions"] if a["superseded_by"] is None and a["action"] in DECIDED_ACTIONS]
     if not effective:
@@ -235,13 +248,21 @@ def _record_decision(
         actions=sorted({a["action"] for a in effective}),
     )
     notify_decision(session, item, decision)  # the platform's webhook, sent after the commit
-    sample_decision(session, decision)
+    sample_decision(session, decision, rate=qa_sample_rate)
+    if decision.visibility != "visible":  # the removal the law's preservation periods count from
+        removal_holds = [h for h in plan.get("holds") or [] if h.get("starts") == "removal"]
+        place_catalogue_holds(session, item, removal_holds, {"removal": decision.decided_at})
     return decision, "recorded"
 
 
-def apply_evaluation(session: Session, item: Item, evaluation: PolicyEvaluation) -> RouteResult:
-    """No commit: the route stage (or the re-evaluation job) commits with its audit events."""
+def apply_evaluation(
+    session: Session, item: Item, evaluation: PolicyEvaluation, *, qa_sample_rate: float
+) -> RouteResult:
+    """No commit: the route stage (or the re-evaluation job) commits with its audit events.
+    An automated decision is sampled for QA at `qa_sample_rate` (Settings.qa_sample_rate)."""
     plan = evaluation.plan
     case, case_change = _route_case(session, item, evaluation, plan)
-    decision, decision_change = _record_decision(session, item, evaluation, plan, case)
+    decision, decision_change = _record_decision(session, item, evaluation, plan, case, qa_sample_rate)
+    if decision_change == "recorded":  # a report to an authority waits for a person to make it
+        request_reports_for_automated_decision(session, item, decision)
     return RouteResult(case, case_change, decision, decision_change)

@@ -28,6 +28,7 @@ from workbench.models import ApiClient, DeliveryStatus, Item, WebhookAttempt, We
 from workbench.models.base import utcnow
 from workbench.queues import enqueue_item_webhooks
 from workbench.services.webhooks import outbound
+from workbench.settings import Settings
 
 SIGNATURE_HEADER = "X-Workbench-Signature"
 DELIVERY_HEADER = "X-Workbench-Delivery"
@@ -49,13 +50,19 @@ NOT_ALLOWED_MESSAGE = (
 )
 
 
+BACKOFF_MAX_S = 3600.0  # the doubling retry wait stops growing at an hour
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
-    max_attempts: int = 8
-    backoff_base_s: float = 5.0
-    backoff_max_s: float = 3600.0
-    timeout_s: float = 5.0
-    allow_cidrs: tuple[str, ...] = ()  # non-public ranges the operator allows (WORKBENCH_OUTBOUND_ALLOW_CIDRS)
+    """Delivery's view of the settings: build it with `webhook_settings` (defaults live in
+    workbench/settings/fields.py)."""
+
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    timeout_s: float
+    allow_cidrs: tuple[str, ...]  # non-public ranges the operator allows (WORKBENCH_OUTBOUND_ALLOW_CIDRS)
 
 
 @dataclass(frozen=True)
@@ -341,12 +348,11 @@ def due_items(session: Session, now: datetime | None = None, limit: int = 500) -
     return list(rows)
 
 
-def settings_from_config(config: dict) -> WebhookSettings:
+def webhook_settings(settings: Settings) -> WebhookSettings:
     return WebhookSettings(
-        max_attempts=config["WORKBENCH_WEBHOOK_MAX_ATTEMPTS"],
-        backoff_base_s=config["WORKBENCH_WEBHOOK_BACKOFF_S"],
-        timeout_s=config["WORKBENCH_WEBHOOK_TIMEOUT_S"],
-        allow_cidrs=tuple(
-            str(network) for network in outbound.parse_allow_list(config.get("WORKBENCH_OUTBOUND_ALLOW_CIDRS"))
-        ),
+        max_attempts=settings.webhook_max_attempts,
+        backoff_base_s=settings.webhook_backoff_s,
+        backoff_max_s=BACKOFF_MAX_S,
+        timeout_s=settings.webhook_timeout_s,
+        allow_cidrs=settings.outbound_allow_cidrs,  # validated and normalised at start-up
     )

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, object_session
 
@@ -21,8 +20,6 @@ from workbench.extensions import db
 from workbench.models import ExposureEvent, User
 from workbench.models.base import utcnow
 from workbench.services.wellness.preferences import content_class_or_other
-
-DEFAULT_BUDGET = 100
 
 
 def _insert_for(session: Session):
@@ -84,17 +81,8 @@ def exposure_today(user: User, *, session: Session | None = None, now: datetime 
     )
 
 
-def exposure_budget() -> int:
-    if has_app_context():
-        return int(current_app.config.get("WORKBENCH_EXPOSURE_BUDGET", DEFAULT_BUDGET))
-    return DEFAULT_BUDGET
-
-
-def over_budget(
-    user: User, *, session: Session | None = None, now: datetime | None = None, budget: int | None = None
-) -> bool:
-    """True once today's graphic items reached the budget (a budget of 0 means no limit)."""
-    budget = exposure_budget() if budget is None else budget
+def over_budget(user: User, budget: int, *, session: Session | None = None, now: datetime | None = None) -> bool:
+    """True once today's graphic items reached `budget` (Settings.exposure_budget; 0 means no limit)."""
     return budget > 0 and exposure_today(user, session=session, now=now) >= budget
 
 

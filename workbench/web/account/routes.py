@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.services.accounts import reauth, second_factor, totp, totp_secrets, users
+from workbench.settings import current as current_settings
 from workbench.web.account.blueprint import bp
 from workbench.web.account.forms import ActionForm, ChangePasswordForm, TwoFactorForm
 from workbench.web.auth.client import client_address, login_throttle
@@ -57,6 +58,7 @@ def password():
                 form.current.data,
                 form.new.data,
                 _actor(),
+                settings=current_settings(),
                 throttle=login_throttle(),
                 client=client_address(),
             )
@@ -78,7 +80,7 @@ def password():
 
 
 def _enrolment_secret() -> str:
-    key, context = totp_secrets.current_key(), f"enrol:{current_user.id}"
+    key, context = totp_secrets.key_from_file(current_settings().totp_key_file), f"enrol:{current_user.id}"
     sealed = session.get(ENROL_SECRET)
     if sealed:
         try:
@@ -118,6 +120,7 @@ def two_factor():
                     password=form.password.data,
                     throttle=login_throttle(),
                     client=client_address(),
+                    key_file=current_settings().totp_key_file,
                 )
             except second_factor.SecondFactorError as exc:
                 return _two_factor_failed(form, exc, "account/two_factor_on.html")
@@ -134,7 +137,7 @@ def two_factor():
             "Tell an admin."
         )
         return render_template("account/index.html", action_form=ActionForm()), 503
-    uri = totp.provisioning_uri(secret, current_user.username, current_app.config["WORKBENCH_TOTP_ISSUER"])
+    uri = totp.provisioning_uri(secret, current_user.username, current_settings().totp_issuer)
     page = {"secret": totp.grouped(secret), "uri": uri}
     if form.validate_on_submit():
         try:
@@ -147,6 +150,7 @@ def two_factor():
                 password=form.password.data,
                 throttle=login_throttle(),
                 client=client_address(),
+                key_file=current_settings().totp_key_file,
             )
         except second_factor.SecondFactorError as exc:
             return _two_factor_failed(form, exc, "account/two_factor_enrol.html", **page)

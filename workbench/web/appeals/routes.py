@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from workbench.services.appeals.complaints import AppealError, AppealNotFound, i
 from workbench.services.appeals.decisions import appeal_for_case, check_can_decide, decide_appeal
 from workbench.services.review.claims import claim_next
 from workbench.services.validation import ValidationFailed
+from workbench.settings import current as current_settings
 from workbench.web.appeals.blueprint import bp
 from workbench.web.appeals.forms import AppealDecisionForm
 from workbench.web.permissions import require_permission
@@ -51,7 +52,8 @@ def index():
 @require_permission("appeals.decide")
 def next_appeal():
     """Claim the most urgent appeal case with the review queues' own claim (lease and audit)."""
-    case = claim_next(db.session, current_user, queue=current_app.config["WORKBENCH_APPEALS_QUEUE"])
+    settings = current_settings()
+    case = claim_next(db.session, current_user, settings=settings, queue=settings.appeals_queue)
     appeal = appeal_for_case(db.session, case.id) if case is not None else None
     if appeal is None:
         flash("No open appeal in your queues.")

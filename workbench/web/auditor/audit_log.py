@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, render_template, request
 
 from workbench.audit.keys import public_key_path, read_public_key
 from workbench.extensions import db
 from workbench.services.exports.audit_search import AuditQuery, InvalidAuditQuery, inclusion_document, search_events
+from workbench.settings import current as current_settings
 from workbench.web.auditor.blueprint import bp
 from workbench.web.auditor.forms import AuditSearchForm
 from workbench.web.permissions import require_permission
@@ -50,7 +51,7 @@ def audit_log():
 @require_permission("audit.view")
 def event_proof(event_id: int):
     # The published public key only: the web process never opens (or creates) the private key.
-    public_key = read_public_key(public_key_path(current_app.config))
+    public_key = read_public_key(public_key_path(current_settings()))
     document = inclusion_document(db.session, event_id, public_key)
     db.session.rollback()
     if document is None:

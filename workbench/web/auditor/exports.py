@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
@@ -10,6 +10,7 @@ from workbench.extensions import db
 from workbench.jobs.exports import enqueue_export
 from workbench.models import ExportRun
 from workbench.services.exports.runs import ExportExpired, ExportRefused, open_for_download, recent_runs, request_export
+from workbench.settings import current as current_settings
 from workbench.web.auditor.blueprint import bp
 from workbench.web.auditor.forms import ExportForm
 from workbench.web.permissions import require_permission
@@ -55,7 +56,7 @@ def start_export():
 def export_run(run_id: int):
     run = db.get_or_404(ExportRun, run_id)
     db.session.rollback()
-    return render_template("auditor/export.html", run=run, keep_days=current_app.config["WORKBENCH_EXPORT_KEEP_DAYS"])
+    return render_template("auditor/export.html", run=run, keep_days=current_settings().export_keep_days)
 
 
 @bp.get("/exports/<int:run_id>/progress.json")

@@ -17,13 +17,15 @@ from flask import current_app, request
 
 from workbench.extensions import get_redis
 from workbench.services.accounts.login_throttle import LoginThrottle, ThrottleSettings
+from workbench.settings import current as current_settings
+from workbench.settings import of as settings_of
 
 log = logging.getLogger(__name__)
 _WARNED = "workbench_forwarded_for_warned"
 
 
 def client_address() -> str:
-    hops = int(current_app.config.get("WORKBENCH_TRUSTED_PROXY_HOPS", 0))
+    hops = int(current_settings().trusted_proxy_hops)
     if hops > 0:
         forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
         if len(forwarded) >= hops:
@@ -32,7 +34,7 @@ def client_address() -> str:
 
 
 def login_throttle() -> LoginThrottle:
-    return LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
+    return LoginThrottle(get_redis(), ThrottleSettings.from_settings(current_settings()))
 
 
 def warn_about_an_unconfigured_proxy() -> None:
@@ -40,7 +42,7 @@ def warn_about_an_unconfigured_proxy() -> None:
     app = current_app._get_current_object()
     if app.extensions.get(_WARNED) or "X-Forwarded-For" not in request.headers:
         return
-    if int(app.config.get("WORKBENCH_TRUSTED_PROXY_HOPS", 0)) > 0:
+    if int(settings_of(app).trusted_proxy_hops) > 0:
         return
     app.extensions[_WARNED] = True
     log.warning(

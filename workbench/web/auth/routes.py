@@ -12,6 +12,7 @@ from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.services.accounts.login import attempt_login, attempt_second_factor, log_out
 from workbench.services.accounts.login_throttle import wait_message
+from workbench.settings import current as current_settings
 from workbench.web.auth.blueprint import bp
 from workbench.web.auth.client import client_address, login_throttle, warn_about_an_unconfigured_proxy
 from workbench.web.auth.forms import LoginForm, TotpForm
@@ -34,7 +35,12 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         result = attempt_login(
-            db.session, form.username.data, form.password.data, throttle=login_throttle(), client=client_address()
+            db.session,
+            form.username.data,
+            form.password.data,
+            hash_method=current_settings().password_hash_method,
+            throttle=login_throttle(),
+            client=client_address(),
         )
         if result.outcome == "locked":
             return _locked_page("auth/login.html", form, form.password, result.retry_after_s)
@@ -72,6 +78,7 @@ def login_totp():
             pending["user_id"],
             pending["token"],
             form.code.data,
+            key_file=current_settings().totp_key_file,
             throttle=login_throttle(),
             client=client_address(),
         )

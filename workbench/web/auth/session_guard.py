@@ -15,6 +15,7 @@ from flask_login import login_user
 
 from workbench.extensions import db
 from workbench.models import User
+from workbench.settings import current as current_settings
 
 
 def start_session(user: User) -> None:
@@ -41,7 +42,7 @@ def load_session_user(user_id: str) -> User | None:
         # changes; the workbench's sessions are permanent (for the idle timeout), so end it here.
         return None
     login_at = session.get("login_at")
-    max_age = current_app.config.get("WORKBENCH_SESSION_MAX_HOURS", 12.0) * 3600
+    max_age = current_settings().session_max_hours * 3600
     if not isinstance(login_at, (int, float)) or time.time() - login_at > max_age:
         return None
     user = db.session.get(User, int(user_key))

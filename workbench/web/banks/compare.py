@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 
 from workbench.services.banks.compare import compare_images, thumbnail_data_uri
 from workbench.services.intake.images import ImageRejected, image_limits
 from workbench.services.validation import ValidationFailed
+from workbench.settings import current as current_settings
 from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import CompareForm
 from workbench.web.permissions import require_permission
@@ -18,7 +19,7 @@ def compare():
     form = CompareForm()
     comparison, thumbnails, status = None, None, 200
     if form.validate_on_submit():
-        limit = current_app.config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1
+        limit = current_settings().max_upload_bytes + 1
         pictures = []
         for field in (form.image_a, form.image_b):
             if not field.data:
@@ -27,7 +28,7 @@ def compare():
                 pictures.append(field.data.stream.read(limit))
         if len(pictures) == 2:
             try:
-                comparison = compare_images(*pictures, limits=image_limits(current_app.config))
+                comparison = compare_images(*pictures, limits=image_limits(current_settings()))
                 thumbnails = [thumbnail_data_uri(data) for data in pictures]
             except (ImageRejected, ValidationFailed) as exc:
                 form.form_errors.append(exc.message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from workbench.extensions import csrf, db
 from workbench.jobs.bank_imports import enqueue_import, import_job_state, start_import
@@ -12,6 +12,7 @@ from workbench.services.banks.errors import ImportNotFound
 from workbench.services.banks.exports import export_bank
 from workbench.services.banks.import_files import FileTooLarge
 from workbench.services.validation import ValidationFailed
+from workbench.settings import current as current_settings
 from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm, ImportForm
 from workbench.web.banks.routes import actor, bank_or_404, render_bank, show_field_error
@@ -33,7 +34,7 @@ def _import_or_404(bank, import_id: int):
 @require_permission("banks.manage")
 def start_import_view(bank_id: int):
     # Hash lists are larger than pictures: raise the limit before the body is read.
-    request.max_content_length = current_app.config["WORKBENCH_MAX_IMPORT_BYTES"] + MiB
+    request.max_content_length = current_settings().max_import_bytes + MiB
     bank = bank_or_404(bank_id)
     form = ImportForm()
     if not form.validate_on_submit():

@@ -7,13 +7,14 @@ Tracks are removed with the bank page's usual Remove button (routes.remove_entry
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 
 from workbench.extensions import db
 from workbench.jobs.media_uploads import enqueue_media_upload
 from workbench.models import BankMediaUpload
 from workbench.services.banks import media_upload_queue, media_uploads
 from workbench.services.validation import ValidationFailed
+from workbench.settings import current as current_settings
 from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm
 from workbench.web.banks.media_forms import TrackForm, VideoEntryForm, VpdqSettingsForm
@@ -47,16 +48,16 @@ def video_entries(bank_id: int):
     bank = bank_or_404(bank_id)
     form = VideoEntryForm()
     if form.validate_on_submit():
-        config = current_app.config
+        settings = current_settings()
         note, source = form.note.data or "", form.source.data or ""
         try:
-            data = _read_upload(form.video, config["WORKBENCH_MAX_VIDEO_BYTES"])
+            data = _read_upload(form.video, settings.max_video_bytes)
             text = (form.vpdq.data or "").strip()
             if data is not None and text:
                 raise ValidationFailed("invalid_type", "upload a video or paste vPDQ lines, not both", "video")
             if data is not None:
                 upload = media_upload_queue.queue_video_upload(
-                    db.session, bank, actor(), data, config, note=note, source=source or form.video.data.filename
+                    db.session, bank, actor(), data, settings, note=note, source=source or form.video.data.filename
                 )
                 return _queued(bank, upload, "#media-uploads")
             if text:
@@ -95,9 +96,9 @@ def add_track(bank_id: int):
     bank = bank_or_404(bank_id)
     form = TrackForm()
     if form.validate_on_submit():
-        config = current_app.config
+        settings = current_settings()
         try:
-            data = _read_upload(form.track, config["WORKBENCH_MAX_VIDEO_BYTES"])
+            data = _read_upload(form.track, settings.max_video_bytes)
             if data is None:
                 raise ValidationFailed("missing_field", "choose an audio or video file", "track")
             upload = media_upload_queue.queue_track_upload(
@@ -105,7 +106,7 @@ def add_track(bank_id: int):
                 bank,
                 actor(),
                 data,
-                config,
+                settings,
                 title=form.title.data,
                 rights_holder=form.rights_holder.data,
                 territories=form.territories.data or "",

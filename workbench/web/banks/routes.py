@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
@@ -15,6 +15,7 @@ from workbench.services.banks.feed import latest_change_id
 from workbench.services.banks.runtime import worker_feed_status
 from workbench.services.intake.images import ImageRejected, check_image, image_limits
 from workbench.services.validation import ValidationFailed
+from workbench.settings import current as current_settings
 from workbench.web.banks.blueprint import bp
 from workbench.web.banks.forms import ActionForm, BankForm, ImageEntryForm, ImportForm, PasteForm
 from workbench.web.banks.media_context import media_context
@@ -167,13 +168,13 @@ def image_entries(bank_id: int):
     bank = bank_or_404(bank_id)
     form = ImageEntryForm()
     if form.validate_on_submit():
-        config = current_app.config
+        settings = current_settings()
         upload = form.image.data
         try:
             if not upload:
                 raise ValidationFailed("missing_field", "choose a picture", "image")
-            data = upload.stream.read(config["WORKBENCH_MAX_UPLOAD_BYTES"] + 1)
-            check_image(data, **image_limits(config))
+            data = upload.stream.read(settings.max_upload_bytes + 1)
+            check_image(data, **image_limits(settings))
             specs, warnings = entry_service.specs_from_image(data, set(form.algorithms.data or []))
             if not specs:
                 raise ValidationFailed("missing_field", "no hash left to add: " + " ".join(warnings), "algorithms")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from workbench.models import ApiClient, WebhookDelivery
 from workbench.queues import enqueue_item_webhooks
 from workbench.services.webhooks.delivery import InvalidWebhookUrl, replay, set_webhook
 from workbench.services.webhooks.outbound import public_error
+from workbench.settings import current as current_settings
 from workbench.web.clients.blueprint import bp
 from workbench.web.permissions import require_permission
 
@@ -59,7 +60,7 @@ def detail(client_id: int):
                 client,
                 form.url.data or None,
                 Actor.user(current_user.id),
-                allow_cidrs=current_app.config["WORKBENCH_OUTBOUND_ALLOW_CIDRS"],
+                allow_cidrs=current_settings().outbound_allow_cidrs,
             )
         except InvalidWebhookUrl as exc:  # also WebhookUrlNotAllowed; nothing was changed
             form.url.errors.append(str(exc))

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 
 from workbench.extensions import db, get_redis
 from workbench.metrics.exposition import render
+from workbench.settings import current as current_settings
 from workbench.web.metrics.blueprint import bp
 
 
 def scraper_allowed() -> bool:
     """The /metrics bearer token, or (without a token configured) a request from this machine."""
-    token = current_app.config["WORKBENCH_METRICS_TOKEN"]
+    token = current_settings().metrics_token
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import render_template, request
 
 from workbench.extensions import db, get_queue, get_redis
 from workbench.pipeline import health
 from workbench.services.operations.dashboard import WINDOWS_HOURS, build_dashboard
+from workbench.settings import current as current_settings
 from workbench.web.charts import line_chart
 from workbench.web.operations.blueprint import bp
 from workbench.web.permissions import require_permission
@@ -20,7 +21,7 @@ def dashboard():
     charts = [
         (chart.title, line_chart(chart.series, title=chart.title, y_label=chart.y_label)) for chart in board.charts
     ]
-    status = health.check(db.session, get_redis(), get_queue(), current_app.config)
+    status = health.check(db.session, get_redis(), get_queue(), current_settings())
     return render_template(
         "operations/dashboard.html", board=board, charts=charts, windows=WINDOWS_HOURS, health=status
     )

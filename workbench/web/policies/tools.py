@@ -17,6 +17,7 @@ from workbench.services.policy.backtests import BacktestRefused, BacktestRequest
 from workbench.services.policy.evaluation import ItemNotFound, explain_item
 from workbench.services.policy.runtime import compile_draft
 from workbench.services.policy.stats import hit_rates
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.policies.blueprint import bp
 from workbench.web.policies.forms import ActionForm, BacktestForm, DraftForm
@@ -87,7 +88,8 @@ def test_item():
             error = "An item id is a number."
         else:
             try:
-                explanation = explain_item(db.session, int(item_id), draft_pack)
+                establishments = current_settings().provider_jurisdictions
+                explanation = explain_item(db.session, int(item_id), draft_pack, establishments=establishments)
             except ItemNotFound:
                 error = f"There is no item {item_id}."
     status = 404 if error and error.startswith("There is no item") else 200

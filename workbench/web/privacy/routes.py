@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, render_template
+from flask import Response, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -19,6 +19,7 @@ from workbench.extensions import db
 from workbench.services.blobstore import BlobStore
 from workbench.services.privacy.erasure import erase_person
 from workbench.services.privacy.subject_access import platforms, subject_access_export
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.privacy.blueprint import bp
 
@@ -64,16 +65,16 @@ def erase():
     form, export_form = _forms()
     outcome = None
     if form.validate_on_submit():
-        config = current_app.config
+        settings = current_settings()
         outcome = erase_person(
             db.session,
             actor=Actor.user(current_user.id),
-            pseudonym_key=config["WORKBENCH_PSEUDONYM_KEY"],
-            blob_store=BlobStore(config["WORKBENCH_BLOB_DIR"]),
+            pseudonym_key=settings.pseudonym_key,
+            blob_store=BlobStore(settings.blob_dir),
             client_id=form.client_id.data,
             platform_user_id=form.user_id.data or None,
             email=form.email.data or None,
-            export_dir=config["WORKBENCH_EXPORT_DIR"],
+            export_dir=settings.export_dir,
         )
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template("privacy/erase.html", form=form, outcome=outcome, export_form=export_form), status
@@ -89,7 +90,7 @@ def export():
         return render_template("privacy/erase.html", form=form, outcome=None, export_form=export_form), 400
     document = subject_access_export(
         db.session,
-        pseudonym_key=current_app.config["WORKBENCH_PSEUDONYM_KEY"],
+        pseudonym_key=current_settings().pseudonym_key,
         client_id=export_form.client_id.data,
         platform_user_id=export_form.user_id.data,
     )

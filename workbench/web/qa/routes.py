@@ -17,8 +17,8 @@ from workbench.services.qa.reviews import (
     next_sample,
     pending_count,
     review_sample,
-    sample_rate,
 )
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.qa.blueprint import bp
 from workbench.web.qa.forms import QaReviewForm
@@ -27,7 +27,9 @@ from workbench.web.qa.forms import QaReviewForm
 @bp.get("/qa")
 @require_permission("qa.review")
 def index():
-    return render_template("qa/index.html", pending=pending_count(db.session, current_user), rate=sample_rate())
+    return render_template(
+        "qa/index.html", pending=pending_count(db.session, current_user), rate=current_settings().qa_sample_rate
+    )
 
 
 @bp.post("/qa/next")

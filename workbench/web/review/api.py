@@ -11,6 +11,7 @@ from workbench.extensions import db
 from workbench.services.review import case_actions, claims
 from workbench.services.review.decisions import allowed_rules, decide_case
 from workbench.services.review.errors import ReviewError
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.review.blueprint import bp
 
@@ -26,7 +27,7 @@ def api_next():
     body = request.get_json(silent=True) or {}
     queue = body.get("queue") if isinstance(body.get("queue"), str) else None
     try:
-        case = claims.claim_next(db.session, current_user, queue=queue)
+        case = claims.claim_next(db.session, current_user, settings=current_settings(), queue=queue)
     except ReviewError as exc:
         return _error(exc)
     if case is None:
@@ -37,7 +38,8 @@ def api_next():
         "claim_token": case.claim_token,
         "lease_expires_at": case.lease_expires_at.isoformat(),
         "rules": [
-            {"rule": r.key, "outcomes": list(r.outcomes), "routed": r.routed} for r in allowed_rules(db.session, case)
+            {"rule": r.key, "outcomes": list(r.outcomes), "routed": r.routed}
+            for r in allowed_rules(db.session, case, settings=current_settings())
         ],
     }
     db.session.rollback()
@@ -48,7 +50,7 @@ def api_next():
 @require_permission("cases.decide")
 def api_renew(case_id: int):
     try:
-        expires = case_actions.renew_lease(db.session, case_id, current_user)
+        expires = case_actions.renew_lease(db.session, case_id, current_user, settings=current_settings())
     except ReviewError as exc:
         return _error(exc)
     return jsonify({"lease_expires_at": expires.isoformat()})
@@ -77,6 +79,7 @@ def api_decide(case_id: int):
             db.session,
             case_id,
             current_user,
+            settings=current_settings(),
             outcome=str(body.get("outcome") or ""),
             rule=body.get("rule"),
             territorial_scope=scope,

@@ -16,8 +16,10 @@ from workbench.services.review.case_view import SAFE_IMAGE_TYPES, case_view, med
 from workbench.services.review.claims import visible_cases
 from workbench.services.review.decisions import decide_case
 from workbench.services.review.errors import CaseNotFound, ReviewError
+from workbench.services.review.evidence_view import evidence_view
 from workbench.services.review.queues import my_cases, queue_overview, urgent_cases
-from workbench.services.wellness.exposure import exposure_budget, exposure_today, over_budget, record_exposure
+from workbench.services.wellness.exposure import exposure_today, over_budget, record_exposure
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.review.blueprint import bp
 from workbench.web.review.forms import DecisionForm, NextForm, PlainForm, ReasonForm
@@ -25,11 +27,12 @@ from workbench.web.review.media_headers import private_media
 
 
 def _near_s() -> int:
-    return int(current_app.config.get("WORKBENCH_NEAR_DEADLINE_S", 3600))
+    return int(current_settings().near_deadline_s)
 
 
 def _wellness(user):
-    return {"over": over_budget(user), "seen": exposure_today(user), "budget": exposure_budget()}
+    budget = current_settings().exposure_budget
+    return {"over": over_budget(user, budget), "seen": exposure_today(user), "budget": budget}
 
 
 @bp.get("/queues")
@@ -65,7 +68,7 @@ def next_case():
     form = NextForm()
     if not form.validate_on_submit():
         abort(400)
-    case = claims.claim_next(db.session, current_user, queue=form.queue.data or None)
+    case = claims.claim_next(db.session, current_user, settings=current_settings(), queue=form.queue.data or None)
     if case is None:
         flash("No case waiting in " + (f"queue {form.queue.data}." if form.queue.data else "your queues."))
         return redirect(url_for("review.queue", queue=form.queue.data) if form.queue.data else url_for("review.queues"))
@@ -74,7 +77,7 @@ def next_case():
 
 def _render_case(case_id: int, form: DecisionForm | None = None, status: int = 200, error: str | None = None):
     try:
-        view = case_view(db.session, case_id, current_user)
+        view = case_view(db.session, case_id, current_user, settings=current_settings())
     except CaseNotFound:
         abort(404)
     if form is None:
@@ -112,6 +115,7 @@ def _render_case(case_id: int, form: DecisionForm | None = None, status: int = 2
         error=error,
         wellness=_wellness(current_user),
         safe_image=view.blob is not None and view.blob.mime in SAFE_IMAGE_TYPES,
+        evidence=evidence_view(db.session, view.item),
     ), status
 
 
@@ -137,7 +141,7 @@ def media(case_id: int):
             "error": {"code": "content_purged", "message": f"Content purged under retention on {purged_at:%Y-%m-%d}."}
         }, 410
     try:
-        data = BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)
+        data = BlobStore(current_settings().blob_dir).read(blob.sha256)
     except (BlobNotFound, OSError):
         abort(404)
     safe = blob.mime in SAFE_IMAGE_TYPES
@@ -156,6 +160,7 @@ def decide(case_id: int):
             db.session,
             case_id,
             current_user,
+            settings=current_settings(),
             outcome=form.outcome.data,
             rule=form.rule.data,
             territorial_scope=form.scope(),
@@ -175,6 +180,7 @@ def decide(case_id: int):
             case_id,
             current_user,
             by=form.bulk.data,
+            settings=current_settings(),
             outcome=form.outcome.data,
             rule=form.rule.data,
             territorial_scope=form.scope(),
@@ -186,7 +192,7 @@ def decide(case_id: int):
     flash(message)
     if form.then.data == "stay":
         return redirect(url_for("review.case", case_id=case_id))
-    following = claims.claim_next(db.session, current_user)
+    following = claims.claim_next(db.session, current_user, settings=current_settings())
     if following is None:
         flash("No more cases waiting in your queues.")
         return redirect(url_for("review.queues"))
@@ -211,7 +217,7 @@ def claim(case_id: int):
     if not PlainForm().validate_on_submit():
         abort(400)
     try:
-        claims.claim_case(db.session, case_id, current_user)
+        claims.claim_case(db.session, case_id, current_user, settings=current_settings())
     except ReviewError as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -243,6 +249,10 @@ def escalate(case_id: int):
     )
 
 
+def _hold(case_id: int, reason: str, hours: float):
+    return case_actions.hold(db.session, case_id, current_user, reason, settings=current_settings(), hours=hours)
+
+
 @bp.post("/cases/<int:case_id>/hold")
 @require_permission("cases.decide")
 def hold(case_id: int):
@@ -252,7 +262,5 @@ def hold(case_id: int):
         return redirect(url_for("review.case", case_id=case_id))
     hours = float(form.hours.data or 4)
     return _case_action(
-        case_id,
-        lambda: f"Case {case_id} held until "
-        f"{case_actions.hold(db.session, case_id, current_user, form.reason.data, hours=hours):%Y-%m-%d %H:%M} UTC.",
+        case_id, lambda: f"Case {case_id} held until {_hold(case_id, form.reason.data, hours):%Y-%m-%d %H:%M} UTC."
     )

@@ -12,6 +12,7 @@ from workbench.services.blobstore import BlobNotFound, BlobStore
 from workbench.services.review.case_view import frame_thumbnail, media_for
 from workbench.services.review.errors import CaseNotFound
 from workbench.services.review.video_view import SAFE_VIDEO_TYPES
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.review.blueprint import bp
 from workbench.web.review.media_headers import private_media
@@ -25,7 +26,7 @@ def _video_bytes(case_id: int):
     if blob is None or blob.mime not in SAFE_VIDEO_TYPES:
         abort(404)
     try:
-        return blob, BlobStore(current_app.config["WORKBENCH_BLOB_DIR"]).read(blob.sha256)
+        return blob, BlobStore(current_settings().blob_dir).read(blob.sha256)
     except (BlobNotFound, OSError):
         abort(404)
 

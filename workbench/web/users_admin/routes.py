@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from workbench.audit import Actor
@@ -11,6 +11,7 @@ from workbench.models import User
 from workbench.services.access.scope import ScopeError
 from workbench.services.accounts import second_factor, users
 from workbench.services.accounts.login_throttle import LoginThrottle, ThrottleSettings
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.users_admin.blueprint import bp
 from workbench.web.users_admin.forms import ActionForm, CreateUserForm, EditUserForm
@@ -46,6 +47,7 @@ def create():
                 form.role.data,
                 password,
                 _actor(),
+                settings=current_settings(),
                 jurisdictions=form.jurisdictions.data,
                 languages=form.languages.data,
                 must_change_password=True,
@@ -108,7 +110,7 @@ def edit(user_id: int):
 @require_permission("users.manage")
 def reset_password(user_id: int):
     user = _user_or_404(user_id)
-    password = users.reset_password(db.session, user, _actor())
+    password = users.reset_password(db.session, user, _actor(), settings=current_settings())
     return render_template("users_admin/password_once.html", user=user, password=password, created=False)
 
 
@@ -138,7 +140,7 @@ def revoke_sessions(user_id: int):
 @require_permission("users.manage")
 def unlock(user_id: int):
     user = _user_or_404(user_id)
-    throttle = LoginThrottle(get_redis(), ThrottleSettings.from_config(current_app.config))
+    throttle = LoginThrottle(get_redis(), ThrottleSettings.from_settings(current_settings()))
     cleared = users.unlock_login(db.session, user, throttle, _actor())
     flash(
         "Failed logins forgotten: the account may log in again."

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 from workbench.audit import Actor
 from workbench.extensions import db
 from workbench.models import CONTENT_CLASSES
-from workbench.services.wellness.exposure import exposure_budget, exposure_report, exposure_today
+from workbench.services.wellness.exposure import exposure_report, exposure_today
 from workbench.services.wellness.preferences import SETTINGS, preferences, save_preferences
+from workbench.settings import current as current_settings
 from workbench.web.permissions import require_permission
 from workbench.web.wellness.blueprint import bp
 from workbench.web.wellness.forms import LABELS, PreferencesForm, ReportForm, field_name
@@ -33,7 +34,7 @@ def preferences_page():
         labels=LABELS,
         field_name=field_name,
         seen_today=exposure_today(current_user),
-        budget=exposure_budget(),
+        budget=current_settings().exposure_budget,
     )
 
 
@@ -46,6 +47,6 @@ def team_exposure():
         "wellness/exposure.html",
         form=form,
         rows=exposure_report(db.session, days=days),
-        budget=exposure_budget(),
+        budget=current_settings().exposure_budget,
         days=days,
     )
